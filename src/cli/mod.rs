@@ -1,0 +1,98 @@
+//! The command-line front end: parses arguments, validates them into a
+//! `Config`, runs the command and maps the outcome to an exit code.
+//! This is the only layer that uses `anyhow` and prints to the terminal.
+
+pub mod args;
+mod db;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+
+use crate::config::{default_data_dir, Config, ConfigError, StoreLocation};
+use args::{Cli, Command, GlobalArgs};
+
+/// Exit codes (documented in the README).
+pub mod exit {
+    /// The command did what was asked.
+    pub const SUCCESS: u8 = 0;
+    /// The command failed (store unreachable, unreadable input, …).
+    pub const FAILURE: u8 = 1;
+    /// Bad usage or configuration (clap also uses 2).
+    pub const USAGE: u8 = 2;
+    /// The command is not built yet.
+    pub const NOT_BUILT: u8 = 4;
+}
+
+/// Entry point of the binary: loads `.env`, parses, runs, prints errors.
+pub fn main() -> ExitCode {
+    // `.env` is optional and never overrides the real environment.
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    init_logging(&cli.global);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::FAILURE);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            let usage = err.chain().any(|cause| cause.is::<ConfigError>());
+            ExitCode::from(if usage { exit::USAGE } else { exit::FAILURE })
+        }
+    }
+}
+
+fn init_logging(global: &GlobalArgs) {
+    let level = match (global.quiet, global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    // Only our own crate gets the chosen level; dependencies stay at warn
+    // unless RUST_LOG says otherwise.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("warn,provenance={level}")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Validates the shared settings into a `Config`.
+pub fn config_from(global: &GlobalArgs) -> Result<Config, ConfigError> {
+    let data_dir = match &global.data_dir {
+        Some(dir) => dir.clone(),
+        None => default_data_dir()?,
+    };
+    let store = StoreLocation::resolve(global.database_url.as_deref(), &data_dir)?;
+    Ok(Config {
+        store,
+        data_dir,
+        format: global.format,
+    })
+}
+
+/// Runs a parsed command line; returns the exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<u8> {
+    let config = config_from(&cli.global).context("invalid configuration")?;
+    tracing::debug!(store = %config.store, data_dir = %config.data_dir.display(), "configuration");
+    match cli.command {
+        Command::Db(command) => db::run(&config, command).await,
+        Command::Scan(_) => not_built("scan", 7),
+        Command::Match(_) => not_built("match", 5),
+    }
+}
+
+fn not_built(command: &str, issue: u32) -> anyhow::Result<u8> {
+    eprintln!("provenance {command} is not built yet (see issue #{issue})");
+    Ok(exit::NOT_BUILT)
+}

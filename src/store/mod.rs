@@ -1,0 +1,181 @@
+//! Storage behind one narrow trait, one file per backend: the embedded SQLite
+//! file (default, zero set-up) and PostgreSQL with pgvector.
+//!
+//! Every write is idempotent: writing the same image, sighting or failure
+//! twice updates the existing row and never duplicates it.
+
+mod model;
+mod postgres;
+mod sqlite;
+pub mod vector;
+
+pub use model::*;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+
+use crate::config::StoreLocation;
+
+/// Why a store operation failed. Each message says what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The data directory could not be created or written.
+    #[error("cannot use the data directory {path}: {source}; choose a writable one with --data-dir or PROVENANCE_DATA_DIR")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The database could not be opened or reached.
+    #[error("cannot connect to {backend} at {location}: {reason}; check that the server is running and DATABASE_URL is right")]
+    Connect {
+        /// Backend name.
+        backend: Backend,
+        /// Where (password redacted).
+        location: String,
+        /// What the driver said.
+        reason: String,
+    },
+    /// The PostgreSQL server has no pgvector.
+    #[error("the PostgreSQL server at {location} has no pgvector extension; install pgvector 0.5 or newer there (https://github.com/pgvector/pgvector#installation, or the pgvector/pgvector container image), or unset DATABASE_URL to use the embedded store")]
+    NoPgvector {
+        /// Where (password redacted).
+        location: String,
+    },
+    /// Applying migrations failed; nothing of the failed migration was kept.
+    #[error("cannot bring the {backend} schema up to date: {reason}")]
+    Migrate {
+        /// Backend name.
+        backend: Backend,
+        /// What failed.
+        reason: String,
+    },
+    /// The store was built with another model.
+    #[error("this store holds vectors of {stored}, but the current model is {current}; use the same model (--model-dir / PROVENANCE_MODEL), or another store (--data-dir or DATABASE_URL)")]
+    ModelMismatch {
+        /// The store's model.
+        stored: ModelInfo,
+        /// The model in use now.
+        current: ModelInfo,
+    },
+    /// A vector has the wrong length for the store's model.
+    #[error("vector has {got} dimensions, the store's model has {expected}")]
+    Dimension {
+        /// The store's dimension.
+        expected: usize,
+        /// The vector's length.
+        got: usize,
+    },
+    /// A vector was written before any model was bound.
+    #[error("no model is bound to this store; bind one before storing vectors")]
+    NoModel,
+    /// The database failed during a query (it may have gone away).
+    #[error("{backend} query failed: {source}")]
+    Query {
+        /// Backend name.
+        backend: Backend,
+        /// Driver error.
+        source: sqlx::Error,
+    },
+    /// A stored value could not be read back.
+    #[error("corrupt stored value in {what}: {reason}")]
+    Corrupt {
+        /// Which value.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Shorthand for store results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The operations the rest of provenance needs from storage.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Which backend this is.
+    fn backend(&self) -> Backend;
+
+    /// Counts, model and schema version.
+    async fn status(&self) -> StoreResult<StoreStatus>;
+
+    /// The model the store's vectors come from, if one is bound.
+    async fn model(&self) -> StoreResult<Option<ModelInfo>>;
+
+    /// Binds the store to a model on first use; afterwards a different model
+    /// is a [`StoreError::ModelMismatch`].
+    async fn bind_model(&self, model: &ModelInfo) -> StoreResult<()>;
+
+    /// Records an image by content; an existing one (same sha256) has its
+    /// first/last seen times widened and missing hashes added.
+    async fn upsert_image(&self, image: &NewImage) -> StoreResult<Upserted<ImageId>>;
+
+    /// The image with these exact bytes, if stored.
+    async fn image_by_sha256(&self, sha256: &[u8; 32]) -> StoreResult<Option<ImageId>>;
+
+    /// The image last fetched from this URL, if any.
+    async fn image_by_url(&self, image_url: &str) -> StoreResult<Option<ImageId>>;
+
+    /// One stored image.
+    async fn image(&self, id: ImageId) -> StoreResult<Option<ImageRecord>>;
+
+    /// Stores (or replaces) the vector of an image. The store must be bound
+    /// to a model of the vector's dimension.
+    async fn set_embedding(&self, id: ImageId, embedding: &[f32]) -> StoreResult<()>;
+
+    /// The `k` images whose vectors are most similar to `query` (cosine),
+    /// most similar first.
+    async fn nearest(&self, query: &[f32], k: usize) -> StoreResult<Vec<Neighbor>>;
+
+    /// Records a sighting; the same (image, image URL, page URL) updates the
+    /// existing row (last seen, best rank, latest scan and headers).
+    async fn upsert_sighting(&self, sighting: &NewSighting) -> StoreResult<Upserted<i64>>;
+
+    /// All sightings of an image, earliest first.
+    async fn sightings(&self, image: ImageId) -> StoreResult<Vec<SightingRecord>>;
+
+    /// Starts a scan.
+    async fn start_scan(&self, scan: &NewScan) -> StoreResult<ScanId>;
+
+    /// Updates a scan's counters and state (`finished_at` once it ended).
+    async fn update_scan(
+        &self,
+        id: ScanId,
+        status: ScanStatus,
+        counts: &ScanCounts,
+        finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> StoreResult<()>;
+
+    /// One scan.
+    async fn scan(&self, id: ScanId) -> StoreResult<Option<ScanRecord>>;
+
+    /// Records a failure; the same (URL, stage) updates the reason, the
+    /// latest time and the attempt count.
+    async fn record_failure(&self, failure: &NewFailure) -> StoreResult<()>;
+
+    /// The latest failures, newest first.
+    async fn failures(&self, limit: u32) -> StoreResult<Vec<FailureRecord>>;
+}
+
+/// Opens (creating if needed) the store at `location` and applies pending
+/// migrations.
+pub async fn open(location: &StoreLocation) -> StoreResult<Box<dyn Store>> {
+    Ok(match location {
+        StoreLocation::Sqlite(path) => Box::new(SqliteStore::open(path).await?),
+        StoreLocation::Postgres(url) => Box::new(PostgresStore::open(url).await?),
+    })
+}
+
+/// Checks the bound model against `model`, for both backends.
+pub(crate) fn check_model(stored: Option<ModelInfo>, current: &ModelInfo) -> StoreResult<bool> {
+    match stored {
+        None => Ok(false),
+        Some(stored) if &stored == current => Ok(true),
+        Some(stored) => Err(StoreError::ModelMismatch {
+            stored,
+            current: current.clone(),
+        }),
+    }
+}

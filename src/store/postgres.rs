@@ -1,0 +1,490 @@
+//! PostgreSQL + pgvector store, for large collections and many workers
+//! sharing one database. Vectors live in a `vector` column with an HNSW
+//! cosine index over `embedding::vector(dim)`, created when a model is bound.
+
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use pgvector::Vector;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::Row;
+
+use super::sqlite::parse_model;
+use super::*;
+use crate::config::PostgresUrl;
+
+static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Name of the HNSW index on the vectors.
+const HNSW_INDEX: &str = "images_embedding_hnsw";
+
+/// The PostgreSQL + pgvector store.
+pub struct PostgresStore {
+    pool: PgPool,
+    location: String,
+    model: Mutex<Option<ModelInfo>>,
+}
+
+fn query_error(source: sqlx::Error) -> StoreError {
+    StoreError::Query {
+        backend: Backend::Postgres,
+        source,
+    }
+}
+
+impl PostgresStore {
+    /// Connects, checks that pgvector is available, and migrates.
+    pub async fn open(url: &PostgresUrl) -> StoreResult<Self> {
+        let location = url.to_string();
+        let connect_error = |reason: String| StoreError::Connect {
+            backend: Backend::Postgres,
+            location: url.host_port(),
+            reason,
+        };
+        let options = PgConnectOptions::from_str(url.expose())
+            .map_err(|e| connect_error(e.to_string()))?
+            .application_name("provenance");
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(15))
+            .connect_with(options)
+            .await
+            .map_err(|e| connect_error(e.to_string()))?;
+        let has_vector: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector')")
+                .fetch_one(&pool)
+                .await
+                .map_err(query_error)?;
+        if !has_vector {
+            return Err(StoreError::NoPgvector {
+                location: url.host_port(),
+            });
+        }
+        MIGRATOR.run(&pool).await.map_err(|e| StoreError::Migrate {
+            backend: Backend::Postgres,
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            pool,
+            location,
+            model: Mutex::new(None),
+        })
+    }
+
+    async fn load_model(&self) -> StoreResult<Option<ModelInfo>> {
+        if let Some(model) = self.model.lock().expect("model lock").clone() {
+            return Ok(Some(model));
+        }
+        let raw: Option<String> = sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'model'")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error)?;
+        let model = raw.map(|raw| parse_model(&raw)).transpose()?;
+        *self.model.lock().expect("model lock") = model.clone();
+        Ok(model)
+    }
+
+    async fn hashes(&self, id: ImageId) -> StoreResult<Vec<PerceptualHash>> {
+        let rows = sqlx::query("SELECT kind, bits FROM image_hashes WHERE image_id = $1 ORDER BY kind")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| PerceptualHash {
+                kind: r.get("kind"),
+                bits: r.get("bits"),
+            })
+            .collect())
+    }
+}
+
+fn sighting_from_row(r: &PgRow) -> SightingRecord {
+    SightingRecord {
+        id: r.get("id"),
+        image_id: r.get("image_id"),
+        image_url: r.get("image_url"),
+        page_url: Some(r.get::<String, _>("page_url")).filter(|p| !p.is_empty()),
+        page_title: r.get("page_title"),
+        site: r.get("site"),
+        provider: r.get("provider"),
+        scan_id: r.get("scan_id"),
+        keyphrase: r.get("keyphrase"),
+        rank: r.get::<Option<i32>, _>("rank").map(|v| v as u32),
+        first_seen_at: r.get("first_seen_at"),
+        last_seen_at: r.get("last_seen_at"),
+        last_modified: r.get("last_modified"),
+        etag: r.get("etag"),
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn status(&self) -> StoreResult<StoreStatus> {
+        let row = sqlx::query(
+            "SELECT (SELECT count(*) FROM images) AS images,
+                    (SELECT count(*) FROM images WHERE embedding IS NOT NULL) AS embedded,
+                    (SELECT count(*) FROM sightings) AS sightings,
+                    (SELECT count(*) FROM scans) AS scans,
+                    (SELECT count(*) FROM failures) AS failures,
+                    (SELECT coalesce(max(version), 0) FROM _sqlx_migrations WHERE success) AS version",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(query_error)?;
+        let count = |c: &str| row.get::<i64, _>(c) as u64;
+        Ok(StoreStatus {
+            backend: Backend::Postgres,
+            location: self.location.clone(),
+            schema_version: row.get("version"),
+            model: self.load_model().await?,
+            images: count("images"),
+            embedded: count("embedded"),
+            sightings: count("sightings"),
+            scans: count("scans"),
+            failures: count("failures"),
+        })
+    }
+
+    async fn model(&self) -> StoreResult<Option<ModelInfo>> {
+        self.load_model().await
+    }
+
+    async fn bind_model(&self, model: &ModelInfo) -> StoreResult<()> {
+        if check_model(self.load_model().await?, model)? {
+            return Ok(());
+        }
+        let raw = serde_json::to_string(model).expect("model serialises");
+        sqlx::query("INSERT INTO store_meta (key, value) VALUES ('model', $1) ON CONFLICT (key) DO NOTHING")
+            .bind(raw)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error)?;
+        *self.model.lock().expect("model lock") = None;
+        check_model(self.load_model().await?, model)?;
+        // The dimension is an integer we control, so formatting it is safe.
+        let create_index = format!(
+            "CREATE INDEX IF NOT EXISTS {HNSW_INDEX} ON images USING hnsw ((embedding::vector({})) vector_cosine_ops)",
+            model.dim
+        );
+        sqlx::query(&create_index)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(())
+    }
+
+    async fn upsert_image(&self, image: &NewImage) -> StoreResult<Upserted<ImageId>> {
+        let mut tx = self.pool.begin().await.map_err(query_error)?;
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO images (sha256, width, height, format, byte_size, exif_date_time_original,
+                                 exif_artist, exif_copyright, first_seen_at, last_seen_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+             ON CONFLICT (sha256) DO NOTHING RETURNING id",
+        )
+        .bind(&image.sha256[..])
+        .bind(image.width as i32)
+        .bind(image.height as i32)
+        .bind(&image.format)
+        .bind(image.byte_size as i64)
+        .bind(&image.exif.date_time_original)
+        .bind(&image.exif.artist)
+        .bind(&image.exif.copyright)
+        .bind(image.seen_at)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(query_error)?;
+        let (id, created) = match inserted {
+            Some(id) => (id, true),
+            None => {
+                let id = sqlx::query_scalar(
+                    "UPDATE images SET first_seen_at = least(first_seen_at, $1),
+                                       last_seen_at = greatest(last_seen_at, $1)
+                     WHERE sha256 = $2 RETURNING id",
+                )
+                .bind(image.seen_at)
+                .bind(&image.sha256[..])
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(query_error)?;
+                (id, false)
+            }
+        };
+        for hash in &image.perceptual_hashes {
+            sqlx::query("INSERT INTO image_hashes (image_id, kind, bits) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(id)
+                .bind(&hash.kind)
+                .bind(&hash.bits)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error)?;
+        }
+        tx.commit().await.map_err(query_error)?;
+        Ok(Upserted { id, created })
+    }
+
+    async fn image_by_sha256(&self, sha256: &[u8; 32]) -> StoreResult<Option<ImageId>> {
+        sqlx::query_scalar("SELECT id FROM images WHERE sha256 = $1")
+            .bind(&sha256[..])
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error)
+    }
+
+    async fn image_by_url(&self, image_url: &str) -> StoreResult<Option<ImageId>> {
+        sqlx::query_scalar("SELECT image_id FROM sightings WHERE image_url = $1 ORDER BY last_seen_at DESC LIMIT 1")
+            .bind(image_url)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error)
+    }
+
+    async fn image(&self, id: ImageId) -> StoreResult<Option<ImageRecord>> {
+        let Some(r) = sqlx::query(
+            "SELECT id, sha256, width, height, format, byte_size, exif_date_time_original, exif_artist,
+                    exif_copyright, embedding IS NOT NULL AS has_embedding, first_seen_at, last_seen_at
+             FROM images WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(ImageRecord {
+            id,
+            sha256: hex::encode(r.get::<Vec<u8>, _>("sha256")),
+            perceptual_hashes: self.hashes(id).await?,
+            width: r.get::<i32, _>("width") as u32,
+            height: r.get::<i32, _>("height") as u32,
+            format: r.get("format"),
+            byte_size: r.get::<i64, _>("byte_size") as u64,
+            exif: ExifSummary {
+                date_time_original: r.get("exif_date_time_original"),
+                artist: r.get("exif_artist"),
+                copyright: r.get("exif_copyright"),
+            },
+            has_embedding: r.get("has_embedding"),
+            first_seen_at: r.get("first_seen_at"),
+            last_seen_at: r.get("last_seen_at"),
+        }))
+    }
+
+    async fn set_embedding(&self, id: ImageId, embedding: &[f32]) -> StoreResult<()> {
+        let model = self.load_model().await?.ok_or(StoreError::NoModel)?;
+        if embedding.len() != model.dim {
+            return Err(StoreError::Dimension {
+                expected: model.dim,
+                got: embedding.len(),
+            });
+        }
+        sqlx::query("UPDATE images SET embedding = $1, embedding_model = $2 WHERE id = $3")
+            .bind(Vector::from(embedding.to_vec()))
+            .bind(&model.id)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(())
+    }
+
+    async fn nearest(&self, query: &[f32], k: usize) -> StoreResult<Vec<Neighbor>> {
+        let Some(model) = self.load_model().await? else {
+            return Ok(Vec::new());
+        };
+        if query.len() != model.dim {
+            return Err(StoreError::Dimension {
+                expected: model.dim,
+                got: query.len(),
+            });
+        }
+        if k == 0 {
+            return Ok(Vec::new());
+        }
+        // The ORDER BY expression must match the index expression exactly.
+        let sql = format!(
+            "SELECT id, 1 - (embedding::vector({dim}) <=> $1) AS similarity FROM images
+             WHERE embedding IS NOT NULL ORDER BY embedding::vector({dim}) <=> $1 LIMIT $2",
+            dim = model.dim
+        );
+        let ef_search = (k * 2).clamp(40, 1000);
+        let mut tx = self.pool.begin().await.map_err(query_error)?;
+        sqlx::query(&format!("SET LOCAL hnsw.ef_search = {ef_search}"))
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error)?;
+        let rows = sqlx::query(&sql)
+            .bind(Vector::from(query.to_vec()))
+            .bind(k as i64)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(query_error)?;
+        tx.commit().await.map_err(query_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| Neighbor {
+                image_id: r.get("id"),
+                similarity: r.get::<f64, _>("similarity") as f32,
+            })
+            .collect())
+    }
+
+    async fn upsert_sighting(&self, s: &NewSighting) -> StoreResult<Upserted<i64>> {
+        let row = sqlx::query(
+            "INSERT INTO sightings AS t (image_id, image_url, page_url, page_title, site, provider, scan_id,
+                                         rank, first_seen_at, last_seen_at, last_modified, etag)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)
+             ON CONFLICT (image_id, image_url, page_url) DO UPDATE SET
+                 page_title = coalesce(excluded.page_title, t.page_title),
+                 site = coalesce(excluded.site, t.site),
+                 provider = coalesce(excluded.provider, t.provider),
+                 scan_id = coalesce(excluded.scan_id, t.scan_id),
+                 rank = least(excluded.rank, t.rank),
+                 first_seen_at = least(t.first_seen_at, excluded.first_seen_at),
+                 last_seen_at = greatest(t.last_seen_at, excluded.last_seen_at),
+                 last_modified = coalesce(excluded.last_modified, t.last_modified),
+                 etag = coalesce(excluded.etag, t.etag)
+             RETURNING id, (xmax = 0) AS created",
+        )
+        .bind(s.image_id)
+        .bind(&s.image_url)
+        .bind(s.page_url.as_deref().unwrap_or(""))
+        .bind(&s.page_title)
+        .bind(&s.site)
+        .bind(&s.provider)
+        .bind(s.scan_id)
+        .bind(s.rank.map(|r| r as i32))
+        .bind(s.seen_at)
+        .bind(s.last_modified)
+        .bind(&s.etag)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(query_error)?;
+        Ok(Upserted {
+            id: row.get("id"),
+            created: row.get("created"),
+        })
+    }
+
+    async fn sightings(&self, image: ImageId) -> StoreResult<Vec<SightingRecord>> {
+        let rows = sqlx::query(
+            "SELECT s.*, sc.keyphrase FROM sightings s LEFT JOIN scans sc ON sc.id = s.scan_id
+             WHERE s.image_id = $1 ORDER BY s.first_seen_at, s.id",
+        )
+        .bind(image)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error)?;
+        Ok(rows.iter().map(sighting_from_row).collect())
+    }
+
+    async fn start_scan(&self, scan: &NewScan) -> StoreResult<ScanId> {
+        sqlx::query_scalar(
+            "INSERT INTO scans (keyphrase, provider, options, status, counts, started_at)
+             VALUES ($1, $2, $3, 'running', $4, $5) RETURNING id",
+        )
+        .bind(&scan.keyphrase)
+        .bind(&scan.provider)
+        .bind(&scan.options)
+        .bind(serde_json::to_value(ScanCounts::default()).expect("counts serialise"))
+        .bind(scan.started_at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(query_error)
+    }
+
+    async fn update_scan(
+        &self,
+        id: ScanId,
+        status: ScanStatus,
+        counts: &ScanCounts,
+        finished_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE scans SET status = $1, counts = $2, finished_at = $3 WHERE id = $4")
+            .bind(status.as_str())
+            .bind(serde_json::to_value(counts).expect("counts serialise"))
+            .bind(finished_at)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(())
+    }
+
+    async fn scan(&self, id: ScanId) -> StoreResult<Option<ScanRecord>> {
+        let Some(r) = sqlx::query("SELECT * FROM scans WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error)?
+        else {
+            return Ok(None);
+        };
+        let corrupt = |what, e: &dyn std::fmt::Display| StoreError::Corrupt {
+            what,
+            reason: e.to_string(),
+        };
+        let status: String = r.get("status");
+        Ok(Some(ScanRecord {
+            id,
+            keyphrase: r.get("keyphrase"),
+            provider: r.get("provider"),
+            options: r.get("options"),
+            status: ScanStatus::parse(&status).ok_or_else(|| corrupt("scans.status", &status))?,
+            counts: serde_json::from_value(r.get("counts")).map_err(|e| corrupt("scans.counts", &e))?,
+            started_at: r.get("started_at"),
+            finished_at: r.get("finished_at"),
+        }))
+    }
+
+    async fn record_failure(&self, f: &NewFailure) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO failures AS t (url, stage, reason, scan_id, attempts, first_at, last_at)
+             VALUES ($1, $2, $3, $4, 1, $5, $5)
+             ON CONFLICT (url, stage) DO UPDATE SET
+                 reason = excluded.reason,
+                 scan_id = coalesce(excluded.scan_id, t.scan_id),
+                 attempts = t.attempts + 1,
+                 last_at = greatest(t.last_at, excluded.last_at)",
+        )
+        .bind(&f.url)
+        .bind(&f.stage)
+        .bind(&f.reason)
+        .bind(f.scan_id)
+        .bind(f.at)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error)?;
+        Ok(())
+    }
+
+    async fn failures(&self, limit: u32) -> StoreResult<Vec<FailureRecord>> {
+        let rows = sqlx::query("SELECT * FROM failures ORDER BY last_at DESC, id DESC LIMIT $1")
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| FailureRecord {
+                url: r.get("url"),
+                stage: r.get("stage"),
+                reason: r.get("reason"),
+                scan_id: r.get("scan_id"),
+                attempts: r.get::<i32, _>("attempts") as u32,
+                first_at: r.get("first_at"),
+                last_at: r.get("last_at"),
+            })
+            .collect())
+    }
+}

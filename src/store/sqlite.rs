@@ -1,0 +1,498 @@
+//! The embedded store: one SQLite file, zero set-up. Vectors are blobs of
+//! little-endian f32; nearest-neighbour search is exact (a full scan).
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::Row;
+
+use super::vector::{from_blob, to_blob, TopK};
+use super::*;
+
+static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// The embedded SQLite store.
+pub struct SqliteStore {
+    pool: SqlitePool,
+    path: String,
+    model: Mutex<Option<ModelInfo>>,
+}
+
+fn query_error(source: sqlx::Error) -> StoreError {
+    StoreError::Query {
+        backend: Backend::Sqlite,
+        source,
+    }
+}
+
+fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+fn from_micros(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or_default()
+}
+
+impl SqliteStore {
+    /// Opens or creates the store file (and its directory), then migrates.
+    pub async fn open(path: &Path) -> StoreResult<Self> {
+        let shown = path.display().to_string();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(|e| connect_error(&shown, e))?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| connect_error(&shown, e))?;
+        MIGRATOR.run(&pool).await.map_err(|e| StoreError::Migrate {
+            backend: Backend::Sqlite,
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            pool,
+            path: shown,
+            model: Mutex::new(None),
+        })
+    }
+
+    async fn load_model(&self) -> StoreResult<Option<ModelInfo>> {
+        if let Some(model) = self.model.lock().expect("model lock").clone() {
+            return Ok(Some(model));
+        }
+        let raw: Option<String> = sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'model'")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error)?;
+        let model = raw.map(|raw| parse_model(&raw)).transpose()?;
+        *self.model.lock().expect("model lock") = model.clone();
+        Ok(model)
+    }
+
+    async fn hashes(&self, id: ImageId) -> StoreResult<Vec<PerceptualHash>> {
+        let rows = sqlx::query("SELECT kind, bits FROM image_hashes WHERE image_id = ? ORDER BY kind")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| PerceptualHash {
+                kind: r.get("kind"),
+                bits: r.get("bits"),
+            })
+            .collect())
+    }
+}
+
+fn connect_error(location: &str, e: sqlx::Error) -> StoreError {
+    StoreError::Connect {
+        backend: Backend::Sqlite,
+        location: location.to_string(),
+        reason: e.to_string(),
+    }
+}
+
+pub(super) fn parse_model(raw: &str) -> StoreResult<ModelInfo> {
+    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt {
+        what: "store_meta.model",
+        reason: e.to_string(),
+    })
+}
+
+fn opt_micros(row: &SqliteRow, column: &str) -> Option<DateTime<Utc>> {
+    row.get::<Option<i64>, _>(column).map(from_micros)
+}
+
+fn sighting_from_row(r: &SqliteRow) -> SightingRecord {
+    SightingRecord {
+        id: r.get("id"),
+        image_id: r.get("image_id"),
+        image_url: r.get("image_url"),
+        page_url: Some(r.get::<String, _>("page_url")).filter(|p| !p.is_empty()),
+        page_title: r.get("page_title"),
+        site: r.get("site"),
+        provider: r.get("provider"),
+        scan_id: r.get("scan_id"),
+        keyphrase: r.get("keyphrase"),
+        rank: r.get::<Option<i64>, _>("rank").map(|v| v as u32),
+        first_seen_at: from_micros(r.get("first_seen_at")),
+        last_seen_at: from_micros(r.get("last_seen_at")),
+        last_modified: opt_micros(r, "last_modified"),
+        etag: r.get("etag"),
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn status(&self) -> StoreResult<StoreStatus> {
+        let row = sqlx::query(
+            "SELECT (SELECT count(*) FROM images) AS images,
+                    (SELECT count(*) FROM images WHERE embedding IS NOT NULL) AS embedded,
+                    (SELECT count(*) FROM sightings) AS sightings,
+                    (SELECT count(*) FROM scans) AS scans,
+                    (SELECT count(*) FROM failures) AS failures,
+                    (SELECT coalesce(max(version), 0) FROM _sqlx_migrations WHERE success) AS version",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(query_error)?;
+        let count = |c: &str| row.get::<i64, _>(c) as u64;
+        Ok(StoreStatus {
+            backend: Backend::Sqlite,
+            location: self.path.clone(),
+            schema_version: row.get("version"),
+            model: self.load_model().await?,
+            images: count("images"),
+            embedded: count("embedded"),
+            sightings: count("sightings"),
+            scans: count("scans"),
+            failures: count("failures"),
+        })
+    }
+
+    async fn model(&self) -> StoreResult<Option<ModelInfo>> {
+        self.load_model().await
+    }
+
+    async fn bind_model(&self, model: &ModelInfo) -> StoreResult<()> {
+        if check_model(self.load_model().await?, model)? {
+            return Ok(());
+        }
+        let raw = serde_json::to_string(model).expect("model serialises");
+        sqlx::query("INSERT INTO store_meta (key, value) VALUES ('model', ?) ON CONFLICT (key) DO NOTHING")
+            .bind(raw)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error)?;
+        *self.model.lock().expect("model lock") = None;
+        // Another process may have bound a model first: check again.
+        check_model(self.load_model().await?, model).map(|_| ())
+    }
+
+    async fn upsert_image(&self, image: &NewImage) -> StoreResult<Upserted<ImageId>> {
+        let seen = micros(image.seen_at);
+        let mut tx = self.pool.begin().await.map_err(query_error)?;
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO images (sha256, width, height, format, byte_size, exif_date_time_original,
+                                 exif_artist, exif_copyright, first_seen_at, last_seen_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (sha256) DO NOTHING RETURNING id",
+        )
+        .bind(&image.sha256[..])
+        .bind(image.width as i64)
+        .bind(image.height as i64)
+        .bind(&image.format)
+        .bind(image.byte_size as i64)
+        .bind(&image.exif.date_time_original)
+        .bind(&image.exif.artist)
+        .bind(&image.exif.copyright)
+        .bind(seen)
+        .bind(seen)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(query_error)?;
+        let (id, created) = match inserted {
+            Some(id) => (id, true),
+            None => {
+                let id = sqlx::query_scalar(
+                    "UPDATE images SET first_seen_at = min(first_seen_at, ?1),
+                                       last_seen_at = max(last_seen_at, ?1)
+                     WHERE sha256 = ?2 RETURNING id",
+                )
+                .bind(seen)
+                .bind(&image.sha256[..])
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(query_error)?;
+                (id, false)
+            }
+        };
+        for hash in &image.perceptual_hashes {
+            sqlx::query("INSERT INTO image_hashes (image_id, kind, bits) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+                .bind(id)
+                .bind(&hash.kind)
+                .bind(&hash.bits)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error)?;
+        }
+        tx.commit().await.map_err(query_error)?;
+        Ok(Upserted { id, created })
+    }
+
+    async fn image_by_sha256(&self, sha256: &[u8; 32]) -> StoreResult<Option<ImageId>> {
+        sqlx::query_scalar("SELECT id FROM images WHERE sha256 = ?")
+            .bind(&sha256[..])
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error)
+    }
+
+    async fn image_by_url(&self, image_url: &str) -> StoreResult<Option<ImageId>> {
+        sqlx::query_scalar("SELECT image_id FROM sightings WHERE image_url = ? ORDER BY last_seen_at DESC LIMIT 1")
+            .bind(image_url)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error)
+    }
+
+    async fn image(&self, id: ImageId) -> StoreResult<Option<ImageRecord>> {
+        let Some(r) = sqlx::query("SELECT *, embedding IS NOT NULL AS has_embedding FROM images WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(ImageRecord {
+            id,
+            sha256: hex::encode(r.get::<Vec<u8>, _>("sha256")),
+            perceptual_hashes: self.hashes(id).await?,
+            width: r.get::<i64, _>("width") as u32,
+            height: r.get::<i64, _>("height") as u32,
+            format: r.get("format"),
+            byte_size: r.get::<i64, _>("byte_size") as u64,
+            exif: ExifSummary {
+                date_time_original: r.get("exif_date_time_original"),
+                artist: r.get("exif_artist"),
+                copyright: r.get("exif_copyright"),
+            },
+            has_embedding: r.get("has_embedding"),
+            first_seen_at: from_micros(r.get("first_seen_at")),
+            last_seen_at: from_micros(r.get("last_seen_at")),
+        }))
+    }
+
+    async fn set_embedding(&self, id: ImageId, embedding: &[f32]) -> StoreResult<()> {
+        let model = self.load_model().await?.ok_or(StoreError::NoModel)?;
+        if embedding.len() != model.dim {
+            return Err(StoreError::Dimension {
+                expected: model.dim,
+                got: embedding.len(),
+            });
+        }
+        sqlx::query("UPDATE images SET embedding = ?, embedding_model = ? WHERE id = ?")
+            .bind(to_blob(embedding))
+            .bind(&model.id)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(())
+    }
+
+    async fn nearest(&self, query: &[f32], k: usize) -> StoreResult<Vec<Neighbor>> {
+        let Some(model) = self.load_model().await? else {
+            return Ok(Vec::new());
+        };
+        if query.len() != model.dim {
+            return Err(StoreError::Dimension {
+                expected: model.dim,
+                got: query.len(),
+            });
+        }
+        let mut top = TopK::new(k);
+        let mut rows = sqlx::query("SELECT id, embedding FROM images WHERE embedding IS NOT NULL").fetch(&self.pool);
+        while let Some(row) = rows.try_next().await.map_err(query_error)? {
+            let blob: &[u8] = row.get("embedding");
+            let vector = from_blob(blob).filter(|v| v.len() == query.len()).ok_or(StoreError::Corrupt {
+                what: "images.embedding",
+                reason: format!("blob of {} bytes for a {}-d model", blob.len(), model.dim),
+            })?;
+            top.push(row.get("id"), super::vector::cosine(query, &vector));
+        }
+        Ok(top.into_sorted())
+    }
+
+    async fn upsert_sighting(&self, s: &NewSighting) -> StoreResult<Upserted<i64>> {
+        let page_url = s.page_url.as_deref().unwrap_or("");
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO sightings (image_id, image_url, page_url, page_title, site, provider, scan_id,
+                                    rank, first_seen_at, last_seen_at, last_modified, etag)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (image_id, image_url, page_url) DO NOTHING RETURNING id",
+        )
+        .bind(s.image_id)
+        .bind(&s.image_url)
+        .bind(page_url)
+        .bind(&s.page_title)
+        .bind(&s.site)
+        .bind(&s.provider)
+        .bind(s.scan_id)
+        .bind(s.rank.map(i64::from))
+        .bind(micros(s.seen_at))
+        .bind(micros(s.seen_at))
+        .bind(s.last_modified.map(micros))
+        .bind(&s.etag)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error)?;
+        if let Some(id) = inserted {
+            return Ok(Upserted { id, created: true });
+        }
+        let id = sqlx::query_scalar(
+            "UPDATE sightings SET
+                 page_title = coalesce(?4, page_title),
+                 site = coalesce(?5, site),
+                 provider = coalesce(?6, provider),
+                 scan_id = coalesce(?7, scan_id),
+                 rank = CASE WHEN rank IS NULL OR ?8 < rank THEN coalesce(?8, rank) ELSE rank END,
+                 first_seen_at = min(first_seen_at, ?9),
+                 last_seen_at = max(last_seen_at, ?9),
+                 last_modified = coalesce(?10, last_modified),
+                 etag = coalesce(?11, etag)
+             WHERE image_id = ?1 AND image_url = ?2 AND page_url = ?3 RETURNING id",
+        )
+        .bind(s.image_id)
+        .bind(&s.image_url)
+        .bind(page_url)
+        .bind(&s.page_title)
+        .bind(&s.site)
+        .bind(&s.provider)
+        .bind(s.scan_id)
+        .bind(s.rank.map(i64::from))
+        .bind(micros(s.seen_at))
+        .bind(s.last_modified.map(micros))
+        .bind(&s.etag)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(query_error)?;
+        Ok(Upserted { id, created: false })
+    }
+
+    async fn sightings(&self, image: ImageId) -> StoreResult<Vec<SightingRecord>> {
+        let rows = sqlx::query(
+            "SELECT s.*, sc.keyphrase FROM sightings s LEFT JOIN scans sc ON sc.id = s.scan_id
+             WHERE s.image_id = ? ORDER BY s.first_seen_at, s.id",
+        )
+        .bind(image)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error)?;
+        Ok(rows.iter().map(sighting_from_row).collect())
+    }
+
+    async fn start_scan(&self, scan: &NewScan) -> StoreResult<ScanId> {
+        sqlx::query_scalar(
+            "INSERT INTO scans (keyphrase, provider, options, status, counts, started_at)
+             VALUES (?, ?, ?, 'running', ?, ?) RETURNING id",
+        )
+        .bind(&scan.keyphrase)
+        .bind(&scan.provider)
+        .bind(scan.options.to_string())
+        .bind(serde_json::to_string(&ScanCounts::default()).expect("counts serialise"))
+        .bind(micros(scan.started_at))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(query_error)
+    }
+
+    async fn update_scan(
+        &self,
+        id: ScanId,
+        status: ScanStatus,
+        counts: &ScanCounts,
+        finished_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE scans SET status = ?, counts = ?, finished_at = ? WHERE id = ?")
+            .bind(status.as_str())
+            .bind(serde_json::to_string(counts).expect("counts serialise"))
+            .bind(finished_at.map(micros))
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(())
+    }
+
+    async fn scan(&self, id: ScanId) -> StoreResult<Option<ScanRecord>> {
+        let Some(r) = sqlx::query("SELECT * FROM scans WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error)?
+        else {
+            return Ok(None);
+        };
+        let corrupt = |what, e: &dyn std::fmt::Display| StoreError::Corrupt {
+            what,
+            reason: e.to_string(),
+        };
+        let status: String = r.get("status");
+        Ok(Some(ScanRecord {
+            id,
+            keyphrase: r.get("keyphrase"),
+            provider: r.get("provider"),
+            options: serde_json::from_str(r.get("options")).map_err(|e| corrupt("scans.options", &e))?,
+            status: ScanStatus::parse(&status).ok_or_else(|| corrupt("scans.status", &status))?,
+            counts: serde_json::from_str(r.get("counts")).map_err(|e| corrupt("scans.counts", &e))?,
+            started_at: from_micros(r.get("started_at")),
+            finished_at: opt_micros(&r, "finished_at"),
+        }))
+    }
+
+    async fn record_failure(&self, f: &NewFailure) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO failures (url, stage, reason, scan_id, attempts, first_at, last_at)
+             VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)
+             ON CONFLICT (url, stage) DO UPDATE SET
+                 reason = excluded.reason,
+                 scan_id = coalesce(excluded.scan_id, failures.scan_id),
+                 attempts = failures.attempts + 1,
+                 last_at = max(failures.last_at, excluded.last_at)",
+        )
+        .bind(&f.url)
+        .bind(&f.stage)
+        .bind(&f.reason)
+        .bind(f.scan_id)
+        .bind(micros(f.at))
+        .execute(&self.pool)
+        .await
+        .map_err(query_error)?;
+        Ok(())
+    }
+
+    async fn failures(&self, limit: u32) -> StoreResult<Vec<FailureRecord>> {
+        let rows = sqlx::query("SELECT * FROM failures ORDER BY last_at DESC, id DESC LIMIT ?")
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| FailureRecord {
+                url: r.get("url"),
+                stage: r.get("stage"),
+                reason: r.get("reason"),
+                scan_id: r.get("scan_id"),
+                attempts: r.get::<i64, _>("attempts") as u32,
+                first_at: from_micros(r.get("first_at")),
+                last_at: from_micros(r.get("last_at")),
+            })
+            .collect())
+    }
+}

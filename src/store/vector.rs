@@ -1,0 +1,142 @@
+//! Vector helpers shared by the backends: the blob encoding used by the
+//! embedded store, and exact top-k cosine search.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use super::{ImageId, Neighbor};
+
+/// Encodes a vector as little-endian f32 bytes.
+pub fn to_blob(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// Decodes little-endian f32 bytes; `None` if the length is not a multiple of 4.
+pub fn from_blob(bytes: &[u8]) -> Option<Vec<f32>> {
+    if bytes.len() % 4 != 0 {
+        return None;
+    }
+    Some(
+        bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+    )
+}
+
+/// Cosine similarity; 0 when either vector is all zeros.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let (mut dot, mut na, mut nb) = (0f32, 0f32, 0f32);
+    for (x, y) in a.iter().zip(b) {
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+    }
+    if na == 0.0 || nb == 0.0 {
+        0.0
+    } else {
+        dot / (na.sqrt() * nb.sqrt())
+    }
+}
+
+/// Scales a vector to unit length (a zero vector stays zero).
+pub fn l2_normalize(v: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+#[derive(PartialEq)]
+struct Entry(Neighbor);
+
+impl Eq for Entry {}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Entry {
+    // Reversed so the heap's top is the worst kept neighbour.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .0
+            .similarity
+            .total_cmp(&self.0.similarity)
+            .then(self.0.image_id.cmp(&other.0.image_id))
+    }
+}
+
+/// Keeps the `k` most similar of the candidates it is fed.
+pub struct TopK {
+    k: usize,
+    heap: BinaryHeap<Entry>,
+}
+
+impl TopK {
+    /// An empty selection of at most `k`.
+    pub fn new(k: usize) -> Self {
+        Self {
+            k,
+            heap: BinaryHeap::with_capacity(k + 1),
+        }
+    }
+
+    /// Offers one candidate.
+    pub fn push(&mut self, image_id: ImageId, similarity: f32) {
+        if self.k == 0 {
+            return;
+        }
+        self.heap.push(Entry(Neighbor {
+            image_id,
+            similarity,
+        }));
+        if self.heap.len() > self.k {
+            self.heap.pop();
+        }
+    }
+
+    /// The kept candidates, most similar first (ties: lower id first).
+    pub fn into_sorted(self) -> Vec<Neighbor> {
+        self.heap.into_sorted_vec().into_iter().map(|e| e.0).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blob_round_trip() {
+        let v = vec![1.0, -2.5, f32::MIN_POSITIVE, 0.0];
+        assert_eq!(from_blob(&to_blob(&v)).unwrap(), v);
+        assert!(from_blob(&[1, 2, 3]).is_none());
+    }
+
+    #[test]
+    fn cosine_of_known_vectors() {
+        assert!((cosine(&[1.0, 0.0], &[0.0, 1.0])).abs() < 1e-7);
+        assert!((cosine(&[1.0, 1.0], &[2.0, 2.0]) - 1.0).abs() < 1e-6);
+        assert_eq!(cosine(&[0.0, 0.0], &[1.0, 0.0]), 0.0);
+    }
+
+    #[test]
+    fn top_k_keeps_the_best_in_order() {
+        let mut top = TopK::new(2);
+        for (id, s) in [(1, 0.1), (2, 0.9), (3, 0.5), (4, 0.9)] {
+            top.push(id, s);
+        }
+        let got: Vec<_> = top.into_sorted().iter().map(|n| n.image_id).collect();
+        assert_eq!(got, vec![2, 4]);
+        assert!(TopK::new(0).into_sorted().is_empty());
+    }
+
+    #[test]
+    fn normalize_makes_unit_length() {
+        let mut v = vec![3.0, 4.0];
+        l2_normalize(&mut v);
+        assert!((v[0] - 0.6).abs() < 1e-6 && (v[1] - 0.8).abs() < 1e-6);
+    }
+}
