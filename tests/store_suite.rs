@@ -197,6 +197,57 @@ async fn scans_record_counts_and_state(store: &dyn Store) {
 }
 both_backends!(scans, scans_record_counts_and_state);
 
+async fn unfinished_scans_are_resumable(store: &dyn Store) {
+    let scan = |keyphrase: &str, follow: bool| NewScan {
+        keyphrase: keyphrase.into(),
+        provider: "searxng".into(),
+        options: serde_json::json!({"follow_pages": follow, "max_results": 200}),
+        started_at: t(0),
+    };
+    assert_eq!(
+        store.resumable_scan(&scan("poster", true)).await.unwrap(),
+        None
+    );
+    let first = store.start_scan(&scan("poster", true)).await.unwrap();
+    assert_eq!(
+        store.resumable_scan(&scan("poster", true)).await.unwrap(),
+        Some(first)
+    );
+    assert_eq!(
+        store.resumable_scan(&scan("poster", false)).await.unwrap(),
+        None,
+        "other options"
+    );
+    assert_eq!(
+        store.resumable_scan(&scan("other", true)).await.unwrap(),
+        None,
+        "other keyphrase"
+    );
+    store
+        .update_scan(first, ScanStatus::Interrupted, &ScanCounts::default(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.resumable_scan(&scan("poster", true)).await.unwrap(),
+        Some(first)
+    );
+    store
+        .update_scan(
+            first,
+            ScanStatus::Completed,
+            &ScanCounts::default(),
+            Some(t(9)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.resumable_scan(&scan("poster", true)).await.unwrap(),
+        None,
+        "completed scans start anew"
+    );
+}
+both_backends!(resumable_scans, unfinished_scans_are_resumable);
+
 async fn failures_are_upserted_per_url_and_stage(store: &dyn Store) {
     let fail = |reason: &str, at| NewFailure {
         url: "https://bad.example/x.jpg".into(),

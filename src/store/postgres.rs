@@ -428,6 +428,19 @@ impl Store for PostgresStore {
         .map_err(query_error)
     }
 
+    async fn resumable_scan(&self, scan: &NewScan) -> StoreResult<Option<ScanId>> {
+        sqlx::query_scalar(
+            "SELECT id FROM scans WHERE keyphrase = $1 AND provider = $2 AND options = $3 AND status <> 'completed'
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(&scan.keyphrase)
+        .bind(&scan.provider)
+        .bind(&scan.options)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error)
+    }
+
     async fn update_scan(
         &self,
         id: ScanId,

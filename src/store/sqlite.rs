@@ -426,6 +426,19 @@ impl Store for SqliteStore {
         .map_err(query_error)
     }
 
+    async fn resumable_scan(&self, scan: &NewScan) -> StoreResult<Option<ScanId>> {
+        sqlx::query_scalar(
+            "SELECT id FROM scans WHERE keyphrase = ? AND provider = ? AND options = ? AND status <> 'completed'
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(&scan.keyphrase)
+        .bind(&scan.provider)
+        .bind(scan.options.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error)
+    }
+
     async fn update_scan(
         &self,
         id: ScanId,
