@@ -11,4 +11,6 @@
 
 pub mod cli;
 pub mod config;
+pub mod fetch;
+pub mod hash;
 pub mod store;
