@@ -11,4 +11,6 @@
 
 pub mod cli;
 pub mod config;
+pub mod decode;
+pub mod embed;
 pub mod store;
