@@ -121,11 +121,14 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, DecodeErro
         format: name.clone(),
         source,
     };
+    // Header only: the dimensions are checked before any pixel is decoded.
+    let mut probe = ImageReader::with_format(Cursor::new(bytes), format);
+    probe.no_limits();
+    let (width, height) = probe.into_dimensions().map_err(|e| classify(e, &name))?;
+    check_dimensions(width, height, limits)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(image_limits(limits));
     let mut decoder = reader.into_decoder().map_err(|e| classify(e, &name))?;
-    let (width, height) = decoder.dimensions();
-    check_dimensions(width, height, limits)?;
     let orientation = decoder.orientation().ok();
     let exif = decoder
         .exif_metadata()
@@ -345,6 +348,90 @@ mod tests {
             Err(DecodeError::Unsupported(name)) => assert_eq!(name, "heif"),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    /// A PNG whose header claims `width × height` and that has no pixel data.
+    fn png_header_only(width: u32, height: u32) -> Vec<u8> {
+        let mut ihdr = b"IHDR".to_vec();
+        ihdr.extend(width.to_be_bytes());
+        ihdr.extend(height.to_be_bytes());
+        ihdr.extend([8, 2, 0, 0, 0]);
+        let crc = crc32(&ihdr);
+        let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+        out.extend(13u32.to_be_bytes());
+        out.extend(&ihdr);
+        out.extend(crc.to_be_bytes());
+        // A few bytes of (bogus) pixel data and the end marker.
+        for (kind, data) in [(&b"IDAT"[..], &[0x78, 0x9c, 0x03, 0x00][..]), (b"IEND", &[])] {
+            let mut chunk = kind.to_vec();
+            chunk.extend(data);
+            out.extend((data.len() as u32).to_be_bytes());
+            out.extend(&chunk);
+            out.extend(crc32(&chunk).to_be_bytes());
+        }
+        out
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &byte in data {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn huge_header_is_refused_before_decoding() {
+        let bytes = png_header_only(30_000, 30_000);
+        match decode(&bytes, &DecodeLimits::default()) {
+            Err(DecodeError::TooLarge { width, height, .. }) => {
+                assert_eq!((width, height), (30_000, 30_000));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        // A GIF logical screen of 30,000 x 30,000 is refused as well.
+        let mut gif = b"GIF89a".to_vec();
+        gif.extend(30_000u16.to_le_bytes());
+        gif.extend(30_000u16.to_le_bytes());
+        gif.extend([0, 0, 0, b',', 0, 0, 0, 0]);
+        gif.extend(30_000u16.to_le_bytes());
+        gif.extend(30_000u16.to_le_bytes());
+        gif.extend([0, 2, 2, 0x4c, 0x01, 0, b';']);
+        assert!(decode(&gif, &DecodeLimits::default()).is_err());
+    }
+
+    #[test]
+    fn empty_and_non_image_bytes_are_typed_errors() {
+        assert!(matches!(decode(b"", &DecodeLimits::default()), Err(DecodeError::Empty)));
+        assert!(matches!(
+            decode(b"<html><body>not found</body></html>", &DecodeLimits::default()),
+            Err(DecodeError::NotAnImage)
+        ));
+    }
+
+    #[test]
+    fn truncated_png_is_corrupt_not_a_panic() {
+        let image = DynamicImage::ImageRgb8(RgbImage::from_fn(64, 64, |x, y| {
+            image::Rgb([x as u8, y as u8, (x * y) as u8])
+        }));
+        let bytes = png_bytes(&image);
+        for cut in [8, 20, 33, bytes.len() / 2, bytes.len() - 13] {
+            let err = decode(&bytes[..cut], &DecodeLimits::default()).unwrap_err();
+            assert!(matches!(err, DecodeError::Corrupt { .. }), "cut {cut}: {err:?}");
+        }
+        // Header of 0 x 0.
+        assert!(decode(&png_header_only(0, 0), &DecodeLimits::default()).is_err());
+    }
+
+    #[test]
+    fn one_pixel_decodes() {
+        let bytes = png_bytes(&DynamicImage::new_rgb8(1, 1));
+        let decoded = decode(&bytes, &DecodeLimits::default()).unwrap();
+        assert_eq!((decoded.width, decoded.height), (1, 1));
+        assert_eq!(decoded.format, "png");
     }
 
     #[test]
