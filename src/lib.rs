@@ -11,4 +11,8 @@
 
 pub mod cli;
 pub mod config;
+pub mod fetch;
+pub mod hash;
+pub mod decode;
+pub mod embed;
 pub mod store;

@@ -1,0 +1,174 @@
+//! [`ClipEmbedder`]: a Hugging Face `CLIPModel` run by candle.
+//!
+//! candle-transformers' CLIP matches transformers' `CLIPModel` for the
+//! configurations [`super::config`] accepts: quick-GELU, pre-norm blocks,
+//! image pooling on the class token after `post_layernorm`, text pooling on
+//! the EOS token (`argmax` of the ids, which [`super::text`] keeps unique by
+//! padding with 0), bias-free projections. The parity test
+//! `tests/clip_parity.rs` holds it to the reference.
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::clip::{div_l2_norm, ClipConfig, ClipModel};
+use image::DynamicImage;
+
+use super::config::HfClipConfig;
+use super::hub::{DownloadProgress, ModelFiles};
+use super::preprocess::preprocess_at;
+use super::text::ClipTokenizer;
+use super::{DeviceChoice, EmbedError, Embedder, ModelSettings};
+use crate::store::ModelInfo;
+
+/// CLIP image and text embeddings.
+pub struct ClipEmbedder {
+    model: ClipModel,
+    info: ModelInfo,
+    device: Device,
+    image_size: usize,
+    batch_size: usize,
+    tokenizer: ClipTokenizer,
+}
+
+impl std::fmt::Debug for ClipEmbedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClipEmbedder")
+            .field("model", &self.info)
+            .field("device", &self.device)
+            .field("batch_size", &self.batch_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClipEmbedder {
+    /// Resolves the model files (downloading them unless offline, progress
+    /// reported through `tracing`) and loads the model.
+    pub async fn load(settings: &ModelSettings) -> Result<Self, EmbedError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(30))
+            .read_timeout(std::time::Duration::from_secs(120))
+            .build()
+            .map_err(|source| EmbedError::Http {
+                url: String::new(),
+                source,
+            })?;
+        let log = |p: DownloadProgress| tracing::debug!(file = %p.file, done = p.done, total = ?p.total);
+        let files = ModelFiles::resolve(settings, &client, &log).await?;
+        Self::from_files(&files, settings)
+    }
+
+    /// Loads a model from resolved files.
+    pub fn from_files(files: &ModelFiles, settings: &ModelSettings) -> Result<Self, EmbedError> {
+        let text = std::fs::read_to_string(&files.config).map_err(|source| EmbedError::Io {
+            path: files.config.clone(),
+            source,
+        })?;
+        let config = HfClipConfig::from_json(&text)?.to_candle()?;
+        let device = select_device(settings.device)?;
+        // Safety: the weights file is memory-mapped; it must not be changed
+        // while the model is loaded (cache files are only ever renamed in).
+        let vb = unsafe {
+            VarBuilder::from_mmaped_safetensors(&[&files.weights], DType::F32, &device)?
+        };
+        Self::from_var_builder(vb, &config, files.id.clone(), settings.batch_size)
+    }
+
+    /// Builds the model from any weights source (tests use in-memory ones).
+    pub fn from_var_builder(
+        vb: VarBuilder,
+        config: &ClipConfig,
+        id: String,
+        batch_size: usize,
+    ) -> Result<Self, EmbedError> {
+        if !vb.contains_tensor("vision_model.embeddings.class_embedding") {
+            return Err(EmbedError::UnsupportedConfig(
+                "weights lack vision_model.embeddings.class_embedding (not a CLIPModel?)".into(),
+            ));
+        }
+        let device = vb.device().clone();
+        let model = ClipModel::new(vb, config)?;
+        Ok(Self {
+            model,
+            info: ModelInfo {
+                id,
+                dim: config.vision_config.projection_dim,
+            },
+            device,
+            image_size: config.vision_config.image_size,
+            batch_size: batch_size.max(1),
+            tokenizer: ClipTokenizer::new(config.text_config.max_position_embeddings),
+        })
+    }
+
+    /// Side of the square model input (224 for ViT-B/32).
+    pub fn image_size(&self) -> u32 {
+        self.image_size as u32
+    }
+
+    /// The device the model runs on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Preprocessing for this model (CPU work; run it on worker threads to
+    /// overlap with [`Self::embed_pixels`]).
+    pub fn preprocess(&self, image: &DynamicImage) -> Vec<f32> {
+        preprocess_at(image, self.image_size())
+    }
+
+    /// Embeds preprocessed pixel tensors (each `3 × size × size`, CHW), in
+    /// batches of the configured size.
+    pub fn embed_pixels(&self, pixels: &[Vec<f32>]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let size = self.image_size;
+        let per_image = 3 * size * size;
+        if let Some(bad) = pixels.iter().find(|p| p.len() != per_image) {
+            return Err(EmbedError::InvalidInput(format!(
+                "pixel tensor of {} values, expected {per_image}",
+                bad.len()
+            )));
+        }
+        let mut out = Vec::with_capacity(pixels.len());
+        for batch in pixels.chunks(self.batch_size) {
+            let flat: Vec<f32> = batch.iter().flatten().copied().collect();
+            let input = Tensor::from_vec(flat, (batch.len(), 3, size, size), &self.device)?;
+            let features = self.model.get_image_features(&input)?;
+            out.extend(div_l2_norm(&features)?.to_dtype(DType::F32)?.to_vec2::<f32>()?);
+        }
+        Ok(out)
+    }
+
+    /// Token ids exactly as they are fed to the text model.
+    pub fn tokenize(&self, text: &str) -> Vec<u32> {
+        self.tokenizer.encode(text)
+    }
+}
+
+impl Embedder for ClipEmbedder {
+    fn model(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn embed_images(&self, images: &[DynamicImage]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let pixels: Vec<Vec<f32>> = images.iter().map(|i| self.preprocess(i)).collect();
+        self.embed_pixels(&pixels)
+    }
+
+    fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let mut out = Vec::with_capacity(texts.len());
+        for batch in texts.chunks(self.batch_size) {
+            let (ids, width) = self.tokenizer.encode_batch(batch);
+            let input = Tensor::from_vec(ids, (batch.len(), width), &self.device)?;
+            let features = self.model.get_text_features(&input)?;
+            out.extend(div_l2_norm(&features)?.to_dtype(DType::F32)?.to_vec2::<f32>()?);
+        }
+        Ok(out)
+    }
+}
+
+/// The candle device for a choice.
+pub fn select_device(choice: DeviceChoice) -> Result<Device, EmbedError> {
+    Ok(match choice {
+        DeviceChoice::Cpu => Device::Cpu,
+        DeviceChoice::Auto => Device::cuda_if_available(0)?,
+        DeviceChoice::Cuda(n) => Device::new_cuda(n)?,
+    })
+}

@@ -1,0 +1,124 @@
+//! CLIP embeddings: pictures and texts → L2-normalised vectors.
+//!
+//! * [`preprocess`]: picture → pixel tensor, exactly as `CLIPImageProcessor`.
+//! * [`text`]: the real CLIP BPE tokenizer.
+//! * [`hub`]: where the weights come from (Hugging Face hub at a pinned
+//!   revision with a local cache, or a local model directory).
+//! * [`clip`]: [`ClipEmbedder`], the model on candle.
+//!
+//! Decoding happens before embedding ([`crate::decode`]), one picture at a
+//! time, so a bad file is a per-image error and never spoils a batch.
+
+pub mod clip;
+pub mod config;
+pub mod hub;
+pub mod preprocess;
+mod resample;
+pub mod text;
+
+use std::path::PathBuf;
+
+pub use clip::ClipEmbedder;
+pub use hub::{ModelFiles, ModelSource, DEFAULT_ENDPOINT, DEFAULT_REPO, DEFAULT_REVISION};
+pub use preprocess::preprocess;
+
+use crate::store::ModelInfo;
+
+/// Turns pictures and texts into L2-normalised vectors of one model.
+pub trait Embedder: Send + Sync {
+    /// The model's id and dimension, stored with every vector.
+    fn model(&self) -> &ModelInfo;
+    /// One unit vector per picture, in order.
+    fn embed_images(&self, images: &[image::DynamicImage]) -> Result<Vec<Vec<f32>>, EmbedError>;
+    /// One unit vector per text, in order.
+    fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError>;
+}
+
+/// Where the model runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeviceChoice {
+    /// CUDA device 0 when built with the `cuda` feature and a GPU is
+    /// present, else the CPU.
+    #[default]
+    Auto,
+    /// The CPU.
+    Cpu,
+    /// CUDA device N (needs the `cuda` feature).
+    Cuda(usize),
+}
+
+/// Everything that decides which model is loaded and how it runs.
+#[derive(Debug, Clone)]
+pub struct ModelSettings {
+    /// Hub repository or local directory.
+    pub source: ModelSource,
+    /// Never touch the network; fail with what is missing instead.
+    pub offline: bool,
+    /// Where to run.
+    pub device: DeviceChoice,
+    /// Pictures (or texts) per forward pass.
+    pub batch_size: usize,
+    /// Where hub downloads are kept.
+    pub cache_dir: PathBuf,
+}
+
+/// Why the embedder failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The hub could not be reached.
+    #[error("downloading {url}: {source}")]
+    Http {
+        /// What was requested.
+        url: String,
+        /// The HTTP client's error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The hub answered with an error status.
+    #[error("downloading {url}: HTTP {status}")]
+    Status {
+        /// What was requested.
+        url: String,
+        /// The status.
+        status: u16,
+    },
+    /// A download ended early or grew past its announced size.
+    #[error("downloading {url}: got {got} bytes, expected {expected}")]
+    Truncated {
+        /// What was requested.
+        url: String,
+        /// Bytes received.
+        got: u64,
+        /// Bytes announced.
+        expected: u64,
+    },
+    /// Offline mode and the model is not on disk.
+    #[error("offline and the model is not cached: missing {missing:?}; {hint}")]
+    Missing {
+        /// Files that would be needed.
+        missing: Vec<PathBuf>,
+        /// What to do about it.
+        hint: String,
+    },
+    /// `config.json` is not valid.
+    #[error("invalid config.json: {0}")]
+    Config(#[source] serde_json::Error),
+    /// A configuration this implementation cannot compute exactly.
+    #[error("unsupported CLIP configuration: {0}")]
+    UnsupportedConfig(String),
+    /// The tensor library failed (bad weights file, device error, …).
+    #[error("model: {0}")]
+    Model(#[from] candle_core::Error),
+    /// Input that cannot be embedded (wrong pixel tensor size, …).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+}
