@@ -11,4 +11,6 @@
 
 pub mod cli;
 pub mod config;
+pub mod scrape;
+pub mod search;
 pub mod store;
