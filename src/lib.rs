@@ -11,8 +11,10 @@
 
 pub mod cli;
 pub mod config;
-pub mod fetch;
-pub mod hash;
 pub mod decode;
 pub mod embed;
+pub mod fetch;
+pub mod hash;
+pub mod scrape;
+pub mod search;
 pub mod store;
