@@ -249,7 +249,11 @@ fn ascii_value(value: &exif::Value) -> Option<String> {
     };
     parts
         .iter()
-        .map(|part| String::from_utf8_lossy(part).trim_matches(['\0', ' ']).to_owned())
+        .map(|part| {
+            String::from_utf8_lossy(part)
+                .trim_matches(['\0', ' '])
+                .to_owned()
+        })
         .find(|s| !s.is_empty())
 }
 
@@ -307,8 +311,8 @@ mod tests {
 
     #[test]
     fn sixteen_bit_grey_rounds_to_eight_bits() {
-        let grey = image::ImageBuffer::<image::Luma<u16>, _>::from_raw(2, 1, vec![65535u16, 386])
-            .unwrap();
+        let grey =
+            image::ImageBuffer::<image::Luma<u16>, _>::from_raw(2, 1, vec![65535u16, 386]).unwrap();
         let rgb = to_rgb8(&DynamicImage::ImageLuma16(grey));
         assert_eq!(rgb.get_pixel(0, 0).0, [255, 255, 255]);
         assert_eq!(rgb.get_pixel(1, 0).0, [2, 2, 2]);
@@ -323,7 +327,14 @@ mod tests {
         let bytes = png_bytes(&DynamicImage::new_rgb8(4, 4));
         let err = decode(&bytes, &limits).unwrap_err();
         assert!(
-            matches!(err, DecodeError::TooLarge { width: 4, height: 4, .. }),
+            matches!(
+                err,
+                DecodeError::TooLarge {
+                    width: 4,
+                    height: 4,
+                    ..
+                }
+            ),
             "{err}"
         );
     }
@@ -362,7 +373,10 @@ mod tests {
         out.extend(&ihdr);
         out.extend(crc.to_be_bytes());
         // A few bytes of (bogus) pixel data and the end marker.
-        for (kind, data) in [(&b"IDAT"[..], &[0x78, 0x9c, 0x03, 0x00][..]), (b"IEND", &[])] {
+        for (kind, data) in [
+            (&b"IDAT"[..], &[0x78, 0x9c, 0x03, 0x00][..]),
+            (b"IEND", &[]),
+        ] {
             let mut chunk = kind.to_vec();
             chunk.extend(data);
             out.extend((data.len() as u32).to_be_bytes());
@@ -377,7 +391,11 @@ mod tests {
         for &byte in data {
             crc ^= u32::from(byte);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc
@@ -405,9 +423,15 @@ mod tests {
 
     #[test]
     fn empty_and_non_image_bytes_are_typed_errors() {
-        assert!(matches!(decode(b"", &DecodeLimits::default()), Err(DecodeError::Empty)));
         assert!(matches!(
-            decode(b"<html><body>not found</body></html>", &DecodeLimits::default()),
+            decode(b"", &DecodeLimits::default()),
+            Err(DecodeError::Empty)
+        ));
+        assert!(matches!(
+            decode(
+                b"<html><body>not found</body></html>",
+                &DecodeLimits::default()
+            ),
             Err(DecodeError::NotAnImage)
         ));
     }
@@ -420,7 +444,10 @@ mod tests {
         let bytes = png_bytes(&image);
         for cut in [8, 20, 33, bytes.len() / 2, bytes.len() - 13] {
             let err = decode(&bytes[..cut], &DecodeLimits::default()).unwrap_err();
-            assert!(matches!(err, DecodeError::Corrupt { .. }), "cut {cut}: {err:?}");
+            assert!(
+                matches!(err, DecodeError::Corrupt { .. }),
+                "cut {cut}: {err:?}"
+            );
         }
         // Header of 0 x 0.
         assert!(decode(&png_header_only(0, 0), &DecodeLimits::default()).is_err());
@@ -436,7 +463,10 @@ mod tests {
 
     #[test]
     fn garbage_exif_gives_empty_summary() {
-        assert_eq!(exif_summary(b"MM\0*garbage".to_vec()), ExifSummary::default());
+        assert_eq!(
+            exif_summary(b"MM\0*garbage".to_vec()),
+            ExifSummary::default()
+        );
         assert_eq!(exif_summary(Vec::new()), ExifSummary::default());
     }
 }

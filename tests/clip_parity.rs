@@ -82,9 +82,15 @@ fn tiny_model() -> ClipEmbedder {
         batch_size: 4,
         cache_dir: std::env::temp_dir(),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let files = runtime
-        .block_on(ModelFiles::resolve(&settings, &reqwest::Client::new(), &|_| {}))
+        .block_on(ModelFiles::resolve(
+            &settings,
+            &reqwest::Client::new(),
+            &|_| {},
+        ))
         .unwrap();
     ClipEmbedder::from_files(&files, &settings).unwrap()
 }
@@ -126,14 +132,22 @@ fn reference_rgb(case: &ImageCase) -> RgbImage {
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 #[test]
 fn lossless_files_decode_bit_exactly_like_pillow() {
     for case in expected().images.iter().filter(|c| c.lossless) {
         let rgb = reference_rgb(case);
-        assert_eq!((rgb.width(), rgb.height()), (case.width, case.height), "{}", case.file);
+        assert_eq!(
+            (rgb.width(), rgb.height()),
+            (case.width, case.height),
+            "{}",
+            case.file
+        );
         assert_eq!(
             sha256_hex(rgb.as_raw()),
             case.decoded_rgb8_sha256,
@@ -151,7 +165,12 @@ fn jpeg_decoding_is_close_to_libjpeg_and_oriented() {
         let bytes = std::fs::read(image_path(&case.file)).unwrap();
         let decoded = decode(&bytes, &limits).unwrap();
         assert_eq!(decoded.format, "jpeg");
-        assert_eq!((decoded.width, decoded.height), (case.width, case.height), "{}", case.file);
+        assert_eq!(
+            (decoded.width, decoded.height),
+            (case.width, case.height),
+            "{}",
+            case.file
+        );
         let ours = to_rgb8(&decoded.image);
         let theirs = reference_rgb(case);
         let worst = ours
@@ -177,7 +196,10 @@ fn exif_orientation_and_origin_fields_are_read() {
     let decoded = decode(&bytes, &DecodeLimits::default()).unwrap();
     let want = case.exif.unwrap();
     assert_eq!(decoded.exif.artist.as_deref(), Some(want.artist.as_str()));
-    assert_eq!(decoded.exif.copyright.as_deref(), Some(want.copyright.as_str()));
+    assert_eq!(
+        decoded.exif.copyright.as_deref(),
+        Some(want.copyright.as_str())
+    );
     assert_eq!(
         decoded.exif.date_time_original.as_deref(),
         Some(want.date_time_original.as_str())
@@ -257,9 +279,19 @@ fn a_bad_file_in_a_batch_does_not_spoil_the_others() {
     let model = tiny_model();
     let limits = DecodeLimits::default();
     let good = std::fs::read(image_path("grey.png")).unwrap();
-    let inputs: Vec<Vec<u8>> = vec![good.clone(), b"not an image".to_vec(), Vec::new(), good[..good.len() / 3].to_vec(), good];
+    let inputs: Vec<Vec<u8>> = vec![
+        good.clone(),
+        b"not an image".to_vec(),
+        Vec::new(),
+        good[..good.len() / 3].to_vec(),
+        good,
+    ];
     let decoded: Vec<_> = inputs.iter().map(|b| decode(b, &limits)).collect();
-    let images: Vec<_> = decoded.iter().filter_map(|d| d.as_ref().ok()).map(|d| d.image.clone()).collect();
+    let images: Vec<_> = decoded
+        .iter()
+        .filter_map(|d| d.as_ref().ok())
+        .map(|d| d.image.clone())
+        .collect();
     assert_eq!(images.len(), 2);
     assert_eq!(decoded.iter().filter(|d| d.is_err()).count(), 3);
     let embeddings = model.embed_images(&images).unwrap();
@@ -281,8 +313,15 @@ fn full_size_vit_b32_gives_512d_unit_vectors() {
     let config = ClipConfig::vit_base_patch32();
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-    vb.get_with_hints(768, "vision_model.embeddings.class_embedding", Init::Randn { mean: 0., stdev: 0.02 })
-        .unwrap();
+    vb.get_with_hints(
+        768,
+        "vision_model.embeddings.class_embedding",
+        Init::Randn {
+            mean: 0.,
+            stdev: 0.02,
+        },
+    )
+    .unwrap();
     let model = ClipEmbedder::from_var_builder(vb, &config, "random/vit-b-32".into(), 8).unwrap();
     assert_eq!(model.model().dim, 512);
     let images: Vec<_> = ["wide.png", "alpha.png"]

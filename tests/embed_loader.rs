@@ -96,11 +96,18 @@ async fn hub_download_is_cached_and_reused_offline() {
     assert_eq!(files.id, format!("{REPO}@{REVISION}"));
     for name in ["config.json", "model.safetensors"] {
         let cached = std::fs::read(files.config.with_file_name(name)).unwrap();
-        assert_eq!(cached, std::fs::read(tiny_dir().join(name)).unwrap(), "{name}");
+        assert_eq!(
+            cached,
+            std::fs::read(tiny_dir().join(name)).unwrap(),
+            "{name}"
+        );
     }
     let weights_size = std::fs::metadata(&files.weights).unwrap().len();
     let last = seen.lock().unwrap().last().cloned().unwrap();
-    assert_eq!((last.file.as_str(), last.done), ("model.safetensors", weights_size));
+    assert_eq!(
+        (last.file.as_str(), last.done),
+        ("model.safetensors", weights_size)
+    );
     // No temporary files are left behind.
     let leftovers: Vec<_> = std::fs::read_dir(files.weights.parent().unwrap())
         .unwrap()
@@ -146,7 +153,10 @@ async fn offline_with_empty_cache_says_what_is_missing() {
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["config.json", "model.safetensors"]);
-    assert!(hint.contains(REVISION) && hint.contains("without offline"), "{hint}");
+    assert!(
+        hint.contains(REVISION) && hint.contains("without offline"),
+        "{hint}"
+    );
     assert!(err.to_string().contains("offline"));
     assert_eq!(hub.hits.load(Ordering::SeqCst), 0);
 }
@@ -157,7 +167,10 @@ async fn missing_revision_is_an_http_status_error_and_caches_nothing() {
     let cache = tempfile::tempdir().unwrap();
     let settings = hub_settings(&endpoint, "test-org/no-such-model", cache.path(), false);
     let err = resolve(&settings).await.unwrap_err();
-    assert!(matches!(err, EmbedError::Status { status: 404, .. }), "{err:?}");
+    assert!(
+        matches!(err, EmbedError::Status { status: 404, .. }),
+        "{err:?}"
+    );
     let dir = cache.path().join("test-org--no-such-model").join(REVISION);
     assert!(!dir.join("config.json").exists());
 }
@@ -182,7 +195,11 @@ async fn interrupted_download_leaves_nothing_in_the_cache() {
 #[tokio::test]
 async fn local_dir_without_weights_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(tiny_dir().join("config.json"), dir.path().join("config.json")).unwrap();
+    std::fs::copy(
+        tiny_dir().join("config.json"),
+        dir.path().join("config.json"),
+    )
+    .unwrap();
     let settings = ModelSettings {
         source: ModelSource::LocalDir(dir.path().to_owned()),
         offline: true,
@@ -215,8 +232,16 @@ async fn local_dir_identity_names_the_directory_and_config() {
     let other_dir = other.path().join("tiny");
     std::fs::create_dir(&other_dir).unwrap();
     let config = std::fs::read_to_string(tiny_dir().join("config.json")).unwrap();
-    std::fs::write(other_dir.join("config.json"), config.replace("\"projection_dim\": 16", "\"projection_dim\": 16 ")).unwrap();
-    std::fs::copy(tiny_dir().join("model.safetensors"), other_dir.join("model.safetensors")).unwrap();
+    std::fs::write(
+        other_dir.join("config.json"),
+        config.replace("\"projection_dim\": 16", "\"projection_dim\": 16 "),
+    )
+    .unwrap();
+    std::fs::copy(
+        tiny_dir().join("model.safetensors"),
+        other_dir.join("model.safetensors"),
+    )
+    .unwrap();
     let settings = ModelSettings {
         source: ModelSource::LocalDir(other_dir),
         ..settings
@@ -227,7 +252,11 @@ async fn local_dir_identity_names_the_directory_and_config() {
 #[tokio::test]
 async fn a_weights_file_that_is_not_clip_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(tiny_dir().join("config.json"), dir.path().join("config.json")).unwrap();
+    std::fs::copy(
+        tiny_dir().join("config.json"),
+        dir.path().join("config.json"),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("model.safetensors"), b"garbage").unwrap();
     let settings = ModelSettings {
         source: ModelSource::LocalDir(dir.path().to_owned()),

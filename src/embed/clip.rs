@@ -51,7 +51,8 @@ impl ClipEmbedder {
                 url: String::new(),
                 source,
             })?;
-        let log = |p: DownloadProgress| tracing::debug!(file = %p.file, done = p.done, total = ?p.total);
+        let log =
+            |p: DownloadProgress| tracing::debug!(file = %p.file, done = p.done, total = ?p.total);
         let files = ModelFiles::resolve(settings, &client, &log).await?;
         Self::from_files(&files, settings)
     }
@@ -66,9 +67,8 @@ impl ClipEmbedder {
         let device = select_device(settings.device)?;
         // Safety: the weights file is memory-mapped; it must not be changed
         // while the model is loaded (cache files are only ever renamed in).
-        let vb = unsafe {
-            VarBuilder::from_mmaped_safetensors(&[&files.weights], DType::F32, &device)?
-        };
+        let vb =
+            unsafe { VarBuilder::from_mmaped_safetensors(&[&files.weights], DType::F32, &device)? };
         Self::from_var_builder(vb, &config, files.id.clone(), settings.batch_size)
     }
 
@@ -131,7 +131,11 @@ impl ClipEmbedder {
             let flat: Vec<f32> = batch.iter().flatten().copied().collect();
             let input = Tensor::from_vec(flat, (batch.len(), 3, size, size), &self.device)?;
             let features = self.model.get_image_features(&input)?;
-            out.extend(div_l2_norm(&features)?.to_dtype(DType::F32)?.to_vec2::<f32>()?);
+            out.extend(
+                div_l2_norm(&features)?
+                    .to_dtype(DType::F32)?
+                    .to_vec2::<f32>()?,
+            );
         }
         Ok(out)
     }
@@ -158,7 +162,11 @@ impl Embedder for ClipEmbedder {
             let (ids, width) = self.tokenizer.encode_batch(batch);
             let input = Tensor::from_vec(ids, (batch.len(), width), &self.device)?;
             let features = self.model.get_text_features(&input)?;
-            out.extend(div_l2_norm(&features)?.to_dtype(DType::F32)?.to_vec2::<f32>()?);
+            out.extend(
+                div_l2_norm(&features)?
+                    .to_dtype(DType::F32)?
+                    .to_vec2::<f32>()?,
+            );
         }
         Ok(out)
     }

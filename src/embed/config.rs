@@ -130,8 +130,10 @@ impl HfClipConfig {
         let vision = self.vision_config.clone().unwrap_or_default();
         check_supported("text", &text.hidden_act, text.layer_norm_eps)?;
         check_supported("vision", &vision.hidden_act, vision.layer_norm_eps)?;
-        if text.hidden_size % text.num_attention_heads != 0
-            || vision.hidden_size % vision.num_attention_heads != 0
+        if !text.hidden_size.is_multiple_of(text.num_attention_heads)
+            || !vision
+                .hidden_size
+                .is_multiple_of(vision.num_attention_heads)
             || vision.patch_size == 0
         {
             return Err(EmbedError::UnsupportedConfig(
@@ -210,7 +212,10 @@ mod tests {
     #[test]
     fn other_activations_are_refused() {
         let json = r#"{"vision_config": {"hidden_act": "gelu"}}"#;
-        let err = HfClipConfig::from_json(json).unwrap().to_candle().unwrap_err();
+        let err = HfClipConfig::from_json(json)
+            .unwrap()
+            .to_candle()
+            .unwrap_err();
         assert!(err.to_string().contains("gelu"), "{err}");
     }
 }

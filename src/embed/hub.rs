@@ -291,6 +291,9 @@ mod tests {
     fn file_url_follows_the_hub_layout() {
         let endpoint = Url::parse("http://127.0.0.1:9/mirror/").unwrap();
         let url = file_url(&endpoint, "o/n", "rev", "config.json").unwrap();
-        assert_eq!(url.as_str(), "http://127.0.0.1:9/mirror/o/n/resolve/rev/config.json");
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:9/mirror/o/n/resolve/rev/config.json"
+        );
     }
 }

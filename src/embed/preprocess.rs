@@ -12,9 +12,11 @@ use image::{DynamicImage, RgbImage};
 
 use super::resample::resize_window;
 
-/// CLIP's per-channel mean (`OPENAI_CLIP_MEAN`).
+/// CLIP's per-channel mean (`OPENAI_CLIP_MEAN`), the reference's digits.
+#[allow(clippy::excessive_precision)]
 pub const CLIP_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];
 /// CLIP's per-channel standard deviation (`OPENAI_CLIP_STD`).
+#[allow(clippy::excessive_precision)]
 pub const CLIP_STD: [f32; 3] = [0.268_629_54, 0.261_302_58, 0.275_777_11];
 /// Input side of the ViT-B/32 and ViT-L/14 models.
 pub const DEFAULT_IMAGE_SIZE: u32 = 224;
@@ -84,8 +86,8 @@ mod tests {
     fn normalisation_uses_clip_constants() {
         let crop = RgbImage::from_pixel(1, 1, image::Rgb([0, 255, 128]));
         let v = normalize(&crop);
-        assert!((v[0] - (-0.481_454_66 / 0.268_629_54)).abs() < 1e-6);
-        assert!((v[1] - (1.0 - 0.457_827_5) / 0.261_302_58).abs() < 1e-6);
+        assert!((f64::from(v[0]) - (-0.481_454_66f64 / 0.268_629_54)).abs() < 1e-6);
+        assert!((f64::from(v[1]) - (1.0 - 0.457_827_5f64) / 0.261_302_58).abs() < 1e-6);
         assert_eq!(v.len(), 3);
     }
 

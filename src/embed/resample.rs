@@ -86,11 +86,9 @@ fn clip8(acc: i32) -> u8 {
 
 /// One output sample: `sample(i)` gives the input value at index `i`.
 fn convolve(taps: &Taps, sample: impl Fn(usize) -> u8) -> u8 {
-    let acc = taps
-        .weights
-        .iter()
-        .enumerate()
-        .fold(HALF, |acc, (i, &w)| acc + i32::from(sample(taps.first + i)) * w);
+    let acc = taps.weights.iter().enumerate().fold(HALF, |acc, (i, &w)| {
+        acc + i32::from(sample(taps.first + i)) * w
+    });
     clip8(acc)
 }
 
@@ -121,7 +119,9 @@ pub fn resize_window(
         for x in 0..crop_w as usize {
             let mut pixel = [0u8; 3];
             for (c, value) in pixel.iter_mut().enumerate() {
-                *value = convolve(row_taps, |row| horizontal[(row * crop_w as usize + x) * 3 + c]);
+                *value = convolve(row_taps, |row| {
+                    horizontal[(row * crop_w as usize + x) * 3 + c]
+                });
             }
             out.put_pixel(x as u32, y as u32, image::Rgb(pixel));
         }
