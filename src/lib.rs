@@ -15,6 +15,7 @@ pub mod decode;
 pub mod embed;
 pub mod fetch;
 pub mod hash;
+pub mod pipeline;
 pub mod scrape;
 pub mod search;
 pub mod store;

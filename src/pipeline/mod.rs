@@ -49,7 +49,7 @@ pub enum Seed {
     /// Reverse search by a public image URL.
     Lens {
         /// SerpApi Google Lens.
-        lens: Lens,
+        lens: Box<Lens>,
         /// The image to look for.
         image_url: Url,
         /// Most candidates to take.
