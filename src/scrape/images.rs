@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
+use super::flatten::flatten_if_deep;
 use super::srcset::{largest, parse_srcset};
 use super::title::page_title;
 use super::{ExtractOptions, ImageSource, PageImage, PageImages};
@@ -40,7 +41,8 @@ fn selector(css: &str) -> Selector {
 
 /// [`extract_images`](super::extract_images) with explicit limits.
 pub fn extract_images_with(html: &str, page_url: &Url, options: &ExtractOptions) -> PageImages {
-    let document = Html::parse_document(truncate(html, options.max_html_bytes));
+    let html = flatten_if_deep(truncate(html, options.max_html_bytes));
+    let document = Html::parse_document(&html);
     let base = document_base(&document, page_url);
     let mut collector = Collector::new(base, options);
     collector.declared(&document);

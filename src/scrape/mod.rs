@@ -10,6 +10,7 @@
 //! image files (gallery lightboxes). Relative URLs resolve against the page
 //! and `<base href>`; `data:` URIs and images stated to be tiny are skipped.
 
+mod flatten;
 mod images;
 mod srcset;
 mod title;
