@@ -4,7 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use provenance::scrape::{candidates_from_page, extract_images, extract_images_with, ExtractOptions, ImageSource, PageImages};
+use provenance::scrape::{
+    candidates_from_page, extract_images, extract_images_with, ExtractOptions, ImageSource,
+    PageImages,
+};
 use url::Url;
 
 fn fixture(name: &str) -> String {
@@ -20,7 +23,14 @@ fn url(text: &str) -> Url {
 fn summary(page: &PageImages) -> Vec<(String, Option<u32>, Option<u32>, ImageSource)> {
     page.images
         .iter()
-        .map(|image| (image.url.to_string(), image.width, image.height, image.source))
+        .map(|image| {
+            (
+                image.url.to_string(),
+                image.width,
+                image.height,
+                image.source,
+            )
+        })
         .collect()
 }
 
@@ -34,12 +44,42 @@ fn news_article_takes_declared_image_largest_srcset_and_picture_and_skips_icons(
     );
     let media = "https://i.example-cdn.com/img/media/2b7c5d0e1f/0_0_5000_3000/master/5000.jpg";
     let expected = vec![
-        (format!("{media}?width=1200&height=630&quality=85&fit=crop&s=9d1e"), Some(1200), Some(630), ImageSource::OgImage),
-        (format!("{media}?width=2600&dpr=2&s=none&format=webp"), Some(2600), None, ImageSource::Picture),
-        (format!("{media}?width=1920&dpr=1&s=none"), Some(1920), Some(1152), ImageSource::Srcset),
-        ("https://news.example.com/images/2026/01/fox-tracks.jpg".to_string(), Some(620), Some(413), ImageSource::Img),
-        ("https://news.example.com/images/2026/01/fox-den-2x.jpg".to_string(), None, None, ImageSource::Srcset),
-        ("https://i.example-cdn.com/img/media/aa11/owl.jpg?width=300&quality=45".to_string(), Some(300), Some(180), ImageSource::Img),
+        (
+            format!("{media}?width=1200&height=630&quality=85&fit=crop&s=9d1e"),
+            Some(1200),
+            Some(630),
+            ImageSource::OgImage,
+        ),
+        (
+            format!("{media}?width=2600&dpr=2&s=none&format=webp"),
+            Some(2600),
+            None,
+            ImageSource::Picture,
+        ),
+        (
+            format!("{media}?width=1920&dpr=1&s=none"),
+            Some(1920),
+            Some(1152),
+            ImageSource::Srcset,
+        ),
+        (
+            "https://news.example.com/images/2026/01/fox-tracks.jpg".to_string(),
+            Some(620),
+            Some(413),
+            ImageSource::Img,
+        ),
+        (
+            "https://news.example.com/images/2026/01/fox-den-2x.jpg".to_string(),
+            None,
+            None,
+            ImageSource::Srcset,
+        ),
+        (
+            "https://i.example-cdn.com/img/media/aa11/owl.jpg?width=300&quality=45".to_string(),
+            Some(300),
+            Some(180),
+            ImageSource::Img,
+        ),
     ];
     assert_eq!(summary(&page), expected);
 }
@@ -48,19 +88,72 @@ fn news_article_takes_declared_image_largest_srcset_and_picture_and_skips_icons(
 fn lazy_gallery_uses_data_attributes_base_href_noscript_and_lightbox_links() {
     let page_url = url("https://www.nordicwild.example/galleries/fox-winter.html");
     let page = extract_images(&fixture("lazy_gallery.html"), &page_url);
-    assert_eq!(page.title.as_deref(), Some("Fox gallery – 12 winter photos – Nordic Wild Photo"));
+    assert_eq!(
+        page.title.as_deref(),
+        Some("Fox gallery – 12 winter photos – Nordic Wild Photo")
+    );
     let base = "https://cdn.nordicwild.example/galleries/fox-winter";
     let expected = vec![
-        (format!("{base}/full/fox-01.jpg"), None, None, ImageSource::AnchorHref),
-        (format!("{base}/thumbs/fox-01.jpg"), Some(300), Some(200), ImageSource::LazyAttr),
-        (format!("{base}/full/fox-02.JPG"), None, None, ImageSource::AnchorHref),
-        (format!("{base}/large/fox-02.jpg"), Some(2048), Some(1365), ImageSource::LazyAttr),
-        ("https://images.nordicwild.example/fox-03.webp".to_string(), None, None, ImageSource::LazyAttr),
-        ("https://cdn.nordicwild.example/static/legacy/fox-04.jpeg".to_string(), None, None, ImageSource::LazyAttr),
-        ("https://res.cloudimg.example/w_1600,h_1200,c_fill/fox-05.jpg".to_string(), Some(1600), None, ImageSource::LazyAttr),
-        (format!("{base}/avif/fox-06-1600.avif"), Some(1600), None, ImageSource::Picture),
-        (format!("{base}/jpg/fox-06-800.jpg"), None, None, ImageSource::LazyAttr),
-        ("https://images.nordicwild.example/fox-07-noscript-only.jpg".to_string(), None, None, ImageSource::Img),
+        (
+            format!("{base}/full/fox-01.jpg"),
+            None,
+            None,
+            ImageSource::AnchorHref,
+        ),
+        (
+            format!("{base}/thumbs/fox-01.jpg"),
+            Some(300),
+            Some(200),
+            ImageSource::LazyAttr,
+        ),
+        (
+            format!("{base}/full/fox-02.JPG"),
+            None,
+            None,
+            ImageSource::AnchorHref,
+        ),
+        (
+            format!("{base}/large/fox-02.jpg"),
+            Some(2048),
+            Some(1365),
+            ImageSource::LazyAttr,
+        ),
+        (
+            "https://images.nordicwild.example/fox-03.webp".to_string(),
+            None,
+            None,
+            ImageSource::LazyAttr,
+        ),
+        (
+            "https://cdn.nordicwild.example/static/legacy/fox-04.jpeg".to_string(),
+            None,
+            None,
+            ImageSource::LazyAttr,
+        ),
+        (
+            "https://res.cloudimg.example/w_1600,h_1200,c_fill/fox-05.jpg".to_string(),
+            Some(1600),
+            None,
+            ImageSource::LazyAttr,
+        ),
+        (
+            format!("{base}/avif/fox-06-1600.avif"),
+            Some(1600),
+            None,
+            ImageSource::Picture,
+        ),
+        (
+            format!("{base}/jpg/fox-06-800.jpg"),
+            None,
+            None,
+            ImageSource::LazyAttr,
+        ),
+        (
+            "https://images.nordicwild.example/fox-07-noscript-only.jpg".to_string(),
+            None,
+            None,
+            ImageSource::Img,
+        ),
     ];
     assert_eq!(summary(&page), expected);
 }
@@ -69,8 +162,15 @@ fn lazy_gallery_uses_data_attributes_base_href_noscript_and_lightbox_links() {
 fn og_only_page_yields_declared_images_and_og_title() {
     let page_url = url("https://www.foxtagram.example/p/C1a2B3c4D5e/");
     let page = extract_images(&fixture("og_only.html"), &page_url);
-    assert_eq!(page.title.as_deref(), Some("@arctic.anna on Foxtagram: \"first snow, first pounce 🦊❄️\""));
-    let urls: Vec<(&str, ImageSource)> = page.images.iter().map(|i| (i.url.as_str(), i.source)).collect();
+    assert_eq!(
+        page.title.as_deref(),
+        Some("@arctic.anna on Foxtagram: \"first snow, first pounce 🦊❄️\"")
+    );
+    let urls: Vec<(&str, ImageSource)> = page
+        .images
+        .iter()
+        .map(|i| (i.url.as_str(), i.source))
+        .collect();
     assert_eq!(
         urls,
         vec![
@@ -107,7 +207,15 @@ fn unusable_urls_are_skipped_not_fatal() {
         <img srcset=", ,"> <meta property="og:image"> <link rel="image_src">
         <base href="javascript:void(0)">"#;
     let page = extract_images(html, &url("https://e.example/dir/page"));
-    assert_eq!(summary(&page), vec![("https://e.example/dir/ok.jpg".to_string(), None, None, ImageSource::Img)]);
+    assert_eq!(
+        summary(&page),
+        vec![(
+            "https://e.example/dir/ok.jpg".to_string(),
+            None,
+            None,
+            ImageSource::Img
+        )]
+    );
 }
 
 #[test]
@@ -120,8 +228,18 @@ fn ten_thousand_images_are_capped_and_fast() {
     let page = extract_images(&html, &page_url);
     let elapsed = started.elapsed();
     assert_eq!(page.images.len(), 500);
-    assert_eq!(page.images[499].url.as_str(), "https://big.example/img/499.jpg");
-    let all = extract_images_with(&html, &page_url, &ExtractOptions { max_images: 20_000, ..ExtractOptions::default() });
+    assert_eq!(
+        page.images[499].url.as_str(),
+        "https://big.example/img/499.jpg"
+    );
+    let all = extract_images_with(
+        &html,
+        &page_url,
+        &ExtractOptions {
+            max_images: 20_000,
+            ..ExtractOptions::default()
+        },
+    );
     assert_eq!(all.images.len(), 10_000);
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
 }
@@ -155,7 +273,10 @@ fn deeply_nested_html_is_bounded() {
 fn html_beyond_the_byte_cap_is_ignored() {
     let filler = "<p>".to_string() + &"fox ".repeat(10_000) + "</p>";
     let html = format!("<img src=\"/first.jpg\">{filler}<img src=\"/late.jpg\">");
-    let options = ExtractOptions { max_html_bytes: 1_000, ..ExtractOptions::default() };
+    let options = ExtractOptions {
+        max_html_bytes: 1_000,
+        ..ExtractOptions::default()
+    };
     let page = extract_images_with(&html, &url("https://e.example/"), &options);
     let urls: Vec<&str> = page.images.iter().map(|i| i.url.as_str()).collect();
     assert_eq!(urls, vec!["https://e.example/first.jpg"]);

@@ -12,8 +12,8 @@ use mock::{fixture, MockServer, Recorded, Reply};
 use provenance::config::Secret;
 use provenance::scrape::{candidates_from_page, extract_images};
 use provenance::search::{
-    dedupe, provider, Candidate, ImageSearch, Lens, ProviderKind, ProviderSettings, RetryPolicy, SearchError,
-    SearchQuery,
+    dedupe, provider, Candidate, ImageSearch, Lens, ProviderKind, ProviderSettings, RetryPolicy,
+    SearchError, SearchQuery,
 };
 use serde_json::json;
 use url::Url;
@@ -80,26 +80,50 @@ fn serpapi_generated_page(ijn: usize, last_page: usize) -> String {
         "serpapi_pagination": {"current": ijn}
     });
     if ijn < last_page {
-        page["serpapi_pagination"]["next"] = json!(format!("https://serpapi.com/search.json?engine=google_images&ijn={}", ijn + 1));
+        page["serpapi_pagination"]["next"] = json!(format!(
+            "https://serpapi.com/search.json?engine=google_images&ijn={}",
+            ijn + 1
+        ));
     }
     page.to_string()
 }
 
 fn ijn_of(request: &Recorded) -> usize {
-    request.param("ijn").and_then(|n| n.parse().ok()).expect("ijn")
+    request
+        .param("ijn")
+        .and_then(|n| n.parse().ok())
+        .expect("ijn")
 }
 
 #[tokio::test]
 async fn serpapi_pages_with_ijn_past_100() {
-    let server = MockServer::start(|request, _| Reply::json(200, serpapi_generated_page(ijn_of(request), 9))).await;
-    let found = search_with(ProviderKind::SerpApi, &server).search(&query("red fox in snow", 250)).await.unwrap();
+    let server = MockServer::start(|request, _| {
+        Reply::json(200, serpapi_generated_page(ijn_of(request), 9))
+    })
+    .await;
+    let found = search_with(ProviderKind::SerpApi, &server)
+        .search(&query("red fox in snow", 250))
+        .await
+        .unwrap();
     assert_eq!(found.len(), 250);
-    assert_eq!(found.iter().map(|c| c.rank).collect::<Vec<_>>(), (1..=250).collect::<Vec<u32>>());
-    assert_eq!(found[249].image_url.as_str(), "https://photos.example.com/img/fox-2-49.jpg");
+    assert_eq!(
+        found.iter().map(|c| c.rank).collect::<Vec<_>>(),
+        (1..=250).collect::<Vec<u32>>()
+    );
+    assert_eq!(
+        found[249].image_url.as_str(),
+        "https://photos.example.com/img/fox-2-49.jpg"
+    );
     let requests = server.requests();
-    assert_eq!(requests.iter().map(ijn_of).collect::<Vec<_>>(), vec![0, 1, 2]);
+    assert_eq!(
+        requests.iter().map(ijn_of).collect::<Vec<_>>(),
+        vec![0, 1, 2]
+    );
     for request in &requests {
-        assert_eq!((request.method.as_str(), request.path.as_str()), ("GET", "/search.json"));
+        assert_eq!(
+            (request.method.as_str(), request.path.as_str()),
+            ("GET", "/search.json")
+        );
         assert_eq!(request.param("engine"), Some("google_images"));
         assert_eq!(request.param("q"), Some("red fox in snow"));
         assert_eq!(request.param("api_key"), Some(KEY));
@@ -114,17 +138,27 @@ async fn serpapi_stops_when_there_is_no_next_page() {
         other => panic!("ijn {other} must not be asked for"),
     })
     .await;
-    let found = search_with(ProviderKind::SerpApi, &server).search(&query("red fox in snow", 500)).await.unwrap();
+    let found = search_with(ProviderKind::SerpApi, &server)
+        .search(&query("red fox in snow", 500))
+        .await
+        .unwrap();
     assert_eq!(found.len(), 10);
-    assert_eq!(found[6].image_url.as_str(), "https://i.redd.it/8x7c6v5b4n3m.jpeg");
+    assert_eq!(
+        found[6].image_url.as_str(),
+        "https://i.redd.it/8x7c6v5b4n3m.jpeg"
+    );
     assert_eq!(found[6].rank, 7);
     assert_eq!(server.requests().len(), 2);
 }
 
 #[tokio::test]
 async fn serpapi_zero_results_is_ok_and_empty() {
-    let server = MockServer::start(|_, _| Reply::json(200, fixture("serpapi_no_results.json"))).await;
-    let found = search_with(ProviderKind::SerpApi, &server).search(&query("zxqv fox qwrtz 8891", 100)).await.unwrap();
+    let server =
+        MockServer::start(|_, _| Reply::json(200, fixture("serpapi_no_results.json"))).await;
+    let found = search_with(ProviderKind::SerpApi, &server)
+        .search(&query("zxqv fox qwrtz 8891", 100))
+        .await
+        .unwrap();
     assert!(found.is_empty());
     assert_eq!(server.requests().len(), 1);
 }
@@ -132,11 +166,27 @@ async fn serpapi_zero_results_is_ok_and_empty() {
 #[tokio::test]
 async fn serpapi_quota_exhausted_with_429_or_200_is_not_retried() {
     for status in [429, 200] {
-        let server = MockServer::start(move |_, _| Reply::json(status, fixture("serpapi_quota.json"))).await;
-        let err = search_with(ProviderKind::SerpApi, &server).search(&query("fox", 10)).await.unwrap_err();
-        assert!(matches!(err, SearchError::QuotaExhausted { provider: "serpapi", .. }), "{err:?}");
+        let server =
+            MockServer::start(move |_, _| Reply::json(status, fixture("serpapi_quota.json"))).await;
+        let err = search_with(ProviderKind::SerpApi, &server)
+            .search(&query("fox", 10))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SearchError::QuotaExhausted {
+                    provider: "serpapi",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
         let text = err.to_string();
-        assert!(text.contains("run out of searches") && text.contains("--provider searxng"), "{text}");
+        assert!(
+            text.contains("run out of searches") && text.contains("--provider searxng"),
+            "{text}"
+        );
         assert_eq!(server.requests().len(), 1, "status {status}");
         assert_no_key(&err);
     }
@@ -144,62 +194,136 @@ async fn serpapi_quota_exhausted_with_429_or_200_is_not_retried() {
 
 #[tokio::test]
 async fn serpapi_invalid_key_is_unauthorized_without_the_key() {
-    let server = MockServer::start(|_, _| Reply::json(401, fixture("serpapi_invalid_key.json"))).await;
-    let err = search_with(ProviderKind::SerpApi, &server).search(&query("fox", 10)).await.unwrap_err();
-    assert!(matches!(err, SearchError::Unauthorized { status: 401, .. }), "{err:?}");
+    let server =
+        MockServer::start(|_, _| Reply::json(401, fixture("serpapi_invalid_key.json"))).await;
+    let err = search_with(ProviderKind::SerpApi, &server)
+        .search(&query("fox", 10))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SearchError::Unauthorized { status: 401, .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("SERPAPI_API_KEY"), "{err}");
     assert_no_key(&err);
 }
 
 #[tokio::test]
 async fn malformed_json_is_a_clear_error() {
-    let server = MockServer::start(|_, _| Reply::json(200, fixture("serpapi_truncated.json"))).await;
-    let err = search_with(ProviderKind::SerpApi, &server).search(&query("fox", 10)).await.unwrap_err();
-    assert!(matches!(err, SearchError::Malformed { provider: "serpapi", .. }), "{err:?}");
-    let server = MockServer::start(|_, _| Reply::json(200, r#"{"images_results": {"oops": 1}}"#)).await;
-    let err = search_with(ProviderKind::SerpApi, &server).search(&query("fox", 10)).await.unwrap_err();
-    assert!(err.to_string().contains("`images_results` is not an array"), "{err}");
+    let server =
+        MockServer::start(|_, _| Reply::json(200, fixture("serpapi_truncated.json"))).await;
+    let err = search_with(ProviderKind::SerpApi, &server)
+        .search(&query("fox", 10))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SearchError::Malformed {
+                provider: "serpapi",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let server =
+        MockServer::start(|_, _| Reply::json(200, r#"{"images_results": {"oops": 1}}"#)).await;
+    let err = search_with(ProviderKind::SerpApi, &server)
+        .search(&query("fox", 10))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("`images_results` is not an array"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn partial_results_skip_only_broken_entries() {
-    let server = MockServer::start(|_, _| Reply::json(200, fixture("serpapi_images_partial.json"))).await;
-    let found = search_with(ProviderKind::SerpApi, &server).search(&query("fox den", 10)).await.unwrap();
+    let server =
+        MockServer::start(|_, _| Reply::json(200, fixture("serpapi_images_partial.json"))).await;
+    let found = search_with(ProviderKind::SerpApi, &server)
+        .search(&query("fox den", 10))
+        .await
+        .unwrap();
     let urls: Vec<&str> = found.iter().map(|c| c.image_url.as_str()).collect();
-    assert_eq!(urls, vec!["https://images.example.net/fox-den.jpg", "https://cdn.example.org/fox2.png"]);
+    assert_eq!(
+        urls,
+        vec![
+            "https://images.example.net/fox-den.jpg",
+            "https://cdn.example.org/fox2.png"
+        ]
+    );
     assert_eq!(found.iter().map(|c| c.rank).collect::<Vec<_>>(), vec![1, 2]);
 }
 
 #[tokio::test]
 async fn rate_limit_backs_off_then_succeeds() {
     let server = MockServer::start(|_, n| match n {
-        0 | 1 => Reply::json(429, fixture("brave_rate_limited.json")).with_header("retry-after", "0"),
+        0 | 1 => {
+            Reply::json(429, fixture("brave_rate_limited.json")).with_header("retry-after", "0")
+        }
         _ => Reply::json(200, fixture("brave_images.json")),
     })
     .await;
-    let found = search_with(ProviderKind::Brave, &server).search(&query("red fox", 50)).await.unwrap();
+    let found = search_with(ProviderKind::Brave, &server)
+        .search(&query("red fox", 50))
+        .await
+        .unwrap();
     assert_eq!(found.len(), 3);
     assert_eq!(server.requests().len(), 3);
 }
 
 #[tokio::test]
 async fn rate_limit_gives_up_after_bounded_retries() {
-    let server = MockServer::start(|_, _| Reply::json(429, fixture("brave_rate_limited.json"))).await;
+    let server =
+        MockServer::start(|_, _| Reply::json(429, fixture("brave_rate_limited.json"))).await;
     let started = Instant::now();
-    let err = search_with(ProviderKind::Brave, &server).search(&query("red fox", 50)).await.unwrap_err();
-    assert!(matches!(err, SearchError::RateLimited { attempts: 3, retry_after: None, .. }), "{err:?}");
+    let err = search_with(ProviderKind::Brave, &server)
+        .search(&query("red fox", 50))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SearchError::RateLimited {
+                attempts: 3,
+                retry_after: None,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(server.requests().len(), 3);
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
-    assert!(err.to_string().contains("wait and run the scan again"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        err.to_string().contains("wait and run the scan again"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn retry_after_beyond_the_cap_gives_up_at_once() {
-    let server = MockServer::start(|_, _| Reply::json(429, "{}").with_header("retry-after", "3600")).await;
-    let err = search_with(ProviderKind::Serper, &server).search(&query("fox", 10)).await.unwrap_err();
+    let server =
+        MockServer::start(|_, _| Reply::json(429, "{}").with_header("retry-after", "3600")).await;
+    let err = search_with(ProviderKind::Serper, &server)
+        .search(&query("fox", 10))
+        .await
+        .unwrap_err();
     match &err {
-        SearchError::RateLimited { retry_after, attempts, .. } => {
-            assert_eq!((*retry_after, *attempts), (Some(Duration::from_secs(3600)), 1));
+        SearchError::RateLimited {
+            retry_after,
+            attempts,
+            ..
+        } => {
+            assert_eq!(
+                (*retry_after, *attempts),
+                (Some(Duration::from_secs(3600)), 1)
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -214,7 +338,10 @@ async fn server_errors_are_retried() {
         _ => Reply::json(200, fixture("searxng_empty.json")),
     })
     .await;
-    let found = search_with(ProviderKind::SearXng, &server).search(&query("fox", 10)).await.unwrap();
+    let found = search_with(ProviderKind::SearXng, &server)
+        .search(&query("fox", 10))
+        .await
+        .unwrap();
     assert!(found.is_empty());
     assert_eq!(server.requests().len(), 2);
 }
@@ -222,18 +349,27 @@ async fn server_errors_are_retried() {
 #[tokio::test]
 async fn brave_sends_token_header_and_count_up_to_200() {
     let server = MockServer::start(|_, _| Reply::json(200, fixture("brave_images.json"))).await;
-    let found = search_with(ProviderKind::Brave, &server).search(&query("red fox in snow", 500)).await.unwrap();
+    let found = search_with(ProviderKind::Brave, &server)
+        .search(&query("red fox in snow", 500))
+        .await
+        .unwrap();
     assert_eq!(found.len(), 3);
     assert!(found.iter().all(|c| c.provider == "brave"));
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
     let request = &requests[0];
-    assert_eq!((request.method.as_str(), request.path.as_str()), ("GET", "/res/v1/images/search"));
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("GET", "/res/v1/images/search")
+    );
     assert_eq!(request.param("q"), Some("red fox in snow"));
     assert_eq!(request.param("count"), Some("200"));
     assert_eq!(request.header("x-subscription-token"), Some(KEY));
     assert_eq!(request.param("api_key"), None);
-    let small = search_with(ProviderKind::Brave, &server).search(&query("fox", 2)).await.unwrap();
+    let small = search_with(ProviderKind::Brave, &server)
+        .search(&query("fox", 2))
+        .await
+        .unwrap();
     assert_eq!(small.len(), 2);
     assert_eq!(server.requests()[1].param("count"), Some("2"));
 }
@@ -241,12 +377,38 @@ async fn brave_sends_token_header_and_count_up_to_200() {
 #[tokio::test]
 async fn brave_quota_and_bad_token() {
     let server = MockServer::start(|_, _| Reply::json(429, fixture("brave_quota.json"))).await;
-    let err = search_with(ProviderKind::Brave, &server).search(&query("fox", 10)).await.unwrap_err();
-    assert!(matches!(err, SearchError::QuotaExhausted { provider: "brave", .. }), "{err:?}");
+    let err = search_with(ProviderKind::Brave, &server)
+        .search(&query("fox", 10))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SearchError::QuotaExhausted {
+                provider: "brave",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(server.requests().len(), 1);
-    let server = MockServer::start(|_, _| Reply::json(422, fixture("brave_unauthorized.json"))).await;
-    let err = search_with(ProviderKind::Brave, &server).search(&query("fox", 10)).await.unwrap_err();
-    assert!(matches!(err, SearchError::Unauthorized { provider: "brave", status: 422, .. }), "{err:?}");
+    let server =
+        MockServer::start(|_, _| Reply::json(422, fixture("brave_unauthorized.json"))).await;
+    let err = search_with(ProviderKind::Brave, &server)
+        .search(&query("fox", 10))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SearchError::Unauthorized {
+                provider: "brave",
+                status: 422,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("BRAVE_API_KEY"), "{err}");
 }
 
@@ -263,24 +425,49 @@ async fn serper_posts_json_with_key_header_and_pages() {
         Reply::json(200, json!({"searchParameters": {"page": page}, "images": images, "credits": 1}).to_string())
     })
     .await;
-    let found = search_with(ProviderKind::Serper, &server).search(&query("red fox in snow", 5)).await.unwrap();
+    let found = search_with(ProviderKind::Serper, &server)
+        .search(&query("red fox in snow", 5))
+        .await
+        .unwrap();
     assert_eq!(found.len(), 5);
-    assert_eq!(found[4].image_url.as_str(), "https://img.example.com/2/0.jpg");
+    assert_eq!(
+        found[4].image_url.as_str(),
+        "https://img.example.com/2/0.jpg"
+    );
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
     for (request, page) in requests.iter().zip([1, 2]) {
-        assert_eq!((request.method.as_str(), request.path.as_str()), ("POST", "/images"));
+        assert_eq!(
+            (request.method.as_str(), request.path.as_str()),
+            ("POST", "/images")
+        );
         assert_eq!(request.header("x-api-key"), Some(KEY));
         assert_eq!(request.header("content-type"), Some("application/json"));
-        assert_eq!(request.json(), json!({"q": "red fox in snow", "num": 5, "page": page}));
+        assert_eq!(
+            request.json(),
+            json!({"q": "red fox in snow", "num": 5, "page": page})
+        );
     }
 }
 
 #[tokio::test]
 async fn serper_out_of_credits() {
-    let server = MockServer::start(|_, _| Reply::json(400, fixture("serper_no_credits.json"))).await;
-    let err = search_with(ProviderKind::Serper, &server).search(&query("fox", 10)).await.unwrap_err();
-    assert!(matches!(err, SearchError::QuotaExhausted { provider: "serper", .. }), "{err:?}");
+    let server =
+        MockServer::start(|_, _| Reply::json(400, fixture("serper_no_credits.json"))).await;
+    let err = search_with(ProviderKind::Serper, &server)
+        .search(&query("fox", 10))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SearchError::QuotaExhausted {
+                provider: "serper",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("Not enough credits"), "{err}");
 }
 
@@ -292,16 +479,26 @@ async fn searxng_pages_without_a_key_under_a_path_prefix() {
     })
     .await;
     let instance = server.url.join("searx").unwrap();
-    let settings = ProviderSettings::resolve(ProviderKind::SearXng, Some(instance.as_str()), None).unwrap();
+    let settings =
+        ProviderSettings::resolve(ProviderKind::SearXng, Some(instance.as_str()), None).unwrap();
     let found = provider(settings, reqwest::Client::new(), fast_retry())
         .search(&query("red fox in snow", 100))
         .await
         .unwrap();
     assert_eq!(found.len(), 4);
     let thumb = found[1].thumbnail_url.as_ref().unwrap();
-    assert_eq!((thumb.host_str(), thumb.port(), thumb.path()), (server.url.host_str(), server.url.port(), "/image_proxy"));
+    assert_eq!(
+        (thumb.host_str(), thumb.port(), thumb.path()),
+        (server.url.host_str(), server.url.port(), "/image_proxy")
+    );
     let requests = server.requests();
-    assert_eq!(requests.iter().map(|r| r.param("pageno").unwrap()).collect::<Vec<_>>(), vec!["1", "2"]);
+    assert_eq!(
+        requests
+            .iter()
+            .map(|r| r.param("pageno").unwrap())
+            .collect::<Vec<_>>(),
+        vec!["1", "2"]
+    );
     for request in &requests {
         assert_eq!(request.path, "/searx/search");
         assert_eq!(request.param("format"), Some("json"));
@@ -312,8 +509,13 @@ async fn searxng_pages_without_a_key_under_a_path_prefix() {
 
 #[tokio::test]
 async fn searxng_without_json_format_says_how_to_enable_it() {
-    let server = MockServer::start(|_, _| Reply::json(403, "<html><title>403 Forbidden</title></html>")).await;
-    let err = search_with(ProviderKind::SearXng, &server).search(&query("fox", 10)).await.unwrap_err();
+    let server =
+        MockServer::start(|_, _| Reply::json(403, "<html><title>403 Forbidden</title></html>"))
+            .await;
+    let err = search_with(ProviderKind::SearXng, &server)
+        .search(&query("fox", 10))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("settings.yml"), "{err}");
 }
 
@@ -324,14 +526,36 @@ async fn lens_asks_for_visual_and_exact_matches_of_an_image_url() {
         _ => Reply::json(200, fixture("serpapi_lens_visual.json")),
     })
     .await;
-    let image = Url::parse("https://upload.wikimedia.org/wikipedia/commons/1/16/Vulpes_vulpes_laying_in_snow.jpg").unwrap();
-    let lens = Lens::new(server.url.clone(), Secret::new(KEY), reqwest::Client::new(), fast_retry(), true);
+    let image = Url::parse(
+        "https://upload.wikimedia.org/wikipedia/commons/1/16/Vulpes_vulpes_laying_in_snow.jpg",
+    )
+    .unwrap();
+    let lens = Lens::new(
+        server.url.clone(),
+        Secret::new(KEY),
+        reqwest::Client::new(),
+        fast_retry(),
+        true,
+    );
     let found = lens.search(&image, 100).await.unwrap();
-    let urls: Vec<&str> = found.candidates.iter().map(|c| c.image_url.as_str()).collect();
+    let urls: Vec<&str> = found
+        .candidates
+        .iter()
+        .map(|c| c.image_url.as_str())
+        .collect();
     assert_eq!(urls.len(), 5, "{urls:#?}");
-    assert_eq!(urls[0], "https://species.example.edu/media/vulpes-vulpes-snow.jpg");
-    assert_eq!(found.candidates.iter().map(|c| c.rank).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5]);
-    assert!(found.candidates.iter().all(|c| c.provider == "serpapi_lens"));
+    assert_eq!(
+        urls[0],
+        "https://species.example.edu/media/vulpes-vulpes-snow.jpg"
+    );
+    assert_eq!(
+        found.candidates.iter().map(|c| c.rank).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5]
+    );
+    assert!(found
+        .candidates
+        .iter()
+        .all(|c| c.provider == "serpapi_lens"));
     assert_eq!(found.exact_pages.len(), 2);
     let requests = server.requests();
     let kinds: Vec<&str> = requests.iter().map(|r| r.param("type").unwrap()).collect();
@@ -376,21 +600,34 @@ async fn the_key_never_appears_in_logs_or_errors() {
         _ => Reply::json(418, format!("{{\"error\": \"teapot for key {KEY}\"}}")),
     })
     .await;
-    let err = search_with(ProviderKind::SerpApi, &server).search(&query("fox", 10)).await.unwrap_err();
-    assert!(matches!(err, SearchError::Http { status: 418, .. }), "{err:?}");
+    let err = search_with(ProviderKind::SerpApi, &server)
+        .search(&query("fox", 10))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SearchError::Http { status: 418, .. }),
+        "{err:?}"
+    );
     assert_no_key(&err);
     assert!(err.to_string().contains("api_key=***"), "{err}");
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead_url = format!("http://{}/", closed.local_addr().unwrap());
     drop(closed);
-    let settings = ProviderSettings::resolve(ProviderKind::SerpApi, Some(KEY), Some(&dead_url)).unwrap();
-    let err = provider(settings, reqwest::Client::new(), fast_retry()).search(&query("fox", 10)).await.unwrap_err();
+    let settings =
+        ProviderSettings::resolve(ProviderKind::SerpApi, Some(KEY), Some(&dead_url)).unwrap();
+    let err = provider(settings, reqwest::Client::new(), fast_retry())
+        .search(&query("fox", 10))
+        .await
+        .unwrap_err();
     assert!(matches!(err, SearchError::Transport { .. }), "{err:?}");
     assert_no_key(&err);
 
     let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    assert!(logged.contains("api_key=***"), "requests are logged, redacted:\n{logged}");
+    assert!(
+        logged.contains("api_key=***"),
+        "requests are logged, redacted:\n{logged}"
+    );
     assert!(!logged.contains(KEY), "key leaked into logs:\n{logged}");
 }
 
@@ -404,34 +641,71 @@ async fn keyphrase_to_deduplicated_candidates() {
     let brave = MockServer::start(|_, _| Reply::json(200, fixture("brave_images.json"))).await;
     let wanted = query("red fox in snow", 100);
     let mut all: Vec<Candidate> = Vec::new();
-    for (kind, server) in [(ProviderKind::SerpApi, &serpapi), (ProviderKind::Brave, &brave)] {
+    for (kind, server) in [
+        (ProviderKind::SerpApi, &serpapi),
+        (ProviderKind::Brave, &brave),
+    ] {
         all.extend(search_with(kind, server).search(&wanted).await.unwrap());
     }
-    let page_url = Url::parse("https://news.example.com/environment/2026/jan/12/winter-wildlife-red-fox").unwrap();
-    let html = std::fs::read_to_string(format!("{}/tests/fixtures/pages/news_article.html", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    all.extend(candidates_from_page(&extract_images(&html, &page_url), &page_url));
+    let page_url =
+        Url::parse("https://news.example.com/environment/2026/jan/12/winter-wildlife-red-fox")
+            .unwrap();
+    let html = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/pages/news_article.html",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    all.extend(candidates_from_page(
+        &extract_images(&html, &page_url),
+        &page_url,
+    ));
     assert_eq!(all.len(), 10 + 3 + 6);
 
     let images = dedupe(all);
-    assert_eq!(images.len(), 10 + 3 + 6 - 2, "the Wikipedia fox comes from 3 results");
+    assert_eq!(
+        images.len(),
+        10 + 3 + 6 - 2,
+        "the Wikipedia fox comes from 3 results"
+    );
     let wiki = images
         .iter()
-        .find(|i| i.image_url.path().ends_with("Vulpes_vulpes_laying_in_snow.jpg"))
+        .find(|i| {
+            i.image_url
+                .path()
+                .ends_with("Vulpes_vulpes_laying_in_snow.jpg")
+        })
         .unwrap();
     assert_eq!(wiki.image_url.scheme(), "https");
     assert_eq!(wiki.best_rank, 1);
     assert_eq!(wiki.providers, vec!["serpapi", "brave"]);
-    let pages: Vec<(&str, u32, &str)> = wiki.pages.iter().map(|p| (p.page_url.as_str(), p.rank, p.provider)).collect();
+    let pages: Vec<(&str, u32, &str)> = wiki
+        .pages
+        .iter()
+        .map(|p| (p.page_url.as_str(), p.rank, p.provider))
+        .collect();
     assert_eq!(
         pages,
         vec![
             ("https://en.wikipedia.org/wiki/Red_fox", 1, "serpapi"),
-            ("https://fox-wallpapers.example/red-fox-snow-4k", 8, "serpapi"),
+            (
+                "https://fox-wallpapers.example/red-fox-snow-4k",
+                8,
+                "serpapi"
+            ),
         ]
     );
-    assert_eq!(wiki.pages[0].page_title.as_deref(), Some("Red fox - Wikipedia"));
+    assert_eq!(
+        wiki.pages[0].page_title.as_deref(),
+        Some("Red fox - Wikipedia")
+    );
     let ranks: Vec<u32> = images.iter().map(|i| i.best_rank).collect();
-    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "sorted by best rank: {ranks:?}");
-    let news_pages = images.iter().filter(|i| i.pages.iter().any(|p| p.page_url == page_url)).count();
+    assert!(
+        ranks.windows(2).all(|w| w[0] <= w[1]),
+        "sorted by best rank: {ranks:?}"
+    );
+    let news_pages = images
+        .iter()
+        .filter(|i| i.pages.iter().any(|p| p.page_url == page_url))
+        .count();
     assert_eq!(news_pages, 6);
 }

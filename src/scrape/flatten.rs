@@ -17,12 +17,14 @@ const MAX_PICTURE_NESTING: usize = 4;
 /// Elements that never have content, or whose end tag is implied by the
 /// next sibling; they do not deepen the estimate.
 const NOT_NESTING: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "param",
-    "keygen", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "rt", "rp", "tbody", "thead", "tfoot",
-    "colgroup", "!doctype",
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr", "param", "keygen", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "rt",
+    "rp", "tbody", "thead", "tfoot", "colgroup", "!doctype",
 ];
 /// Tags kept when flattening.
-const KEPT: &[&str] = &["img", "source", "picture", "meta", "link", "base", "a", "noscript", "title"];
+const KEPT: &[&str] = &[
+    "img", "source", "picture", "meta", "link", "base", "a", "noscript", "title",
+];
 
 /// One tag found by the scan.
 struct Tag<'a> {
@@ -129,7 +131,9 @@ fn tag_at(html: &str, start: usize) -> Option<(Tag<'_>, usize)> {
         return None;
     }
     let mut name_end = name_start + 1;
-    while name_end < bytes.len() && (bytes[name_end].is_ascii_alphanumeric() || bytes[name_end] == b'-') {
+    while name_end < bytes.len()
+        && (bytes[name_end].is_ascii_alphanumeric() || bytes[name_end] == b'-')
+    {
         name_end += 1;
     }
     let mut quote: Option<u8> = None;
@@ -158,14 +162,19 @@ mod tests {
 
     #[test]
     fn ordinary_pages_are_left_alone() {
-        let html = "<html><body><div><p>one<p>two<ul><li>a<li>b</ul><img src=x.jpg></div></body></html>";
+        let html =
+            "<html><body><div><p>one<p>two<ul><li>a<li>b</ul><img src=x.jpg></div></body></html>";
         assert_eq!(estimated_depth(html), 4);
         assert!(matches!(flatten_if_deep(html), Cow::Borrowed(_)));
     }
 
     #[test]
     fn deep_pages_keep_only_the_tags_extraction_reads() {
-        let html = format!("{}<img src=\"a>b.jpg\" alt='x'>text{}", "<div class=\"c\">".repeat(600), "</div>".repeat(600));
+        let html = format!(
+            "{}<img src=\"a>b.jpg\" alt='x'>text{}",
+            "<div class=\"c\">".repeat(600),
+            "</div>".repeat(600)
+        );
         assert_eq!(estimated_depth(&html), 600);
         let flat = flatten_if_deep(&html);
         assert_eq!(flat, "<img src=\"a>b.jpg\" alt='x'>text");
@@ -173,14 +182,35 @@ mod tests {
 
     #[test]
     fn nested_pictures_are_capped() {
-        let html = format!("{}<source srcset=\"a.jpg\">{}", "<picture>".repeat(10), "</picture>".repeat(10));
+        let html = format!(
+            "{}<source srcset=\"a.jpg\">{}",
+            "<picture>".repeat(10),
+            "</picture>".repeat(10)
+        );
         let flat = flatten(&html);
-        assert_eq!(flat, format!("{}<source srcset=\"a.jpg\">{}", "<picture>".repeat(4), "</picture>".repeat(4)));
+        assert_eq!(
+            flat,
+            format!(
+                "{}<source srcset=\"a.jpg\">{}",
+                "<picture>".repeat(4),
+                "</picture>".repeat(4)
+            )
+        );
     }
 
     #[test]
     fn stray_angle_brackets_are_text() {
-        let pieces: Vec<_> = pieces("a < b <3 <img src=1>").map(|(text, tag)| (text, tag.is_some())).collect();
-        assert_eq!(pieces, vec![("a ", false), ("< b ", false), ("<3 ", false), ("<img src=1>", true)]);
+        let pieces: Vec<_> = pieces("a < b <3 <img src=1>")
+            .map(|(text, tag)| (text, tag.is_some()))
+            .collect();
+        assert_eq!(
+            pieces,
+            vec![
+                ("a ", false),
+                ("< b ", false),
+                ("<3 ", false),
+                ("<img src=1>", true)
+            ]
+        );
     }
 }

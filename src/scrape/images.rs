@@ -30,7 +30,9 @@ const LAZY_SRC_ATTRS: &[&str] = &[
 /// Lazy-loading attributes holding a `srcset`.
 const LAZY_SRCSET_ATTRS: &[&str] = &["data-srcset", "data-lazy-srcset", "data-original-set"];
 /// File extensions that make an `<a href>` an image link.
-const IMAGE_EXTENSIONS: &[&str] = &[".jpg", ".jpeg", ".png", ".webp", ".gif", ".avif", ".bmp", ".tif", ".tiff"];
+const IMAGE_EXTENSIONS: &[&str] = &[
+    ".jpg", ".jpeg", ".png", ".webp", ".gif", ".avif", ".bmp", ".tif", ".tiff",
+];
 
 static BASE: LazyLock<Selector> = LazyLock::new(|| selector("base[href]"));
 
@@ -113,12 +115,22 @@ impl<'a> Collector<'a> {
                         .unwrap_or_default()
                         .trim()
                         .to_ascii_lowercase();
-                    let Some(content) = element.attr("content") else { continue };
+                    let Some(content) = element.attr("content") else {
+                        continue;
+                    };
                     match key.as_str() {
-                        "og:image" | "og:image:url" | "og:image:secure_url" => found.push((content, ImageSource::OgImage)),
-                        "twitter:image" | "twitter:image:src" => found.push((content, ImageSource::TwitterImage)),
-                        "og:image:width" => og_width = og_width.or_else(|| parse_dimension(content)),
-                        "og:image:height" => og_height = og_height.or_else(|| parse_dimension(content)),
+                        "og:image" | "og:image:url" | "og:image:secure_url" => {
+                            found.push((content, ImageSource::OgImage))
+                        }
+                        "twitter:image" | "twitter:image:src" => {
+                            found.push((content, ImageSource::TwitterImage))
+                        }
+                        "og:image:width" => {
+                            og_width = og_width.or_else(|| parse_dimension(content))
+                        }
+                        "og:image:height" => {
+                            og_height = og_height.or_else(|| parse_dimension(content))
+                        }
                         _ => {}
                     }
                 }
@@ -164,12 +176,20 @@ impl<'a> Collector<'a> {
         if self.tiny(width, height) {
             return;
         }
-        let srcsets = std::iter::once(("srcset", ImageSource::Srcset))
-            .chain(LAZY_SRCSET_ATTRS.iter().map(|attr| (*attr, ImageSource::LazyAttr)));
+        let srcsets = std::iter::once(("srcset", ImageSource::Srcset)).chain(
+            LAZY_SRCSET_ATTRS
+                .iter()
+                .map(|attr| (*attr, ImageSource::LazyAttr)),
+        );
         for (attr, source) in srcsets {
-            let Some(value) = element.attr(attr) else { continue };
+            let Some(value) = element.attr(attr) else {
+                continue;
+            };
             let entries = parse_srcset(value);
-            let usable: Vec<_> = entries.into_iter().filter(|e| !is_data_uri(e.url)).collect();
+            let usable: Vec<_> = entries
+                .into_iter()
+                .filter(|e| !is_data_uri(e.url))
+                .collect();
             if let Some(best) = largest(&usable) {
                 let (w, h) = match best.width() {
                     Some(w) => (Some(w), scaled_height(w, width, height)),
@@ -233,8 +253,12 @@ impl<'a> Collector<'a> {
 
     /// `<a href="…/photo.jpg">`: gallery links to the full-size image.
     fn anchor(&mut self, element: ElementRef<'_>) {
-        let Some(href) = element.attr("href") else { return };
-        let Ok(url) = self.base.join(href.trim()) else { return };
+        let Some(href) = element.attr("href") else {
+            return;
+        };
+        let Ok(url) = self.base.join(href.trim()) else {
+            return;
+        };
         let path = url.path().to_ascii_lowercase();
         if IMAGE_EXTENSIONS.iter().any(|ext| path.ends_with(ext)) {
             self.add(href, None, None, ImageSource::AnchorHref);
@@ -249,7 +273,13 @@ impl<'a> Collector<'a> {
     /// Adds one image unless it is unusable, tiny, already known (then its
     /// missing dimensions are filled in) or over the cap. True when `raw`
     /// was a usable image URL (new or known).
-    fn add(&mut self, raw: &str, width: Option<u32>, height: Option<u32>, source: ImageSource) -> bool {
+    fn add(
+        &mut self,
+        raw: &str,
+        width: Option<u32>,
+        height: Option<u32>,
+        source: ImageSource,
+    ) -> bool {
         if is_data_uri(raw) || self.tiny(width, height) {
             return false;
         }
@@ -267,19 +297,27 @@ impl<'a> Collector<'a> {
             return false;
         }
         self.seen.insert(key, self.images.len());
-        self.images.push(PageImage { url, width, height, source });
+        self.images.push(PageImage {
+            url,
+            width,
+            height,
+            source,
+        });
         true
     }
 }
 
 fn has_rel(element: ElementRef<'_>, wanted: &str) -> bool {
-    element
-        .attr("rel")
-        .is_some_and(|rel| rel.split_whitespace().any(|r| r.eq_ignore_ascii_case(wanted)))
+    element.attr("rel").is_some_and(|rel| {
+        rel.split_whitespace()
+            .any(|r| r.eq_ignore_ascii_case(wanted))
+    })
 }
 
 fn is_data_uri(raw: &str) -> bool {
-    raw.trim_start().get(..5).is_some_and(|scheme| scheme.eq_ignore_ascii_case("data:"))
+    raw.trim_start()
+        .get(..5)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("data:"))
 }
 
 /// `"640"`, `" 640px "` → 640; percentages and junk → `None`.

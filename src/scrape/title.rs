@@ -7,7 +7,9 @@ use scraper::{Html, Selector};
 
 static TITLE: LazyLock<Selector> = LazyLock::new(|| selector("title"));
 static META_TITLES: LazyLock<Selector> = LazyLock::new(|| {
-    selector(r#"meta[property="og:title"], meta[name="og:title"], meta[name="twitter:title"], meta[property="twitter:title"]"#)
+    selector(
+        r#"meta[property="og:title"], meta[name="og:title"], meta[name="twitter:title"], meta[property="twitter:title"]"#,
+    )
 });
 
 fn selector(css: &str) -> Selector {
@@ -58,8 +60,13 @@ mod tests {
 
     #[test]
     fn og_title_is_the_fallback() {
-        let doc = Html::parse_document(r#"<head><title>  </title><meta property="og:title" content=" Fox story "></head>"#);
+        let doc = Html::parse_document(
+            r#"<head><title>  </title><meta property="og:title" content=" Fox story "></head>"#,
+        );
         assert_eq!(page_title(&doc, 300).as_deref(), Some("Fox story"));
-        assert_eq!(page_title(&Html::parse_document("<p>no title</p>"), 300), None);
+        assert_eq!(
+            page_title(&Html::parse_document("<p>no title</p>"), 300),
+            None
+        );
     }
 }

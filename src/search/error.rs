@@ -135,13 +135,19 @@ mod tests {
             variable: "SERPAPI_API_KEY",
             alternatives: "or use --provider searxng",
         };
-        assert_eq!(err.to_string(), "SERPAPI_API_KEY is not set; or use --provider searxng");
+        assert_eq!(
+            err.to_string(),
+            "SERPAPI_API_KEY is not set; or use --provider searxng"
+        );
         let err = SearchError::RateLimited {
             provider: "brave",
             retry_after: Some(Duration::from_secs(7)),
             attempts: 3,
         };
         let text = err.to_string();
-        assert!(text.contains("after 3 attempt(s) (it asks to wait 7 s)"), "{text}");
+        assert!(
+            text.contains("after 3 attempt(s) (it asks to wait 7 s)"),
+            "{text}"
+        );
     }
 }

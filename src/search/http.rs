@@ -88,7 +88,11 @@ pub fn redact_url(url: &Url) -> String {
                 let sensitive = SENSITIVE_PARAMS
                     .iter()
                     .any(|s| s.eq_ignore_ascii_case(&name.replace('-', "_")));
-                let value = if sensitive { "***".to_string() } else { value.into_owned() };
+                let value = if sensitive {
+                    "***".to_string()
+                } else {
+                    value.into_owned()
+                };
                 (name.into_owned(), value)
             })
             .collect();
@@ -168,7 +172,11 @@ impl Endpoint<'_> {
                 401 | 403 => return Err(self.unauthorized(status)),
                 429 => match self.retry.rate_limit_wait(attempts, retry_after) {
                     Some(wait) => {
-                        tracing::warn!(provider = self.provider, wait_ms = wait.as_millis() as u64, "rate limited; backing off");
+                        tracing::warn!(
+                            provider = self.provider,
+                            wait_ms = wait.as_millis() as u64,
+                            "rate limited; backing off"
+                        );
                         tokio::time::sleep(wait).await;
                     }
                     None => {
@@ -253,8 +261,12 @@ pub(crate) fn endpoint_url(base: &Url, path: &str) -> Result<Url, SearchError> {
         base.set_path(&with_slash);
     }
     base.set_query(None);
-    base.join(path.trim_start_matches('/'))
-        .map_err(|e| SearchError::InvalidSetting(format!("cannot append {path} to {}: {e}", redact_url(&base))))
+    base.join(path.trim_start_matches('/')).map_err(|e| {
+        SearchError::InvalidSetting(format!(
+            "cannot append {path} to {}: {e}",
+            redact_url(&base)
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -297,17 +309,34 @@ mod tests {
             initial_backoff: Duration::from_millis(10),
             max_backoff: Duration::from_secs(5),
         };
-        assert_eq!(policy.rate_limit_wait(1, Some(Duration::from_secs(2))), Some(Duration::from_secs(2)));
-        assert_eq!(policy.rate_limit_wait(2, None), Some(Duration::from_millis(20)));
-        assert_eq!(policy.rate_limit_wait(1, Some(Duration::from_secs(60))), None);
+        assert_eq!(
+            policy.rate_limit_wait(1, Some(Duration::from_secs(2))),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            policy.rate_limit_wait(2, None),
+            Some(Duration::from_millis(20))
+        );
+        assert_eq!(
+            policy.rate_limit_wait(1, Some(Duration::from_secs(60))),
+            None
+        );
         assert_eq!(policy.rate_limit_wait(3, None), None);
     }
 
     #[test]
     fn endpoint_url_keeps_base_path() {
         let base = Url::parse("https://example.org/searx").unwrap();
-        assert_eq!(endpoint_url(&base, "search").unwrap().as_str(), "https://example.org/searx/search");
+        assert_eq!(
+            endpoint_url(&base, "search").unwrap().as_str(),
+            "https://example.org/searx/search"
+        );
         let base = Url::parse("http://127.0.0.1:8080/").unwrap();
-        assert_eq!(endpoint_url(&base, "/res/v1/images/search").unwrap().as_str(), "http://127.0.0.1:8080/res/v1/images/search");
+        assert_eq!(
+            endpoint_url(&base, "/res/v1/images/search")
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:8080/res/v1/images/search"
+        );
     }
 }

@@ -22,8 +22,8 @@ mod serpapi_lens;
 mod serper;
 mod settings;
 
-pub use candidate::{Candidate, ImageCandidate, PageRef, SearchQuery};
 pub(crate) use candidate::parse_web_url;
+pub use candidate::{Candidate, ImageCandidate, PageRef, SearchQuery};
 pub use dedupe::{dedupe, normalize_url};
 pub use error::SearchError;
 pub use http::{redact_url, RetryPolicy};
@@ -51,9 +51,9 @@ pub fn provider(
     retry: RetryPolicy,
 ) -> Box<dyn ImageSearch> {
     match settings {
-        ProviderSettings::SerpApi { base_url, api_key } => {
-            Box::new(serpapi::SerpApiImages::new(base_url, api_key, client, retry))
-        }
+        ProviderSettings::SerpApi { base_url, api_key } => Box::new(serpapi::SerpApiImages::new(
+            base_url, api_key, client, retry,
+        )),
         ProviderSettings::Brave { base_url, api_key } => {
             Box::new(brave::Brave::new(base_url, api_key, client, retry))
         }

@@ -125,7 +125,11 @@ impl ProviderSettings {
     /// Settings for `kind` from the values the CLI read: `key` is the
     /// provider's key variable (for SearXNG: `SEARXNG_URL`), `base_url` an
     /// optional override of the service root. Blank values count as unset.
-    pub fn resolve(kind: ProviderKind, key: Option<&str>, base_url: Option<&str>) -> Result<Self, SearchError> {
+    pub fn resolve(
+        kind: ProviderKind,
+        key: Option<&str>,
+        base_url: Option<&str>,
+    ) -> Result<Self, SearchError> {
         let key = key.map(str::trim).filter(|k| !k.is_empty());
         let base_url = base_url.map(str::trim).filter(|u| !u.is_empty());
         let missing = |alternatives| SearchError::MissingKey {
@@ -133,7 +137,9 @@ impl ProviderSettings {
             alternatives,
         };
         if kind == ProviderKind::SearXng {
-            let raw = base_url.or(key).ok_or_else(|| missing(SEARXNG_ALTERNATIVES))?;
+            let raw = base_url
+                .or(key)
+                .ok_or_else(|| missing(SEARXNG_ALTERNATIVES))?;
             return Ok(Self::SearXng {
                 base_url: parse_base(kind, raw)?,
             });
@@ -165,7 +171,10 @@ impl ProviderSettings {
 
 fn parse_base(kind: ProviderKind, raw: &str) -> Result<Url, SearchError> {
     let url = Url::parse(raw).map_err(|e| {
-        SearchError::InvalidSetting(format!("{} is not a valid URL ({e})", kind.base_url_variable()))
+        SearchError::InvalidSetting(format!(
+            "{} is not a valid URL ({e})",
+            kind.base_url_variable()
+        ))
     })?;
     if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
         return Err(SearchError::InvalidSetting(format!(
@@ -182,32 +191,53 @@ mod tests {
 
     #[test]
     fn missing_key_names_variable_and_searxng() {
-        for kind in [ProviderKind::SerpApi, ProviderKind::Brave, ProviderKind::Serper] {
+        for kind in [
+            ProviderKind::SerpApi,
+            ProviderKind::Brave,
+            ProviderKind::Serper,
+        ] {
             let err = ProviderSettings::resolve(kind, Some("  "), None).unwrap_err();
             let text = err.to_string();
-            assert!(text.starts_with(&format!("{} is not set", kind.key_variable())), "{text}");
+            assert!(
+                text.starts_with(&format!("{} is not set", kind.key_variable())),
+                "{text}"
+            );
             assert!(text.contains("--provider searxng"), "{text}");
         }
         let err = ProviderSettings::resolve(ProviderKind::SearXng, None, None).unwrap_err();
-        assert!(err.to_string().starts_with("SEARXNG_URL is not set"), "{err}");
+        assert!(
+            err.to_string().starts_with("SEARXNG_URL is not set"),
+            "{err}"
+        );
     }
 
     #[test]
     fn defaults_and_overrides() {
         let settings = ProviderSettings::resolve(ProviderKind::Brave, Some("k"), None).unwrap();
-        let ProviderSettings::Brave { base_url, api_key } = &settings else { panic!("{settings:?}") };
+        let ProviderSettings::Brave { base_url, api_key } = &settings else {
+            panic!("{settings:?}")
+        };
         assert_eq!(base_url.as_str(), BRAVE_DEFAULT_URL);
         assert_eq!(api_key.expose(), "k");
         assert!(!format!("{settings:?}").contains("\"k\""));
-        let settings = ProviderSettings::resolve(ProviderKind::SerpApi, Some("k"), Some("http://127.0.0.1:9/")).unwrap();
+        let settings = ProviderSettings::resolve(
+            ProviderKind::SerpApi,
+            Some("k"),
+            Some("http://127.0.0.1:9/"),
+        )
+        .unwrap();
         assert_eq!(settings.kind(), ProviderKind::SerpApi);
-        let err = ProviderSettings::resolve(ProviderKind::SearXng, Some("ftp://x"), None).unwrap_err();
+        let err =
+            ProviderSettings::resolve(ProviderKind::SearXng, Some("ftp://x"), None).unwrap_err();
         assert!(err.to_string().contains("http://"), "{err}");
     }
 
     #[test]
     fn provider_names_parse() {
-        assert_eq!("SearXNG".parse::<ProviderKind>().unwrap(), ProviderKind::SearXng);
+        assert_eq!(
+            "SearXNG".parse::<ProviderKind>().unwrap(),
+            ProviderKind::SearXng
+        );
         assert!("bing".parse::<ProviderKind>().is_err());
     }
 }

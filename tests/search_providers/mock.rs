@@ -23,7 +23,10 @@ pub struct Recorded {
 impl Recorded {
     /// The first value of query parameter `name`.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Header `name` as text.
@@ -77,13 +80,19 @@ pub struct MockServer {
 impl MockServer {
     /// Starts a server answering each request with `respond(request, n)`,
     /// `n` being how many requests came before it.
-    pub async fn start(respond: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static) -> Self {
+    pub async fn start(
+        respond: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static,
+    ) -> Self {
         let shared = Arc::new(Shared {
             requests: Mutex::new(Vec::new()),
             respond: Box::new(respond),
         });
-        let app = axum::Router::new().fallback(handle).with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1");
         let addr = listener.local_addr().expect("local addr");
         tokio::spawn(async move {
             axum::serve(listener, app).await.expect("mock server runs");
@@ -100,7 +109,13 @@ impl MockServer {
     }
 }
 
-async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: String) -> Response {
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     let query = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
@@ -117,15 +132,21 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
         requests.push(recorded);
         reply
     };
-    let mut response = Response::builder().status(StatusCode::from_u16(reply.status).expect("valid status"));
+    let mut response =
+        Response::builder().status(StatusCode::from_u16(reply.status).expect("valid status"));
     for (name, value) in reply.headers {
         response = response.header(name, value);
     }
-    response.body(Body::from(reply.body)).expect("valid response")
+    response
+        .body(Body::from(reply.body))
+        .expect("valid response")
 }
 
 /// A saved provider response from tests/fixtures/search.
 pub fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/search/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/search/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
