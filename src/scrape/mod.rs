@@ -101,9 +101,7 @@ pub fn extract_images(html: &str, page_url: &Url) -> PageImages {
 /// One candidate per image on the page (provider `"page"`, rank = position
 /// on the page), each with the page as its page.
 pub fn candidates_from_page(page: &PageImages, page_url: &Url) -> Vec<Candidate> {
-    let site = page_url
-        .host_str()
-        .map(|host| host.strip_prefix("www.").unwrap_or(host).to_string());
+    let site = crate::search::site_of(page_url);
     page.images
         .iter()
         .enumerate()

@@ -230,10 +230,15 @@ fn retryable(err: &reqwest::Error) -> bool {
     err.is_connect() || err.is_timeout()
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is ignored: backoff applies).
+/// `Retry-After` as seconds or as an HTTP date (a date in the past is 0 s).
 fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
 }
 
 enum BodyError {
@@ -322,6 +327,28 @@ mod tests {
             None
         );
         assert_eq!(policy.rate_limit_wait(3, None), None);
+    }
+
+    #[test]
+    fn retry_after_seconds_or_date() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(parse_retry_after(&headers), None);
+        headers.insert(RETRY_AFTER, " 12 ".parse().unwrap());
+        assert_eq!(parse_retry_after(&headers), Some(Duration::from_secs(12)));
+        let in_a_minute = (chrono::Utc::now() + chrono::Duration::seconds(60)).to_rfc2822();
+        headers.insert(RETRY_AFTER, in_a_minute.parse().unwrap());
+        let wait = parse_retry_after(&headers).unwrap();
+        assert!(
+            wait > Duration::from_secs(55) && wait <= Duration::from_secs(60),
+            "{wait:?}"
+        );
+        headers.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(parse_retry_after(&headers), Some(Duration::ZERO));
+        headers.insert(RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(parse_retry_after(&headers), None);
     }
 
     #[test]

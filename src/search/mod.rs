@@ -22,13 +22,15 @@ mod serpapi_lens;
 mod serper;
 mod settings;
 
-pub(crate) use candidate::parse_web_url;
+pub(crate) use candidate::{parse_web_url, site_of};
 pub use candidate::{Candidate, ImageCandidate, PageRef, SearchQuery};
 pub use dedupe::{dedupe, normalize_url};
 pub use error::SearchError;
 pub use http::{redact_url, RetryPolicy};
 pub use serpapi_lens::{Lens, LensMatches};
-pub use settings::{ProviderKind, ProviderSettings};
+pub use settings::{
+    ProviderKind, ProviderSettings, BRAVE_DEFAULT_URL, SERPAPI_DEFAULT_URL, SERPER_DEFAULT_URL,
+};
 
 /// A source of candidate images for a keyphrase.
 #[async_trait::async_trait]

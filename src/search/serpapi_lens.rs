@@ -12,10 +12,12 @@ use super::error::SearchError;
 use super::http::RetryPolicy;
 use super::paging::{each_result, lenient_u32, rank_of, results_array};
 use super::serpapi::SerpApiClient;
+use super::settings::{ProviderKind, ProviderSettings};
 use crate::config::Secret;
 
 /// Provider name of lens candidates.
 pub(crate) const NAME: &str = "serpapi_lens";
+const LENS_ALTERNATIVES: &str = "searching by image URL (--image-url) uses SerpApi Google Lens: get a key at https://serpapi.com, or search by keyphrase instead (--provider searxng needs no key)";
 
 /// What a lens search found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -54,6 +56,35 @@ impl Lens {
                 retry,
             },
             exact_matches,
+        }
+    }
+
+    /// A lens client from the values the CLI read: `api_key` from
+    /// `SERPAPI_API_KEY`, `base_url` an optional override of the SerpApi
+    /// root (`PROVENANCE_SERPAPI_URL`). A missing key names the variable.
+    pub fn resolve(
+        api_key: Option<&str>,
+        base_url: Option<&str>,
+        client: reqwest::Client,
+        retry: RetryPolicy,
+        exact_matches: bool,
+    ) -> Result<Self, SearchError> {
+        let api_key =
+            api_key
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .ok_or(SearchError::MissingKey {
+                    variable: "SERPAPI_API_KEY",
+                    alternatives: LENS_ALTERNATIVES,
+                })?;
+        match ProviderSettings::resolve(ProviderKind::SerpApi, Some(api_key), base_url)? {
+            ProviderSettings::SerpApi { base_url, api_key } => {
+                Ok(Self::new(base_url, api_key, client, retry, exact_matches))
+            }
+            other => Err(SearchError::InvalidSetting(format!(
+                "lens needs SerpApi settings, not {}",
+                other.kind()
+            ))),
         }
     }
 
@@ -154,6 +185,31 @@ mod tests {
 
     const VISUAL: &str = include_str!("../../tests/fixtures/search/serpapi_lens_visual.json");
     const EXACT: &str = include_str!("../../tests/fixtures/search/serpapi_lens_exact.json");
+
+    #[test]
+    fn missing_key_says_lens_needs_serpapi() {
+        let err = Lens::resolve(
+            None,
+            None,
+            reqwest::Client::new(),
+            RetryPolicy::default(),
+            true,
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("SERPAPI_API_KEY is not set; searching by image URL"),
+            "{text}"
+        );
+        assert!(Lens::resolve(
+            Some("k"),
+            None,
+            reqwest::Client::new(),
+            RetryPolicy::default(),
+            true
+        )
+        .is_ok());
+    }
 
     #[test]
     fn visual_matches_are_candidates() {
