@@ -22,8 +22,8 @@ use mock::{fixture, MockServer, Recorded, Reply};
 use provenance::config::Secret;
 use provenance::scrape::{candidates_from_page, extract_images};
 use provenance::search::{
-    dedupe, provider, Candidate, ImageSearch, Lens, ProviderKind, ProviderSettings, RetryPolicy,
-    SearchError, SearchQuery,
+    dedupe, gather, provider, Candidate, ImageSearch, Lens, ProviderKind, ProviderSettings,
+    RetryPolicy, SearchError, SearchQuery,
 };
 use serde_json::json;
 use url::Url;

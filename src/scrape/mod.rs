@@ -45,6 +45,22 @@ pub enum ImageSource {
     AnchorHref,
 }
 
+impl ImageSource {
+    /// A stable lowercase name, for storage and JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Img => "img",
+            Self::Srcset => "srcset",
+            Self::Picture => "picture",
+            Self::OgImage => "og_image",
+            Self::TwitterImage => "twitter_image",
+            Self::LinkImageSrc => "link_image_src",
+            Self::LazyAttr => "lazy_attr",
+            Self::AnchorHref => "anchor_href",
+        }
+    }
+}
+
 /// One image found on a page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageImage {

@@ -14,6 +14,7 @@ mod brave;
 mod candidate;
 mod dedupe;
 mod error;
+mod gather;
 mod http;
 mod paging;
 mod searxng;
@@ -26,6 +27,7 @@ pub(crate) use candidate::{parse_web_url, site_of};
 pub use candidate::{Candidate, ImageCandidate, PageRef, SearchQuery};
 pub use dedupe::{dedupe, normalize_url};
 pub use error::SearchError;
+pub use gather::{gather, Gathered, ProviderFailure};
 pub use http::{redact_url, RetryPolicy};
 pub use serpapi_lens::{Lens, LensMatches};
 pub use settings::{

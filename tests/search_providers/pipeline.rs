@@ -80,3 +80,42 @@ async fn keyphrase_to_deduplicated_candidates() {
         .count();
     assert_eq!(news_pages, 6);
 }
+
+#[tokio::test]
+async fn gather_merges_providers_and_records_failures() {
+    let serpapi =
+        MockServer::start(|_, _| Reply::json(200, fixture("serpapi_images_ijn1.json"))).await;
+    let brave = MockServer::start(|_, _| Reply::json(200, fixture("brave_images.json"))).await;
+    let serper =
+        MockServer::start(|_, _| Reply::json(400, fixture("serper_no_credits.json"))).await;
+    let providers = vec![
+        search_with(ProviderKind::SerpApi, &serpapi),
+        search_with(ProviderKind::Brave, &brave),
+        search_with(ProviderKind::Serper, &serper),
+    ];
+    let gathered = gather(&providers, &query("red fox in snow", 50)).await;
+    assert_eq!(gathered.counts, vec![("serpapi", 4), ("brave", 3)]);
+    assert_eq!(gathered.failures.len(), 1);
+    assert_eq!(gathered.failures[0].provider, "serper");
+    assert!(matches!(
+        gathered.failures[0].error,
+        SearchError::QuotaExhausted { .. }
+    ));
+    assert!(!gathered.all_failed());
+    assert_eq!(
+        gathered.images.len(),
+        4 + 3 - 1,
+        "the Wikipedia fox is in both"
+    );
+    let wiki = gathered
+        .images
+        .iter()
+        .find(|i| {
+            i.image_url
+                .path()
+                .ends_with("Vulpes_vulpes_laying_in_snow.jpg")
+        })
+        .unwrap();
+    assert_eq!(wiki.providers, vec!["serpapi", "brave"]);
+    assert_eq!((wiki.best_rank, wiki.pages.len()), (1, 2));
+}
