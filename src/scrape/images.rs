@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use scraper::{ElementRef, Html, Selector};
+
+use super::selector;
 use url::Url;
 
 use super::flatten::flatten_if_deep;
@@ -35,11 +37,6 @@ const IMAGE_EXTENSIONS: &[&str] = &[
 ];
 
 static BASE: LazyLock<Selector> = LazyLock::new(|| selector("base[href]"));
-
-fn selector(css: &str) -> Selector {
-    // The selectors are constants; a typo is caught by the unit tests.
-    Selector::parse(css).unwrap_or_else(|_| panic!("invalid built-in selector {css}"))
-}
 
 /// [`extract_images`](super::extract_images) with explicit limits.
 pub fn extract_images_with(html: &str, page_url: &Url, options: &ExtractOptions) -> PageImages {

@@ -21,6 +21,12 @@ use crate::search::Candidate;
 
 pub use images::extract_images_with;
 
+/// A built-in CSS selector. They are constants, so a typo is a bug that
+/// the unit tests catch, not an input error.
+fn selector(css: &str) -> scraper::Selector {
+    scraper::Selector::parse(css).unwrap_or_else(|_| panic!("invalid built-in selector {css}"))
+}
+
 /// Provider name of candidates found on pages.
 pub const PAGE_PROVIDER: &str = "page";
 

@@ -5,17 +5,14 @@ use std::sync::LazyLock;
 
 use scraper::{Html, Selector};
 
+use super::selector;
+
 static TITLE: LazyLock<Selector> = LazyLock::new(|| selector("title"));
 static META_TITLES: LazyLock<Selector> = LazyLock::new(|| {
     selector(
         r#"meta[property="og:title"], meta[name="og:title"], meta[name="twitter:title"], meta[property="twitter:title"]"#,
     )
 });
-
-fn selector(css: &str) -> Selector {
-    // The selectors are constants; a typo is caught by the unit tests.
-    Selector::parse(css).unwrap_or_else(|_| panic!("invalid built-in selector {css}"))
-}
 
 /// The title of `document`, at most `max_chars` characters.
 pub(crate) fn page_title(document: &Html, max_chars: usize) -> Option<String> {

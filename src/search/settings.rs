@@ -158,6 +158,32 @@ impl ProviderSettings {
         })
     }
 
+    /// Settings for `kind`, reading its key and base-URL variables through
+    /// `lookup` (the CLI passes `|name| std::env::var(name).ok()`).
+    pub fn from_lookup(
+        kind: ProviderKind,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, SearchError> {
+        let key = lookup(kind.key_variable());
+        let base_url = match kind {
+            ProviderKind::SearXng => None,
+            _ => lookup(kind.base_url_variable()),
+        };
+        Self::resolve(kind, key.as_deref(), base_url.as_deref())
+    }
+
+    /// The first provider (in [`ProviderKind::ALL`] order: serpapi, brave,
+    /// serper, searxng) whose key variable `lookup` finds set: the default
+    /// when no `--provider` is given.
+    pub fn detect(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SearchError> {
+        let is_set = |name: &str| lookup(name).is_some_and(|v| !v.trim().is_empty());
+        let kind = ProviderKind::ALL
+            .into_iter()
+            .find(|kind| is_set(kind.key_variable()))
+            .ok_or(SearchError::NoProviderConfigured)?;
+        Self::from_lookup(kind, lookup)
+    }
+
     /// Which provider this is.
     pub fn kind(&self) -> ProviderKind {
         match self {
@@ -230,6 +256,44 @@ mod tests {
         let err =
             ProviderSettings::resolve(ProviderKind::SearXng, Some("ftp://x"), None).unwrap_err();
         assert!(err.to_string().contains("http://"), "{err}");
+    }
+
+    #[test]
+    fn detection_takes_the_first_configured_provider() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let found = ProviderSettings::detect(env(&[
+            ("SERPER_API_KEY", "s"),
+            ("BRAVE_API_KEY", "b"),
+            ("PROVENANCE_BRAVE_URL", "http://127.0.0.1:1/"),
+        ]))
+        .unwrap();
+        let ProviderSettings::Brave { base_url, .. } = &found else {
+            panic!("{found:?}")
+        };
+        assert_eq!(base_url.as_str(), "http://127.0.0.1:1/");
+        let found = ProviderSettings::detect(env(&[
+            ("SERPAPI_API_KEY", " "),
+            ("SEARXNG_URL", "http://localhost:8888"),
+        ]))
+        .unwrap();
+        assert_eq!(found.kind(), ProviderKind::SearXng);
+        let err = ProviderSettings::detect(env(&[])).unwrap_err();
+        let text = err.to_string();
+        for variable in [
+            "SERPAPI_API_KEY",
+            "BRAVE_API_KEY",
+            "SERPER_API_KEY",
+            "SEARXNG_URL",
+        ] {
+            assert!(text.contains(variable), "{text}");
+        }
     }
 
     #[test]
