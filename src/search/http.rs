@@ -126,6 +126,16 @@ pub(crate) enum Verdict {
     Unauthorized,
 }
 
+/// What one attempt came to.
+enum Step {
+    /// A 2xx body.
+    Done(String),
+    /// Wait this long, then try again.
+    Retry(Duration),
+    /// Give up with this error.
+    Fail(SearchError),
+}
+
 impl Endpoint<'_> {
     /// Sends the request `build` makes (again for each retry) and returns
     /// the body of a 2xx answer. `url` is the request URL, for logs only.
@@ -139,68 +149,95 @@ impl Endpoint<'_> {
         loop {
             attempts += 1;
             tracing::debug!(provider = self.provider, url = %shown, attempts, "search request");
-            let response = match build().send().await {
-                Ok(response) => response,
-                Err(err) if retryable(&err) && attempts <= self.retry.max_retries => {
-                    tracing::debug!(provider = self.provider, error = %err.without_url(), "retrying");
-                    tokio::time::sleep(self.retry.backoff(attempts - 1)).await;
-                    continue;
+            match self.attempt(&shown, attempts, build().send().await).await {
+                Step::Done(body) => return Ok(body),
+                Step::Fail(err) => return Err(err),
+                Step::Retry(wait) => {
+                    tracing::debug!(
+                        provider = self.provider,
+                        wait_ms = wait.as_millis() as u64,
+                        "retrying"
+                    );
+                    tokio::time::sleep(wait).await;
                 }
-                Err(err) => return Err(self.transport(&shown, err)),
-            };
-            let status = response.status().as_u16();
-            let retry_after = parse_retry_after(response.headers());
-            let body = read_capped(response).await.map_err(|err| match err {
-                BodyError::Transport(err) => self.transport(&shown, err),
-                BodyError::TooLarge => SearchError::Malformed {
+            }
+        }
+    }
+
+    /// Reads the answer to attempt number `attempts` and decides what next.
+    async fn attempt(
+        &self,
+        shown: &str,
+        attempts: u32,
+        sent: Result<reqwest::Response, reqwest::Error>,
+    ) -> Step {
+        let can_retry = attempts <= self.retry.max_retries;
+        let response = match sent {
+            Ok(response) => response,
+            Err(err) if retryable(&err) && can_retry => {
+                tracing::debug!(provider = self.provider, error = %err.without_url(), "request failed");
+                return Step::Retry(self.retry.backoff(attempts - 1));
+            }
+            Err(err) => return Step::Fail(self.transport(shown, err)),
+        };
+        let status = response.status().as_u16();
+        let retry_after = parse_retry_after(response.headers());
+        match read_capped(response).await {
+            Ok(body) => self.judge(shown, attempts, status, retry_after, body),
+            Err(BodyError::Transport(err)) => Step::Fail(self.transport(shown, err)),
+            Err(BodyError::TooLarge) => Step::Fail(SearchError::Malformed {
+                provider: self.provider,
+                reason: format!("response larger than {MAX_BODY_BYTES} bytes"),
+            }),
+        }
+    }
+
+    /// Maps a complete answer to the next step.
+    fn judge(
+        &self,
+        shown: &str,
+        attempts: u32,
+        status: u16,
+        retry_after: Option<Duration>,
+        body: String,
+    ) -> Step {
+        match (self.classify)(status, &body) {
+            Some(Verdict::QuotaExhausted(message)) => {
+                return Step::Fail(SearchError::QuotaExhausted {
                     provider: self.provider,
-                    reason: format!("response larger than {MAX_BODY_BYTES} bytes"),
-                },
-            })?;
-            match (self.classify)(status, &body) {
-                Some(Verdict::QuotaExhausted(message)) => {
-                    return Err(SearchError::QuotaExhausted {
-                        provider: self.provider,
-                        message: self.scrub(&message),
-                    })
-                }
-                Some(Verdict::Unauthorized) => return Err(self.unauthorized(status)),
-                None => {}
+                    message: self.scrub(&message),
+                })
             }
-            match status {
-                200..=299 => return Ok(body),
-                401 | 403 => return Err(self.unauthorized(status)),
-                429 => match self.retry.rate_limit_wait(attempts, retry_after) {
-                    Some(wait) => {
-                        tracing::warn!(
-                            provider = self.provider,
-                            wait_ms = wait.as_millis() as u64,
-                            "rate limited; backing off"
-                        );
-                        tokio::time::sleep(wait).await;
-                    }
-                    None => {
-                        return Err(SearchError::RateLimited {
-                            provider: self.provider,
-                            retry_after,
-                            attempts,
-                        })
-                    }
-                },
-                500 | 502 | 503 | 504 if attempts <= self.retry.max_retries => {
-                    tracing::debug!(provider = self.provider, status, "server error; retrying");
-                    tokio::time::sleep(self.retry.backoff(attempts - 1)).await;
+            Some(Verdict::Unauthorized) => return Step::Fail(self.unauthorized(status)),
+            None => {}
+        }
+        match status {
+            200..=299 => Step::Done(body),
+            401 | 403 => Step::Fail(self.unauthorized(status)),
+            429 => match self.retry.rate_limit_wait(attempts, retry_after) {
+                Some(wait) => {
+                    tracing::warn!(
+                        provider = self.provider,
+                        wait_ms = wait.as_millis() as u64,
+                        "rate limited; backing off"
+                    );
+                    Step::Retry(wait)
                 }
-                _ => {
-                    let detail = Some(self.scrub(&body)).filter(|d| !d.is_empty());
-                    return Err(SearchError::Http {
-                        provider: self.provider,
-                        status,
-                        url: shown,
-                        detail,
-                    });
-                }
+                None => Step::Fail(SearchError::RateLimited {
+                    provider: self.provider,
+                    retry_after,
+                    attempts,
+                }),
+            },
+            500 | 502 | 503 | 504 if attempts <= self.retry.max_retries => {
+                Step::Retry(self.retry.backoff(attempts - 1))
             }
+            _ => Step::Fail(SearchError::Http {
+                provider: self.provider,
+                status,
+                url: shown.to_string(),
+                detail: Some(self.scrub(&body)).filter(|d| !d.is_empty()),
+            }),
         }
     }
 
