@@ -333,3 +333,60 @@ fn scaled_height(entry_width: u32, width: Option<u32>, height: Option<u32>) -> O
     }
     u32::try_from(u64::from(entry_width) * h / w).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dimensions() {
+        assert_eq!(parse_dimension(" 640 "), Some(640));
+        assert_eq!(parse_dimension("640px"), Some(640));
+        assert_eq!(parse_dimension("100%"), None);
+        assert_eq!(parse_dimension("-5"), None);
+        assert_eq!(scaled_height(1920, Some(445), Some(267)), Some(1152));
+        assert_eq!(scaled_height(1920, Some(0), Some(267)), None);
+        assert_eq!(scaled_height(1920, None, Some(267)), None);
+    }
+
+    #[test]
+    fn data_uris_in_any_case() {
+        assert!(is_data_uri("  DaTa:image/png;base64,AA"));
+        assert!(!is_data_uri("https://e.com/data:x"));
+        assert!(!is_data_uri("dat"));
+    }
+
+    #[test]
+    fn truncation_respects_characters() {
+        assert_eq!(truncate("ééé", 3), "é");
+        assert_eq!(truncate("abc", 10), "abc");
+    }
+
+    #[test]
+    fn base_href_resolves_against_the_page_and_ignores_junk() {
+        let page = Url::parse("https://e.example/a/b.html").unwrap();
+        let doc = Html::parse_document(r#"<base href="/static/">"#);
+        assert_eq!(
+            document_base(&doc, &page).as_str(),
+            "https://e.example/static/"
+        );
+        let doc = Html::parse_document(r#"<base href="javascript:x">"#);
+        assert_eq!(document_base(&doc, &page), page);
+    }
+
+    #[test]
+    fn duplicates_fill_in_missing_dimensions() {
+        let html = r#"<meta property="og:image" content="/fox.jpg"><img src="/fox.jpg" width="800" height="600">"#;
+        let page = extract_images_with(
+            html,
+            &Url::parse("https://e.example/").unwrap(),
+            &ExtractOptions::default(),
+        );
+        assert_eq!(page.images.len(), 1);
+        assert_eq!(page.images[0].source, ImageSource::OgImage);
+        assert_eq!(
+            (page.images[0].width, page.images[0].height),
+            (Some(800), Some(600))
+        );
+    }
+}

@@ -182,6 +182,7 @@ async fn lens_asks_for_visual_and_exact_matches_of_an_image_url() {
         fast_retry(),
         true,
     );
+    assert!(!format!("{lens:?}").contains(KEY));
     let found = lens.search(&image, 100).await.unwrap();
     let urls: Vec<&str> = found
         .candidates
