@@ -21,9 +21,12 @@ const NOT_NESTING: &[&str] = &[
     "wbr", "param", "keygen", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "rt",
     "rp", "tbody", "thead", "tfoot", "colgroup", "!doctype",
 ];
-/// Tags kept when flattening.
+/// Tags kept when flattening: those extraction reads, and the raw-text
+/// ones whose content must stay text (a script's `'<img src=…>'` string is
+/// not an image).
 const KEPT: &[&str] = &[
-    "img", "source", "picture", "meta", "link", "base", "a", "noscript", "title",
+    "img", "source", "picture", "meta", "link", "base", "a", "noscript", "title", "script",
+    "style", "textarea",
 ];
 
 /// One tag found by the scan.
@@ -178,6 +181,18 @@ mod tests {
         assert_eq!(estimated_depth(&html), 600);
         let flat = flatten_if_deep(&html);
         assert_eq!(flat, "<img src=\"a>b.jpg\" alt='x'>text");
+    }
+
+    #[test]
+    fn script_text_stays_script() {
+        let html = format!(
+            "{}<script>x = '<img src=\"fake.jpg\">';</script>",
+            "<div>".repeat(600)
+        );
+        assert_eq!(
+            flatten(&html),
+            "<script>x = '<img src=\"fake.jpg\">';</script>"
+        );
     }
 
     #[test]
