@@ -5,8 +5,11 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use scraper::{ElementRef, Html, Selector};
+
+use super::selector;
 use url::Url;
 
+use super::flatten::flatten_if_deep;
 use super::srcset::{largest, parse_srcset};
 use super::title::page_title;
 use super::{ExtractOptions, ImageSource, PageImage, PageImages};
@@ -29,18 +32,16 @@ const LAZY_SRC_ATTRS: &[&str] = &[
 /// Lazy-loading attributes holding a `srcset`.
 const LAZY_SRCSET_ATTRS: &[&str] = &["data-srcset", "data-lazy-srcset", "data-original-set"];
 /// File extensions that make an `<a href>` an image link.
-const IMAGE_EXTENSIONS: &[&str] = &[".jpg", ".jpeg", ".png", ".webp", ".gif", ".avif", ".bmp", ".tif", ".tiff"];
+const IMAGE_EXTENSIONS: &[&str] = &[
+    ".jpg", ".jpeg", ".png", ".webp", ".gif", ".avif", ".bmp", ".tif", ".tiff",
+];
 
 static BASE: LazyLock<Selector> = LazyLock::new(|| selector("base[href]"));
 
-fn selector(css: &str) -> Selector {
-    // The selectors are constants; a typo is caught by the unit tests.
-    Selector::parse(css).unwrap_or_else(|_| panic!("invalid built-in selector {css}"))
-}
-
 /// [`extract_images`](super::extract_images) with explicit limits.
 pub fn extract_images_with(html: &str, page_url: &Url, options: &ExtractOptions) -> PageImages {
-    let document = Html::parse_document(truncate(html, options.max_html_bytes));
+    let html = flatten_if_deep(truncate(html, options.max_html_bytes));
+    let document = Html::parse_document(&html);
     let base = document_base(&document, page_url);
     let mut collector = Collector::new(base, options);
     collector.declared(&document);
@@ -111,12 +112,22 @@ impl<'a> Collector<'a> {
                         .unwrap_or_default()
                         .trim()
                         .to_ascii_lowercase();
-                    let Some(content) = element.attr("content") else { continue };
+                    let Some(content) = element.attr("content") else {
+                        continue;
+                    };
                     match key.as_str() {
-                        "og:image" | "og:image:url" | "og:image:secure_url" => found.push((content, ImageSource::OgImage)),
-                        "twitter:image" | "twitter:image:src" => found.push((content, ImageSource::TwitterImage)),
-                        "og:image:width" => og_width = og_width.or_else(|| parse_dimension(content)),
-                        "og:image:height" => og_height = og_height.or_else(|| parse_dimension(content)),
+                        "og:image" | "og:image:url" | "og:image:secure_url" => {
+                            found.push((content, ImageSource::OgImage))
+                        }
+                        "twitter:image" | "twitter:image:src" => {
+                            found.push((content, ImageSource::TwitterImage))
+                        }
+                        "og:image:width" => {
+                            og_width = og_width.or_else(|| parse_dimension(content))
+                        }
+                        "og:image:height" => {
+                            og_height = og_height.or_else(|| parse_dimension(content))
+                        }
                         _ => {}
                     }
                 }
@@ -162,12 +173,20 @@ impl<'a> Collector<'a> {
         if self.tiny(width, height) {
             return;
         }
-        let srcsets = std::iter::once(("srcset", ImageSource::Srcset))
-            .chain(LAZY_SRCSET_ATTRS.iter().map(|attr| (*attr, ImageSource::LazyAttr)));
+        let srcsets = std::iter::once(("srcset", ImageSource::Srcset)).chain(
+            LAZY_SRCSET_ATTRS
+                .iter()
+                .map(|attr| (*attr, ImageSource::LazyAttr)),
+        );
         for (attr, source) in srcsets {
-            let Some(value) = element.attr(attr) else { continue };
+            let Some(value) = element.attr(attr) else {
+                continue;
+            };
             let entries = parse_srcset(value);
-            let usable: Vec<_> = entries.into_iter().filter(|e| !is_data_uri(e.url)).collect();
+            let usable: Vec<_> = entries
+                .into_iter()
+                .filter(|e| !is_data_uri(e.url))
+                .collect();
             if let Some(best) = largest(&usable) {
                 let (w, h) = match best.width() {
                     Some(w) => (Some(w), scaled_height(w, width, height)),
@@ -231,8 +250,12 @@ impl<'a> Collector<'a> {
 
     /// `<a href="…/photo.jpg">`: gallery links to the full-size image.
     fn anchor(&mut self, element: ElementRef<'_>) {
-        let Some(href) = element.attr("href") else { return };
-        let Ok(url) = self.base.join(href.trim()) else { return };
+        let Some(href) = element.attr("href") else {
+            return;
+        };
+        let Ok(url) = self.base.join(href.trim()) else {
+            return;
+        };
         let path = url.path().to_ascii_lowercase();
         if IMAGE_EXTENSIONS.iter().any(|ext| path.ends_with(ext)) {
             self.add(href, None, None, ImageSource::AnchorHref);
@@ -247,7 +270,13 @@ impl<'a> Collector<'a> {
     /// Adds one image unless it is unusable, tiny, already known (then its
     /// missing dimensions are filled in) or over the cap. True when `raw`
     /// was a usable image URL (new or known).
-    fn add(&mut self, raw: &str, width: Option<u32>, height: Option<u32>, source: ImageSource) -> bool {
+    fn add(
+        &mut self,
+        raw: &str,
+        width: Option<u32>,
+        height: Option<u32>,
+        source: ImageSource,
+    ) -> bool {
         if is_data_uri(raw) || self.tiny(width, height) {
             return false;
         }
@@ -265,19 +294,27 @@ impl<'a> Collector<'a> {
             return false;
         }
         self.seen.insert(key, self.images.len());
-        self.images.push(PageImage { url, width, height, source });
+        self.images.push(PageImage {
+            url,
+            width,
+            height,
+            source,
+        });
         true
     }
 }
 
 fn has_rel(element: ElementRef<'_>, wanted: &str) -> bool {
-    element
-        .attr("rel")
-        .is_some_and(|rel| rel.split_whitespace().any(|r| r.eq_ignore_ascii_case(wanted)))
+    element.attr("rel").is_some_and(|rel| {
+        rel.split_whitespace()
+            .any(|r| r.eq_ignore_ascii_case(wanted))
+    })
 }
 
 fn is_data_uri(raw: &str) -> bool {
-    raw.trim_start().get(..5).is_some_and(|scheme| scheme.eq_ignore_ascii_case("data:"))
+    raw.trim_start()
+        .get(..5)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("data:"))
 }
 
 /// `"640"`, `" 640px "` → 640; percentages and junk → `None`.
@@ -295,4 +332,61 @@ fn scaled_height(entry_width: u32, width: Option<u32>, height: Option<u32>) -> O
         return None;
     }
     u32::try_from(u64::from(entry_width) * h / w).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dimensions() {
+        assert_eq!(parse_dimension(" 640 "), Some(640));
+        assert_eq!(parse_dimension("640px"), Some(640));
+        assert_eq!(parse_dimension("100%"), None);
+        assert_eq!(parse_dimension("-5"), None);
+        assert_eq!(scaled_height(1920, Some(445), Some(267)), Some(1152));
+        assert_eq!(scaled_height(1920, Some(0), Some(267)), None);
+        assert_eq!(scaled_height(1920, None, Some(267)), None);
+    }
+
+    #[test]
+    fn data_uris_in_any_case() {
+        assert!(is_data_uri("  DaTa:image/png;base64,AA"));
+        assert!(!is_data_uri("https://e.com/data:x"));
+        assert!(!is_data_uri("dat"));
+    }
+
+    #[test]
+    fn truncation_respects_characters() {
+        assert_eq!(truncate("ééé", 3), "é");
+        assert_eq!(truncate("abc", 10), "abc");
+    }
+
+    #[test]
+    fn base_href_resolves_against_the_page_and_ignores_junk() {
+        let page = Url::parse("https://e.example/a/b.html").unwrap();
+        let doc = Html::parse_document(r#"<base href="/static/">"#);
+        assert_eq!(
+            document_base(&doc, &page).as_str(),
+            "https://e.example/static/"
+        );
+        let doc = Html::parse_document(r#"<base href="javascript:x">"#);
+        assert_eq!(document_base(&doc, &page), page);
+    }
+
+    #[test]
+    fn duplicates_fill_in_missing_dimensions() {
+        let html = r#"<meta property="og:image" content="/fox.jpg"><img src="/fox.jpg" width="800" height="600">"#;
+        let page = extract_images_with(
+            html,
+            &Url::parse("https://e.example/").unwrap(),
+            &ExtractOptions::default(),
+        );
+        assert_eq!(page.images.len(), 1);
+        assert_eq!(page.images[0].source, ImageSource::OgImage);
+        assert_eq!(
+            (page.images[0].width, page.images[0].height),
+            (Some(800), Some(600))
+        );
+    }
 }

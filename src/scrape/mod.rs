@@ -10,6 +10,7 @@
 //! image files (gallery lightboxes). Relative URLs resolve against the page
 //! and `<base href>`; `data:` URIs and images stated to be tiny are skipped.
 
+mod flatten;
 mod images;
 mod srcset;
 mod title;
@@ -19,6 +20,12 @@ use url::Url;
 use crate::search::Candidate;
 
 pub use images::extract_images_with;
+
+/// A built-in CSS selector. They are constants, so a typo is a bug that
+/// the unit tests catch, not an input error.
+fn selector(css: &str) -> scraper::Selector {
+    scraper::Selector::parse(css).unwrap_or_else(|_| panic!("invalid built-in selector {css}"))
+}
 
 /// Provider name of candidates found on pages.
 pub const PAGE_PROVIDER: &str = "page";
@@ -42,6 +49,22 @@ pub enum ImageSource {
     LazyAttr,
     /// `<a href>` pointing at an image file.
     AnchorHref,
+}
+
+impl ImageSource {
+    /// A stable lowercase name, for storage and JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Img => "img",
+            Self::Srcset => "srcset",
+            Self::Picture => "picture",
+            Self::OgImage => "og_image",
+            Self::TwitterImage => "twitter_image",
+            Self::LinkImageSrc => "link_image_src",
+            Self::LazyAttr => "lazy_attr",
+            Self::AnchorHref => "anchor_href",
+        }
+    }
 }
 
 /// One image found on a page.
@@ -100,9 +123,7 @@ pub fn extract_images(html: &str, page_url: &Url) -> PageImages {
 /// One candidate per image on the page (provider `"page"`, rank = position
 /// on the page), each with the page as its page.
 pub fn candidates_from_page(page: &PageImages, page_url: &Url) -> Vec<Candidate> {
-    let site = page_url
-        .host_str()
-        .map(|host| host.strip_prefix("www.").unwrap_or(host).to_string());
+    let site = crate::search::site_of(page_url);
     page.images
         .iter()
         .enumerate()

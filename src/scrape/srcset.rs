@@ -52,7 +52,10 @@ fn push_entry<'a>(entries: &mut Vec<SrcsetEntry<'a>>, url: &'a str, descriptors:
     for token in descriptors.split_whitespace() {
         if let Some(width) = token.strip_suffix(['w', 'W']).and_then(|n| n.parse().ok()) {
             descriptor = Descriptor::Width(width);
-        } else if let Some(density) = token.strip_suffix(['x', 'X']).and_then(|n| n.parse::<f32>().ok()) {
+        } else if let Some(density) = token
+            .strip_suffix(['x', 'X'])
+            .and_then(|n| n.parse::<f32>().ok())
+        {
             if density.is_finite() && density > 0.0 {
                 descriptor = Descriptor::Density(density);
             }
@@ -70,16 +73,21 @@ pub(crate) fn largest<'a, 'b>(entries: &'b [SrcsetEntry<'a>]) -> Option<&'b Srcs
             Descriptor::Width(w) => Some((w, e)),
             Descriptor::Density(_) => None,
         })
-        .fold(None, |best: Option<(u32, &SrcsetEntry)>, (w, e)| match best {
-            Some((bw, _)) if bw >= w => best,
-            _ => Some((w, e)),
-        });
+        .fold(
+            None,
+            |best: Option<(u32, &SrcsetEntry)>, (w, e)| match best {
+                Some((bw, _)) if bw >= w => best,
+                _ => Some((w, e)),
+            },
+        );
     if let Some((_, entry)) = widest {
         return Some(entry);
     }
-    entries.iter().fold(None, |best: Option<&SrcsetEntry>, e| match (best, e.descriptor) {
-        (Some(b), Descriptor::Density(d)) if density(b) >= d => Some(b),
-        _ => Some(e),
+    entries.iter().fold(None, |best: Option<&SrcsetEntry>, e| {
+        match (best, e.descriptor) {
+            (Some(b), Descriptor::Density(d)) if density(b) >= d => Some(b),
+            _ => Some(e),
+        }
     })
 }
 
@@ -124,7 +132,10 @@ mod tests {
         let value = "https://res.example.com/image/upload/w_400,h_300,c_fill/fox.jpg 400w, https://res.example.com/image/upload/w_1200,h_900,c_fill/fox.jpg 1200w";
         let entries = parse_srcset(value);
         assert_eq!(entries.len(), 2, "{entries:?}");
-        assert_eq!(largest(&entries).unwrap().url, "https://res.example.com/image/upload/w_1200,h_900,c_fill/fox.jpg");
+        assert_eq!(
+            largest(&entries).unwrap().url,
+            "https://res.example.com/image/upload/w_1200,h_900,c_fill/fox.jpg"
+        );
     }
 
     #[test]
@@ -132,7 +143,10 @@ mod tests {
         assert!(parse_srcset("").is_empty());
         assert!(parse_srcset(" , ,, ").is_empty());
         let entries = parse_srcset("a.jpg,, b.jpg 2x,");
-        assert_eq!(entries.iter().map(|e| e.url).collect::<Vec<_>>(), vec!["a.jpg", "b.jpg"]);
+        assert_eq!(
+            entries.iter().map(|e| e.url).collect::<Vec<_>>(),
+            vec!["a.jpg", "b.jpg"]
+        );
         let entries = parse_srcset("a.jpg bogus, b.jpg NaNx");
         assert_eq!(entries[0].descriptor, Descriptor::Density(1.0));
         assert_eq!(entries[1].descriptor, Descriptor::Density(1.0));

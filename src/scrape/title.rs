@@ -5,15 +5,14 @@ use std::sync::LazyLock;
 
 use scraper::{Html, Selector};
 
+use super::selector;
+
 static TITLE: LazyLock<Selector> = LazyLock::new(|| selector("title"));
 static META_TITLES: LazyLock<Selector> = LazyLock::new(|| {
-    selector(r#"meta[property="og:title"], meta[name="og:title"], meta[name="twitter:title"], meta[property="twitter:title"]"#)
+    selector(
+        r#"meta[property="og:title"], meta[name="og:title"], meta[name="twitter:title"], meta[property="twitter:title"]"#,
+    )
 });
-
-fn selector(css: &str) -> Selector {
-    // The selectors are constants; a typo is caught by the unit tests.
-    Selector::parse(css).unwrap_or_else(|_| panic!("invalid built-in selector {css}"))
-}
 
 /// The title of `document`, at most `max_chars` characters.
 pub(crate) fn page_title(document: &Html, max_chars: usize) -> Option<String> {
@@ -58,8 +57,13 @@ mod tests {
 
     #[test]
     fn og_title_is_the_fallback() {
-        let doc = Html::parse_document(r#"<head><title>  </title><meta property="og:title" content=" Fox story "></head>"#);
+        let doc = Html::parse_document(
+            r#"<head><title>  </title><meta property="og:title" content=" Fox story "></head>"#,
+        );
         assert_eq!(page_title(&doc, 300).as_deref(), Some("Fox story"));
-        assert_eq!(page_title(&Html::parse_document("<p>no title</p>"), 300), None);
+        assert_eq!(
+            page_title(&Html::parse_document("<p>no title</p>"), 300),
+            None
+        );
     }
 }

@@ -28,8 +28,18 @@ pub(crate) struct Brave {
 }
 
 impl Brave {
-    pub fn new(base_url: Url, api_key: Secret, client: reqwest::Client, retry: RetryPolicy) -> Self {
-        Self { base_url, api_key, client, retry }
+    pub fn new(
+        base_url: Url,
+        api_key: Secret,
+        client: reqwest::Client,
+        retry: RetryPolicy,
+    ) -> Self {
+        Self {
+            base_url,
+            api_key,
+            client,
+            retry,
+        }
     }
 }
 
@@ -44,7 +54,11 @@ impl ImageSearch for Brave {
             return Ok(Vec::new());
         }
         if query.max_results > MAX_COUNT {
-            tracing::info!(provider = NAME, asked = query.max_results, "Brave returns at most 200 images per keyphrase");
+            tracing::info!(
+                provider = NAME,
+                asked = query.max_results,
+                "Brave returns at most 200 images per keyphrase"
+            );
         }
         let count = query.max_results.min(MAX_COUNT).to_string();
         let mut url = endpoint_url(&self.base_url, "res/v1/images/search")?;
@@ -124,7 +138,9 @@ pub(crate) fn parse_results(value: &Value) -> Result<Vec<Candidate>, SearchError
             site: clean_text(raw.source.as_deref()).or_else(|| page_url.as_ref().and_then(site_of)),
             page_url,
             page_title: clean_text(raw.title.as_deref()),
-            thumbnail_url: raw.thumbnail.and_then(|t| parse_web_url(t.src.as_deref()?, None)),
+            thumbnail_url: raw
+                .thumbnail
+                .and_then(|t| parse_web_url(t.src.as_deref()?, None)),
             width: raw.properties.width,
             height: raw.properties.height,
             rank: 0,
@@ -158,10 +174,18 @@ mod tests {
                 "https://images.unsplash.com/photo-1516934024742-b461fba47600?fm=jpg&q=80&w=3000",
             ]
         );
-        assert_eq!(got.iter().map(|c| c.rank).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert_eq!(
+            got.iter().map(|c| c.rank).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
         assert_eq!(got[0].site.as_deref(), Some("en.wikipedia.org"));
         assert_eq!(got[0].page_title.as_deref(), Some("Red fox - Wikipedia"));
-        assert!(got[0].thumbnail_url.as_ref().unwrap().as_str().starts_with("https://imgs.search.brave.com/"));
+        assert!(got[0]
+            .thumbnail_url
+            .as_ref()
+            .unwrap()
+            .as_str()
+            .starts_with("https://imgs.search.brave.com/"));
         assert_eq!((got[1].width, got[1].height), (Some(1920), Some(1280)));
     }
 
@@ -169,7 +193,9 @@ mod tests {
     fn error_answers_are_recognised() {
         assert_eq!(
             classify_answer(429, QUOTA),
-            Some(Verdict::QuotaExhausted("The monthly quota of the subscription has been used up.".into()))
+            Some(Verdict::QuotaExhausted(
+                "The monthly quota of the subscription has been used up.".into()
+            ))
         );
         assert_eq!(classify_answer(422, BAD_TOKEN), Some(Verdict::Unauthorized));
         assert_eq!(classify_answer(429, RATE_LIMITED), None);

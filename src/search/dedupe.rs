@@ -150,15 +150,41 @@ mod tests {
 
     #[test]
     fn keeps_best_rank_and_every_page() {
-        let mut first = candidate("http://cdn.e.com/fox.jpg", Some("https://a.org/1"), 7, "serpapi");
+        let mut first = candidate(
+            "http://cdn.e.com/fox.jpg",
+            Some("https://a.org/1"),
+            7,
+            "serpapi",
+        );
         first.width = Some(800);
-        let mut same_page_better = candidate("https://cdn.e.com/fox.jpg#x", Some("https://a.org/1#c"), 2, "brave");
+        let mut same_page_better = candidate(
+            "https://cdn.e.com/fox.jpg#x",
+            Some("https://a.org/1#c"),
+            2,
+            "brave",
+        );
         same_page_better.page_title = Some("Fox".into());
         same_page_better.height = Some(600);
-        let other_page = candidate("https://cdn.e.com/fox.jpg", Some("https://b.org/2"), 5, "serpapi");
+        let other_page = candidate(
+            "https://cdn.e.com/fox.jpg",
+            Some("https://b.org/2"),
+            5,
+            "serpapi",
+        );
         let no_page = candidate("https://cdn.e.com/fox.jpg", None, 9, "page");
-        let other_image = candidate("https://cdn.e.com/owl.jpg", Some("https://a.org/1"), 1, "serpapi");
-        let merged = dedupe(vec![first, same_page_better, other_page, no_page, other_image]);
+        let other_image = candidate(
+            "https://cdn.e.com/owl.jpg",
+            Some("https://a.org/1"),
+            1,
+            "serpapi",
+        );
+        let merged = dedupe(vec![
+            first,
+            same_page_better,
+            other_page,
+            no_page,
+            other_image,
+        ]);
         assert_eq!(merged.len(), 2);
         assert_eq!(merged[0].image_url.as_str(), "https://cdn.e.com/owl.jpg");
         let fox = &merged[1];
@@ -166,7 +192,11 @@ mod tests {
         assert_eq!(fox.image_url.as_str(), "https://cdn.e.com/fox.jpg");
         assert_eq!((fox.width, fox.height), (Some(800), Some(600)));
         assert_eq!(fox.providers, vec!["serpapi", "brave", "page"]);
-        let pages: Vec<(&str, u32)> = fox.pages.iter().map(|p| (p.page_url.as_str(), p.rank)).collect();
+        let pages: Vec<(&str, u32)> = fox
+            .pages
+            .iter()
+            .map(|p| (p.page_url.as_str(), p.rank))
+            .collect();
         assert_eq!(pages, vec![("https://a.org/1", 2), ("https://b.org/2", 5)]);
         assert_eq!(fox.pages[0].page_title.as_deref(), Some("Fox"));
         assert_eq!(fox.pages[0].provider, "serpapi");

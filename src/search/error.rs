@@ -15,6 +15,9 @@ pub enum SearchError {
         /// What else the user can do.
         alternatives: &'static str,
     },
+    /// No provider was chosen and none has its key set.
+    #[error("no image search provider is configured: set SERPAPI_API_KEY, BRAVE_API_KEY or SERPER_API_KEY, or run SearXNG (open source, no key) and set SEARXNG_URL; then choose one with --provider")]
+    NoProviderConfigured,
     /// The provider rejected the credentials (HTTP 401/403).
     #[error("{provider} refused the request (HTTP {status}): {hint}")]
     Unauthorized {
@@ -135,13 +138,19 @@ mod tests {
             variable: "SERPAPI_API_KEY",
             alternatives: "or use --provider searxng",
         };
-        assert_eq!(err.to_string(), "SERPAPI_API_KEY is not set; or use --provider searxng");
+        assert_eq!(
+            err.to_string(),
+            "SERPAPI_API_KEY is not set; or use --provider searxng"
+        );
         let err = SearchError::RateLimited {
             provider: "brave",
             retry_after: Some(Duration::from_secs(7)),
             attempts: 3,
         };
         let text = err.to_string();
-        assert!(text.contains("after 3 attempt(s) (it asks to wait 7 s)"), "{text}");
+        assert!(
+            text.contains("after 3 attempt(s) (it asks to wait 7 s)"),
+            "{text}"
+        );
     }
 }

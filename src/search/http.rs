@@ -88,7 +88,11 @@ pub fn redact_url(url: &Url) -> String {
                 let sensitive = SENSITIVE_PARAMS
                     .iter()
                     .any(|s| s.eq_ignore_ascii_case(&name.replace('-', "_")));
-                let value = if sensitive { "***".to_string() } else { value.into_owned() };
+                let value = if sensitive {
+                    "***".to_string()
+                } else {
+                    value.into_owned()
+                };
                 (name.into_owned(), value)
             })
             .collect();
@@ -122,6 +126,16 @@ pub(crate) enum Verdict {
     Unauthorized,
 }
 
+/// What one attempt came to.
+enum Step {
+    /// A 2xx body.
+    Done(String),
+    /// Wait this long, then try again.
+    Retry(Duration),
+    /// Give up with this error.
+    Fail(SearchError),
+}
+
 impl Endpoint<'_> {
     /// Sends the request `build` makes (again for each retry) and returns
     /// the body of a 2xx answer. `url` is the request URL, for logs only.
@@ -135,64 +149,95 @@ impl Endpoint<'_> {
         loop {
             attempts += 1;
             tracing::debug!(provider = self.provider, url = %shown, attempts, "search request");
-            let response = match build().send().await {
-                Ok(response) => response,
-                Err(err) if retryable(&err) && attempts <= self.retry.max_retries => {
-                    tracing::debug!(provider = self.provider, error = %err.without_url(), "retrying");
-                    tokio::time::sleep(self.retry.backoff(attempts - 1)).await;
-                    continue;
+            match self.attempt(&shown, attempts, build().send().await).await {
+                Step::Done(body) => return Ok(body),
+                Step::Fail(err) => return Err(err),
+                Step::Retry(wait) => {
+                    tracing::debug!(
+                        provider = self.provider,
+                        wait_ms = wait.as_millis() as u64,
+                        "retrying"
+                    );
+                    tokio::time::sleep(wait).await;
                 }
-                Err(err) => return Err(self.transport(&shown, err)),
-            };
-            let status = response.status().as_u16();
-            let retry_after = parse_retry_after(response.headers());
-            let body = read_capped(response).await.map_err(|err| match err {
-                BodyError::Transport(err) => self.transport(&shown, err),
-                BodyError::TooLarge => SearchError::Malformed {
+            }
+        }
+    }
+
+    /// Reads the answer to attempt number `attempts` and decides what next.
+    async fn attempt(
+        &self,
+        shown: &str,
+        attempts: u32,
+        sent: Result<reqwest::Response, reqwest::Error>,
+    ) -> Step {
+        let can_retry = attempts <= self.retry.max_retries;
+        let response = match sent {
+            Ok(response) => response,
+            Err(err) if retryable(&err) && can_retry => {
+                tracing::debug!(provider = self.provider, error = %err.without_url(), "request failed");
+                return Step::Retry(self.retry.backoff(attempts - 1));
+            }
+            Err(err) => return Step::Fail(self.transport(shown, err)),
+        };
+        let status = response.status().as_u16();
+        let retry_after = parse_retry_after(response.headers());
+        match read_capped(response).await {
+            Ok(body) => self.judge(shown, attempts, status, retry_after, body),
+            Err(BodyError::Transport(err)) => Step::Fail(self.transport(shown, err)),
+            Err(BodyError::TooLarge) => Step::Fail(SearchError::Malformed {
+                provider: self.provider,
+                reason: format!("response larger than {MAX_BODY_BYTES} bytes"),
+            }),
+        }
+    }
+
+    /// Maps a complete answer to the next step.
+    fn judge(
+        &self,
+        shown: &str,
+        attempts: u32,
+        status: u16,
+        retry_after: Option<Duration>,
+        body: String,
+    ) -> Step {
+        match (self.classify)(status, &body) {
+            Some(Verdict::QuotaExhausted(message)) => {
+                return Step::Fail(SearchError::QuotaExhausted {
                     provider: self.provider,
-                    reason: format!("response larger than {MAX_BODY_BYTES} bytes"),
-                },
-            })?;
-            match (self.classify)(status, &body) {
-                Some(Verdict::QuotaExhausted(message)) => {
-                    return Err(SearchError::QuotaExhausted {
-                        provider: self.provider,
-                        message: self.scrub(&message),
-                    })
-                }
-                Some(Verdict::Unauthorized) => return Err(self.unauthorized(status)),
-                None => {}
+                    message: self.scrub(&message),
+                })
             }
-            match status {
-                200..=299 => return Ok(body),
-                401 | 403 => return Err(self.unauthorized(status)),
-                429 => match self.retry.rate_limit_wait(attempts, retry_after) {
-                    Some(wait) => {
-                        tracing::warn!(provider = self.provider, wait_ms = wait.as_millis() as u64, "rate limited; backing off");
-                        tokio::time::sleep(wait).await;
-                    }
-                    None => {
-                        return Err(SearchError::RateLimited {
-                            provider: self.provider,
-                            retry_after,
-                            attempts,
-                        })
-                    }
-                },
-                500 | 502 | 503 | 504 if attempts <= self.retry.max_retries => {
-                    tracing::debug!(provider = self.provider, status, "server error; retrying");
-                    tokio::time::sleep(self.retry.backoff(attempts - 1)).await;
+            Some(Verdict::Unauthorized) => return Step::Fail(self.unauthorized(status)),
+            None => {}
+        }
+        match status {
+            200..=299 => Step::Done(body),
+            401 | 403 => Step::Fail(self.unauthorized(status)),
+            429 => match self.retry.rate_limit_wait(attempts, retry_after) {
+                Some(wait) => {
+                    tracing::warn!(
+                        provider = self.provider,
+                        wait_ms = wait.as_millis() as u64,
+                        "rate limited; backing off"
+                    );
+                    Step::Retry(wait)
                 }
-                _ => {
-                    let detail = Some(self.scrub(&body)).filter(|d| !d.is_empty());
-                    return Err(SearchError::Http {
-                        provider: self.provider,
-                        status,
-                        url: shown,
-                        detail,
-                    });
-                }
+                None => Step::Fail(SearchError::RateLimited {
+                    provider: self.provider,
+                    retry_after,
+                    attempts,
+                }),
+            },
+            500 | 502 | 503 | 504 if attempts <= self.retry.max_retries => {
+                Step::Retry(self.retry.backoff(attempts - 1))
             }
+            _ => Step::Fail(SearchError::Http {
+                provider: self.provider,
+                status,
+                url: shown.to_string(),
+                detail: Some(self.scrub(&body)).filter(|d| !d.is_empty()),
+            }),
         }
     }
 
@@ -222,10 +267,15 @@ fn retryable(err: &reqwest::Error) -> bool {
     err.is_connect() || err.is_timeout()
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is ignored: backoff applies).
+/// `Retry-After` as seconds or as an HTTP date (a date in the past is 0 s).
 fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
 }
 
 enum BodyError {
@@ -253,8 +303,12 @@ pub(crate) fn endpoint_url(base: &Url, path: &str) -> Result<Url, SearchError> {
         base.set_path(&with_slash);
     }
     base.set_query(None);
-    base.join(path.trim_start_matches('/'))
-        .map_err(|e| SearchError::InvalidSetting(format!("cannot append {path} to {}: {e}", redact_url(&base))))
+    base.join(path.trim_start_matches('/')).map_err(|e| {
+        SearchError::InvalidSetting(format!(
+            "cannot append {path} to {}: {e}",
+            redact_url(&base)
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -297,17 +351,56 @@ mod tests {
             initial_backoff: Duration::from_millis(10),
             max_backoff: Duration::from_secs(5),
         };
-        assert_eq!(policy.rate_limit_wait(1, Some(Duration::from_secs(2))), Some(Duration::from_secs(2)));
-        assert_eq!(policy.rate_limit_wait(2, None), Some(Duration::from_millis(20)));
-        assert_eq!(policy.rate_limit_wait(1, Some(Duration::from_secs(60))), None);
+        assert_eq!(
+            policy.rate_limit_wait(1, Some(Duration::from_secs(2))),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            policy.rate_limit_wait(2, None),
+            Some(Duration::from_millis(20))
+        );
+        assert_eq!(
+            policy.rate_limit_wait(1, Some(Duration::from_secs(60))),
+            None
+        );
         assert_eq!(policy.rate_limit_wait(3, None), None);
+    }
+
+    #[test]
+    fn retry_after_seconds_or_date() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(parse_retry_after(&headers), None);
+        headers.insert(RETRY_AFTER, " 12 ".parse().unwrap());
+        assert_eq!(parse_retry_after(&headers), Some(Duration::from_secs(12)));
+        let in_a_minute = (chrono::Utc::now() + chrono::Duration::seconds(60)).to_rfc2822();
+        headers.insert(RETRY_AFTER, in_a_minute.parse().unwrap());
+        let wait = parse_retry_after(&headers).unwrap();
+        assert!(
+            wait > Duration::from_secs(55) && wait <= Duration::from_secs(60),
+            "{wait:?}"
+        );
+        headers.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(parse_retry_after(&headers), Some(Duration::ZERO));
+        headers.insert(RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(parse_retry_after(&headers), None);
     }
 
     #[test]
     fn endpoint_url_keeps_base_path() {
         let base = Url::parse("https://example.org/searx").unwrap();
-        assert_eq!(endpoint_url(&base, "search").unwrap().as_str(), "https://example.org/searx/search");
+        assert_eq!(
+            endpoint_url(&base, "search").unwrap().as_str(),
+            "https://example.org/searx/search"
+        );
         let base = Url::parse("http://127.0.0.1:8080/").unwrap();
-        assert_eq!(endpoint_url(&base, "/res/v1/images/search").unwrap().as_str(), "http://127.0.0.1:8080/res/v1/images/search");
+        assert_eq!(
+            endpoint_url(&base, "/res/v1/images/search")
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:8080/res/v1/images/search"
+        );
     }
 }

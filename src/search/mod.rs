@@ -14,6 +14,7 @@ mod brave;
 mod candidate;
 mod dedupe;
 mod error;
+mod gather;
 mod http;
 mod paging;
 mod searxng;
@@ -22,13 +23,16 @@ mod serpapi_lens;
 mod serper;
 mod settings;
 
+pub(crate) use candidate::{parse_web_url, site_of};
 pub use candidate::{Candidate, ImageCandidate, PageRef, SearchQuery};
-pub(crate) use candidate::parse_web_url;
 pub use dedupe::{dedupe, normalize_url};
 pub use error::SearchError;
+pub use gather::{gather, Gathered, ProviderFailure};
 pub use http::{redact_url, RetryPolicy};
 pub use serpapi_lens::{Lens, LensMatches};
-pub use settings::{ProviderKind, ProviderSettings};
+pub use settings::{
+    ProviderKind, ProviderSettings, BRAVE_DEFAULT_URL, SERPAPI_DEFAULT_URL, SERPER_DEFAULT_URL,
+};
 
 /// A source of candidate images for a keyphrase.
 #[async_trait::async_trait]
@@ -51,9 +55,9 @@ pub fn provider(
     retry: RetryPolicy,
 ) -> Box<dyn ImageSearch> {
     match settings {
-        ProviderSettings::SerpApi { base_url, api_key } => {
-            Box::new(serpapi::SerpApiImages::new(base_url, api_key, client, retry))
-        }
+        ProviderSettings::SerpApi { base_url, api_key } => Box::new(serpapi::SerpApiImages::new(
+            base_url, api_key, client, retry,
+        )),
         ProviderSettings::Brave { base_url, api_key } => {
             Box::new(brave::Brave::new(base_url, api_key, client, retry))
         }

@@ -112,16 +112,24 @@ pub(crate) fn each_result<T: DeserializeOwned>(
         match T::deserialize(item) {
             Ok(raw) => match convert(raw) {
                 Some(candidate) => out.push(candidate),
-                None => tracing::debug!(provider, index, "skipping a result without a usable image URL"),
+                None => tracing::debug!(
+                    provider,
+                    index,
+                    "skipping a result without a usable image URL"
+                ),
             },
-            Err(err) => tracing::debug!(provider, index, error = %err, "skipping a malformed result"),
+            Err(err) => {
+                tracing::debug!(provider, index, error = %err, "skipping a malformed result")
+            }
         }
     }
     out
 }
 
 /// A dimension given as a number or a numeric string; anything else is `None`.
-pub(crate) fn lenient_u32<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+pub(crate) fn lenient_u32<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u32>, D::Error> {
     let value = Option::<Value>::deserialize(deserializer)?;
     Ok(match value {
         Some(Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
@@ -170,7 +178,12 @@ mod tests {
         let mut calls = 0;
         let got = collect_pages("test", 100, 10, |_| {
             calls += 1;
-            async { Ok(Page { candidates: (0..5).map(candidate).collect(), has_more: true }) }
+            async {
+                Ok(Page {
+                    candidates: (0..5).map(candidate).collect(),
+                    has_more: true,
+                })
+            }
         })
         .await
         .unwrap();
@@ -181,16 +194,25 @@ mod tests {
     async fn later_page_errors_keep_earlier_results() {
         let got = collect_pages("test", 100, 10, |page| async move {
             if page == 0 {
-                Ok(Page { candidates: vec![candidate(1)], has_more: true })
+                Ok(Page {
+                    candidates: vec![candidate(1)],
+                    has_more: true,
+                })
             } else {
-                Err(SearchError::Malformed { provider: "test", reason: "x".into() })
+                Err(SearchError::Malformed {
+                    provider: "test",
+                    reason: "x".into(),
+                })
             }
         })
         .await
         .unwrap();
         assert_eq!(got.len(), 1);
         let err = collect_pages("test", 100, 10, |_| async {
-            Err::<Page, _>(SearchError::Malformed { provider: "test", reason: "x".into() })
+            Err::<Page, _>(SearchError::Malformed {
+                provider: "test",
+                reason: "x".into(),
+            })
         })
         .await;
         assert!(err.is_err());

@@ -29,7 +29,11 @@ pub(crate) struct SearXng {
 
 impl SearXng {
     pub fn new(base_url: Url, client: reqwest::Client, retry: RetryPolicy) -> Self {
-        Self { base_url, client, retry }
+        Self {
+            base_url,
+            client,
+            retry,
+        }
     }
 
     async fn fetch_page(&self, keyphrase: &str, page: u32) -> Result<Page, SearchError> {
@@ -47,7 +51,11 @@ impl SearXng {
             classify: |_, _| None,
         };
         let body = endpoint
-            .send(&url, || self.client.get(url.clone()).header("Accept", "application/json"))
+            .send(&url, || {
+                self.client
+                    .get(url.clone())
+                    .header("Accept", "application/json")
+            })
             .await?;
         let value = parse_body(NAME, &body)?;
         let candidates = parse_results(&value, &self.base_url)?;
@@ -66,7 +74,10 @@ impl ImageSearch for SearXng {
 
     async fn search(&self, query: &SearchQuery) -> Result<Vec<Candidate>, SearchError> {
         let max_pages = pages_for(query.max_results, PAGE_SIZE);
-        collect_pages(NAME, query.max_results, max_pages, |page| self.fetch_page(&query.keyphrase, page)).await
+        collect_pages(NAME, query.max_results, max_pages, |page| {
+            self.fetch_page(&query.keyphrase, page)
+        })
+        .await
     }
 }
 
@@ -98,7 +109,10 @@ pub(crate) fn parse_results(value: &Value, instance: &Url) -> Result<Vec<Candida
             page_url,
             page_title: clean_text(raw.title.as_deref()),
             site,
-            thumbnail_url: raw.thumbnail_src.as_deref().and_then(|t| parse_web_url(t, Some(instance))),
+            thumbnail_url: raw
+                .thumbnail_src
+                .as_deref()
+                .and_then(|t| parse_web_url(t, Some(instance))),
             width,
             height,
             rank: 0,
@@ -125,12 +139,21 @@ mod tests {
         let got = parse_results(&serde_json::from_str(PAGE_1).unwrap(), &instance).unwrap();
         assert_eq!(got.len(), 4, "{got:#?}");
         let first = &got[0];
-        assert_eq!(first.image_url.as_str(), "https://upload.wikimedia.org/wikipedia/commons/1/16/Vulpes_vulpes_laying_in_snow.jpg");
+        assert_eq!(
+            first.image_url.as_str(),
+            "https://upload.wikimedia.org/wikipedia/commons/1/16/Vulpes_vulpes_laying_in_snow.jpg"
+        );
         assert_eq!((first.width, first.height), (Some(2560), Some(1707)));
         assert_eq!(first.site.as_deref(), Some("commons.wikimedia.org"));
         let proxied = got[1].thumbnail_url.as_ref().unwrap().as_str();
-        assert!(proxied.starts_with("https://searx.example.org/image_proxy?url="), "{proxied}");
-        assert_eq!(got[2].image_url.as_str(), "https://pics.example.com/fox-protocol-relative.jpg");
+        assert!(
+            proxied.starts_with("https://searx.example.org/image_proxy?url="),
+            "{proxied}"
+        );
+        assert_eq!(
+            got[2].image_url.as_str(),
+            "https://pics.example.com/fox-protocol-relative.jpg"
+        );
         assert_eq!((got[3].width, got[3].height), (None, None));
     }
 

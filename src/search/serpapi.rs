@@ -34,7 +34,11 @@ impl SerpApiClient {
     /// `GET /search.json` with `params` plus the key; the JSON answer, with
     /// SerpApi's `{"error": …}` mapped: "no results" is an empty answer,
     /// anything else an error.
-    pub async fn get(&self, provider: &'static str, params: &[(&str, &str)]) -> Result<Value, SearchError> {
+    pub async fn get(
+        &self,
+        provider: &'static str,
+        params: &[(&str, &str)],
+    ) -> Result<Value, SearchError> {
         let mut url = endpoint_url(&self.base_url, "search.json")?;
         url.query_pairs_mut()
             .extend_pairs(params)
@@ -86,15 +90,29 @@ pub(crate) struct SerpApiImages {
 }
 
 impl SerpApiImages {
-    pub fn new(base_url: Url, api_key: Secret, client: reqwest::Client, retry: RetryPolicy) -> Self {
+    pub fn new(
+        base_url: Url,
+        api_key: Secret,
+        client: reqwest::Client,
+        retry: RetryPolicy,
+    ) -> Self {
         Self {
-            inner: SerpApiClient { base_url, api_key, client, retry },
+            inner: SerpApiClient {
+                base_url,
+                api_key,
+                client,
+                retry,
+            },
         }
     }
 
     async fn fetch_page(&self, keyphrase: &str, ijn: u32) -> Result<Page, SearchError> {
         let ijn = ijn.to_string();
-        let params = [("engine", "google_images"), ("q", keyphrase), ("ijn", ijn.as_str())];
+        let params = [
+            ("engine", "google_images"),
+            ("q", keyphrase),
+            ("ijn", ijn.as_str()),
+        ];
         let value = self.inner.get(NAME, &params).await?;
         parse_images_page(&value)
     }
@@ -108,7 +126,10 @@ impl ImageSearch for SerpApiImages {
 
     async fn search(&self, query: &SearchQuery) -> Result<Vec<Candidate>, SearchError> {
         let max_pages = pages_for(query.max_results, PAGE_SIZE);
-        collect_pages(NAME, query.max_results, max_pages, |ijn| self.fetch_page(&query.keyphrase, ijn)).await
+        collect_pages(NAME, query.max_results, max_pages, |ijn| {
+            self.fetch_page(&query.keyphrase, ijn)
+        })
+        .await
     }
 }
 
@@ -142,7 +163,10 @@ pub(crate) fn parse_images_page(value: &Value) -> Result<Page, SearchError> {
             site: clean_text(raw.source.as_deref()).or_else(|| page_url.as_ref().and_then(site_of)),
             page_url,
             page_title: clean_text(raw.title.as_deref()),
-            thumbnail_url: raw.thumbnail.as_deref().and_then(|t| parse_web_url(t, None)),
+            thumbnail_url: raw
+                .thumbnail
+                .as_deref()
+                .and_then(|t| parse_web_url(t, None)),
             width: raw.original_width,
             height: raw.original_height,
             rank: 0,
@@ -153,7 +177,10 @@ pub(crate) fn parse_images_page(value: &Value) -> Result<Page, SearchError> {
         .pointer("/serpapi_pagination/next")
         .and_then(Value::as_str)
         .is_some_and(|next| !next.is_empty());
-    Ok(Page { candidates, has_more })
+    Ok(Page {
+        candidates,
+        has_more,
+    })
 }
 
 #[cfg(test)]
@@ -170,12 +197,23 @@ mod tests {
         assert!(page.has_more);
         assert_eq!(page.candidates.len(), 6);
         let first = &page.candidates[0];
-        assert_eq!(first.image_url.as_str(), "https://upload.wikimedia.org/wikipedia/commons/1/16/Vulpes_vulpes_laying_in_snow.jpg");
-        assert_eq!(first.page_url.as_ref().unwrap().as_str(), "https://en.wikipedia.org/wiki/Red_fox");
+        assert_eq!(
+            first.image_url.as_str(),
+            "https://upload.wikimedia.org/wikipedia/commons/1/16/Vulpes_vulpes_laying_in_snow.jpg"
+        );
+        assert_eq!(
+            first.page_url.as_ref().unwrap().as_str(),
+            "https://en.wikipedia.org/wiki/Red_fox"
+        );
         assert_eq!(first.page_title.as_deref(), Some("Red fox - Wikipedia"));
         assert_eq!(first.site.as_deref(), Some("Wikipedia"));
         assert_eq!((first.width, first.height), (Some(2560), Some(1707)));
-        assert!(first.thumbnail_url.as_ref().unwrap().as_str().starts_with("https://serpapi.com/searches/"));
+        assert!(first
+            .thumbnail_url
+            .as_ref()
+            .unwrap()
+            .as_str()
+            .starts_with("https://serpapi.com/searches/"));
         assert_eq!(first.provider, "serpapi");
     }
 
@@ -189,8 +227,18 @@ mod tests {
     #[test]
     fn partial_results_skip_only_the_broken_ones() {
         let page = parse_images_page(&serde_json::from_str(PARTIAL).unwrap()).unwrap();
-        let urls: Vec<&str> = page.candidates.iter().map(|c| c.image_url.as_str()).collect();
-        assert_eq!(urls, vec!["https://images.example.net/fox-den.jpg", "https://cdn.example.org/fox2.png"]);
+        let urls: Vec<&str> = page
+            .candidates
+            .iter()
+            .map(|c| c.image_url.as_str())
+            .collect();
+        assert_eq!(
+            urls,
+            vec![
+                "https://images.example.net/fox-den.jpg",
+                "https://cdn.example.org/fox2.png"
+            ]
+        );
         assert_eq!(page.candidates[1].width, Some(1200));
         assert_eq!(page.candidates[1].height, None);
     }
@@ -200,11 +248,18 @@ mod tests {
         let quota = include_str!("../../tests/fixtures/search/serpapi_quota.json");
         let invalid = include_str!("../../tests/fixtures/search/serpapi_invalid_key.json");
         let empty = include_str!("../../tests/fixtures/search/serpapi_no_results.json");
-        assert_eq!(classify_answer(429, quota), Some(Verdict::QuotaExhausted("Your account has run out of searches.".into())));
+        assert_eq!(
+            classify_answer(429, quota),
+            Some(Verdict::QuotaExhausted(
+                "Your account has run out of searches.".into()
+            ))
+        );
         assert_eq!(classify_answer(401, invalid), Some(Verdict::Unauthorized));
         assert_eq!(classify_answer(200, empty), None);
         assert_eq!(classify_answer(500, "<html>oops</html>"), None);
-        assert!(is_no_results("Google hasn't returned any results for this query."));
+        assert!(is_no_results(
+            "Google hasn't returned any results for this query."
+        ));
     }
 
     #[test]

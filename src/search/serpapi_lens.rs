@@ -12,10 +12,12 @@ use super::error::SearchError;
 use super::http::RetryPolicy;
 use super::paging::{each_result, lenient_u32, rank_of, results_array};
 use super::serpapi::SerpApiClient;
+use super::settings::{ProviderKind, ProviderSettings};
 use crate::config::Secret;
 
 /// Provider name of lens candidates.
 pub(crate) const NAME: &str = "serpapi_lens";
+const LENS_ALTERNATIVES: &str = "searching by image URL (--image-url) uses SerpApi Google Lens: get a key at https://serpapi.com, or search by keyphrase instead (--provider searxng needs no key)";
 
 /// What a lens search found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,19 +49,59 @@ impl Lens {
         exact_matches: bool,
     ) -> Self {
         Self {
-            inner: SerpApiClient { base_url, api_key, client, retry },
+            inner: SerpApiClient {
+                base_url,
+                api_key,
+                client,
+                retry,
+            },
             exact_matches,
         }
     }
 
+    /// A lens client from the values the CLI read: `api_key` from
+    /// `SERPAPI_API_KEY`, `base_url` an optional override of the SerpApi
+    /// root (`PROVENANCE_SERPAPI_URL`). A missing key names the variable.
+    pub fn resolve(
+        api_key: Option<&str>,
+        base_url: Option<&str>,
+        client: reqwest::Client,
+        retry: RetryPolicy,
+        exact_matches: bool,
+    ) -> Result<Self, SearchError> {
+        let api_key =
+            api_key
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .ok_or(SearchError::MissingKey {
+                    variable: "SERPAPI_API_KEY",
+                    alternatives: LENS_ALTERNATIVES,
+                })?;
+        match ProviderSettings::resolve(ProviderKind::SerpApi, Some(api_key), base_url)? {
+            ProviderSettings::SerpApi { base_url, api_key } => {
+                Ok(Self::new(base_url, api_key, client, retry, exact_matches))
+            }
+            other => Err(SearchError::InvalidSetting(format!(
+                "lens needs SerpApi settings, not {}",
+                other.kind()
+            ))),
+        }
+    }
+
     /// Matches for the image at `image_url`, at most `max_results`.
-    pub async fn search(&self, image_url: &Url, max_results: usize) -> Result<LensMatches, SearchError> {
+    pub async fn search(
+        &self,
+        image_url: &Url,
+        max_results: usize,
+    ) -> Result<LensMatches, SearchError> {
         let visual = self.request(image_url, "visual_matches").await?;
         let mut matches = LensMatches::default();
         if self.exact_matches {
             match self.request(image_url, "exact_matches").await {
                 Ok(exact) => matches = parse_lens(&exact, "exact_matches")?,
-                Err(err) => tracing::warn!(provider = NAME, error = %err, "exact matches unavailable; using visual matches only"),
+                Err(err) => {
+                    tracing::warn!(provider = NAME, error = %err, "exact matches unavailable; using visual matches only")
+                }
             }
         }
         let visual = parse_lens(&visual, "visual_matches")?;
@@ -73,7 +115,11 @@ impl Lens {
     }
 
     async fn request(&self, image_url: &Url, kind: &str) -> Result<Value, SearchError> {
-        let params = [("engine", "google_lens"), ("url", image_url.as_str()), ("type", kind)];
+        let params = [
+            ("engine", "google_lens"),
+            ("url", image_url.as_str()),
+            ("type", kind),
+        ];
         self.inner.get(NAME, &params).await
     }
 }
@@ -103,7 +149,9 @@ pub(crate) fn parse_lens(value: &Value, field: &str) -> Result<LensMatches, Sear
     let items = results_array(NAME, value, field)?;
     let mut exact_pages = Vec::new();
     for item in items.iter().filter(|_| field == "exact_matches") {
-        let Ok(raw) = RawMatch::deserialize(item) else { continue };
+        let Ok(raw) = RawMatch::deserialize(item) else {
+            continue;
+        };
         if raw.image.is_none() {
             exact_pages.extend(raw.link.as_deref().and_then(|l| parse_web_url(l, None)));
         }
@@ -115,14 +163,20 @@ pub(crate) fn parse_lens(value: &Value, field: &str) -> Result<LensMatches, Sear
             site: clean_text(raw.source.as_deref()).or_else(|| page_url.as_ref().and_then(site_of)),
             page_url,
             page_title: clean_text(raw.title.as_deref()),
-            thumbnail_url: raw.thumbnail.as_deref().and_then(|t| parse_web_url(t, None)),
+            thumbnail_url: raw
+                .thumbnail
+                .as_deref()
+                .and_then(|t| parse_web_url(t, None)),
             width: raw.image_width.or(raw.actual_image_width),
             height: raw.image_height.or(raw.actual_image_height),
             rank: 0,
             provider: NAME,
         })
     });
-    Ok(LensMatches { candidates, exact_pages })
+    Ok(LensMatches {
+        candidates,
+        exact_pages,
+    })
 }
 
 #[cfg(test)]
@@ -133,13 +187,44 @@ mod tests {
     const EXACT: &str = include_str!("../../tests/fixtures/search/serpapi_lens_exact.json");
 
     #[test]
+    fn missing_key_says_lens_needs_serpapi() {
+        let err = Lens::resolve(
+            None,
+            None,
+            reqwest::Client::new(),
+            RetryPolicy::default(),
+            true,
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("SERPAPI_API_KEY is not set; searching by image URL"),
+            "{text}"
+        );
+        assert!(Lens::resolve(
+            Some("k"),
+            None,
+            reqwest::Client::new(),
+            RetryPolicy::default(),
+            true
+        )
+        .is_ok());
+    }
+
+    #[test]
     fn visual_matches_are_candidates() {
         let found = parse_lens(&serde_json::from_str(VISUAL).unwrap(), "visual_matches").unwrap();
         assert_eq!(found.candidates.len(), 4);
         assert!(found.exact_pages.is_empty());
         let first = &found.candidates[0];
-        assert_eq!(first.image_url.as_str(), "https://upload.wikimedia.org/wikipedia/commons/1/16/Vulpes_vulpes_laying_in_snow.jpg");
-        assert_eq!(first.page_url.as_ref().unwrap().as_str(), "https://commons.wikimedia.org/wiki/File:Vulpes_vulpes_laying_in_snow.jpg");
+        assert_eq!(
+            first.image_url.as_str(),
+            "https://upload.wikimedia.org/wikipedia/commons/1/16/Vulpes_vulpes_laying_in_snow.jpg"
+        );
+        assert_eq!(
+            first.page_url.as_ref().unwrap().as_str(),
+            "https://commons.wikimedia.org/wiki/File:Vulpes_vulpes_laying_in_snow.jpg"
+        );
         assert_eq!((first.width, first.height), (Some(2560), Some(1707)));
         assert_eq!(first.provider, "serpapi_lens");
     }
@@ -148,7 +233,13 @@ mod tests {
     fn exact_matches_without_image_are_pages() {
         let found = parse_lens(&serde_json::from_str(EXACT).unwrap(), "exact_matches").unwrap();
         let pages: Vec<&str> = found.exact_pages.iter().map(Url::as_str).collect();
-        assert_eq!(pages, vec!["https://foxblog.example.org/2025/12/winter-fox/", "https://www.reddit.com/r/foxes/comments/1a2b3c/"]);
+        assert_eq!(
+            pages,
+            vec![
+                "https://foxblog.example.org/2025/12/winter-fox/",
+                "https://www.reddit.com/r/foxes/comments/1a2b3c/"
+            ]
+        );
         assert_eq!(found.candidates.len(), 1);
         assert_eq!(found.candidates[0].width, Some(2560));
     }

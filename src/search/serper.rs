@@ -28,11 +28,26 @@ pub(crate) struct Serper {
 }
 
 impl Serper {
-    pub fn new(base_url: Url, api_key: Secret, client: reqwest::Client, retry: RetryPolicy) -> Self {
-        Self { base_url, api_key, client, retry }
+    pub fn new(
+        base_url: Url,
+        api_key: Secret,
+        client: reqwest::Client,
+        retry: RetryPolicy,
+    ) -> Self {
+        Self {
+            base_url,
+            api_key,
+            client,
+            retry,
+        }
     }
 
-    async fn fetch_page(&self, keyphrase: &str, page_size: usize, page: u32) -> Result<Page, SearchError> {
+    async fn fetch_page(
+        &self,
+        keyphrase: &str,
+        page_size: usize,
+        page: u32,
+    ) -> Result<Page, SearchError> {
         let url = endpoint_url(&self.base_url, "images")?;
         let body = json!({ "q": keyphrase, "num": page_size, "page": page + 1 });
         let endpoint = Endpoint {
@@ -117,7 +132,10 @@ pub(crate) fn parse_images(value: &Value) -> Result<Vec<Candidate>, SearchError>
             page_url,
             page_title: clean_text(raw.title.as_deref()),
             site,
-            thumbnail_url: raw.thumbnail_url.as_deref().and_then(|t| parse_web_url(t, None)),
+            thumbnail_url: raw
+                .thumbnail_url
+                .as_deref()
+                .and_then(|t| parse_web_url(t, None)),
             width: raw.image_width,
             height: raw.image_height,
             rank: 0,
@@ -137,18 +155,35 @@ mod tests {
         let got = parse_images(&serde_json::from_str(PAGE_1).unwrap()).unwrap();
         assert_eq!(got.len(), 4, "{got:#?}");
         let first = &got[0];
-        assert_eq!(first.image_url.as_str(), "https://i.natgeofe.com/n/5a3a6f2d-0c9e-4f6f-8f0c-2b6a6f0e1b2c/red-fox_4x3.jpg");
+        assert_eq!(
+            first.image_url.as_str(),
+            "https://i.natgeofe.com/n/5a3a6f2d-0c9e-4f6f-8f0c-2b6a6f0e1b2c/red-fox_4x3.jpg"
+        );
         assert_eq!(first.site.as_deref(), Some("nationalgeographic.com"));
-        assert_eq!(first.page_title.as_deref(), Some("Red Fox | National Geographic"));
+        assert_eq!(
+            first.page_title.as_deref(),
+            Some("Red Fox | National Geographic")
+        );
         assert_eq!((first.width, first.height), (Some(3072), Some(2304)));
-        assert!(first.thumbnail_url.as_ref().unwrap().as_str().starts_with("https://encrypted-tbn0.gstatic.com/"));
+        assert!(first
+            .thumbnail_url
+            .as_ref()
+            .unwrap()
+            .as_str()
+            .starts_with("https://encrypted-tbn0.gstatic.com/"));
     }
 
     #[test]
     fn error_answers() {
         let credits = include_str!("../../tests/fixtures/search/serper_no_credits.json");
-        assert_eq!(classify_answer(400, credits), Some(Verdict::QuotaExhausted("Not enough credits".into())));
-        assert_eq!(classify_answer(403, r#"{"message":"Unauthorized.","statusCode":403}"#), Some(Verdict::Unauthorized));
+        assert_eq!(
+            classify_answer(400, credits),
+            Some(Verdict::QuotaExhausted("Not enough credits".into()))
+        );
+        assert_eq!(
+            classify_answer(403, r#"{"message":"Unauthorized.","statusCode":403}"#),
+            Some(Verdict::Unauthorized)
+        );
         assert_eq!(classify_answer(200, PAGE_1), None);
     }
 }

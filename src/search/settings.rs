@@ -125,7 +125,11 @@ impl ProviderSettings {
     /// Settings for `kind` from the values the CLI read: `key` is the
     /// provider's key variable (for SearXNG: `SEARXNG_URL`), `base_url` an
     /// optional override of the service root. Blank values count as unset.
-    pub fn resolve(kind: ProviderKind, key: Option<&str>, base_url: Option<&str>) -> Result<Self, SearchError> {
+    pub fn resolve(
+        kind: ProviderKind,
+        key: Option<&str>,
+        base_url: Option<&str>,
+    ) -> Result<Self, SearchError> {
         let key = key.map(str::trim).filter(|k| !k.is_empty());
         let base_url = base_url.map(str::trim).filter(|u| !u.is_empty());
         let missing = |alternatives| SearchError::MissingKey {
@@ -133,7 +137,9 @@ impl ProviderSettings {
             alternatives,
         };
         if kind == ProviderKind::SearXng {
-            let raw = base_url.or(key).ok_or_else(|| missing(SEARXNG_ALTERNATIVES))?;
+            let raw = base_url
+                .or(key)
+                .ok_or_else(|| missing(SEARXNG_ALTERNATIVES))?;
             return Ok(Self::SearXng {
                 base_url: parse_base(kind, raw)?,
             });
@@ -152,6 +158,32 @@ impl ProviderSettings {
         })
     }
 
+    /// Settings for `kind`, reading its key and base-URL variables through
+    /// `lookup` (the CLI passes `|name| std::env::var(name).ok()`).
+    pub fn from_lookup(
+        kind: ProviderKind,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, SearchError> {
+        let key = lookup(kind.key_variable());
+        let base_url = match kind {
+            ProviderKind::SearXng => None,
+            _ => lookup(kind.base_url_variable()),
+        };
+        Self::resolve(kind, key.as_deref(), base_url.as_deref())
+    }
+
+    /// The first provider (in [`ProviderKind::ALL`] order: serpapi, brave,
+    /// serper, searxng) whose key variable `lookup` finds set: the default
+    /// when no `--provider` is given.
+    pub fn detect(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SearchError> {
+        let is_set = |name: &str| lookup(name).is_some_and(|v| !v.trim().is_empty());
+        let kind = ProviderKind::ALL
+            .into_iter()
+            .find(|kind| is_set(kind.key_variable()))
+            .ok_or(SearchError::NoProviderConfigured)?;
+        Self::from_lookup(kind, lookup)
+    }
+
     /// Which provider this is.
     pub fn kind(&self) -> ProviderKind {
         match self {
@@ -165,7 +197,10 @@ impl ProviderSettings {
 
 fn parse_base(kind: ProviderKind, raw: &str) -> Result<Url, SearchError> {
     let url = Url::parse(raw).map_err(|e| {
-        SearchError::InvalidSetting(format!("{} is not a valid URL ({e})", kind.base_url_variable()))
+        SearchError::InvalidSetting(format!(
+            "{} is not a valid URL ({e})",
+            kind.base_url_variable()
+        ))
     })?;
     if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
         return Err(SearchError::InvalidSetting(format!(
@@ -182,32 +217,91 @@ mod tests {
 
     #[test]
     fn missing_key_names_variable_and_searxng() {
-        for kind in [ProviderKind::SerpApi, ProviderKind::Brave, ProviderKind::Serper] {
+        for kind in [
+            ProviderKind::SerpApi,
+            ProviderKind::Brave,
+            ProviderKind::Serper,
+        ] {
             let err = ProviderSettings::resolve(kind, Some("  "), None).unwrap_err();
             let text = err.to_string();
-            assert!(text.starts_with(&format!("{} is not set", kind.key_variable())), "{text}");
+            assert!(
+                text.starts_with(&format!("{} is not set", kind.key_variable())),
+                "{text}"
+            );
             assert!(text.contains("--provider searxng"), "{text}");
         }
         let err = ProviderSettings::resolve(ProviderKind::SearXng, None, None).unwrap_err();
-        assert!(err.to_string().starts_with("SEARXNG_URL is not set"), "{err}");
+        assert!(
+            err.to_string().starts_with("SEARXNG_URL is not set"),
+            "{err}"
+        );
     }
 
     #[test]
     fn defaults_and_overrides() {
         let settings = ProviderSettings::resolve(ProviderKind::Brave, Some("k"), None).unwrap();
-        let ProviderSettings::Brave { base_url, api_key } = &settings else { panic!("{settings:?}") };
+        let ProviderSettings::Brave { base_url, api_key } = &settings else {
+            panic!("{settings:?}")
+        };
         assert_eq!(base_url.as_str(), BRAVE_DEFAULT_URL);
         assert_eq!(api_key.expose(), "k");
         assert!(!format!("{settings:?}").contains("\"k\""));
-        let settings = ProviderSettings::resolve(ProviderKind::SerpApi, Some("k"), Some("http://127.0.0.1:9/")).unwrap();
+        let settings = ProviderSettings::resolve(
+            ProviderKind::SerpApi,
+            Some("k"),
+            Some("http://127.0.0.1:9/"),
+        )
+        .unwrap();
         assert_eq!(settings.kind(), ProviderKind::SerpApi);
-        let err = ProviderSettings::resolve(ProviderKind::SearXng, Some("ftp://x"), None).unwrap_err();
+        let err =
+            ProviderSettings::resolve(ProviderKind::SearXng, Some("ftp://x"), None).unwrap_err();
         assert!(err.to_string().contains("http://"), "{err}");
     }
 
     #[test]
+    fn detection_takes_the_first_configured_provider() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let found = ProviderSettings::detect(env(&[
+            ("SERPER_API_KEY", "s"),
+            ("BRAVE_API_KEY", "b"),
+            ("PROVENANCE_BRAVE_URL", "http://127.0.0.1:1/"),
+        ]))
+        .unwrap();
+        let ProviderSettings::Brave { base_url, .. } = &found else {
+            panic!("{found:?}")
+        };
+        assert_eq!(base_url.as_str(), "http://127.0.0.1:1/");
+        let found = ProviderSettings::detect(env(&[
+            ("SERPAPI_API_KEY", " "),
+            ("SEARXNG_URL", "http://localhost:8888"),
+        ]))
+        .unwrap();
+        assert_eq!(found.kind(), ProviderKind::SearXng);
+        let err = ProviderSettings::detect(env(&[])).unwrap_err();
+        let text = err.to_string();
+        for variable in [
+            "SERPAPI_API_KEY",
+            "BRAVE_API_KEY",
+            "SERPER_API_KEY",
+            "SEARXNG_URL",
+        ] {
+            assert!(text.contains(variable), "{text}");
+        }
+    }
+
+    #[test]
     fn provider_names_parse() {
-        assert_eq!("SearXNG".parse::<ProviderKind>().unwrap(), ProviderKind::SearXng);
+        assert_eq!(
+            "SearXNG".parse::<ProviderKind>().unwrap(),
+            ProviderKind::SearXng
+        );
         assert!("bing".parse::<ProviderKind>().is_err());
     }
 }
