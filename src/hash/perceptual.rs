@@ -2,6 +2,7 @@
 //! project ([`CANDIDATES`]) and the ones stored ([`STORED`]). A hash of the
 //! mirrored picture is kept too, so a flipped copy still matches.
 
+use image::imageops::FilterType;
 use image::{DynamicImage, Rgb};
 use image_hasher::{HashAlg, HasherConfig};
 
@@ -56,11 +57,13 @@ pub const CANDIDATES: [HashSpec; 10] = [
     spec("blockhash64", HashAlg::Blockhash, 8, false),
 ];
 
-/// The hashes stored for every image (chosen by measurement, see [`crate::hash`]).
-pub const STORED: [HashSpec; 2] = [
-    spec("dhash256", HashAlg::Gradient, 16, false),
-    spec("ddhash64", HashAlg::DoubleGradient, 8, false),
-];
+/// The hashes stored for every image (chosen by measurement, see [`crate::hash`]):
+/// the classic pHash, a median over the 8×8 lowest DCT frequencies.
+pub const STORED: [HashSpec; 1] = [spec("phash64", HashAlg::Median, 8, true)];
+
+/// Below this [`hash_detail`] a picture is too smooth for a meaningful
+/// perceptual hash (flat colours, soft gradients): none is stored.
+pub const MIN_HASH_DETAIL: f32 = 1.0;
 
 /// A side row or column counts as border when this share of its pixels is
 /// within [`BORDER_TOLERANCE`] of the corner colour.
@@ -74,9 +77,14 @@ const BORDER_MAX_FRACTION: f32 = 0.4;
 pub const MIRROR_SUFFIX: &str = "-mirror";
 
 /// The stored hashes of a picture: each of [`STORED`], and each again on the
-/// horizontally mirrored picture (kind + [`MIRROR_SUFFIX`]).
+/// horizontally mirrored picture (kind + [`MIRROR_SUFFIX`]), computed after
+/// trimming uniform frames. Empty for pictures too smooth to hash
+/// ([`MIN_HASH_DETAIL`]): they are matched by embedding only.
 pub fn perceptual_hashes(image: &DynamicImage) -> Vec<PerceptualHash> {
     let image = trim_uniform_border(image);
+    if hash_detail(&image) < MIN_HASH_DETAIL {
+        return Vec::new();
+    }
     let mirrored = image.fliph();
     STORED
         .iter()
@@ -93,6 +101,23 @@ pub fn perceptual_hashes(image: &DynamicImage) -> Vec<PerceptualHash> {
             ]
         })
         .collect()
+}
+
+/// How much structure a picture has at hash scale: the mean absolute
+/// difference between horizontally adjacent pixels of its 17×16 grey
+/// thumbnail (0–255). Smooth pictures (flat colours, vignettes, gradients,
+/// textures finer than the thumbnail) score low; their gradient hashes are
+/// mostly noise and would match each other.
+pub fn hash_detail(image: &DynamicImage) -> f32 {
+    let thumbnail = image.resize_exact(17, 16, FilterType::Triangle).to_luma8();
+    let mut total = 0u32;
+    for y in 0..16 {
+        for x in 0..16 {
+            total +=
+                u32::from(thumbnail.get_pixel(x, y)[0].abs_diff(thumbnail.get_pixel(x + 1, y)[0]));
+        }
+    }
+    total as f32 / 256.0
 }
 
 /// Removes uniform frames (white borders, letterboxing) so a framed copy
@@ -178,10 +203,19 @@ mod tests {
     fn stored_hashes_come_in_plain_and_mirror_pairs() {
         let hashes = perceptual_hashes(&DynamicImage::ImageRgb8(gradient(64, 48)));
         let kinds: Vec<&str> = hashes.iter().map(|h| h.kind.as_str()).collect();
-        assert_eq!(
-            kinds,
-            ["dhash256", "dhash256-mirror", "ddhash64", "ddhash64-mirror"]
-        );
-        assert_eq!(hashes[0].bits.len(), 32);
+        assert_eq!(kinds, ["phash64", "phash64-mirror"]);
+        assert_eq!(hashes[0].bits.len(), 8);
+    }
+
+    #[test]
+    fn smooth_pictures_get_no_hash() {
+        let flat = DynamicImage::ImageRgb8(RgbImage::from_pixel(64, 48, Rgb([120, 130, 140])));
+        assert!(hash_detail(&flat) < MIN_HASH_DETAIL);
+        assert!(perceptual_hashes(&flat).is_empty());
+        let soft = DynamicImage::ImageRgb8(RgbImage::from_fn(64, 48, |x, _| {
+            Rgb([100 + (x / 8) as u8, 100, 100])
+        }));
+        assert!(perceptual_hashes(&soft).is_empty());
+        assert!(hash_detail(&DynamicImage::ImageRgb8(gradient(64, 48))) > MIN_HASH_DETAIL);
     }
 }
