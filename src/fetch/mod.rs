@@ -23,6 +23,7 @@ mod limits;
 pub mod page;
 pub mod retry;
 pub mod robots;
+mod robots_cache;
 mod settings;
 
 use chrono::{DateTime, Utc};
