@@ -55,6 +55,14 @@ pub struct FetchedImage {
     pub content_type: Option<String>,
 }
 
+impl FetchedImage {
+    /// The image format told by the first bytes (magic numbers), whatever
+    /// `Content-Type` claimed; `None` when the bytes are no known image.
+    pub fn sniffed_format(&self) -> Option<image::ImageFormat> {
+        image::guess_format(&self.bytes).ok()
+    }
+}
+
 /// An HTML page decoded to text.
 #[derive(Debug, Clone)]
 pub struct FetchedPage {
