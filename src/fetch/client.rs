@@ -1,29 +1,26 @@
 //! The [`Fetcher`]: one HTTP client shared by every request, global and
 //! per-host concurrency limits, redirects followed by hand so the SSRF guard
-//! and robots.txt see every hop, retries with back-off, and per-origin
-//! robots.txt caching.
+//! and robots.txt see every hop, and retries with back-off (a `Retry-After`
+//! pauses the whole host).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{HeaderMap, ACCEPT, LOCATION, RETRY_AFTER};
 use reqwest::{redirect, Response, StatusCode};
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 use super::body::{read_body, Body, Overflow};
 use super::error::{FetchError, TimeoutPhase};
 use super::guard::{AddressPolicy, BlockedAddress, GuardedResolver};
 use super::headers::RobotsTag;
-use super::limits::HostLimits;
+use super::limits::{host_key, HostLimits};
 use super::page::{html_verdict, HtmlVerdict};
 use super::retry::{decide, parse_retry_after, RetryDecision};
-use super::robots::RobotsRules;
+use super::robots_cache::RobotsCache;
 use super::settings::{FetchSettings, PRODUCT_TOKEN};
-
-/// Above this many cached origins the robots.txt cache starts over.
-const ROBOTS_CACHE_LIMIT: usize = 10_000;
 
 /// What is being fetched: decides the `Accept` header, the cap and the checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,25 +51,21 @@ pub(crate) struct Downloaded {
     pub body: Body,
 }
 
-/// The robots.txt rules per origin, each fetched once even when many
-/// requests ask at the same time.
-type RobotsCache = Mutex<HashMap<String, Arc<OnceCell<Arc<RobotsRules>>>>>;
-
 #[derive(Debug)]
-struct Inner {
+pub(super) struct Inner {
     client: reqwest::Client,
-    settings: FetchSettings,
+    pub(super) settings: FetchSettings,
     policy: Arc<AddressPolicy>,
     global: Semaphore,
     hosts: HostLimits,
-    robots: RobotsCache,
+    pub(super) robots: RobotsCache,
 }
 
 /// Fetches images and pages politely and safely. Cheap to clone: clones
 /// share one client, one robots.txt cache and the same limits.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 impl Fetcher {
@@ -111,15 +104,19 @@ impl Fetcher {
         &self.inner.settings
     }
 
-    /// Fetches `url` with retries, within the global limit.
+    /// Fetches `url` with retries. Waits for a slot of the host first, then
+    /// for a global one, so requests queued for a busy host do not hold
+    /// global slots; time spent queued is not counted by the timeouts.
     pub(crate) async fn download(&self, url: &Url, kind: Kind) -> Result<Downloaded, FetchError> {
         check_scheme(url)?;
         let settings = &self.inner.settings;
         let mut attempt = 0;
         loop {
             let result = {
-                let _slot = self.inner.global.acquire().await.ok();
-                tokio::time::timeout(settings.total_timeout, self.attempt(url, kind))
+                let host_slot = self.inner.hosts.acquire(url).await;
+                let _global_slot = self.inner.global.acquire().await.ok();
+                let attempt = self.attempt(url, kind, host_slot);
+                tokio::time::timeout(settings.total_timeout, attempt)
                     .await
                     .unwrap_or(Err(FetchError::Timeout {
                         phase: TimeoutPhase::Total,
@@ -141,6 +138,11 @@ impl Fetcher {
                 settings.backoff_base,
                 settings.backoff_max,
             ) {
+                RetryDecision::After(pause) if retry_after.is_some() => {
+                    // The server asked the whole host to slow down.
+                    tracing::debug!(%url, %error, ?pause, attempt, "host paused by Retry-After");
+                    self.inner.hosts.pause(url, Instant::now() + pause);
+                }
                 RetryDecision::After(pause) => {
                     tracing::debug!(%url, %error, ?pause, attempt, "retrying");
                     tokio::time::sleep(pause).await;
@@ -163,17 +165,28 @@ impl Fetcher {
         }
     }
 
-    /// One attempt: follows redirects by hand, checking every hop.
-    async fn attempt(&self, start: &Url, kind: Kind) -> Result<Downloaded, FetchError> {
+    /// One attempt: follows redirects by hand, checking every hop against
+    /// the SSRF guard and robots.txt, and taking a slot of each new host.
+    pub(super) async fn attempt(
+        &self,
+        start: &Url,
+        kind: Kind,
+        mut host_slot: Option<OwnedSemaphorePermit>,
+    ) -> Result<Downloaded, FetchError> {
         let settings = &self.inner.settings;
         let mut url = start.clone();
+        let mut slot_host = host_key(start);
         for _hop in 0..=settings.max_redirects {
             self.inner.policy.check_url(&url)?;
+            if kind != Kind::Robots && host_key(&url) != slot_host {
+                drop(host_slot.take());
+                host_slot = self.inner.hosts.acquire(&url).await;
+                slot_host = host_key(&url);
+            }
             if kind != Kind::Robots && settings.respect_robots_txt && !self.robots_allow(&url).await
             {
                 return Err(FetchError::RobotsDisallowed { url });
             }
-            let _host_slot = self.inner.hosts.acquire(&url).await;
             let response = self.send(&url, kind).await?;
             if let Some(next) = redirect_target(&url, &response)? {
                 tracing::debug!(from = %url, to = %next, "redirect");
@@ -251,59 +264,6 @@ impl Fetcher {
             headers,
             body,
         })
-    }
-
-    /// Whether robots.txt of `url`'s origin allows it (fetched once per origin).
-    async fn robots_allow(&self, url: &Url) -> bool {
-        let origin = url.origin().ascii_serialization();
-        let cell = {
-            let mut cache = self
-                .inner
-                .robots
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if cache.len() >= ROBOTS_CACHE_LIMIT {
-                cache.clear();
-            }
-            Arc::clone(cache.entry(origin.clone()).or_default())
-        };
-        let rules = cell.get_or_init(|| self.fetch_robots(origin)).await;
-        let path = match url.query() {
-            Some(query) => format!("{}?{query}", url.path()),
-            None => url.path().to_owned(),
-        };
-        rules.is_allowed(&path)
-    }
-
-    /// Fetches and parses robots.txt: 2xx → its rules; 4xx → allow all;
-    /// 5xx or 429 → disallow all (RFC 9309); unreachable → allow all (the
-    /// fetch itself will then fail and be recorded as such).
-    async fn fetch_robots(&self, origin: String) -> Arc<RobotsRules> {
-        let Ok(robots_url) = Url::parse(&origin).and_then(|o| o.join("/robots.txt")) else {
-            return Arc::new(RobotsRules::allow_all());
-        };
-        let total = self.inner.settings.total_timeout;
-        let attempt = Box::pin(self.attempt(&robots_url, Kind::Robots));
-        let result =
-            tokio::time::timeout(total, attempt)
-                .await
-                .unwrap_or(Err(FetchError::Timeout {
-                    phase: TimeoutPhase::Total,
-                }));
-        let rules = match result {
-            Ok(downloaded) => RobotsRules::parse(
-                &String::from_utf8_lossy(&downloaded.body.bytes),
-                PRODUCT_TOKEN,
-            ),
-            Err(FetchError::Status { code, .. }) if code == 429 || code >= 500 => {
-                RobotsRules::disallow_all()
-            }
-            Err(error) => {
-                tracing::debug!(%robots_url, %error, "robots.txt unavailable: allowing");
-                RobotsRules::allow_all()
-            }
-        };
-        Arc::new(rules)
     }
 }
 

@@ -165,6 +165,19 @@ impl FetchError {
         }
     }
 
+    /// The message with every underlying cause, for the failures table and
+    /// logs, e.g. `gave up after 3 attempts: HTTP 503 from https://…`.
+    pub fn reason(&self) -> String {
+        let mut reason = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(error) = cause {
+            reason.push_str(": ");
+            reason.push_str(&error.to_string());
+            cause = error.source();
+        }
+        reason
+    }
+
     /// The error behind any [`FetchError::GaveUp`] wrapping.
     pub fn root(&self) -> &FetchError {
         match self {
@@ -244,6 +257,22 @@ mod tests {
         }
         .is_retryable());
         assert!(!FetchError::TooLarge { limit: 1 }.is_retryable());
+    }
+
+    #[test]
+    fn reason_lists_the_causes() {
+        let wrapped = FetchError::GaveUp {
+            attempts: 3,
+            last: Box::new(FetchError::Status {
+                code: 503,
+                url: url(),
+                retry_after: None,
+            }),
+        };
+        assert_eq!(
+            wrapped.reason(),
+            "gave up after 3 attempts: HTTP 503 from http://example.org/a.jpg"
+        );
     }
 
     #[test]

@@ -55,15 +55,17 @@ fn v4_reason(addr: Ipv4Addr) -> Option<&'static str> {
 }
 
 fn v6_reason(addr: Ipv6Addr) -> Option<&'static str> {
+    if addr.is_unspecified() {
+        return Some("unspecified");
+    }
+    if addr.is_loopback() {
+        return Some("loopback");
+    }
     if let Some(embedded) = embedded_v4(addr) {
         return v4_reason(embedded);
     }
     let segments = addr.segments();
-    if addr.is_unspecified() {
-        Some("unspecified")
-    } else if addr.is_loopback() {
-        Some("loopback")
-    } else if segments[0] & 0xfe00 == 0xfc00 {
+    if segments[0] & 0xfe00 == 0xfc00 {
         Some("private (unique local)")
     } else if segments[0] & 0xffc0 == 0xfe80 {
         Some("link-local")
@@ -85,9 +87,9 @@ fn v6_reason(addr: Ipv6Addr) -> Option<&'static str> {
 fn embedded_v4(addr: Ipv6Addr) -> Option<Ipv4Addr> {
     let s = addr.segments();
     let low = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
-    if s[..5] == [0, 0, 0, 0, 0] && (s[5] == 0xffff || (s[5] == 0 && s[6] != 0)) {
-        Some(low)
-    } else if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+    let mapped_or_compatible = s[..5] == [0, 0, 0, 0, 0] && (s[5] == 0xffff || s[5] == 0);
+    let nat64 = s[..6] == [0x64, 0xff9b, 0, 0, 0, 0];
+    if mapped_or_compatible || nat64 {
         Some(low)
     } else if s[0] == 0x2002 {
         Some(Ipv4Addr::new(
@@ -246,6 +248,7 @@ mod tests {
             "::ffff:169.254.169.254",
             "::ffff:10.0.0.1",
             "::127.0.0.1",
+            "::101",
             "64:ff9b::7f00:1",
             "2002:7f00:1::1",
             "2001:db8::1",

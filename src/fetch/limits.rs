@@ -1,8 +1,10 @@
-//! Per-host concurrency: one semaphore per host name, created on demand and
-//! forgotten when idle so the table stays small over a long scan.
+//! Per-host concurrency and pauses: one semaphore per host name, created on
+//! demand and forgotten when idle so the table stays small over a long
+//! scan; and a "not before" time per host set by `Retry-After`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
@@ -15,6 +17,7 @@ const PRUNE_ABOVE: usize = 1024;
 pub struct HostLimits {
     per_host: usize,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    paused_until: Mutex<HashMap<String, Instant>>,
 }
 
 impl HostLimits {
@@ -23,14 +26,36 @@ impl HostLimits {
         Self {
             per_host: per_host.max(1),
             hosts: Mutex::new(HashMap::new()),
+            paused_until: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Waits for a slot for `url`'s host; the slot is freed when the permit drops.
+    /// Waits for a slot for `url`'s host, then for the end of any pause of
+    /// that host; the slot is freed when the permit drops.
     pub async fn acquire(&self, url: &Url) -> Option<OwnedSemaphorePermit> {
-        let semaphore = self.semaphore_for(&host_key(url));
+        let key = host_key(url);
+        let semaphore = self.semaphore_for(&key);
         // The semaphores are never closed, so this only fails in theory.
-        semaphore.acquire_owned().await.ok()
+        let permit = semaphore.acquire_owned().await.ok();
+        while let Some(until) = self.pause_of(&key) {
+            tokio::time::sleep_until(until.into()).await;
+        }
+        permit
+    }
+
+    /// Lets no new request reach `url`'s host before `until`.
+    pub fn pause(&self, url: &Url, until: Instant) {
+        let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        paused.retain(|_, end| *end > now);
+        let end = paused.entry(host_key(url)).or_insert(until);
+        *end = (*end).max(until);
+    }
+
+    /// The end of the current pause of a host, if it is paused.
+    fn pause_of(&self, key: &str) -> Option<Instant> {
+        let paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        paused.get(key).copied().filter(|end| *end > Instant::now())
     }
 
     fn semaphore_for(&self, key: &str) -> Arc<Semaphore> {
@@ -84,5 +109,18 @@ mod tests {
             drop(limits.acquire(&url).await);
         }
         assert!(limits.remembered() <= PRUNE_ABOVE + 1);
+    }
+
+    #[tokio::test]
+    async fn a_paused_host_waits_and_others_do_not() {
+        let limits = HostLimits::new(4);
+        let paused = Url::parse("http://slow.example/").unwrap();
+        let other = Url::parse("http://fast.example/").unwrap();
+        let start = Instant::now();
+        limits.pause(&paused, start + std::time::Duration::from_millis(150));
+        drop(limits.acquire(&other).await);
+        assert!(start.elapsed() < std::time::Duration::from_millis(100));
+        drop(limits.acquire(&paused).await);
+        assert!(start.elapsed() >= std::time::Duration::from_millis(150));
     }
 }

@@ -23,6 +23,7 @@ mod limits;
 pub mod page;
 pub mod retry;
 pub mod robots;
+mod robots_cache;
 mod settings;
 
 use chrono::{DateTime, Utc};
@@ -52,6 +53,14 @@ pub struct FetchedImage {
     pub etag: Option<String>,
     /// `Content-Type` as declared (informative only).
     pub content_type: Option<String>,
+}
+
+impl FetchedImage {
+    /// The image format told by the first bytes (magic numbers), whatever
+    /// `Content-Type` claimed; `None` when the bytes are no known image.
+    pub fn sniffed_format(&self) -> Option<image::ImageFormat> {
+        image::guess_format(&self.bytes).ok()
+    }
 }
 
 /// An HTML page decoded to text.

@@ -54,7 +54,7 @@ impl RobotsRules {
         let mut group = GroupState::default();
         let mut finish = |group: &mut GroupState| {
             let taken = std::mem::take(group);
-            if taken.agents.iter().any(|a| *a == token) {
+            if taken.agents.contains(&token) {
                 matched_ours = true;
                 ours.extend(taken.rules);
             } else if taken.agents.iter().any(|a| a == "*") {

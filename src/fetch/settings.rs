@@ -11,15 +11,16 @@ pub const PRODUCT_TOKEN: &str = "provenance";
 
 /// Everything that shapes how the fetcher talks to the web.
 ///
-/// [`FetchSettings::default`] is polite and safe: 64 requests at once, 4 per
-/// host, 32 MiB per image, 5 MiB per page, private addresses refused,
-/// robots.txt and `X-Robots-Tag: noai` honoured.
+/// [`FetchSettings::default`] is polite and safe: 32 requests at once, 4 per
+/// host, 20 MiB per image, 5 MiB per page, private addresses refused,
+/// robots.txt and `X-Robots-Tag: noai` honoured. Bodies are held in memory,
+/// so the worst case is `concurrency × max_image_bytes` (640 MiB by default).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FetchSettings {
     /// `User-Agent` header. Build it with [`FetchSettings::user_agent_for`] to
     /// include a contact (URL or e-mail) site owners can reach.
     pub user_agent: String,
-    /// Largest image body accepted, counted after content decoding (default 32 MiB).
+    /// Largest image body accepted, counted after content decoding (default 20 MiB).
     pub max_image_bytes: u64,
     /// Largest HTML page read; longer pages are truncated (default 5 MiB).
     pub max_page_bytes: u64,
@@ -41,7 +42,7 @@ pub struct FetchSettings {
     /// Longest back-off delay. A `Retry-After` asking for longer than this
     /// makes the fetch give up at once rather than hammer the host (default 30 s).
     pub backoff_max: Duration,
-    /// Requests in flight at once, all hosts together (default 64).
+    /// Requests in flight at once, all hosts together (default 32).
     pub concurrency: usize,
     /// Requests in flight at once to one host (default 4).
     pub per_host_concurrency: usize,
@@ -82,7 +83,7 @@ impl Default for FetchSettings {
     fn default() -> Self {
         Self {
             user_agent: Self::user_agent_for(None),
-            max_image_bytes: 32 * 1024 * 1024,
+            max_image_bytes: 20 * 1024 * 1024,
             max_page_bytes: 5 * 1024 * 1024,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(15),
@@ -91,7 +92,7 @@ impl Default for FetchSettings {
             retries: 2,
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
-            concurrency: 64,
+            concurrency: 32,
             per_host_concurrency: 4,
             allow_private_addresses: false,
             allowed_networks: Vec::new(),

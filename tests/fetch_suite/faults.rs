@@ -49,6 +49,7 @@ async fn image_bytes_are_hashed_and_validators_kept() {
         "2015-10-21T07:28:00+00:00"
     );
     assert_eq!(image.content_type.as_deref(), Some("image/jpeg"));
+    assert_eq!(image.sniffed_format(), Some(image::ImageFormat::Jpeg));
     assert_eq!(image.final_url, url(addr, "/a.jpg"));
 }
 
@@ -429,4 +430,28 @@ async fn redirects_within_the_limit_are_followed() {
         .unwrap();
     assert_eq!(image.final_url, url(addr, "/new.jpg"));
     assert_eq!(image.bytes.as_ref(), b"pixels");
+}
+
+#[tokio::test]
+async fn html_served_as_jpeg_is_not_sniffed_as_an_image() {
+    let router = Router::new().route(
+        "/fake.jpg",
+        get(|| async {
+            (
+                [(header::CONTENT_TYPE, "image/jpeg")],
+                "<!DOCTYPE html><html>login</html>",
+            )
+        }),
+    );
+    let addr = serve(router).await;
+    let image = fetcher(settings())
+        .fetch_image(&url(addr, "/fake.jpg"))
+        .await
+        .unwrap();
+    assert_eq!(image.content_type.as_deref(), Some("image/jpeg"));
+    assert_eq!(
+        image.sniffed_format(),
+        None,
+        "the decode stage must refuse it"
+    );
 }

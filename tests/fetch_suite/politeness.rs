@@ -314,3 +314,62 @@ async fn user_agent_names_the_tool_and_contact() {
         "{ua}"
     );
 }
+
+#[tokio::test]
+async fn retry_after_pauses_the_whole_host() {
+    let arrivals = Arc::new(Mutex::new(Vec::<Instant>::new()));
+    let log = Arc::clone(&arrivals);
+    let router = Router::new().fallback(move || {
+        let first = {
+            let mut log = log.lock().unwrap();
+            log.push(Instant::now());
+            log.len() == 1
+        };
+        async move {
+            if first {
+                (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")]).into_response()
+            } else {
+                "pixels".into_response()
+            }
+        }
+    });
+    let addr = serve(router).await;
+    let fetcher = fetcher(FetchSettings {
+        retries: 1,
+        ..settings()
+    });
+    let first = tokio::spawn({
+        let fetcher = fetcher.clone();
+        async move { fetcher.fetch_image(&url(addr, "/first.jpg")).await }
+    });
+    // Wait until the 429 was served, then ask for another picture.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    fetcher
+        .fetch_image(&url(addr, "/second.jpg"))
+        .await
+        .unwrap();
+    first.await.unwrap().unwrap();
+    let arrivals = arrivals.lock().unwrap();
+    assert_eq!(arrivals.len(), 3);
+    for later in &arrivals[1..] {
+        let gap = later.duration_since(arrivals[0]);
+        assert!(
+            gap >= Duration::from_millis(950),
+            "a request reached the paused host after {gap:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn time_queued_for_a_busy_host_is_not_a_timeout() {
+    let (addr, in_flight) = slow_site().await;
+    // 8 requests of 150 ms one at a time take ~1.2 s, more than the total
+    // timeout of one request: queueing must not count.
+    let settings = FetchSettings {
+        per_host_concurrency: 1,
+        total_timeout: Duration::from_millis(600),
+        ..settings()
+    };
+    fetch_many(settings, addr, 8).await;
+    assert_eq!(in_flight.peak(), 1);
+}

@@ -147,3 +147,22 @@ async fn redirect_to_another_scheme_is_refused() {
         .unwrap_err();
     assert_eq!(err.stage(), "url", "{err:?}");
 }
+
+#[tokio::test]
+async fn default_refuses_ipv6_loopback_and_mapped_literals() {
+    let fetcher = fetcher(guarded());
+    for target in [
+        "http://[::1]:9/a.jpg",
+        "http://[::ffff:127.0.0.1]:9/a.jpg",
+        "http://[::ffff:a9fe:a9fe]/latest",
+    ] {
+        let err = fetcher
+            .fetch_image(&url::Url::parse(target).unwrap())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, FetchError::BlockedAddress(_)),
+            "{target}: {err:?}"
+        );
+    }
+}
