@@ -11,4 +11,6 @@
 
 pub mod cli;
 pub mod config;
+pub mod matching;
+pub mod report;
 pub mod store;
