@@ -208,7 +208,7 @@ fn exif_text(m: &ReportMatch) -> String {
     let parts: Vec<String> = [
         ("taken", &e.date_time_original),
         ("artist", &e.artist),
-        ("©", &e.copyright),
+        ("copyright", &e.copyright),
     ]
     .into_iter()
     .filter_map(|(name, value)| value.as_deref().map(|v| format!("{name} {}", html(v))))
