@@ -5,7 +5,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use image::{DynamicImage, Rgb, RgbImage};
 use provenance::matching::{self, Evidence, MatchCandidate, Thresholds};
 use provenance::report::{
-    parse_json, thumbnail_data_uri, write_reports, Mode, QueryInfo, Report, ReportFormat, ReportMatch, SCHEMA_VERSION,
+    parse_json, thumbnail_data_uri, write_reports, Mode, QueryInfo, Report, ReportFormat,
+    ReportMatch, SCHEMA_VERSION,
 };
 use provenance::store::{ExifSummary, ImageRecord, SightingRecord};
 
@@ -48,7 +49,12 @@ fn sighting(id: i64, image_id: i64, last_modified: Option<DateTime<Utc>>) -> Sig
     }
 }
 
-fn candidate(image_id: i64, same_bytes: bool, hash_distance: Option<u32>, similarity: Option<f32>) -> MatchCandidate {
+fn candidate(
+    image_id: i64,
+    same_bytes: bool,
+    hash_distance: Option<u32>,
+    similarity: Option<f32>,
+) -> MatchCandidate {
     MatchCandidate {
         image_id,
         evidence: Evidence {
@@ -60,11 +66,18 @@ fn candidate(image_id: i64, same_bytes: bool, hash_distance: Option<u32>, simila
 }
 
 /// What the `match` command does once it has candidates and records.
-fn assemble(records: &[(ImageRecord, Vec<SightingRecord>)], candidates: Vec<MatchCandidate>) -> Report {
+fn assemble(
+    records: &[(ImageRecord, Vec<SightingRecord>)],
+    candidates: Vec<MatchCandidate>,
+) -> Report {
     let thresholds = Thresholds::default();
     let ranked = matching::rank(candidates, &thresholds, 10);
     let record = |id| records.iter().find(|(img, _)| img.id == id).unwrap();
-    let thumb = thumbnail_data_uri(&DynamicImage::ImageRgb8(RgbImage::from_pixel(300, 200, Rgb([9, 99, 199]))), 96).unwrap();
+    let thumb = thumbnail_data_uri(
+        &DynamicImage::ImageRgb8(RgbImage::from_pixel(300, 200, Rgb([9, 99, 199]))),
+        96,
+    )
+    .unwrap();
     let matches = ranked
         .iter()
         .zip(1..)
@@ -73,11 +86,17 @@ fn assemble(records: &[(ImageRecord, Vec<SightingRecord>)], candidates: Vec<Matc
             ReportMatch::new(rank, m, img, sightings, Some(thumb.clone()))
         })
         .collect();
-    let group: Vec<(ImageRecord, Vec<SightingRecord>)> =
-        ranked.iter().filter(|m| m.kind.is_same_picture()).map(|m| record(m.image_id).clone()).collect();
+    let group: Vec<(ImageRecord, Vec<SightingRecord>)> = ranked
+        .iter()
+        .filter(|m| m.kind.is_same_picture())
+        .map(|m| record(m.image_id).clone())
+        .collect();
     Report {
         schema_version: SCHEMA_VERSION,
-        generated_at: Utc.with_ymd_and_hms(2026, 11, 22, 9, 55, 14).single().unwrap(),
+        generated_at: Utc
+            .with_ymd_and_hms(2026, 11, 22, 9, 55, 14)
+            .single()
+            .unwrap(),
         query: QueryInfo {
             label: "suspect.jpg".into(),
             sha256: Some("01".repeat(32)),
@@ -96,8 +115,14 @@ fn assemble(records: &[(ImageRecord, Vec<SightingRecord>)], candidates: Vec<Matc
 
 fn records() -> Vec<(ImageRecord, Vec<SightingRecord>)> {
     vec![
-        (image(1, 1200, 800), vec![sighting(10, 1, Some(at(2025, 2, 1))), sighting(11, 1, None)]),
-        (image(2, 2400, 1600), vec![sighting(20, 2, Some(at(2024, 1, 1)))]),
+        (
+            image(1, 1200, 800),
+            vec![sighting(10, 1, Some(at(2025, 2, 1))), sighting(11, 1, None)],
+        ),
+        (
+            image(2, 2400, 1600),
+            vec![sighting(20, 2, Some(at(2024, 1, 1)))],
+        ),
         (image(3, 600, 400), vec![sighting(30, 3, None)]),
     ]
 }
@@ -106,17 +131,29 @@ fn records() -> Vec<(ImageRecord, Vec<SightingRecord>)> {
 fn hash_only_match_ranks_groups_and_explains_origins() {
     let report = assemble(
         &records(),
-        vec![candidate(3, false, Some(30), None), candidate(2, false, Some(6), None), candidate(1, true, Some(0), None)],
+        vec![
+            candidate(3, false, Some(30), None),
+            candidate(2, false, Some(6), None),
+            candidate(1, true, Some(0), None),
+        ],
     );
-    let kinds: Vec<(i64, &str)> = report.matches.iter().map(|m| (m.image.id, m.kind.as_str())).collect();
+    let kinds: Vec<(i64, &str)> = report
+        .matches
+        .iter()
+        .map(|m| (m.image.id, m.kind.as_str()))
+        .collect();
     // Image 3 is too far for hash-only mode: no match.
     assert_eq!(kinds, [(1, "exact_copy"), (2, "near_duplicate")]);
     assert_eq!(report.matches[0].sightings.len(), 2);
     // The larger version with the earlier Last-Modified leads.
     assert_eq!(report.origins[0].sighting_id, Some(20));
     assert_eq!(report.origins[0].reasons.len(), 2);
-    assert!(report.origins[0].reasons[0].starts_with("earliest HTTP Last-Modified among 2 postings that send one: 2024-01-01T00:00:00Z"));
-    assert!(report.origins[0].reasons[1].starts_with("largest version, 2400×1600, among 2 versions"));
+    assert!(report.origins[0].reasons[0].starts_with(
+        "earliest HTTP Last-Modified among 2 postings that send one: 2024-01-01T00:00:00Z"
+    ));
+    assert!(
+        report.origins[0].reasons[1].starts_with("largest version, 2400×1600, among 2 versions")
+    );
     assert_eq!(
         report.notes,
         ["No version carries an EXIF DateTimeOriginal, so there is no capture date."]
@@ -129,7 +166,10 @@ fn reports_are_written_under_timestamped_names_without_overwriting() {
     let dir = tempfile::tempdir().unwrap();
     let reports = dir.path().join("reports");
     let written = write_reports(&reports, &report, &ReportFormat::ALL).unwrap();
-    let names: Vec<String> = written.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = written
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
     assert_eq!(
         names,
         [
@@ -142,10 +182,17 @@ fn reports_are_written_under_timestamped_names_without_overwriting() {
     assert_eq!(parse_json(&json).unwrap(), report);
     let html = std::fs::read_to_string(&written[0]).unwrap();
     // Query and match thumbnails, inlined.
-    assert_eq!(html.matches("<img class=\"thumb\" src=\"data:image/jpeg;base64,").count(), 2);
+    assert_eq!(
+        html.matches("<img class=\"thumb\" src=\"data:image/jpeg;base64,")
+            .count(),
+        2
+    );
 
     let again = write_reports(&reports, &report, &[ReportFormat::Html]).unwrap();
-    assert_eq!(again[0].file_name().unwrap(), "provenance-report-20261122T095514Z-2.html");
+    assert_eq!(
+        again[0].file_name().unwrap(),
+        "provenance-report-20261122T095514Z-2.html"
+    );
     assert_eq!(std::fs::read_to_string(&written[0]).unwrap(), html);
 }
 
@@ -156,6 +203,9 @@ fn an_unwritable_reports_directory_is_a_clear_error() {
     let file = dir.path().join("not-a-dir");
     std::fs::write(&file, b"x").unwrap();
     let err = write_reports(&file, &report, &[ReportFormat::Json]).unwrap_err();
-    assert!(err.to_string().starts_with("could not write the report"), "{err}");
+    assert!(
+        err.to_string().starts_with("could not write the report"),
+        "{err}"
+    );
     assert!(err.to_string().contains("not-a-dir"), "{err}");
 }

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, TimeZone, Utc};
 use provenance::matching::{DateKind, MatchKind, OriginClaim, OriginEvidence, Thresholds};
 use provenance::report::{
-    parse_json, render_html, render_json, render_markdown, Mode, QueryInfo, Report, ReportImage, ReportMatch,
-    ReportSighting, SCHEMA_VERSION,
+    parse_json, render_html, render_json, render_markdown, Mode, QueryInfo, Report, ReportImage,
+    ReportMatch, ReportSighting, SCHEMA_VERSION,
 };
 use provenance::store::{ExifSummary, ModelInfo};
 use scraper::{Html, Selector};
@@ -38,7 +38,12 @@ fn image(id: i64, width: u32, height: u32, exif: ExifSummary) -> ReportImage {
     }
 }
 
-fn sighting(id: i64, image_url: &str, page_url: Option<&str>, title: Option<&str>) -> ReportSighting {
+fn sighting(
+    id: i64,
+    image_url: &str,
+    page_url: Option<&str>,
+    title: Option<&str>,
+) -> ReportSighting {
     ReportSighting {
         id,
         image_url: image_url.into(),
@@ -62,7 +67,12 @@ fn hostile_report() -> Report {
         artist: Some("Jane <b>Doe</b>".into()),
         copyright: Some("© 2019 | all `rights` *reserved*".into()),
     };
-    let mut evil = sighting(11, "https://evil.example/a.jpg?x=\"><script>alert(1)</script>", Some(JS_URL), Some(HOSTILE));
+    let mut evil = sighting(
+        11,
+        "https://evil.example/a.jpg?x=\"><script>alert(1)</script>",
+        Some(JS_URL),
+        Some(HOSTILE),
+    );
     evil.site = Some(HOSTILE.into());
     evil.keyphrase = Some("poster `rm -rf` [x](javascript:y) | a".into());
     let news = sighting(
@@ -87,7 +97,9 @@ fn hostile_report() -> Report {
             similarity: Some(0.97),
             hash_distance: Some(4),
             image: image(9, 1500, 1000, ExifSummary::default()),
-            thumbnail_data_uri: Some("data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+".into()),
+            thumbnail_data_uri: Some(
+                "data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+".into(),
+            ),
             sightings: vec![sighting(21, "https://mirror.example/p.jpg", None, None)],
         },
         ReportMatch {
@@ -97,7 +109,12 @@ fn hostile_report() -> Report {
             hash_distance: None,
             image: image(15, 640, 480, ExifSummary::default()),
             thumbnail_data_uri: Some("data:image/jpeg;base64,x\" onerror=\"alert(1)".into()),
-            sightings: vec![sighting(31, "data:text/html,<script>alert(1)</script>", Some(JS_URL), Some("ok"))],
+            sightings: vec![sighting(
+                31,
+                "data:text/html,<script>alert(1)</script>",
+                Some(JS_URL),
+                Some("ok"),
+            )],
         },
     ];
     let origins = vec![OriginClaim {
@@ -115,7 +132,9 @@ fn hostile_report() -> Report {
             among: 1,
             tied_with: 0,
         }],
-        reasons: vec!["the only version carrying an EXIF DateTimeOriginal: 2019:05:01 12:00:00".into()],
+        reasons: vec![
+            "the only version carrying an EXIF DateTimeOriginal: 2019:05:01 12:00:00".into(),
+        ],
     }];
     Report {
         schema_version: SCHEMA_VERSION,
@@ -135,12 +154,17 @@ fn hostile_report() -> Report {
         thresholds: Thresholds::default(),
         matches,
         origins,
-        notes: vec!["No posting sent a usable HTTP Last-Modified date.".into(), format!("note {HOSTILE}")],
+        notes: vec![
+            "No posting sent a usable HTTP Last-Modified date.".into(),
+            format!("note {HOSTILE}"),
+        ],
     }
 }
 
 fn golden_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/report")
+        .join(name)
 }
 
 fn assert_golden(name: &str, actual: &str) {
@@ -149,8 +173,12 @@ fn assert_golden(name: &str, actual: &str) {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run UPDATE_GOLDEN=1 cargo test --test report_render", path.display()));
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run UPDATE_GOLDEN=1 cargo test --test report_render",
+            path.display()
+        )
+    });
     assert!(
         actual == expected,
         "{name} differs from {}; if the change is intended, run UPDATE_GOLDEN=1 cargo test --test report_render and review the diff",
@@ -189,22 +217,41 @@ fn html_lets_no_scraped_markup_or_script_url_through() {
     // No element from data: no event handler attribute anywhere.
     for el in select(&doc, "*") {
         for (name, _) in el.value().attrs() {
-            assert!(!name.starts_with("on"), "event handler {name} on <{}>", el.value().name());
+            assert!(
+                !name.starts_with("on"),
+                "event handler {name} on <{}>",
+                el.value().name()
+            );
         }
     }
     for a in select(&doc, "a") {
         let href = a.value().attr("href").unwrap();
-        assert!(href.starts_with("https://") || href.starts_with("http://"), "{href}");
+        assert!(
+            href.starts_with("https://") || href.starts_with("http://"),
+            "{href}"
+        );
     }
     let imgs = select(&doc, "img");
-    assert_eq!(imgs.len(), 2, "query and match 1 only: the SVG and the broken URI are dropped");
+    assert_eq!(
+        imgs.len(),
+        2,
+        "query and match 1 only: the SVG and the broken URI are dropped"
+    );
     for img in imgs {
         assert_eq!(img.value().attr("src"), Some(PNG_1X1));
     }
     // The hostile strings are shown, intact, as text.
-    let unlinked: Vec<String> = select(&doc, "span.not-link").iter().map(|s| s.text().collect()).collect();
+    let unlinked: Vec<String> = select(&doc, "span.not-link")
+        .iter()
+        .map(|s| s.text().collect())
+        .collect();
     assert!(unlinked.iter().any(|t| t == HOSTILE), "{unlinked:?}");
-    assert!(unlinked.iter().any(|t| t == "data:text/html,<script>alert(1)</script>"), "{unlinked:?}");
+    assert!(
+        unlinked
+            .iter()
+            .any(|t| t == "data:text/html,<script>alert(1)</script>"),
+        "{unlinked:?}"
+    );
     let title: String = select(&doc, "title")[0].text().collect();
     assert_eq!(title, "provenance report: suspect <1>.jpg");
 }
@@ -216,26 +263,41 @@ fn html_is_self_contained() {
     assert!(select(&doc, "link, iframe, object, embed, base, form").is_empty());
     assert!(select(&doc, "script[src], style[src]").is_empty());
     let csp = select(&doc, "meta[http-equiv=Content-Security-Policy]");
-    assert!(csp[0].value().attr("content").unwrap().starts_with("default-src 'none'; img-src data:;"));
+    assert!(csp[0]
+        .value()
+        .attr("content")
+        .unwrap()
+        .starts_with("default-src 'none'; img-src data:;"));
 }
 
 #[test]
 fn html_colours_kinds_and_marks_sortable_columns() {
     let doc = Html::parse_document(&render_html(&hostile_report()));
-    let rows: Vec<&str> = select(&doc, "#matches > tbody > tr").iter().map(|r| r.value().attr("class").unwrap()).collect();
+    let rows: Vec<&str> = select(&doc, "#matches > tbody > tr")
+        .iter()
+        .map(|r| r.value().attr("class").unwrap())
+        .collect();
     assert_eq!(rows, ["exact_copy", "near_duplicate", "similar"]);
-    let badges: Vec<String> = select(&doc, "span.badge").iter().map(|b| b.text().collect()).collect();
+    let badges: Vec<String> = select(&doc, "span.badge")
+        .iter()
+        .map(|b| b.text().collect())
+        .collect();
     assert_eq!(badges, ["exact copy", "near-duplicate", "similar"]);
     assert_eq!(select(&doc, "#matches th[data-sort]").len(), 8);
     // Every sortable cell carries its sort value; the missing distance is empty.
-    let distance: Vec<&str> = select(&doc, "#matches > tbody > tr > td:nth-child(5)").iter().map(|td| td.value().attr("data-value").unwrap()).collect();
+    let distance: Vec<&str> = select(&doc, "#matches > tbody > tr > td:nth-child(5)")
+        .iter()
+        .map(|td| td.value().attr("data-value").unwrap())
+        .collect();
     assert_eq!(distance, ["0", "4", ""]);
 }
 
 /// `|` not preceded by a backslash: the cell separators of a Markdown table row.
 fn cell_separators(line: &str) -> usize {
     let bytes = line.as_bytes();
-    (0..bytes.len()).filter(|&i| bytes[i] == b'|' && (i == 0 || bytes[i - 1] != b'\\')).count()
+    (0..bytes.len())
+        .filter(|&i| bytes[i] == b'|' && (i == 0 || bytes[i - 1] != b'\\'))
+        .count()
 }
 
 #[test]
@@ -253,11 +315,18 @@ fn markdown_lets_no_scraped_markup_or_script_url_through() {
         if line.starts_with("| # ") || line.starts_with("| Page ") {
             header_cells = cell_separators(line);
         }
-        assert_eq!(cell_separators(line), header_cells, "row breaks its table: {line}");
+        assert_eq!(
+            cell_separators(line),
+            header_cells,
+            "row breaks its table: {line}"
+        );
     }
     // Newlines in titles do not break lines; backticks never open code.
     assert!(text.contains("Festival poster \\| News Second line \\[link\\]\\(http://x\\)"));
-    let unescaped_backtick = text.as_bytes().windows(2).any(|w| w[1] == b'`' && w[0] != b'\\');
+    let unescaped_backtick = text
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[1] == b'`' && w[0] != b'\\');
     assert!(!unescaped_backtick);
     // Links only to web URLs, with the parentheses of the URL encoded.
     assert!(text.contains("[image](https://cdn.news.example/poster%281%29.jpg)"));
@@ -275,7 +344,10 @@ fn json_escapes_markup_and_reads_back_unchanged() {
     assert_eq!(value["matches"][0]["kind"], "exact_copy");
     assert_eq!(value["matches"][0]["sightings"][0]["page_title"], HOSTILE);
     assert_eq!(value["origins"][0]["evidence"][0]["type"], "earliest_date");
-    assert_eq!(value["origins"][0]["evidence"][0]["date_kind"], "exif_date_time_original");
+    assert_eq!(
+        value["origins"][0]["evidence"][0]["date_kind"],
+        "exif_date_time_original"
+    );
 }
 
 #[test]

@@ -102,7 +102,10 @@ impl Thresholds {
     /// within the hash size.
     pub fn validate(&self) -> Result<(), MatchError> {
         for (name, value) in [
-            ("near-duplicate minimum similarity", self.near_duplicate_min_similarity),
+            (
+                "near-duplicate minimum similarity",
+                self.near_duplicate_min_similarity,
+            ),
             ("minimum similarity", self.similar_min_similarity),
         ] {
             if !(-1.0..=1.0).contains(&value) {
@@ -185,16 +188,28 @@ mod tests {
     #[test]
     fn same_bytes_is_an_exact_copy_whatever_else_says() {
         let t = Thresholds::default();
-        assert_eq!(classify(&evidence(true, None, None), &t), Some(MatchKind::ExactCopy));
+        assert_eq!(
+            classify(&evidence(true, None, None), &t),
+            Some(MatchKind::ExactCopy)
+        );
         // Even a (buggy) far hash and low similarity cannot outvote equal bytes.
-        assert_eq!(classify(&evidence(true, Some(40), Some(0.1)), &t), Some(MatchKind::ExactCopy));
+        assert_eq!(
+            classify(&evidence(true, Some(40), Some(0.1)), &t),
+            Some(MatchKind::ExactCopy)
+        );
     }
 
     #[test]
     fn hash_only_mode_finds_near_duplicates_and_nothing_weaker() {
         let t = Thresholds::default();
-        assert_eq!(classify(&evidence(false, Some(0), None), &t), Some(MatchKind::NearDuplicate));
-        assert_eq!(classify(&evidence(false, Some(10), None), &t), Some(MatchKind::NearDuplicate));
+        assert_eq!(
+            classify(&evidence(false, Some(0), None), &t),
+            Some(MatchKind::NearDuplicate)
+        );
+        assert_eq!(
+            classify(&evidence(false, Some(10), None), &t),
+            Some(MatchKind::NearDuplicate)
+        );
         assert_eq!(classify(&evidence(false, Some(11), None), &t), None);
         assert_eq!(classify(&evidence(false, None, None), &t), None);
     }
@@ -202,10 +217,22 @@ mod tests {
     #[test]
     fn without_a_hash_similarity_alone_decides() {
         let t = Thresholds::default();
-        assert_eq!(classify(&evidence(false, None, Some(0.97)), &t), Some(MatchKind::NearDuplicate));
-        assert_eq!(classify(&evidence(false, None, Some(0.95)), &t), Some(MatchKind::NearDuplicate));
-        assert_eq!(classify(&evidence(false, None, Some(0.94)), &t), Some(MatchKind::Similar));
-        assert_eq!(classify(&evidence(false, None, Some(0.80)), &t), Some(MatchKind::Similar));
+        assert_eq!(
+            classify(&evidence(false, None, Some(0.97)), &t),
+            Some(MatchKind::NearDuplicate)
+        );
+        assert_eq!(
+            classify(&evidence(false, None, Some(0.95)), &t),
+            Some(MatchKind::NearDuplicate)
+        );
+        assert_eq!(
+            classify(&evidence(false, None, Some(0.94)), &t),
+            Some(MatchKind::Similar)
+        );
+        assert_eq!(
+            classify(&evidence(false, None, Some(0.80)), &t),
+            Some(MatchKind::Similar)
+        );
         assert_eq!(classify(&evidence(false, None, Some(0.79)), &t), None);
     }
 
@@ -213,32 +240,56 @@ mod tests {
     fn either_hash_or_similarity_makes_a_near_duplicate() {
         let t = Thresholds::default();
         // A crop moves the hash far but CLIP still sees the same picture.
-        assert_eq!(classify(&evidence(false, Some(30), Some(0.96)), &t), Some(MatchKind::NearDuplicate));
+        assert_eq!(
+            classify(&evidence(false, Some(30), Some(0.96)), &t),
+            Some(MatchKind::NearDuplicate)
+        );
         // A recolour keeps the hash close while the embedding drifts.
-        assert_eq!(classify(&evidence(false, Some(6), Some(0.85)), &t), Some(MatchKind::NearDuplicate));
-        assert_eq!(classify(&evidence(false, Some(30), Some(0.85)), &t), Some(MatchKind::Similar));
+        assert_eq!(
+            classify(&evidence(false, Some(6), Some(0.85)), &t),
+            Some(MatchKind::NearDuplicate)
+        );
+        assert_eq!(
+            classify(&evidence(false, Some(30), Some(0.85)), &t),
+            Some(MatchKind::Similar)
+        );
     }
 
     #[test]
     fn nan_similarity_is_no_evidence() {
         let t = Thresholds::default();
         assert_eq!(classify(&evidence(false, None, Some(f32::NAN)), &t), None);
-        assert_eq!(classify(&evidence(false, Some(3), Some(f32::NAN)), &t), Some(MatchKind::NearDuplicate));
+        assert_eq!(
+            classify(&evidence(false, Some(3), Some(f32::NAN)), &t),
+            Some(MatchKind::NearDuplicate)
+        );
     }
 
     #[test]
     fn min_similarity_moves_the_similar_line_only() {
         let t = Thresholds::default().with_min_similarity(0.5);
-        assert_eq!(classify(&evidence(false, None, Some(0.6)), &t), Some(MatchKind::Similar));
-        assert_eq!(classify(&evidence(false, None, Some(0.94)), &t), Some(MatchKind::Similar));
+        assert_eq!(
+            classify(&evidence(false, None, Some(0.6)), &t),
+            Some(MatchKind::Similar)
+        );
+        assert_eq!(
+            classify(&evidence(false, None, Some(0.94)), &t),
+            Some(MatchKind::Similar)
+        );
     }
 
     #[test]
     fn validate_rejects_values_out_of_range_with_a_sentence() {
         assert!(Thresholds::default().validate().is_ok());
-        let err = Thresholds::default().with_min_similarity(1.5).validate().unwrap_err();
+        let err = Thresholds::default()
+            .with_min_similarity(1.5)
+            .validate()
+            .unwrap_err();
         assert!(err.to_string().contains("between -1 and 1"), "{err}");
-        let err = Thresholds::default().with_min_similarity(0.99).validate().unwrap_err();
+        let err = Thresholds::default()
+            .with_min_similarity(0.99)
+            .validate()
+            .unwrap_err();
         assert!(err.to_string().contains("lower --min-similarity"), "{err}");
         let t = Thresholds {
             near_duplicate_max_hash_distance: 65,
@@ -249,11 +300,25 @@ mod tests {
 
     #[test]
     fn kinds_sort_strongest_first_and_name_themselves() {
-        let mut kinds = vec![MatchKind::Similar, MatchKind::ExactCopy, MatchKind::NearDuplicate];
+        let mut kinds = vec![
+            MatchKind::Similar,
+            MatchKind::ExactCopy,
+            MatchKind::NearDuplicate,
+        ];
         kinds.sort();
-        assert_eq!(kinds, [MatchKind::ExactCopy, MatchKind::NearDuplicate, MatchKind::Similar]);
+        assert_eq!(
+            kinds,
+            [
+                MatchKind::ExactCopy,
+                MatchKind::NearDuplicate,
+                MatchKind::Similar
+            ]
+        );
         assert_eq!(MatchKind::NearDuplicate.label(), "near-duplicate");
-        assert_eq!(serde_json::to_string(&MatchKind::ExactCopy).unwrap(), "\"exact_copy\"");
+        assert_eq!(
+            serde_json::to_string(&MatchKind::ExactCopy).unwrap(),
+            "\"exact_copy\""
+        );
         assert!(MatchKind::NearDuplicate.is_same_picture());
         assert!(!MatchKind::Similar.is_same_picture());
     }

@@ -64,10 +64,19 @@ impl OriginEvidence {
     /// Weight of this evidence when ordering claims; stronger is larger.
     fn weight(&self) -> u32 {
         match self {
-            Self::EarliestDate { date_kind: DateKind::ExifDateTimeOriginal, .. } => 8,
-            Self::EarliestDate { date_kind: DateKind::HttpLastModified, .. } => 4,
+            Self::EarliestDate {
+                date_kind: DateKind::ExifDateTimeOriginal,
+                ..
+            } => 8,
+            Self::EarliestDate {
+                date_kind: DateKind::HttpLastModified,
+                ..
+            } => 4,
             Self::LargestVersion { .. } => 2,
-            Self::EarliestDate { date_kind: DateKind::FirstSeenByUs, .. } => 1,
+            Self::EarliestDate {
+                date_kind: DateKind::FirstSeenByUs,
+                ..
+            } => 1,
         }
     }
 }
@@ -107,14 +116,16 @@ struct Posting<'a> {
 
 impl Posting<'_> {
     fn first_seen(&self) -> DateTime<Utc> {
-        self.sighting.map_or(self.image.first_seen_at, |s| s.first_seen_at)
+        self.sighting
+            .map_or(self.image.first_seen_at, |s| s.first_seen_at)
     }
 
     /// `Last-Modified`, unless it is after we fetched the file (impossible,
     /// so a wrong server clock: no evidence).
     fn last_modified(&self) -> Option<DateTime<Utc>> {
         let s = self.sighting?;
-        s.last_modified.filter(|lm| *lm <= s.last_seen_at + Duration::days(1))
+        s.last_modified
+            .filter(|lm| *lm <= s.last_seen_at + Duration::days(1))
     }
 }
 
@@ -142,7 +153,10 @@ pub fn order_origins(group: &[(ImageRecord, Vec<SightingRecord>)]) -> Vec<Origin
         .into_iter()
         .map(|(i, mut e)| {
             e.sort_by_key(|x| std::cmp::Reverse(x.weight()));
-            (e.iter().map(OriginEvidence::weight).sum(), claim(&postings[i], e))
+            (
+                e.iter().map(OriginEvidence::weight).sum(),
+                claim(&postings[i], e),
+            )
         })
         .collect();
     claims.sort_by(|(wa, a), (wb, b)| {
@@ -161,7 +175,9 @@ pub fn missing_origin_evidence(group: &[(ImageRecord, Vec<SightingRecord>)]) -> 
         return notes;
     }
     if !postings.iter().any(|p| exif_date(p.image).is_some()) {
-        notes.push("No version carries an EXIF DateTimeOriginal, so there is no capture date.".to_string());
+        notes.push(
+            "No version carries an EXIF DateTimeOriginal, so there is no capture date.".to_string(),
+        );
     }
     if !postings.iter().any(|p| p.last_modified().is_some()) {
         notes.push("No posting sent a usable HTTP Last-Modified date.".to_string());
@@ -173,9 +189,18 @@ fn postings_of(group: &[(ImageRecord, Vec<SightingRecord>)]) -> Vec<Posting<'_>>
     group
         .iter()
         .flat_map(|(image, sightings)| {
-            let seen: Vec<Posting<'_>> = sightings.iter().map(|s| Posting { image, sighting: Some(s) }).collect();
+            let seen: Vec<Posting<'_>> = sightings
+                .iter()
+                .map(|s| Posting {
+                    image,
+                    sighting: Some(s),
+                })
+                .collect();
             if seen.is_empty() {
-                vec![Posting { image, sighting: None }]
+                vec![Posting {
+                    image,
+                    sighting: None,
+                }]
             } else {
                 seen
             }
@@ -202,9 +227,13 @@ fn claim(p: &Posting<'_>, evidence: Vec<OriginEvidence>) -> OriginClaim {
 /// file was first seen (a camera clock set in the future is no evidence).
 fn exif_date(image: &ImageRecord) -> Option<NaiveDateTime> {
     let raw = image.exif.date_time_original.as_deref()?.trim();
-    let parsed = ["%Y:%m:%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())?;
+    let parsed = [
+        "%Y:%m:%d %H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())?;
     let latest_possible = (image.first_seen_at + Duration::days(1)).naive_utc();
     (parsed <= latest_possible).then_some(parsed)
 }
@@ -220,18 +249,31 @@ fn earliest<K: Ord + Copy>(
     let mut by_candidate: BTreeMap<(ImageId, usize), (K, Vec<usize>)> = BTreeMap::new();
     for (i, p) in postings.iter().enumerate() {
         if let Some(k) = key(p) {
-            by_candidate.entry(candidate(i, p)).or_insert((k, Vec::new())).1.push(i);
+            by_candidate
+                .entry(candidate(i, p))
+                .or_insert((k, Vec::new()))
+                .1
+                .push(i);
         }
     }
     let min = by_candidate.values().map(|(k, _)| *k).min()?;
-    let winners: Vec<&Vec<usize>> = by_candidate.values().filter(|(k, _)| *k == min).map(|(_, v)| v).collect();
+    let winners: Vec<&Vec<usize>> = by_candidate
+        .values()
+        .filter(|(k, _)| *k == min)
+        .map(|(_, v)| v)
+        .collect();
     let among = by_candidate.len();
     let all_tie = among > 1 && winners.len() == among;
     if all_tie {
         return None;
     }
     let tied_with = winners.len() - 1;
-    Some((min, winners.into_iter().flatten().copied().collect(), among, tied_with))
+    Some((
+        min,
+        winners.into_iter().flatten().copied().collect(),
+        among,
+        tied_with,
+    ))
 }
 
 fn per_version(_: usize, p: &Posting<'_>) -> (ImageId, usize) {
@@ -242,7 +284,12 @@ fn per_posting(i: usize, p: &Posting<'_>) -> (ImageId, usize) {
     (p.image.id, i)
 }
 
-fn date_evidence(date_kind: DateKind, date: String, among: usize, tied_with: usize) -> OriginEvidence {
+fn date_evidence(
+    date_kind: DateKind,
+    date: String,
+    among: usize,
+    tied_with: usize,
+) -> OriginEvidence {
     OriginEvidence::EarliestDate {
         date_kind,
         date,
@@ -252,7 +299,9 @@ fn date_evidence(date_kind: DateKind, date: String, among: usize, tied_with: usi
 }
 
 fn earliest_exif(postings: &[Posting<'_>]) -> Vec<(usize, OriginEvidence)> {
-    let Some((date, winners, among, tied_with)) = earliest(postings, |p| exif_date(p.image), per_version) else {
+    let Some((date, winners, among, tied_with)) =
+        earliest(postings, |p| exif_date(p.image), per_version)
+    else {
         return Vec::new();
     };
     let shown = date.format("%Y:%m:%d %H:%M:%S").to_string();
@@ -261,7 +310,9 @@ fn earliest_exif(postings: &[Posting<'_>]) -> Vec<(usize, OriginEvidence)> {
 }
 
 fn earliest_last_modified(postings: &[Posting<'_>]) -> Vec<(usize, OriginEvidence)> {
-    let Some((date, winners, among, tied_with)) = earliest(postings, |p| p.last_modified(), per_posting) else {
+    let Some((date, winners, among, tied_with)) =
+        earliest(postings, |p| p.last_modified(), per_posting)
+    else {
         return Vec::new();
     };
     let e = date_evidence(DateKind::HttpLastModified, rfc3339(date), among, tied_with);
@@ -269,7 +320,9 @@ fn earliest_last_modified(postings: &[Posting<'_>]) -> Vec<(usize, OriginEvidenc
 }
 
 fn earliest_first_seen(postings: &[Posting<'_>]) -> Vec<(usize, OriginEvidence)> {
-    let Some((date, winners, among, tied_with)) = earliest(postings, |p| Some(p.first_seen()), per_posting) else {
+    let Some((date, winners, among, tied_with)) =
+        earliest(postings, |p| Some(p.first_seen()), per_posting)
+    else {
         return Vec::new();
     };
     let e = date_evidence(DateKind::FirstSeenByUs, rfc3339(date), among, tied_with);
@@ -278,7 +331,8 @@ fn earliest_first_seen(postings: &[Posting<'_>]) -> Vec<(usize, OriginEvidence)>
 
 /// The versions with the most pixels, if some version has fewer.
 fn largest_version(postings: &[Posting<'_>]) -> Vec<(usize, OriginEvidence)> {
-    let Some((_, winners, among, tied_with)) = earliest(postings, fewest_pixels_first, per_version) else {
+    let Some((_, winners, among, tied_with)) = earliest(postings, fewest_pixels_first, per_version)
+    else {
         return Vec::new();
     };
     if among < 2 {
@@ -301,7 +355,9 @@ fn largest_version(postings: &[Posting<'_>]) -> Vec<(usize, OriginEvidence)> {
 
 /// Pixel count as a key whose smallest value is the largest image.
 fn fewest_pixels_first(p: &Posting<'_>) -> Option<std::cmp::Reverse<u64>> {
-    Some(std::cmp::Reverse(u64::from(p.image.width) * u64::from(p.image.height)))
+    Some(std::cmp::Reverse(
+        u64::from(p.image.width) * u64::from(p.image.height),
+    ))
 }
 
 fn rfc3339(date: DateTime<Utc>) -> String {

@@ -109,8 +109,10 @@ fn compare_matches(a: &RankedMatch, b: &RankedMatch) -> Ordering {
     let within_kind = match a.kind {
         MatchKind::Similar => by_similarity(ea.similarity, eb.similarity)
             .then(by_distance(ea.hash_distance, eb.hash_distance)),
-        MatchKind::ExactCopy | MatchKind::NearDuplicate => by_distance(ea.hash_distance, eb.hash_distance)
-            .then(by_similarity(ea.similarity, eb.similarity)),
+        MatchKind::ExactCopy | MatchKind::NearDuplicate => {
+            by_distance(ea.hash_distance, eb.hash_distance)
+                .then(by_similarity(ea.similarity, eb.similarity))
+        }
     };
     a.kind
         .cmp(&b.kind)
@@ -122,7 +124,12 @@ fn compare_matches(a: &RankedMatch, b: &RankedMatch) -> Ordering {
 mod tests {
     use super::*;
 
-    fn candidate(image_id: ImageId, same_bytes: bool, hash_distance: Option<u32>, similarity: Option<f32>) -> MatchCandidate {
+    fn candidate(
+        image_id: ImageId,
+        same_bytes: bool,
+        hash_distance: Option<u32>,
+        similarity: Option<f32>,
+    ) -> MatchCandidate {
         MatchCandidate {
             image_id,
             evidence: Evidence {
@@ -151,7 +158,10 @@ mod tests {
         assert_eq!(ids(&ranked), [4, 5, 2, 3, 1]);
         let kinds: Vec<MatchKind> = ranked.iter().map(|m| m.kind).collect();
         use MatchKind::*;
-        assert_eq!(kinds, [ExactCopy, NearDuplicate, NearDuplicate, Similar, Similar]);
+        assert_eq!(
+            kinds,
+            [ExactCopy, NearDuplicate, NearDuplicate, Similar, Similar]
+        );
     }
 
     #[test]
@@ -167,7 +177,10 @@ mod tests {
 
     #[test]
     fn ties_go_to_the_smaller_image_id_whatever_the_input_order() {
-        let a = vec![candidate(12, false, Some(4), Some(0.9)), candidate(11, false, Some(4), Some(0.9))];
+        let a = vec![
+            candidate(12, false, Some(4), Some(0.9)),
+            candidate(11, false, Some(4), Some(0.9)),
+        ];
         let mut b = a.clone();
         b.reverse();
         let t = Thresholds::default();
@@ -204,7 +217,9 @@ mod tests {
 
     #[test]
     fn top_keeps_the_best_and_zero_keeps_nothing() {
-        let candidates: Vec<MatchCandidate> = (1..=5).map(|i| candidate(i, false, Some(i as u32), None)).collect();
+        let candidates: Vec<MatchCandidate> = (1..=5)
+            .map(|i| candidate(i, false, Some(i as u32), None))
+            .collect();
         let t = Thresholds::default();
         assert_eq!(ids(&rank(candidates.clone(), &t, 2)), [1, 2]);
         assert!(rank(candidates, &t, 0).is_empty());

@@ -86,9 +86,11 @@ pub(super) fn markdown_url(raw: &str) -> Option<String> {
 /// The value, if it is a base64 `data:` URI of a raster image (what
 /// [`super::thumbnail_data_uri`] makes); anything else is not shown.
 pub(super) fn data_image_uri(raw: &str) -> Option<&str> {
-    let payload = ["jpeg", "png", "gif", "webp"]
-        .iter()
-        .find_map(|kind| raw.strip_prefix("data:image/")?.strip_prefix(kind)?.strip_prefix(";base64,"))?;
+    let payload = ["jpeg", "png", "gif", "webp"].iter().find_map(|kind| {
+        raw.strip_prefix("data:image/")?
+            .strip_prefix(kind)?
+            .strip_prefix(";base64,")
+    })?;
     let base64_char = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=');
     (!payload.is_empty() && payload.bytes().all(base64_char)).then_some(raw)
 }
@@ -126,8 +128,14 @@ mod tests {
 
     #[test]
     fn only_http_and_https_urls_are_links() {
-        assert_eq!(web_url("https://example.com/a b").as_deref(), Some("https://example.com/a%20b"));
-        assert_eq!(web_url("HTTP://Example.com").as_deref(), Some("http://example.com/"));
+        assert_eq!(
+            web_url("https://example.com/a b").as_deref(),
+            Some("https://example.com/a%20b")
+        );
+        assert_eq!(
+            web_url("HTTP://Example.com").as_deref(),
+            Some("http://example.com/")
+        );
         for bad in [
             "javascript:alert(1)",
             " JaVaScRiPt:alert(1)",

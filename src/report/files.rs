@@ -77,13 +77,20 @@ impl FromStr for ReportFormat {
 /// `provenance-report-20261122T095514Z.<ext>`: sorts by time, safe on
 /// every file system (no colons).
 pub fn report_file_name(generated_at: DateTime<Utc>, ext: &str) -> String {
-    format!("provenance-report-{}.{ext}", generated_at.format("%Y%m%dT%H%M%SZ"))
+    format!(
+        "provenance-report-{}.{ext}",
+        generated_at.format("%Y%m%dT%H%M%SZ")
+    )
 }
 
 /// Writes the report in each format into `dir` (created if missing) under
 /// its timestamped name, never overwriting: a name already taken gets
 /// `-2`, `-3`, … before the extension. Returns the paths written.
-pub fn write_reports(dir: &Path, r: &Report, formats: &[ReportFormat]) -> Result<Vec<PathBuf>, ReportError> {
+pub fn write_reports(
+    dir: &Path,
+    r: &Report,
+    formats: &[ReportFormat],
+) -> Result<Vec<PathBuf>, ReportError> {
     fs::create_dir_all(dir).map_err(|source| ReportError::Write {
         path: dir.to_path_buf(),
         source,
@@ -106,15 +113,22 @@ fn write_new(dir: &Path, name: &str, contents: &[u8]) -> Result<PathBuf, ReportE
             1 => dir.join(name),
             n => dir.join(format!("{stem}-{n}.{ext}")),
         };
-        match OpenOptions::new().write(true).create_new(true).open(&candidate) {
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&candidate)
+        {
             Ok(mut file) => {
-                file.write_all(contents).map_err(|source| ReportError::Write {
-                    path: candidate.clone(),
-                    source,
-                })?;
+                file.write_all(contents)
+                    .map_err(|source| ReportError::Write {
+                        path: candidate.clone(),
+                        source,
+                    })?;
                 return Ok(candidate);
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 1000 => attempt += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 1000 => {
+                attempt += 1
+            }
             Err(source) => {
                 return Err(ReportError::Write {
                     path: candidate,
@@ -132,17 +146,32 @@ mod tests {
 
     #[test]
     fn file_names_are_timestamped_and_portable() {
-        let t = Utc.with_ymd_and_hms(2026, 11, 22, 9, 55, 14).single().unwrap();
-        assert_eq!(report_file_name(t, "html"), "provenance-report-20261122T095514Z.html");
+        let t = Utc
+            .with_ymd_and_hms(2026, 11, 22, 9, 55, 14)
+            .single()
+            .unwrap();
+        assert_eq!(
+            report_file_name(t, "html"),
+            "provenance-report-20261122T095514Z.html"
+        );
     }
 
     #[test]
     fn format_lists_parse_in_order_without_repeats() {
         use ReportFormat::*;
-        assert_eq!(ReportFormat::parse_list("html,json,md").unwrap(), [Html, Json, Markdown]);
-        assert_eq!(ReportFormat::parse_list(" MD , html,markdown").unwrap(), [Markdown, Html]);
+        assert_eq!(
+            ReportFormat::parse_list("html,json,md").unwrap(),
+            [Html, Json, Markdown]
+        );
+        assert_eq!(
+            ReportFormat::parse_list(" MD , html,markdown").unwrap(),
+            [Markdown, Html]
+        );
         let err = ReportFormat::parse_list("html,pdf").unwrap_err();
-        assert_eq!(err.to_string(), "unknown report format `pdf`; choose from html, json, md");
+        assert_eq!(
+            err.to_string(),
+            "unknown report format `pdf`; choose from html, json, md"
+        );
         assert!(ReportFormat::parse_list(" , ").is_err());
     }
 }

@@ -63,7 +63,10 @@ pub fn render_html(r: &Report) -> String {
 
 fn csp_hash(source: &str) -> String {
     let digest = Sha256::digest(source.as_bytes());
-    format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
 }
 
 fn head(out: &mut String, r: &Report) {
@@ -83,14 +86,25 @@ fn head(out: &mut String, r: &Report) {
 /// A link to a web URL, or the escaped text marked as not a link.
 fn link(url: &str, text: &str) -> String {
     match web_url(url) {
-        Some(href) => format!("<a href=\"{}\" rel=\"noopener noreferrer nofollow\">{}</a>", html(&href), html(text)),
-        None => format!("<span class=\"not-link\" title=\"not an http(s) URL, not linked\">{}</span>", html(text)),
+        Some(href) => format!(
+            "<a href=\"{}\" rel=\"noopener noreferrer nofollow\">{}</a>",
+            html(&href),
+            html(text)
+        ),
+        None => format!(
+            "<span class=\"not-link\" title=\"not an http(s) URL, not linked\">{}</span>",
+            html(text)
+        ),
     }
 }
 
 fn thumbnail(uri: Option<&str>, alt: &str) -> String {
     match uri.and_then(data_image_uri) {
-        Some(src) => format!("<img class=\"thumb\" src=\"{}\" alt=\"{}\">", html(src), html(alt)),
+        Some(src) => format!(
+            "<img class=\"thumb\" src=\"{}\" alt=\"{}\">",
+            html(src),
+            html(alt)
+        ),
         None => "<span class=\"muted\">no thumbnail</span>".to_string(),
     }
 }
@@ -134,9 +148,19 @@ fn origins_section(out: &mut String, origins: &[OriginClaim]) {
             Some(url) => link(url, c.page_title.as_deref().unwrap_or(url)),
             None => "<span class=\"muted\">no page</span>".to_string(),
         };
-        let image = c.image_url.as_deref().map_or_else(String::new, |u| format!(" · image {}", link(u, u)));
-        let site = c.site.as_deref().map_or_else(String::new, |s| format!(" · {}", html(s)));
-        let _ = write!(out, "<li>{page}{site}{image} · {}×{}\n<ul>\n", c.width, c.height);
+        let image = c
+            .image_url
+            .as_deref()
+            .map_or_else(String::new, |u| format!(" · image {}", link(u, u)));
+        let site = c
+            .site
+            .as_deref()
+            .map_or_else(String::new, |s| format!(" · {}", html(s)));
+        let _ = write!(
+            out,
+            "<li>{page}{site}{image} · {}×{}\n<ul>\n",
+            c.width, c.height
+        );
         for reason in &c.reasons {
             let _ = writeln!(out, "<li>{}</li>", html(reason));
         }
@@ -173,7 +197,10 @@ fn matches_section(out: &mut String, matches: &[ReportMatch]) {
 
 fn match_row(out: &mut String, m: &ReportMatch) {
     let img = &m.image;
-    let similarity = m.similarity.filter(|s| s.is_finite()).map_or_else(String::new, |s| s.to_string());
+    let similarity = m
+        .similarity
+        .filter(|s| s.is_finite())
+        .map_or_else(String::new, |s| s.to_string());
     let distance = m.hash_distance.map_or_else(String::new, |d| d.to_string());
     let exif = exif_text(m);
     let _ = write!(
@@ -221,7 +248,11 @@ fn exif_text(m: &ReportMatch) -> String {
 }
 
 fn sightings_table(out: &mut String, sightings: &[ReportSighting]) {
-    let noun = if sightings.len() == 1 { "sighting" } else { "sightings" };
+    let noun = if sightings.len() == 1 {
+        "sighting"
+    } else {
+        "sightings"
+    };
     let _ = write!(
         out,
         "<details><summary>{} {noun}</summary>\n<table class=\"sightings\">\n<tr><th>Page</th><th>Site</th><th>Image</th>\

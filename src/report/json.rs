@@ -19,7 +19,10 @@ pub fn render_json(r: &Report) -> String {
             serde_json::json!({ "error": e.to_string() }).to_string()
         }
     };
-    let mut out = json.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026");
+    let mut out = json
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026");
     out.push('\n');
     out
 }

@@ -16,7 +16,11 @@ pub fn render_markdown(r: &Report) -> String {
     origins_section(&mut out, &r.origins);
     matches_section(&mut out, &r.matches);
     notes_section(&mut out, &r.notes);
-    let _ = writeln!(out, "\n_provenance report, schema version {}_", r.schema_version);
+    let _ = writeln!(
+        out,
+        "\n_provenance report, schema version {}_",
+        r.schema_version
+    );
     out
 }
 
@@ -55,7 +59,9 @@ fn query_section(out: &mut String, r: &Report) {
 fn origins_section(out: &mut String, origins: &[OriginClaim]) {
     out.push_str("\n## Where it came from\n\n");
     if origins.is_empty() {
-        out.push_str("No exact copy or near-duplicate was found, so there is no evidence of origin.\n");
+        out.push_str(
+            "No exact copy or near-duplicate was found, so there is no evidence of origin.\n",
+        );
         return;
     }
     out.push_str("Postings with evidence of being the source, strongest evidence first. Evidence, not proof.\n\n");
@@ -64,9 +70,21 @@ fn origins_section(out: &mut String, origins: &[OriginClaim]) {
             Some(url) => link(url, c.page_title.as_deref().unwrap_or(url)),
             None => "no page".to_string(),
         };
-        let site = c.site.as_deref().map_or_else(String::new, |s| format!(" · {}", md(s)));
-        let image = c.image_url.as_deref().map_or_else(String::new, |u| format!(" · image {}", link(u, u)));
-        let _ = writeln!(out, "{}. {page}{site}{image} · {}×{}", i + 1, c.width, c.height);
+        let site = c
+            .site
+            .as_deref()
+            .map_or_else(String::new, |s| format!(" · {}", md(s)));
+        let image = c
+            .image_url
+            .as_deref()
+            .map_or_else(String::new, |u| format!(" · image {}", link(u, u)));
+        let _ = writeln!(
+            out,
+            "{}. {page}{site}{image} · {}×{}",
+            i + 1,
+            c.width,
+            c.height
+        );
         for reason in &c.reasons {
             let _ = writeln!(out, "   - {}", md(reason));
         }
@@ -139,7 +157,9 @@ fn sightings_table(out: &mut String, sightings: &[ReportSighting]) {
             link(&s.image_url, "image"),
             words::when(&s.first_seen_at),
             words::when(&s.last_seen_at),
-            s.last_modified.as_ref().map_or_else(|| "—".to_string(), words::when),
+            s.last_modified
+                .as_ref()
+                .map_or_else(|| "—".to_string(), words::when),
         );
     }
 }

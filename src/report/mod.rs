@@ -255,7 +255,8 @@ mod words {
 
     /// Similarity to 3 decimals, or a dash.
     pub(super) fn similarity(s: Option<f32>) -> String {
-        s.filter(|x| x.is_finite()).map_or_else(|| "—".to_string(), |x| format!("{x:.3}"))
+        s.filter(|x| x.is_finite())
+            .map_or_else(|| "—".to_string(), |x| format!("{x:.3}"))
     }
 
     /// Hash distance as `3/64`, or a dash.

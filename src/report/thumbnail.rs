@@ -38,13 +38,16 @@ mod tests {
 
     fn decode(uri: &str) -> DynamicImage {
         let payload = uri.strip_prefix("data:image/jpeg;base64,").unwrap();
-        let bytes = base64::engine::general_purpose::STANDARD.decode(payload).unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(payload)
+            .unwrap();
         image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg).unwrap()
     }
 
     #[test]
     fn a_large_image_is_scaled_to_fit_keeping_its_aspect() {
-        let big = DynamicImage::ImageRgba8(RgbaImage::from_pixel(600, 300, Rgba([200, 30, 30, 128])));
+        let big =
+            DynamicImage::ImageRgba8(RgbaImage::from_pixel(600, 300, Rgba([200, 30, 30, 128])));
         let uri = thumbnail_data_uri(&big, 160).unwrap();
         let thumb = decode(&uri);
         assert_eq!(thumb.dimensions(), (160, 80));
@@ -55,7 +58,8 @@ mod tests {
 
     #[test]
     fn a_small_image_is_not_enlarged() {
-        let small = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(40, 20, image::Rgb([0, 0, 0])));
+        let small =
+            DynamicImage::ImageRgb8(image::RgbImage::from_pixel(40, 20, image::Rgb([0, 0, 0])));
         let thumb = decode(&thumbnail_data_uri(&small, 160).unwrap());
         assert_eq!(thumb.dimensions(), (40, 20));
     }
