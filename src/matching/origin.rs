@@ -238,42 +238,62 @@ fn exif_date(image: &ImageRecord) -> Option<NaiveDateTime> {
     (parsed <= latest_possible).then_some(parsed)
 }
 
-/// Indices of the postings holding the smallest key, among those with one,
-/// and how many distinct candidates have a key. `candidate` names what
-/// counts as one candidate (a version or a posting).
+/// The candidates holding the smallest key of one criterion.
+struct Leaders<K> {
+    /// The smallest key.
+    key: K,
+    /// Indices of the postings of the leading candidates.
+    postings: Vec<usize>,
+    /// How many candidates have a key at all.
+    among: usize,
+    /// How many leading candidates besides the first.
+    tied_with: usize,
+}
+
+impl<K> Leaders<K> {
+    /// The same evidence for every posting of every leader.
+    fn award(self, evidence: OriginEvidence) -> Vec<(usize, OriginEvidence)> {
+        self.postings
+            .into_iter()
+            .map(|i| (i, evidence.clone()))
+            .collect()
+    }
+}
+
+/// Finds the candidates with the smallest key, among those with one;
+/// `None` when no candidate has a key, or when several do and all tie (the
+/// criterion then tells nothing apart). `candidate` names what counts as one
+/// candidate: a version or a posting.
 fn earliest<K: Ord + Copy>(
     postings: &[Posting<'_>],
     key: impl Fn(&Posting<'_>) -> Option<K>,
     candidate: impl Fn(usize, &Posting<'_>) -> (ImageId, usize),
-) -> Option<(K, Vec<usize>, usize, usize)> {
+) -> Option<Leaders<K>> {
     let mut by_candidate: BTreeMap<(ImageId, usize), (K, Vec<usize>)> = BTreeMap::new();
     for (i, p) in postings.iter().enumerate() {
         if let Some(k) = key(p) {
-            by_candidate
+            let entry = by_candidate
                 .entry(candidate(i, p))
-                .or_insert((k, Vec::new()))
-                .1
-                .push(i);
+                .or_insert((k, Vec::new()));
+            entry.1.push(i);
         }
     }
     let min = by_candidate.values().map(|(k, _)| *k).min()?;
-    let winners: Vec<&Vec<usize>> = by_candidate
+    let leaders: Vec<&Vec<usize>> = by_candidate
         .values()
         .filter(|(k, _)| *k == min)
         .map(|(_, v)| v)
         .collect();
     let among = by_candidate.len();
-    let all_tie = among > 1 && winners.len() == among;
-    if all_tie {
+    if among > 1 && leaders.len() == among {
         return None;
     }
-    let tied_with = winners.len() - 1;
-    Some((
-        min,
-        winners.into_iter().flatten().copied().collect(),
+    Some(Leaders {
+        key: min,
+        tied_with: leaders.len() - 1,
+        postings: leaders.into_iter().flatten().copied().collect(),
         among,
-        tied_with,
-    ))
+    })
 }
 
 fn per_version(_: usize, p: &Posting<'_>) -> (ImageId, usize) {
@@ -284,71 +304,64 @@ fn per_posting(i: usize, p: &Posting<'_>) -> (ImageId, usize) {
     (p.image.id, i)
 }
 
-fn date_evidence(
+/// Evidence for the leaders of a date criterion, the date shown by `show`.
+fn date_evidence<K>(
+    leaders: Option<Leaders<K>>,
     date_kind: DateKind,
-    date: String,
-    among: usize,
-    tied_with: usize,
-) -> OriginEvidence {
-    OriginEvidence::EarliestDate {
+    show: impl Fn(&K) -> String,
+) -> Vec<(usize, OriginEvidence)> {
+    let Some(leaders) = leaders else {
+        return Vec::new();
+    };
+    let evidence = OriginEvidence::EarliestDate {
         date_kind,
-        date,
-        among,
-        tied_with,
-    }
+        date: show(&leaders.key),
+        among: leaders.among,
+        tied_with: leaders.tied_with,
+    };
+    leaders.award(evidence)
 }
 
 fn earliest_exif(postings: &[Posting<'_>]) -> Vec<(usize, OriginEvidence)> {
-    let Some((date, winners, among, tied_with)) =
-        earliest(postings, |p| exif_date(p.image), per_version)
-    else {
-        return Vec::new();
-    };
-    let shown = date.format("%Y:%m:%d %H:%M:%S").to_string();
-    let e = date_evidence(DateKind::ExifDateTimeOriginal, shown, among, tied_with);
-    winners.into_iter().map(|i| (i, e.clone())).collect()
+    let leaders = earliest(postings, |p| exif_date(p.image), per_version);
+    date_evidence(leaders, DateKind::ExifDateTimeOriginal, |d| {
+        d.format("%Y:%m:%d %H:%M:%S").to_string()
+    })
 }
 
 fn earliest_last_modified(postings: &[Posting<'_>]) -> Vec<(usize, OriginEvidence)> {
-    let Some((date, winners, among, tied_with)) =
-        earliest(postings, |p| p.last_modified(), per_posting)
-    else {
-        return Vec::new();
-    };
-    let e = date_evidence(DateKind::HttpLastModified, rfc3339(date), among, tied_with);
-    winners.into_iter().map(|i| (i, e.clone())).collect()
+    let leaders = earliest(postings, |p| p.last_modified(), per_posting);
+    date_evidence(leaders, DateKind::HttpLastModified, rfc3339)
 }
 
 fn earliest_first_seen(postings: &[Posting<'_>]) -> Vec<(usize, OriginEvidence)> {
-    let Some((date, winners, among, tied_with)) =
-        earliest(postings, |p| Some(p.first_seen()), per_posting)
-    else {
-        return Vec::new();
-    };
-    let e = date_evidence(DateKind::FirstSeenByUs, rfc3339(date), among, tied_with);
-    winners.into_iter().map(|i| (i, e.clone())).collect()
+    let leaders = earliest(postings, |p| Some(p.first_seen()), per_posting);
+    date_evidence(leaders, DateKind::FirstSeenByUs, rfc3339)
 }
 
 /// The versions with the most pixels, if some version has fewer.
 fn largest_version(postings: &[Posting<'_>]) -> Vec<(usize, OriginEvidence)> {
-    let Some((_, winners, among, tied_with)) = earliest(postings, fewest_pixels_first, per_version)
-    else {
+    let Some(leaders) = earliest(postings, fewest_pixels_first, per_version) else {
         return Vec::new();
     };
-    if among < 2 {
+    if leaders.among < 2 {
         return Vec::new();
     }
-    winners
+    let (among, tied_with) = (leaders.among, leaders.tied_with);
+    // Each leader with its own width and height (equal pixel counts may
+    // differ in shape).
+    leaders
+        .postings
         .into_iter()
         .map(|i| {
             let image = postings[i].image;
-            let e = OriginEvidence::LargestVersion {
+            let evidence = OriginEvidence::LargestVersion {
                 width: image.width,
                 height: image.height,
                 among,
                 tied_with,
             };
-            (i, e)
+            (i, evidence)
         })
         .collect()
 }
@@ -360,7 +373,7 @@ fn fewest_pixels_first(p: &Posting<'_>) -> Option<std::cmp::Reverse<u64>> {
     ))
 }
 
-fn rfc3339(date: DateTime<Utc>) -> String {
+fn rfc3339(date: &DateTime<Utc>) -> String {
     date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
