@@ -1,12 +1,14 @@
 //! A report assembled the way `provenance match` will assemble it (store
 //! records → rank → origins → report), written to a reports directory.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, TimeZone, Utc};
 use image::{DynamicImage, Rgb, RgbImage};
 use provenance::matching::{self, Evidence, MatchCandidate, Thresholds};
 use provenance::report::{
-    parse_json, thumbnail_data_uri, write_reports, Mode, QueryInfo, Report, ReportFormat,
-    ReportMatch, SCHEMA_VERSION,
+    self, parse_json, thumbnail_data_uri, write_reports, MatchRecords, Mode, QueryInfo, Report,
+    ReportContext, ReportFormat,
 };
 use provenance::store::{ExifSummary, ImageRecord, SightingRecord};
 
@@ -72,27 +74,20 @@ fn assemble(
 ) -> Report {
     let thresholds = Thresholds::default();
     let ranked = matching::rank(candidates, &thresholds, 10);
-    let record = |id| records.iter().find(|(img, _)| img.id == id).unwrap();
-    let thumb = thumbnail_data_uri(
-        &DynamicImage::ImageRgb8(RgbImage::from_pixel(300, 200, Rgb([9, 99, 199]))),
-        96,
-    )
-    .unwrap();
-    let matches = ranked
+    let pixels = RgbImage::from_pixel(300, 200, Rgb([9, 99, 199]));
+    let thumb = thumbnail_data_uri(&DynamicImage::ImageRgb8(pixels), 96).unwrap();
+    let store: BTreeMap<i64, MatchRecords> = records
         .iter()
-        .zip(1..)
-        .map(|(m, rank)| {
-            let (img, sightings) = record(m.image_id);
-            ReportMatch::new(rank, m, img, sightings, Some(thumb.clone()))
+        .map(|(image, sightings)| {
+            let r = MatchRecords {
+                image: image.clone(),
+                sightings: sightings.clone(),
+                thumbnail_data_uri: Some(thumb.clone()),
+            };
+            (image.id, r)
         })
         .collect();
-    let group: Vec<(ImageRecord, Vec<SightingRecord>)> = ranked
-        .iter()
-        .filter(|m| m.kind.is_same_picture())
-        .map(|m| record(m.image_id).clone())
-        .collect();
-    Report {
-        schema_version: SCHEMA_VERSION,
+    let context = ReportContext {
         generated_at: Utc
             .with_ymd_and_hms(2026, 11, 22, 9, 55, 14)
             .single()
@@ -104,13 +99,12 @@ fn assemble(
             height: Some(800),
             thumbnail_data_uri: Some(thumb.clone()),
         },
-        mode: Mode::HashOnly,
+        mode: Mode::ClipHash,
         model: None,
         thresholds,
-        matches,
-        origins: matching::order_origins(&group),
-        notes: matching::origin::missing_origin_evidence(&group),
-    }
+        notes: Vec::new(),
+    };
+    report::assemble(context, &ranked, &store)
 }
 
 fn records() -> Vec<(ImageRecord, Vec<SightingRecord>)> {
@@ -128,7 +122,7 @@ fn records() -> Vec<(ImageRecord, Vec<SightingRecord>)> {
 }
 
 #[test]
-fn hash_only_match_ranks_groups_and_explains_origins() {
+fn a_match_ranks_groups_and_explains_origins() {
     let report = assemble(
         &records(),
         vec![

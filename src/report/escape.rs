@@ -68,8 +68,10 @@ pub(super) fn web_url(raw: &str) -> Option<String> {
 pub(super) fn markdown_url(raw: &str) -> Option<String> {
     let url = web_url(raw)?;
     let mut out = String::with_capacity(url.len());
-    for c in url.chars() {
+    for (i, c) in url.char_indices() {
         match c {
+            // `&amp;` in a link target would be read as `&`: keep it literal.
+            '&' if starts_entity(&url[i + 1..]) => out.push_str("\\&"),
             '(' => out.push_str("%28"),
             ')' => out.push_str("%29"),
             '|' => out.push_str("%7C"),
@@ -81,6 +83,14 @@ pub(super) fn markdown_url(raw: &str) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// True when the text after a `&` would make it a character reference
+/// (`&amp;`, `&#38;`, `&#x26;`).
+fn starts_entity(rest: &str) -> bool {
+    let name = rest.strip_prefix('#').unwrap_or(rest);
+    let len = name.bytes().take_while(u8::is_ascii_alphanumeric).count();
+    len > 0 && name.as_bytes().get(len) == Some(&b';')
 }
 
 /// The value, if it is a base64 `data:` URI of a raster image (what
@@ -163,6 +173,10 @@ mod tests {
             Some("https://e.com/a%28b%29%7Cc/d")
         );
         assert_eq!(markdown_url("javascript:alert(1)"), None);
+        assert_eq!(
+            markdown_url("https://e.com/?a=1&b=2&amp;c=3&#38;d").as_deref(),
+            Some("https://e.com/?a=1&b=2\\&amp;c=3\\&#38;d")
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! Everything scraped (titles, URLs, sites, EXIF text) is hostile input: the
 //! renderers escape it for their format and only link http(s) URLs.
 
+mod assemble;
 mod escape;
 mod files;
 mod html;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::matching::{MatchKind, OriginClaim, RankedMatch, Thresholds};
 use crate::store::{ExifSummary, ImageId, ImageRecord, ModelInfo, SightingRecord};
 
+pub use assemble::{assemble, MatchRecords, ReportContext};
 pub use files::{report_file_name, write_reports, ReportFormat};
 pub use html::render_html;
 pub use json::{parse_json, render_json};

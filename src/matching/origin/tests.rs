@@ -248,3 +248,27 @@ fn an_empty_group_has_no_claims_and_no_notes() {
     assert!(order_origins(&[]).is_empty());
     assert!(missing_origin_evidence(&[]).is_empty());
 }
+
+#[test]
+fn tied_largest_versions_each_keep_their_own_shape() {
+    let day = at(2026, 11, 10);
+    let group = vec![
+        (image(1, 2000, 1000, None), vec![sighting(10, 1, day, None)]),
+        (image(2, 1000, 2000, None), vec![sighting(20, 2, day, None)]),
+        (image(3, 500, 500, None), vec![sighting(30, 3, day, None)]),
+    ];
+    let claims = order_origins(&group);
+    let shapes: Vec<(ImageId, u32, u32)> = claims
+        .iter()
+        .map(|c| match c.evidence[..] {
+            [OriginEvidence::LargestVersion {
+                width,
+                height,
+                tied_with: 1,
+                ..
+            }] => (c.image_id, width, height),
+            _ => panic!("{:?}", c.evidence),
+        })
+        .collect();
+    assert_eq!(shapes, [(1, 2000, 1000), (2, 1000, 2000)]);
+}
