@@ -112,11 +112,17 @@ impl fmt::Display for StoreLocation {
 impl StoreLocation {
     /// Chooses the store: a `DATABASE_URL` if given, else the SQLite file in
     /// the data directory.
-    pub fn resolve(database_url: Option<&str>, data_dir: &std::path::Path) -> Result<Self, ConfigError> {
+    pub fn resolve(
+        database_url: Option<&str>,
+        data_dir: &std::path::Path,
+    ) -> Result<Self, ConfigError> {
         let Some(raw) = database_url.map(str::trim).filter(|s| !s.is_empty()) else {
             return Ok(Self::Sqlite(data_dir.join(SQLITE_FILE_NAME)));
         };
-        if let Some(path) = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")) {
+        if let Some(path) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
             if path.is_empty() {
                 return Err(ConfigError::MalformedDatabaseUrl {
                     reason: "sqlite: needs a file path".into(),
@@ -178,18 +184,24 @@ mod tests {
     #[test]
     fn no_url_means_sqlite_in_data_dir() {
         let loc = StoreLocation::resolve(None, Path::new("/d")).unwrap();
-        assert_eq!(loc, StoreLocation::Sqlite(PathBuf::from("/d/provenance.sqlite3")));
+        assert_eq!(
+            loc,
+            StoreLocation::Sqlite(PathBuf::from("/d/provenance.sqlite3"))
+        );
         let blank = StoreLocation::resolve(Some("  "), Path::new("/d")).unwrap();
         assert_eq!(blank, loc);
     }
 
     #[test]
     fn postgres_url_is_redacted_when_shown() {
-        let loc = StoreLocation::resolve(Some("postgres://u:hunter2@db:5433/p"), Path::new("/d")).unwrap();
+        let loc = StoreLocation::resolve(Some("postgres://u:hunter2@db:5433/p"), Path::new("/d"))
+            .unwrap();
         let shown = loc.to_string();
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("db:5433"));
-        let StoreLocation::Postgres(url) = loc else { panic!() };
+        let StoreLocation::Postgres(url) = loc else {
+            panic!()
+        };
         assert!(url.expose().contains("hunter2"));
         assert_eq!(url.host_port(), "db:5433");
         assert!(!format!("{url:?}").contains("hunter2"));
@@ -206,9 +218,15 @@ mod tests {
         let err = StoreLocation::resolve(Some("mysql://h/db"), Path::new("/d")).unwrap_err();
         assert!(err.to_string().contains("`mysql:`"), "{err}");
         let err = StoreLocation::resolve(Some("not a url"), Path::new("/d")).unwrap_err();
-        assert!(matches!(err, ConfigError::MalformedDatabaseUrl { .. }), "{err}");
+        assert!(
+            matches!(err, ConfigError::MalformedDatabaseUrl { .. }),
+            "{err}"
+        );
         let err = StoreLocation::resolve(Some("postgres:///db"), Path::new("/d")).unwrap_err();
-        assert!(matches!(err, ConfigError::MalformedDatabaseUrl { .. }), "{err}");
+        assert!(
+            matches!(err, ConfigError::MalformedDatabaseUrl { .. }),
+            "{err}"
+        );
     }
 
     #[test]

@@ -35,7 +35,11 @@ fn migrate_and_status_on_the_embedded_store() {
     assert!(dir.path().join("data/provenance.sqlite3").exists());
     assert!(String::from_utf8_lossy(&out.stdout).contains("schema version 1"));
 
-    let status = status_json(&provenance(dir.path(), &["db", "status", "--format", "json"], None));
+    let status = status_json(&provenance(
+        dir.path(),
+        &["db", "status", "--format", "json"],
+        None,
+    ));
     assert_eq!(status["backend"], "sqlite");
     assert_eq!(status["schema_version"], 1);
     assert_eq!(status["images"], 0);
@@ -43,20 +47,32 @@ fn migrate_and_status_on_the_embedded_store() {
 
     let human = provenance(dir.path(), &["db", "status"], None);
     let text = String::from_utf8_lossy(&human.stdout);
-    assert!(text.contains("backend:    sqlite") && text.contains("failures:   0"), "{text}");
+    assert!(
+        text.contains("backend:    sqlite") && text.contains("failures:   0"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
 async fn migrate_and_status_on_postgres() {
-    let Some(url) = common::fresh_postgres_database().await else { return };
+    let Some(url) = common::fresh_postgres_database().await else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let out = provenance(dir.path(), &["db", "migrate"], Some(&url));
     assert!(out.status.success(), "{}", stderr(&out));
-    let status = status_json(&provenance(dir.path(), &["--format", "json", "db", "status"], Some(&url)));
+    let status = status_json(&provenance(
+        dir.path(),
+        &["--format", "json", "db", "status"],
+        Some(&url),
+    ));
     assert_eq!(status["backend"], "postgres");
     assert_eq!(status["schema_version"], 1);
     assert_eq!(status["scans"], 0);
-    assert!(!dir.path().join("data/provenance.sqlite3").exists(), "postgres run must not create a sqlite file");
+    assert!(
+        !dir.path().join("data/provenance.sqlite3").exists(),
+        "postgres run must not create a sqlite file"
+    );
 }
 
 #[test]
@@ -74,20 +90,33 @@ fn malformed_database_url_is_a_usage_error() {
 #[test]
 fn unreachable_postgres_is_a_clear_failure_without_the_password() {
     let dir = tempfile::tempdir().unwrap();
-    let out = provenance(dir.path(), &["db", "status"], Some("postgres://u:s3cr3t-pw@127.0.0.1:1/db"));
+    let out = provenance(
+        dir.path(),
+        &["db", "status"],
+        Some("postgres://u:s3cr3t-pw@127.0.0.1:1/db"),
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("cannot connect to postgres at 127.0.0.1:1"), "{err}");
+    assert!(
+        err.contains("cannot connect to postgres at 127.0.0.1:1"),
+        "{err}"
+    );
     assert!(!err.contains("s3cr3t-pw"), "password leaked: {err}");
 }
 
 #[tokio::test]
 async fn postgres_without_pgvector_is_refused_and_nothing_is_written() {
-    let Some(admin) = common::postgres_admin_url() else { return };
+    let Some(admin) = common::postgres_admin_url() else {
+        return;
+    };
     let Ok(url) = std::env::var("PROVENANCE_TEST_NO_PGVECTOR_URL") else {
         // A user-supplied DATABASE_URL has pgvector; the no-pgvector server
         // only exists under scripts/with-postgres.sh.
-        assert_ne!(std::env::var("PROVENANCE_REQUIRE_POSTGRES").as_deref(), Ok("1"), "{admin}: no no-pgvector server");
+        assert_ne!(
+            std::env::var("PROVENANCE_REQUIRE_POSTGRES").as_deref(),
+            Ok("1"),
+            "{admin}: no no-pgvector server"
+        );
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -95,11 +124,14 @@ async fn postgres_without_pgvector_is_refused_and_nothing_is_written() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("has no pgvector extension"), "{err}");
-    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await.unwrap();
-    let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
-        .fetch_one(&mut conn)
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
         .await
         .unwrap();
+    let tables: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
     assert_eq!(tables, 0, "nothing may be written half-way");
 }
 
@@ -116,13 +148,20 @@ fn unusable_data_dir_says_what_to_do() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("cannot use the data directory") && err.contains("--data-dir"), "{err}");
+    assert!(
+        err.contains("cannot use the data directory") && err.contains("--data-dir"),
+        "{err}"
+    );
 }
 
 #[test]
 fn dotenv_is_read_but_the_environment_wins() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join(".env"), "PROVENANCE_FORMAT=json\nDATABASE_URL=mysql://from-dotenv/db\n").unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "PROVENANCE_FORMAT=json\nDATABASE_URL=mysql://from-dotenv/db\n",
+    )
+    .unwrap();
     // .env supplies the format…
     let out = provenance(dir.path(), &["db", "status"], Some("sqlite:store.db"));
     let status = status_json(&out);
@@ -130,7 +169,11 @@ fn dotenv_is_read_but_the_environment_wins() {
     assert_eq!(status["backend"], "sqlite");
     assert!(dir.path().join("store.db").exists());
     // The flag overrides both.
-    let out = provenance(dir.path(), &["db", "status", "--format", "human"], Some("sqlite:store.db"));
+    let out = provenance(
+        dir.path(),
+        &["db", "status", "--format", "human"],
+        Some("sqlite:store.db"),
+    );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("backend:"));
 }
 
@@ -149,9 +192,15 @@ fn help_shows_examples() {
     let dir = tempfile::tempdir().unwrap();
     let out = provenance(dir.path(), &["--help"], None);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("provenance scan \"summer festival poster 2026\""), "{text}");
+    assert!(
+        text.contains("provenance scan \"summer festival poster 2026\""),
+        "{text}"
+    );
     for sub in ["scan", "match", "db"] {
         let out = provenance(dir.path(), &[sub, "--help"], None);
-        assert!(String::from_utf8_lossy(&out.stdout).contains("Example"), "{sub}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Example"),
+            "{sub}"
+        );
     }
 }

@@ -47,18 +47,30 @@ async fn image_upsert_is_idempotent(store: &dyn Store) {
     let first = store.upsert_image(&image(1, 100)).await.unwrap();
     assert!(first.created);
     let again = store.upsert_image(&image(1, 50)).await.unwrap();
-    assert_eq!(again, Upserted { id: first.id, created: false });
+    assert_eq!(
+        again,
+        Upserted {
+            id: first.id,
+            created: false
+        }
+    );
     store.upsert_image(&image(1, 300)).await.unwrap();
 
     let stored = store.image(first.id).await.unwrap().unwrap();
     assert_eq!(stored.sha256, hex::encode([1u8; 32]));
-    assert_eq!((stored.width, stored.height, stored.byte_size), (641, 480, 12_345));
+    assert_eq!(
+        (stored.width, stored.height, stored.byte_size),
+        (641, 480, 12_345)
+    );
     assert_eq!(stored.first_seen_at, t(50), "first seen widens backwards");
     assert_eq!(stored.last_seen_at, t(300), "last seen widens forwards");
     assert_eq!(stored.perceptual_hashes.len(), 1);
     assert_eq!(stored.exif.artist.as_deref(), Some("A. Photographer"));
     assert!(!stored.has_embedding);
-    assert_eq!(store.image_by_sha256(&[1; 32]).await.unwrap(), Some(first.id));
+    assert_eq!(
+        store.image_by_sha256(&[1; 32]).await.unwrap(),
+        Some(first.id)
+    );
     assert_eq!(store.image_by_sha256(&[9; 32]).await.unwrap(), None);
     assert_eq!(store.status().await.unwrap().images, 1);
 }
@@ -96,7 +108,13 @@ async fn sightings_update_never_duplicate(store: &dyn Store) {
         page_title: None,
         ..base.clone()
     };
-    assert_eq!(store.upsert_sighting(&better).await.unwrap(), Upserted { id: first.id, created: false });
+    assert_eq!(
+        store.upsert_sighting(&better).await.unwrap(),
+        Upserted {
+            id: first.id,
+            created: false
+        }
+    );
     let worse = NewSighting {
         rank: Some(9),
         seen_at: t(5),
@@ -119,14 +137,24 @@ async fn sightings_update_never_duplicate(store: &dyn Store) {
     assert_eq!(s.rank, Some(3), "best rank kept");
     assert_eq!(s.first_seen_at, t(5));
     assert_eq!(s.last_seen_at, t(20));
-    assert_eq!(s.page_title.as_deref(), Some("News <b>&</b> \"quotes\""), "title kept when absent later");
+    assert_eq!(
+        s.page_title.as_deref(),
+        Some("News <b>&</b> \"quotes\""),
+        "title kept when absent later"
+    );
     assert_eq!(s.keyphrase.as_deref(), Some("festival poster"));
     assert_eq!(s.last_modified, Some(t(-1000)));
     assert_eq!(s.etag.as_deref(), Some("\"abc\""));
     let bare = all.iter().find(|s| s.page_url.is_none()).unwrap();
     assert_eq!(bare.rank, None);
-    assert_eq!(store.image_by_url("https://a.example/p.jpg").await.unwrap(), Some(img));
-    assert_eq!(store.image_by_url("https://b.example/p.jpg").await.unwrap(), None);
+    assert_eq!(
+        store.image_by_url("https://a.example/p.jpg").await.unwrap(),
+        Some(img)
+    );
+    assert_eq!(
+        store.image_by_url("https://b.example/p.jpg").await.unwrap(),
+        None
+    );
     assert_eq!(store.status().await.unwrap().sightings, 2);
 }
 both_backends!(sightings, sightings_update_never_duplicate);
@@ -154,14 +182,71 @@ async fn scans_record_counts_and_state(store: &dyn Store) {
         new_images: 80,
         new_sightings: 100,
     };
-    store.update_scan(id, ScanStatus::Completed, &counts, Some(t(60))).await.unwrap();
+    store
+        .update_scan(id, ScanStatus::Completed, &counts, Some(t(60)))
+        .await
+        .unwrap();
     let done = store.scan(id).await.unwrap().unwrap();
-    assert_eq!((done.status, done.counts, done.finished_at), (ScanStatus::Completed, counts, Some(t(60))));
+    assert_eq!(
+        (done.status, done.counts, done.finished_at),
+        (ScanStatus::Completed, counts, Some(t(60)))
+    );
     assert_eq!(done.options, serde_json::json!({"follow_pages": true}));
     assert!(store.scan(id + 1000).await.unwrap().is_none());
     assert_eq!(store.status().await.unwrap().scans, 1);
 }
 both_backends!(scans, scans_record_counts_and_state);
+
+async fn unfinished_scans_are_resumable(store: &dyn Store) {
+    let scan = |keyphrase: &str, follow: bool| NewScan {
+        keyphrase: keyphrase.into(),
+        provider: "searxng".into(),
+        options: serde_json::json!({"follow_pages": follow, "max_results": 200}),
+        started_at: t(0),
+    };
+    assert_eq!(
+        store.resumable_scan(&scan("poster", true)).await.unwrap(),
+        None
+    );
+    let first = store.start_scan(&scan("poster", true)).await.unwrap();
+    assert_eq!(
+        store.resumable_scan(&scan("poster", true)).await.unwrap(),
+        Some(first)
+    );
+    assert_eq!(
+        store.resumable_scan(&scan("poster", false)).await.unwrap(),
+        None,
+        "other options"
+    );
+    assert_eq!(
+        store.resumable_scan(&scan("other", true)).await.unwrap(),
+        None,
+        "other keyphrase"
+    );
+    store
+        .update_scan(first, ScanStatus::Interrupted, &ScanCounts::default(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.resumable_scan(&scan("poster", true)).await.unwrap(),
+        Some(first)
+    );
+    store
+        .update_scan(
+            first,
+            ScanStatus::Completed,
+            &ScanCounts::default(),
+            Some(t(9)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.resumable_scan(&scan("poster", true)).await.unwrap(),
+        None,
+        "completed scans start anew"
+    );
+}
+both_backends!(resumable_scans, unfinished_scans_are_resumable);
 
 async fn failures_are_upserted_per_url_and_stage(store: &dyn Store) {
     let fail = |reason: &str, at| NewFailure {
@@ -172,7 +257,10 @@ async fn failures_are_upserted_per_url_and_stage(store: &dyn Store) {
         at: t(at),
     };
     store.record_failure(&fail("HTTP 500", 1)).await.unwrap();
-    store.record_failure(&fail("timed out after 30 s", 2)).await.unwrap();
+    store
+        .record_failure(&fail("timed out after 30 s", 2))
+        .await
+        .unwrap();
     store
         .record_failure(&NewFailure {
             stage: "decode".into(),
@@ -184,7 +272,10 @@ async fn failures_are_upserted_per_url_and_stage(store: &dyn Store) {
     assert_eq!(failures.len(), 2);
     assert_eq!(failures[0].stage, "decode", "newest first");
     let fetch = &failures[1];
-    assert_eq!((fetch.attempts, fetch.reason.as_str()), (2, "timed out after 30 s"));
+    assert_eq!(
+        (fetch.attempts, fetch.reason.as_str()),
+        (2, "timed out after 30 s")
+    );
     assert_eq!((fetch.first_at, fetch.last_at), (t(1), t(2)));
     assert_eq!(store.failures(1).await.unwrap().len(), 1);
     assert_eq!(store.status().await.unwrap().failures, 2);
@@ -193,7 +284,10 @@ both_backends!(failures, failures_are_upserted_per_url_and_stage);
 
 async fn model_binding_guards_vectors(store: &dyn Store) {
     let img = store.upsert_image(&image(3, 0)).await.unwrap().id;
-    assert!(matches!(store.set_embedding(img, &[1.0; 4]).await, Err(StoreError::NoModel)));
+    assert!(matches!(
+        store.set_embedding(img, &[1.0; 4]).await,
+        Err(StoreError::NoModel)
+    ));
     assert_eq!(store.model().await.unwrap(), None);
     store.bind_model(&model(4)).await.unwrap();
     store.bind_model(&model(4)).await.unwrap();
@@ -201,10 +295,25 @@ async fn model_binding_guards_vectors(store: &dyn Store) {
     let err = store.bind_model(&model(8)).await.unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, StoreError::ModelMismatch { .. }), "{msg}");
-    assert!(msg.contains("test/clip-4 (4-d)") && msg.contains("test/clip-8 (8-d)"), "{msg}");
+    assert!(
+        msg.contains("test/clip-4 (4-d)") && msg.contains("test/clip-8 (8-d)"),
+        "{msg}"
+    );
     let err = store.set_embedding(img, &[1.0; 3]).await.unwrap_err();
-    assert!(matches!(err, StoreError::Dimension { expected: 4, got: 3 }), "{err}");
-    store.set_embedding(img, &unit(&[1.0, 0.0, 0.0, 0.0])).await.unwrap();
+    assert!(
+        matches!(
+            err,
+            StoreError::Dimension {
+                expected: 4,
+                got: 3
+            }
+        ),
+        "{err}"
+    );
+    store
+        .set_embedding(img, &unit(&[1.0, 0.0, 0.0, 0.0]))
+        .await
+        .unwrap();
     assert!(store.image(img).await.unwrap().unwrap().has_embedding);
     assert_eq!(store.status().await.unwrap().embedded, 1);
     assert_eq!(store.status().await.unwrap().model, Some(model(4)));
@@ -212,12 +321,25 @@ async fn model_binding_guards_vectors(store: &dyn Store) {
 both_backends!(model_binding, model_binding_guards_vectors);
 
 async fn nearest_ranks_by_cosine(store: &dyn Store) {
-    assert!(store.nearest(&[1.0, 0.0, 0.0], 5).await.unwrap().is_empty(), "no model: no results");
+    assert!(
+        store.nearest(&[1.0, 0.0, 0.0], 5).await.unwrap().is_empty(),
+        "no model: no results"
+    );
     store.bind_model(&model(3)).await.unwrap();
-    let vectors = [[1.0, 0.0, 0.0], [0.9, 0.1, 0.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0], [0.5, 0.5, 0.5]];
+    let vectors = [
+        [1.0, 0.0, 0.0],
+        [0.9, 0.1, 0.0],
+        [0.0, 1.0, 0.0],
+        [-1.0, 0.0, 0.0],
+        [0.5, 0.5, 0.5],
+    ];
     let mut ids = Vec::new();
     for (i, v) in vectors.iter().enumerate() {
-        let id = store.upsert_image(&image(10 + i as u8, 0)).await.unwrap().id;
+        let id = store
+            .upsert_image(&image(10 + i as u8, 0))
+            .await
+            .unwrap()
+            .id;
         store.set_embedding(id, &unit(v)).await.unwrap();
         ids.push(id);
     }
@@ -227,16 +349,27 @@ async fn nearest_ranks_by_cosine(store: &dyn Store) {
     let got_ids: Vec<_> = got.iter().map(|n| n.image_id).collect();
     assert_eq!(got_ids, vec![ids[0], ids[1], ids[4]]);
     let expected = vector::cosine(&unit(&[1.0, 0.05, 0.0]), &unit(&[1.0, 0.0, 0.0]));
-    assert!((got[0].similarity - expected).abs() < 1e-5, "{} vs {expected}", got[0].similarity);
+    assert!(
+        (got[0].similarity - expected).abs() < 1e-5,
+        "{} vs {expected}",
+        got[0].similarity
+    );
     assert!(got.windows(2).all(|w| w[0].similarity >= w[1].similarity));
     let all = store.nearest(&unit(&[1.0, 0.0, 0.0]), 100).await.unwrap();
     assert_eq!(all.len(), 5);
     assert_eq!(all.last().unwrap().image_id, ids[3]);
     assert!((all.last().unwrap().similarity + 1.0).abs() < 1e-5);
-    assert!(store.nearest(&unit(&[1.0, 0.0, 0.0]), 0).await.unwrap().is_empty());
+    assert!(store
+        .nearest(&unit(&[1.0, 0.0, 0.0]), 0)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(matches!(
         store.nearest(&[1.0, 0.0], 3).await,
-        Err(StoreError::Dimension { expected: 3, got: 2 })
+        Err(StoreError::Dimension {
+            expected: 3,
+            got: 2
+        })
     ));
 }
 both_backends!(nearest, nearest_ranks_by_cosine);

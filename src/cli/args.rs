@@ -47,7 +47,13 @@ pub struct GlobalArgs {
     pub quiet: bool,
 
     /// Output on stdout: text for people or stable JSON for programs.
-    #[arg(long, value_enum, default_value = "human", env = "PROVENANCE_FORMAT", global = true)]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "human",
+        env = "PROVENANCE_FORMAT",
+        global = true
+    )]
     pub format: OutputFormat,
 }
 
@@ -58,10 +64,16 @@ pub enum Command {
     #[command(after_help = "Example:\n  provenance scan \"summer festival poster 2026\"")]
     Scan(ScanArgs),
     /// Find where an image appears among stored images and report its likely origins.
-    #[command(name = "match", after_help = "Example:\n  provenance match suspect.jpg")]
+    #[command(
+        name = "match",
+        after_help = "Example:\n  provenance match suspect.jpg"
+    )]
     Match(MatchArgs),
     /// Manage the store.
-    #[command(subcommand, after_help = "Examples:\n  provenance db migrate\n  provenance db status --format json")]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  provenance db migrate\n  provenance db status --format json"
+    )]
     Db(DbCommand),
 }
 

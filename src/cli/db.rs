@@ -14,7 +14,10 @@ pub async fn run(config: &Config, command: DbCommand) -> anyhow::Result<u8> {
     let store = store::open(&config.store)
         .await
         .with_context(|| format!("cannot open the store at {}", config.store))?;
-    let status = store.status().await.context("cannot read the store's status")?;
+    let status = store
+        .status()
+        .await
+        .context("cannot read the store's status")?;
     let mut out = std::io::stdout().lock();
     match (command, config.format) {
         (DbCommand::Migrate, OutputFormat::Human) => writeln!(
@@ -22,7 +25,9 @@ pub async fn run(config: &Config, command: DbCommand) -> anyhow::Result<u8> {
             "{} store at {} is at schema version {}",
             status.backend, status.location, status.schema_version
         )?,
-        (DbCommand::Status, OutputFormat::Human) => out.write_all(render_status(&status).as_bytes())?,
+        (DbCommand::Status, OutputFormat::Human) => {
+            out.write_all(render_status(&status).as_bytes())?
+        }
         (_, OutputFormat::Json) => writeln!(out, "{}", serde_json::to_string_pretty(&status)?)?,
     }
     Ok(exit::SUCCESS)
@@ -30,7 +35,10 @@ pub async fn run(config: &Config, command: DbCommand) -> anyhow::Result<u8> {
 
 /// Renders `db status` for people.
 pub fn render_status(s: &StoreStatus) -> String {
-    let model = s.model.as_ref().map_or_else(|| "none yet".to_string(), ToString::to_string);
+    let model = s
+        .model
+        .as_ref()
+        .map_or_else(|| "none yet".to_string(), ToString::to_string);
     format!(
         "backend:    {}\nlocation:   {}\nschema:     version {}\nmodel:      {}\nimages:     {} ({} embedded)\nsightings:  {}\nscans:      {}\nfailures:   {}\n",
         s.backend, s.location, s.schema_version, model, s.images, s.embedded, s.sightings, s.scans, s.failures

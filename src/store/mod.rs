@@ -139,6 +139,10 @@ pub trait Store: Send + Sync {
     /// Starts a scan.
     async fn start_scan(&self, scan: &NewScan) -> StoreResult<ScanId>;
 
+    /// The latest unfinished (running, interrupted or failed) scan with the
+    /// same keyphrase, provider and options, to resume instead of starting anew.
+    async fn resumable_scan(&self, scan: &NewScan) -> StoreResult<Option<ScanId>>;
+
     /// Updates a scan's counters and state (`finished_at` once it ended).
     async fn update_scan(
         &self,

@@ -10,14 +10,17 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pgvector::Vector;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::Row;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Connection, Row};
 
 use super::sqlite::parse_model;
 use super::*;
 use crate::config::PostgresUrl;
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// How long to wait for the server to answer a connection attempt.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Name of the HNSW index on the vectors.
 const HNSW_INDEX: &str = "images_embedding_hnsw";
@@ -48,17 +51,33 @@ impl PostgresStore {
         let options = PgConnectOptions::from_str(url.expose())
             .map_err(|e| connect_error(e.to_string()))?
             .application_name("provenance");
+        // One direct attempt first: the pool would retry a refused connection
+        // until its acquire timeout; the user deserves the reason at once.
+        match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options)).await {
+            Ok(Ok(conn)) => conn
+                .close()
+                .await
+                .map_err(|e| connect_error(e.to_string()))?,
+            Ok(Err(e)) => return Err(connect_error(e.to_string())),
+            Err(_) => {
+                return Err(connect_error(format!(
+                    "no answer within {} s",
+                    CONNECT_TIMEOUT.as_secs()
+                )))
+            }
+        }
         let pool = PgPoolOptions::new()
             .max_connections(8)
-            .acquire_timeout(Duration::from_secs(15))
+            .acquire_timeout(CONNECT_TIMEOUT)
             .connect_with(options)
             .await
             .map_err(|e| connect_error(e.to_string()))?;
-        let has_vector: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector')")
-                .fetch_one(&pool)
-                .await
-                .map_err(query_error)?;
+        let has_vector: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector')",
+        )
+        .fetch_one(&pool)
+        .await
+        .map_err(query_error)?;
         if !has_vector {
             return Err(StoreError::NoPgvector {
                 location: url.host_port(),
@@ -79,21 +98,23 @@ impl PostgresStore {
         if let Some(model) = self.model.lock().expect("model lock").clone() {
             return Ok(Some(model));
         }
-        let raw: Option<String> = sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'model'")
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error)?;
+        let raw: Option<String> =
+            sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'model'")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(query_error)?;
         let model = raw.map(|raw| parse_model(&raw)).transpose()?;
         *self.model.lock().expect("model lock") = model.clone();
         Ok(model)
     }
 
     async fn hashes(&self, id: ImageId) -> StoreResult<Vec<PerceptualHash>> {
-        let rows = sqlx::query("SELECT kind, bits FROM image_hashes WHERE image_id = $1 ORDER BY kind")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(query_error)?;
+        let rows =
+            sqlx::query("SELECT kind, bits FROM image_hashes WHERE image_id = $1 ORDER BY kind")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(query_error)?;
         Ok(rows
             .iter()
             .map(|r| PerceptualHash {
@@ -164,11 +185,13 @@ impl Store for PostgresStore {
             return Ok(());
         }
         let raw = serde_json::to_string(model).expect("model serialises");
-        sqlx::query("INSERT INTO store_meta (key, value) VALUES ('model', $1) ON CONFLICT (key) DO NOTHING")
-            .bind(raw)
-            .execute(&self.pool)
-            .await
-            .map_err(query_error)?;
+        sqlx::query(
+            "INSERT INTO store_meta (key, value) VALUES ('model', $1) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(raw)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error)?;
         *self.model.lock().expect("model lock") = None;
         check_model(self.load_model().await?, model)?;
         // The dimension is an integer we control, so formatting it is safe.
@@ -176,7 +199,7 @@ impl Store for PostgresStore {
             "CREATE INDEX IF NOT EXISTS {HNSW_INDEX} ON images USING hnsw ((embedding::vector({})) vector_cosine_ops)",
             model.dim
         );
-        sqlx::query(&create_index)
+        sqlx::query(sqlx::AssertSqlSafe(create_index))
             .execute(&self.pool)
             .await
             .map_err(query_error)?;
@@ -319,11 +342,13 @@ impl Store for PostgresStore {
         );
         let ef_search = (k * 2).clamp(40, 1000);
         let mut tx = self.pool.begin().await.map_err(query_error)?;
-        sqlx::query(&format!("SET LOCAL hnsw.ef_search = {ef_search}"))
-            .execute(&mut *tx)
-            .await
-            .map_err(query_error)?;
-        let rows = sqlx::query(&sql)
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SET LOCAL hnsw.ef_search = {ef_search}"
+        )))
+        .execute(&mut *tx)
+        .await
+        .map_err(query_error)?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(Vector::from(query.to_vec()))
             .bind(k as i64)
             .fetch_all(&mut *tx)
@@ -403,6 +428,19 @@ impl Store for PostgresStore {
         .map_err(query_error)
     }
 
+    async fn resumable_scan(&self, scan: &NewScan) -> StoreResult<Option<ScanId>> {
+        sqlx::query_scalar(
+            "SELECT id FROM scans WHERE keyphrase = $1 AND provider = $2 AND options = $3 AND status <> 'completed'
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(&scan.keyphrase)
+        .bind(&scan.provider)
+        .bind(&scan.options)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error)
+    }
+
     async fn update_scan(
         &self,
         id: ScanId,
@@ -441,7 +479,8 @@ impl Store for PostgresStore {
             provider: r.get("provider"),
             options: r.get("options"),
             status: ScanStatus::parse(&status).ok_or_else(|| corrupt("scans.status", &status))?,
-            counts: serde_json::from_value(r.get("counts")).map_err(|e| corrupt("scans.counts", &e))?,
+            counts: serde_json::from_value(r.get("counts"))
+                .map_err(|e| corrupt("scans.counts", &e))?,
             started_at: r.get("started_at"),
             finished_at: r.get("finished_at"),
         }))

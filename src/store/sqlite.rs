@@ -10,7 +10,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
 use sqlx::Row;
 
 use super::vector::{from_blob, to_blob, TopK};
@@ -78,21 +81,23 @@ impl SqliteStore {
         if let Some(model) = self.model.lock().expect("model lock").clone() {
             return Ok(Some(model));
         }
-        let raw: Option<String> = sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'model'")
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error)?;
+        let raw: Option<String> =
+            sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'model'")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(query_error)?;
         let model = raw.map(|raw| parse_model(&raw)).transpose()?;
         *self.model.lock().expect("model lock") = model.clone();
         Ok(model)
     }
 
     async fn hashes(&self, id: ImageId) -> StoreResult<Vec<PerceptualHash>> {
-        let rows = sqlx::query("SELECT kind, bits FROM image_hashes WHERE image_id = ? ORDER BY kind")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(query_error)?;
+        let rows =
+            sqlx::query("SELECT kind, bits FROM image_hashes WHERE image_id = ? ORDER BY kind")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(query_error)?;
         Ok(rows
             .iter()
             .map(|r| PerceptualHash {
@@ -182,11 +187,13 @@ impl Store for SqliteStore {
             return Ok(());
         }
         let raw = serde_json::to_string(model).expect("model serialises");
-        sqlx::query("INSERT INTO store_meta (key, value) VALUES ('model', ?) ON CONFLICT (key) DO NOTHING")
-            .bind(raw)
-            .execute(&self.pool)
-            .await
-            .map_err(query_error)?;
+        sqlx::query(
+            "INSERT INTO store_meta (key, value) VALUES ('model', ?) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(raw)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error)?;
         *self.model.lock().expect("model lock") = None;
         // Another process may have bound a model first: check again.
         check_model(self.load_model().await?, model).map(|_| ())
@@ -252,19 +259,23 @@ impl Store for SqliteStore {
     }
 
     async fn image_by_url(&self, image_url: &str) -> StoreResult<Option<ImageId>> {
-        sqlx::query_scalar("SELECT image_id FROM sightings WHERE image_url = ? ORDER BY last_seen_at DESC LIMIT 1")
-            .bind(image_url)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error)
+        sqlx::query_scalar(
+            "SELECT image_id FROM sightings WHERE image_url = ? ORDER BY last_seen_at DESC LIMIT 1",
+        )
+        .bind(image_url)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error)
     }
 
     async fn image(&self, id: ImageId) -> StoreResult<Option<ImageRecord>> {
-        let Some(r) = sqlx::query("SELECT *, embedding IS NOT NULL AS has_embedding FROM images WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error)?
+        let Some(r) = sqlx::query(
+            "SELECT *, embedding IS NOT NULL AS has_embedding FROM images WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error)?
         else {
             return Ok(None);
         };
@@ -316,13 +327,17 @@ impl Store for SqliteStore {
             });
         }
         let mut top = TopK::new(k);
-        let mut rows = sqlx::query("SELECT id, embedding FROM images WHERE embedding IS NOT NULL").fetch(&self.pool);
+        let mut rows = sqlx::query("SELECT id, embedding FROM images WHERE embedding IS NOT NULL")
+            .fetch(&self.pool);
         while let Some(row) = rows.try_next().await.map_err(query_error)? {
             let blob: &[u8] = row.get("embedding");
-            let vector = from_blob(blob).filter(|v| v.len() == query.len()).ok_or(StoreError::Corrupt {
-                what: "images.embedding",
-                reason: format!("blob of {} bytes for a {}-d model", blob.len(), model.dim),
-            })?;
+            let vector =
+                from_blob(blob)
+                    .filter(|v| v.len() == query.len())
+                    .ok_or(StoreError::Corrupt {
+                        what: "images.embedding",
+                        reason: format!("blob of {} bytes for a {}-d model", blob.len(), model.dim),
+                    })?;
             top.push(row.get("id"), super::vector::cosine(query, &vector));
         }
         Ok(top.into_sorted())
@@ -411,6 +426,19 @@ impl Store for SqliteStore {
         .map_err(query_error)
     }
 
+    async fn resumable_scan(&self, scan: &NewScan) -> StoreResult<Option<ScanId>> {
+        sqlx::query_scalar(
+            "SELECT id FROM scans WHERE keyphrase = ? AND provider = ? AND options = ? AND status <> 'completed'
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(&scan.keyphrase)
+        .bind(&scan.provider)
+        .bind(scan.options.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error)
+    }
+
     async fn update_scan(
         &self,
         id: ScanId,
@@ -447,9 +475,11 @@ impl Store for SqliteStore {
             id,
             keyphrase: r.get("keyphrase"),
             provider: r.get("provider"),
-            options: serde_json::from_str(r.get("options")).map_err(|e| corrupt("scans.options", &e))?,
+            options: serde_json::from_str(r.get("options"))
+                .map_err(|e| corrupt("scans.options", &e))?,
             status: ScanStatus::parse(&status).ok_or_else(|| corrupt("scans.status", &status))?,
-            counts: serde_json::from_str(r.get("counts")).map_err(|e| corrupt("scans.counts", &e))?,
+            counts: serde_json::from_str(r.get("counts"))
+                .map_err(|e| corrupt("scans.counts", &e))?,
             started_at: from_micros(r.get("started_at")),
             finished_at: opt_micros(&r, "finished_at"),
         }))

@@ -13,7 +13,7 @@ pub fn to_blob(v: &[f32]) -> Vec<u8> {
 
 /// Decodes little-endian f32 bytes; `None` if the length is not a multiple of 4.
 pub fn from_blob(bytes: &[u8]) -> Option<Vec<f32>> {
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return None;
     }
     Some(
@@ -100,7 +100,11 @@ impl TopK {
 
     /// The kept candidates, most similar first (ties: lower id first).
     pub fn into_sorted(self) -> Vec<Neighbor> {
-        self.heap.into_sorted_vec().into_iter().map(|e| e.0).collect()
+        self.heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|e| e.0)
+            .collect()
     }
 }
 

@@ -19,7 +19,10 @@ use sqlx::{ConnectOptions, Connection};
 pub async fn sqlite_store() -> (Box<dyn Store>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let location = StoreLocation::Sqlite(dir.path().join("provenance.sqlite3"));
-    (store::open(&location).await.expect("open sqlite store"), dir)
+    (
+        store::open(&location).await.expect("open sqlite store"),
+        dir,
+    )
 }
 
 /// The admin URL of the test PostgreSQL server, or `None` (skip) when there
@@ -48,8 +51,11 @@ pub async fn fresh_postgres_database() -> Option<String> {
         chrono::Utc::now().timestamp_micros()
     );
     let options = PgConnectOptions::from_str(&admin).expect("DATABASE_URL parses");
-    let mut conn = options.connect().await.expect("connect to the test PostgreSQL server");
-    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+    let mut conn = options
+        .connect()
+        .await
+        .expect("connect to the test PostgreSQL server");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
         .execute(&mut conn)
         .await
         .expect("create test database");
@@ -62,7 +68,8 @@ pub async fn fresh_postgres_database() -> Option<String> {
 /// A fresh PostgreSQL store in its own database, or `None` to skip.
 pub async fn postgres_store() -> Option<Box<dyn Store>> {
     let url = fresh_postgres_database().await?;
-    let location = StoreLocation::resolve(Some(&url), std::path::Path::new("/unused")).expect("valid URL");
+    let location =
+        StoreLocation::resolve(Some(&url), std::path::Path::new("/unused")).expect("valid URL");
     Some(store::open(&location).await.expect("open postgres store"))
 }
 
