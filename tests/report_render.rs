@@ -256,18 +256,35 @@ fn html_lets_no_scraped_markup_or_script_url_through() {
     assert_eq!(title, "provenance report: suspect <1>.jpg");
 }
 
+/// `'sha256-…'` of an inline script or style, as a browser computes it.
+fn csp_source_hash(source: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(source.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
 #[test]
-fn html_is_self_contained() {
+fn html_is_self_contained_and_its_policy_allows_only_its_own_code() {
     let page = render_html(&hostile_report());
     let doc = Html::parse_document(&page);
     assert!(select(&doc, "link, iframe, object, embed, base, form").is_empty());
     assert!(select(&doc, "script[src], style[src]").is_empty());
     let csp = select(&doc, "meta[http-equiv=Content-Security-Policy]");
-    assert!(csp[0]
-        .value()
-        .attr("content")
-        .unwrap()
-        .starts_with("default-src 'none'; img-src data:;"));
+    let policy = csp[0].value().attr("content").unwrap();
+    let script: String = select(&doc, "script")[0].text().collect();
+    let style: String = select(&doc, "style")[0].text().collect();
+    assert_eq!(
+        policy,
+        format!(
+            "default-src 'none'; img-src data:; style-src {}; script-src {}; base-uri 'none'; form-action 'none'",
+            csp_source_hash(&style),
+            csp_source_hash(&script)
+        )
+    );
 }
 
 #[test]

@@ -149,6 +149,9 @@ mod tests {
         for bad in [
             "javascript:alert(1)",
             " JaVaScRiPt:alert(1)",
+            "java\tscript:alert(1)",
+            "\u{0}javascript:alert(1)",
+            "javascript://example.com/%0aalert(1)",
             "data:text/html,<script>alert(1)</script>",
             "file:///etc/passwd",
             "vbscript:x",
