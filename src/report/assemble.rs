@@ -10,6 +10,10 @@ use super::{Mode, QueryInfo, Report, ReportMatch, SCHEMA_VERSION};
 use crate::matching::{order_origins, origin::missing_origin_evidence, RankedMatch, Thresholds};
 use crate::store::{ImageId, ImageRecord, ModelInfo, SightingRecord};
 
+/// At most this many origin claims are shown; the rest share weaker or equal
+/// evidence and are counted in a note.
+pub const MAX_ORIGIN_CLAIMS: usize = 20;
+
 /// What the store holds about one matched image, plus its thumbnail.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatchRecords {
@@ -39,8 +43,8 @@ pub struct ReportContext {
 }
 
 /// Builds the report: matches in ranked order with their sightings, origin
-/// evidence from the exact copies and near-duplicates, and notes about what
-/// is missing. A ranked image without records is left out, with a note.
+/// evidence from the exact copies and near-duplicates (the strongest
+/// [`MAX_ORIGIN_CLAIMS`]), and notes about what is missing. A ranked image without records is left out, with a note.
 pub fn assemble(
     context: ReportContext,
     ranked: &[RankedMatch],
@@ -76,6 +80,14 @@ pub fn assemble(
         );
     }
     notes.extend(missing_origin_evidence(&group));
+    let mut origins = order_origins(&group);
+    if origins.len() > MAX_ORIGIN_CLAIMS {
+        notes.push(format!(
+            "{} more postings with weaker or equal evidence of origin are not listed.",
+            origins.len() - MAX_ORIGIN_CLAIMS
+        ));
+        origins.truncate(MAX_ORIGIN_CLAIMS);
+    }
     Report {
         schema_version: SCHEMA_VERSION,
         generated_at: context.generated_at,
@@ -84,7 +96,7 @@ pub fn assemble(
         model: context.model,
         thresholds: context.thresholds,
         matches,
-        origins: order_origins(&group),
+        origins,
         notes,
     }
 }
@@ -193,5 +205,61 @@ mod tests {
         );
         assert!(report.notes[2].starts_with("Hash-only mode"));
         assert_eq!(report.notes.len(), 5, "{:?}", report.notes);
+    }
+
+    #[test]
+    fn origin_claims_are_capped_with_a_note() {
+        let image = ImageRecord {
+            id: 1,
+            sha256: "00".repeat(32),
+            perceptual_hashes: Vec::new(),
+            width: 10,
+            height: 10,
+            format: "png".into(),
+            byte_size: 1,
+            exif: ExifSummary::default(),
+            has_embedding: false,
+            first_seen_at: at(1),
+            last_seen_at: at(20),
+        };
+        // 30 postings, all with the same Last-Modified, first seen at once
+        // except one seen later: 29 tie on both criteria.
+        let sightings: Vec<SightingRecord> = (0..30)
+            .map(|i| SightingRecord {
+                id: i,
+                image_id: 1,
+                image_url: format!("https://e.example/{i}.png"),
+                page_url: None,
+                page_title: None,
+                site: None,
+                provider: None,
+                scan_id: None,
+                keyphrase: None,
+                rank: None,
+                first_seen_at: if i == 29 { at(9) } else { at(2) },
+                last_seen_at: at(20),
+                last_modified: Some(at(1)),
+                etag: None,
+            })
+            .collect();
+        let records = BTreeMap::from([(
+            1,
+            MatchRecords {
+                image,
+                sightings,
+                thumbnail_data_uri: None,
+            },
+        )]);
+        let ranked = [RankedMatch {
+            image_id: 1,
+            kind: MatchKind::ExactCopy,
+            evidence: Evidence::default(),
+        }];
+        let report = assemble(context(), &ranked, &records);
+        assert_eq!(report.origins.len(), MAX_ORIGIN_CLAIMS);
+        assert_eq!(report.origins[0].sighting_id, Some(0));
+        assert!(report.notes.contains(
+            &"9 more postings with weaker or equal evidence of origin are not listed.".to_string()
+        ));
     }
 }
