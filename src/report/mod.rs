@@ -269,8 +269,12 @@ mod words {
     /// The thresholds in one sentence.
     pub(super) fn thresholds(t: &Thresholds) -> String {
         format!(
-            "near-duplicate: hash distance ≤ {}/{HASH_BITS} bits or similarity ≥ {:.2}; similar: similarity ≥ {:.2}",
-            t.near_duplicate_max_hash_distance, t.near_duplicate_min_similarity, t.similar_min_similarity
+            "near-duplicate: hash distance ≤ {}/{HASH_BITS}, or ≤ {}/{HASH_BITS} confirmed by similarity ≥ {:.2}, or similarity ≥ {:.2}; similar: similarity ≥ {:.2}",
+            t.near_duplicate_max_hash_distance,
+            t.probable_duplicate_max_hash_distance,
+            t.similar_min_similarity,
+            t.near_duplicate_min_similarity,
+            t.similar_min_similarity
         )
     }
 }
