@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::MatchError;
 
-/// Number of bits in the perceptual hashes whose Hamming distance
-/// [`Evidence::hash_distance`] counts (`phash64`/`dhash64`): distances run
-/// from 0 (identical hashes) to this value.
+/// The scale of [`Evidence::hash_distance`]: Hamming distances rescaled to
+/// a 64-bit hash whatever the hash size (as `hash::hash_distance` returns
+/// them), from 0 (identical) to this value; unrelated pictures average 32.
 pub const HASH_BITS: u32 = 64;
 
 /// How a stored image relates to the query.

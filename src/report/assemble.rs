@@ -75,7 +75,7 @@ pub fn assemble(
     }
     if context.mode == Mode::HashOnly {
         notes.push(
-            "Hash-only mode: only exact copies and near-duplicates that keep their perceptual hash can be found; crops, rotations and similar pictures need embeddings."
+            "Hash-only mode: without embeddings, similar pictures cannot be found, and probable duplicates (hash distance in the probable band: light crops, frames) cannot be confirmed, so they are shown as similar."
                 .to_string(),
         );
     }
