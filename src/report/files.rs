@@ -157,6 +157,20 @@ mod tests {
     }
 
     #[test]
+    fn clap_knows_the_formats_by_their_extensions() {
+        use clap::ValueEnum;
+        let names: Vec<String> = ReportFormat::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
+            .collect();
+        assert_eq!(names, ["html", "json", "md"]);
+        assert_eq!(
+            <ReportFormat as ValueEnum>::from_str("markdown", true),
+            Ok(ReportFormat::Markdown)
+        );
+    }
+
+    #[test]
     fn format_lists_parse_in_order_without_repeats() {
         use ReportFormat::*;
         assert_eq!(
