@@ -17,6 +17,24 @@ fn clean_char(c: char) -> Option<char> {
     }
 }
 
+/// Longest link text shown, in characters; the full value stays in JSON.
+const MAX_LINK_TEXT_CHARS: usize = 200;
+
+/// The text to show for a link: the fallback (the URL) when the text is
+/// blank, so no link is invisible, and at most [`MAX_LINK_TEXT_CHARS`]
+/// characters, so a page cannot flood the report with its title.
+pub(super) fn link_text(text: &str, fallback: &str) -> String {
+    let shown = if text.trim().is_empty() {
+        fallback
+    } else {
+        text
+    };
+    match shown.char_indices().nth(MAX_LINK_TEXT_CHARS) {
+        Some((cut, _)) => format!("{}…", &shown[..cut]),
+        None => shown.to_string(),
+    }
+}
+
 /// Escapes text for HTML, safe both between tags and inside a quoted
 /// attribute value.
 pub(super) fn html(s: &str) -> String {
@@ -125,6 +143,16 @@ mod tests {
         assert_eq!(html("a\nb\tc\u{0}d"), "a b c\u{FFFD}d");
         assert_eq!(html("gpj.\u{202E}exe"), "gpj.\u{FFFD}exe");
         assert_eq!(markdown("line one\nline two"), "line one line two");
+    }
+
+    #[test]
+    fn link_text_is_never_blank_nor_endless() {
+        assert_eq!(link_text("  ", "https://e.com/"), "https://e.com/");
+        assert_eq!(link_text("Title", "https://e.com/"), "Title");
+        let long = "é".repeat(500);
+        let shown = link_text(&long, "");
+        assert_eq!(shown.chars().count(), 201);
+        assert!(shown.ends_with("é…"));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::fmt::Write;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use super::escape::{data_image_uri, html, web_url};
+use super::escape::{data_image_uri, html, link_text, web_url};
 use super::{words, Report, ReportMatch, ReportSighting};
 use crate::matching::{MatchKind, OriginClaim};
 
@@ -85,6 +85,8 @@ fn head(out: &mut String, r: &Report) {
 
 /// A link to a web URL, or the escaped text marked as not a link.
 fn link(url: &str, text: &str) -> String {
+    let text = link_text(text, url);
+    let text = text.as_str();
     match web_url(url) {
         Some(href) => format!(
             "<a href=\"{}\" rel=\"noopener noreferrer nofollow\">{}</a>",

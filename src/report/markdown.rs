@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::escape::{markdown as md, markdown_url};
+use super::escape::{link_text, markdown as md, markdown_url};
 use super::{words, Report, ReportMatch, ReportSighting};
 use crate::matching::OriginClaim;
 
@@ -26,6 +26,8 @@ pub fn render_markdown(r: &Report) -> String {
 
 /// `[text](url)` for a web URL; otherwise the escaped text and a warning.
 fn link(url: &str, text: &str) -> String {
+    let text = link_text(text, url);
+    let text = text.as_str();
     match markdown_url(url) {
         Some(target) => format!("[{}]({target})", md(text)),
         None => format!("{} (not an http(s) URL, not linked)", md(text)),
