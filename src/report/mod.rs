@@ -25,7 +25,7 @@ pub use files::{report_file_name, write_reports, ReportFormat};
 pub use html::render_html;
 pub use json::{parse_json, render_json};
 pub use markdown::render_markdown;
-pub use thumbnail::thumbnail_data_uri;
+pub use thumbnail::{jpeg_data_uri, thumbnail_data_uri, thumbnail_jpeg};
 
 /// Version of the JSON schema; raised on any change that is not a pure
 /// addition of an optional field.

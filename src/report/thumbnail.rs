@@ -16,6 +16,12 @@ const THUMBNAIL_JPEG_QUALITY: u8 = 75;
 /// (never enlarged; aspect ratio kept; transparency flattened), as a
 /// `data:image/jpeg;base64,…` URI.
 pub fn thumbnail_data_uri(image: &DynamicImage, max_side: u32) -> Result<String, ReportError> {
+    Ok(jpeg_data_uri(&thumbnail_jpeg(image, max_side)?))
+}
+
+/// The thumbnail's JPEG bytes, e.g. to keep in the store at scan time so a
+/// later report can show matches without fetching them again.
+pub fn thumbnail_jpeg(image: &DynamicImage, max_side: u32) -> Result<Vec<u8>, ReportError> {
     let max_side = max_side.max(1);
     let scaled = if image.width() > max_side || image.height() > max_side {
         image.thumbnail(max_side, max_side)
@@ -27,8 +33,13 @@ pub fn thumbnail_data_uri(image: &DynamicImage, max_side: u32) -> Result<String,
     JpegEncoder::new_with_quality(Cursor::new(&mut jpeg), THUMBNAIL_JPEG_QUALITY)
         .encode_image(&rgb)
         .map_err(ReportError::Thumbnail)?;
-    let base64 = base64::engine::general_purpose::STANDARD.encode(&jpeg);
-    Ok(format!("data:image/jpeg;base64,{base64}"))
+    Ok(jpeg)
+}
+
+/// JPEG bytes as a `data:image/jpeg;base64,…` URI.
+pub fn jpeg_data_uri(jpeg: &[u8]) -> String {
+    let base64 = base64::engine::general_purpose::STANDARD.encode(jpeg);
+    format!("data:image/jpeg;base64,{base64}")
 }
 
 #[cfg(test)]
