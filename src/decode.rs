@@ -75,6 +75,14 @@ pub enum DecodeError {
         /// Limit.
         limit: u64,
     },
+    /// The header announces a picture without pixels (0 wide or high).
+    #[error("image header announces {width}x{height} pixels")]
+    ZeroSize {
+        /// Width from the header.
+        width: u32,
+        /// Height from the header.
+        height: u32,
+    },
     /// The header announces more pixels (or a longer side) than allowed.
     #[error("image of {width}x{height} exceeds the limit of {limit}")]
     TooLarge {
@@ -198,7 +206,7 @@ fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Result<()
         limit,
     };
     if width == 0 || height == 0 {
-        return Err(too_large("a non-empty picture".to_owned()));
+        return Err(DecodeError::ZeroSize { width, height });
     }
     if width.max(height) > limits.max_dimension {
         return Err(too_large(format!("{} px a side", limits.max_dimension)));

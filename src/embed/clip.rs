@@ -115,6 +115,34 @@ impl ClipEmbedder {
         preprocess_at(image, self.image_size())
     }
 
+    /// [`Self::preprocess`] of several pictures on scoped threads (one per
+    /// available core), results in input order.
+    pub fn preprocess_parallel(&self, images: &[DynamicImage]) -> Vec<Vec<f32>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if threads < 2 || images.len() < 2 {
+            return images.iter().map(|i| self.preprocess(i)).collect();
+        }
+        let chunk = images.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = images
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || part.iter().map(|i| self.preprocess(i)).collect::<Vec<_>>())
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|worker| {
+                    // Preprocessing does not panic on any picture (see its
+                    // tests); if it ever did, surface it here.
+                    worker
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect::<Vec<Vec<f32>>>()
+        })
+    }
+
     /// Embeds preprocessed pixel tensors (each `3 × size × size`, CHW), in
     /// batches of the configured size.
     pub fn embed_pixels(&self, pixels: &[Vec<f32>]) -> Result<Vec<Vec<f32>>, EmbedError> {
@@ -152,7 +180,7 @@ impl Embedder for ClipEmbedder {
     }
 
     fn embed_images(&self, images: &[DynamicImage]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let pixels: Vec<Vec<f32>> = images.iter().map(|i| self.preprocess(i)).collect();
+        let pixels = self.preprocess_parallel(images);
         self.embed_pixels(&pixels)
     }
 
