@@ -19,6 +19,9 @@ use super::text::ClipTokenizer;
 use super::{DeviceChoice, EmbedError, Embedder, ModelSettings};
 use crate::store::ModelInfo;
 
+/// Size of OpenAI's CLIP vocabulary, the one [`ClipTokenizer`] encodes to.
+const OPENAI_VOCAB_SIZE: usize = 49408;
+
 /// CLIP image and text embeddings.
 pub struct ClipEmbedder {
     model: ClipModel,
@@ -27,6 +30,9 @@ pub struct ClipEmbedder {
     image_size: usize,
     batch_size: usize,
     tokenizer: ClipTokenizer,
+    /// The built-in tokenizer is OpenAI's 49,408-token BPE; a model with
+    /// another vocabulary embeds pictures only.
+    text_supported: bool,
 }
 
 impl std::fmt::Debug for ClipEmbedder {
@@ -96,6 +102,7 @@ impl ClipEmbedder {
             image_size: config.vision_config.image_size,
             batch_size: batch_size.max(1),
             tokenizer: ClipTokenizer::new(config.text_config.max_position_embeddings),
+            text_supported: config.text_config.vocab_size == OPENAI_VOCAB_SIZE,
         })
     }
 
@@ -185,6 +192,11 @@ impl Embedder for ClipEmbedder {
     }
 
     fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if !self.text_supported {
+            return Err(EmbedError::UnsupportedConfig(format!(
+                "text: the model's vocabulary is not OpenAI's {OPENAI_VOCAB_SIZE}-token BPE"
+            )));
+        }
         let mut out = Vec::with_capacity(texts.len());
         for batch in texts.chunks(self.batch_size) {
             let (ids, width) = self.tokenizer.encode_batch(batch);
