@@ -60,7 +60,17 @@ impl ClipEmbedder {
         let log =
             |p: DownloadProgress| tracing::debug!(file = %p.file, done = p.done, total = ?p.total);
         let files = ModelFiles::resolve(settings, &client, &log).await?;
-        Self::from_files(&files, settings)
+        // Reading the config and mapping the weights block: keep them off
+        // the async worker threads.
+        let settings = settings.clone();
+        tokio::task::spawn_blocking(move || Self::from_files(&files, &settings))
+            .await
+            .unwrap_or_else(|join| match join.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(_) => Err(EmbedError::InvalidInput(
+                    "model loading was cancelled (runtime shutting down)".into(),
+                )),
+            })
     }
 
     /// Loads a model from resolved files.
