@@ -334,3 +334,29 @@ fn full_size_vit_b32_gives_512d_unit_vectors() {
     let text_vectors = model.embed_texts(&["a photo of a cat", "a dog"]).unwrap();
     assert_unit_vectors(&text_vectors, 512);
 }
+
+#[test]
+fn a_model_with_another_vocabulary_embeds_pictures_but_refuses_text() {
+    let json = r#"{"projection_dim": 8,
+        "text_config": {"vocab_size": 1000, "hidden_size": 8, "intermediate_size": 16,
+                        "num_hidden_layers": 1, "num_attention_heads": 2},
+        "vision_config": {"hidden_size": 8, "intermediate_size": 16, "num_hidden_layers": 1,
+                          "num_attention_heads": 2}}"#;
+    let config = provenance::embed::config::HfClipConfig::from_json(json)
+        .unwrap()
+        .to_candle()
+        .unwrap();
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    let init = Init::Randn {
+        mean: 0.,
+        stdev: 1.,
+    };
+    vb.get_with_hints(8, "vision_model.embeddings.class_embedding", init)
+        .unwrap();
+    let model = ClipEmbedder::from_var_builder(vb, &config, "other-vocab".into(), 2).unwrap();
+    let image = image::open(image_path("grey.png")).unwrap();
+    assert_unit_vectors(&model.embed_images(&[image]).unwrap(), 8);
+    let err = model.embed_texts(&["a cat"]).unwrap_err();
+    assert!(err.to_string().contains("vocabulary"), "{err}");
+}

@@ -19,6 +19,9 @@ use super::text::ClipTokenizer;
 use super::{DeviceChoice, EmbedError, Embedder, ModelSettings};
 use crate::store::ModelInfo;
 
+/// Size of OpenAI's CLIP vocabulary, the one [`ClipTokenizer`] encodes to.
+const OPENAI_VOCAB_SIZE: usize = 49408;
+
 /// CLIP image and text embeddings.
 pub struct ClipEmbedder {
     model: ClipModel,
@@ -27,6 +30,9 @@ pub struct ClipEmbedder {
     image_size: usize,
     batch_size: usize,
     tokenizer: ClipTokenizer,
+    /// The built-in tokenizer is OpenAI's 49,408-token BPE; a model with
+    /// another vocabulary embeds pictures only.
+    text_supported: bool,
 }
 
 impl std::fmt::Debug for ClipEmbedder {
@@ -54,7 +60,17 @@ impl ClipEmbedder {
         let log =
             |p: DownloadProgress| tracing::debug!(file = %p.file, done = p.done, total = ?p.total);
         let files = ModelFiles::resolve(settings, &client, &log).await?;
-        Self::from_files(&files, settings)
+        // Reading the config and mapping the weights block: keep them off
+        // the async worker threads.
+        let settings = settings.clone();
+        tokio::task::spawn_blocking(move || Self::from_files(&files, &settings))
+            .await
+            .unwrap_or_else(|join| match join.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(_) => Err(EmbedError::InvalidInput(
+                    "model loading was cancelled (runtime shutting down)".into(),
+                )),
+            })
     }
 
     /// Loads a model from resolved files.
@@ -96,6 +112,7 @@ impl ClipEmbedder {
             image_size: config.vision_config.image_size,
             batch_size: batch_size.max(1),
             tokenizer: ClipTokenizer::new(config.text_config.max_position_embeddings),
+            text_supported: config.text_config.vocab_size == OPENAI_VOCAB_SIZE,
         })
     }
 
@@ -113,6 +130,34 @@ impl ClipEmbedder {
     /// overlap with [`Self::embed_pixels`]).
     pub fn preprocess(&self, image: &DynamicImage) -> Vec<f32> {
         preprocess_at(image, self.image_size())
+    }
+
+    /// [`Self::preprocess`] of several pictures on scoped threads (one per
+    /// available core), results in input order.
+    pub fn preprocess_parallel(&self, images: &[DynamicImage]) -> Vec<Vec<f32>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if threads < 2 || images.len() < 2 {
+            return images.iter().map(|i| self.preprocess(i)).collect();
+        }
+        let chunk = images.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = images
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || part.iter().map(|i| self.preprocess(i)).collect::<Vec<_>>())
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|worker| {
+                    // Preprocessing does not panic on any picture (see its
+                    // tests); if it ever did, surface it here.
+                    worker
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect::<Vec<Vec<f32>>>()
+        })
     }
 
     /// Embeds preprocessed pixel tensors (each `3 × size × size`, CHW), in
@@ -152,7 +197,7 @@ impl Embedder for ClipEmbedder {
     }
 
     fn embed_images(&self, images: &[DynamicImage]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let pixels: Vec<Vec<f32>> = images.iter().map(|i| self.preprocess(i)).collect();
+        let pixels = self.preprocess_parallel(images);
         self.embed_pixels(&pixels)
     }
 
@@ -165,6 +210,11 @@ impl Embedder for ClipEmbedder {
     }
 
     fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if !self.text_supported {
+            return Err(EmbedError::UnsupportedConfig(format!(
+                "text: the model's vocabulary is not OpenAI's {OPENAI_VOCAB_SIZE}-token BPE"
+            )));
+        }
         let mut out = Vec::with_capacity(texts.len());
         for batch in texts.chunks(self.batch_size) {
             let (ids, width) = self.tokenizer.encode_batch(batch);

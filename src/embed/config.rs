@@ -210,6 +210,27 @@ mod tests {
     }
 
     #[test]
+    fn hub_style_config_with_null_dicts_and_extra_keys_loads() {
+        // The shape of openai/clip-vit-base-patch32's config.json.
+        let json = r#"{"_name_or_path": "openai/clip-vit-base-patch32",
+            "architectures": ["CLIPModel"], "initializer_factor": 1.0,
+            "logit_scale_init_value": 2.6592, "model_type": "clip", "projection_dim": 512,
+            "text_config": {"bos_token_id": 0, "eos_token_id": 2, "hidden_act": "quick_gelu",
+                "hidden_size": 512, "intermediate_size": 2048, "layer_norm_eps": 1e-05,
+                "max_position_embeddings": 77, "model_type": "clip_text_model",
+                "num_attention_heads": 8, "num_hidden_layers": 12, "vocab_size": 49408},
+            "text_config_dict": null, "torch_dtype": "float32", "transformers_version": null,
+            "vision_config": {"hidden_act": "quick_gelu", "hidden_size": 768, "image_size": 224,
+                "intermediate_size": 3072, "layer_norm_eps": 1e-05, "model_type": "clip_vision_model",
+                "num_attention_heads": 12, "num_hidden_layers": 12, "patch_size": 32},
+            "vision_config_dict": null}"#;
+        let config = HfClipConfig::from_json(json).unwrap().to_candle().unwrap();
+        assert_eq!(config.vision_config.projection_dim, 512);
+        assert_eq!(config.text_config.max_position_embeddings, 77);
+        assert_eq!(config.image_size, 224);
+    }
+
+    #[test]
     fn other_activations_are_refused() {
         let json = r#"{"vision_config": {"hidden_act": "gelu"}}"#;
         let err = HfClipConfig::from_json(json)

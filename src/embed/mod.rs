@@ -52,6 +52,34 @@ pub enum DeviceChoice {
     Cuda(usize),
 }
 
+impl std::str::FromStr for DeviceChoice {
+    type Err = String;
+
+    /// `auto`, `cpu`, `cuda` (device 0) or `cuda:N`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(Self::Auto),
+            "cpu" => Ok(Self::Cpu),
+            "cuda" | "gpu" => Ok(Self::Cuda(0)),
+            other => other
+                .strip_prefix("cuda:")
+                .and_then(|n| n.parse().ok())
+                .map(Self::Cuda)
+                .ok_or_else(|| format!("unknown device {s:?}: expected auto, cpu, cuda or cuda:N")),
+        }
+    }
+}
+
+impl std::fmt::Display for DeviceChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Auto => f.write_str("auto"),
+            Self::Cpu => f.write_str("cpu"),
+            Self::Cuda(n) => write!(f, "cuda:{n}"),
+        }
+    }
+}
+
 /// Everything that decides which model is loaded and how it runs.
 #[derive(Debug, Clone)]
 pub struct ModelSettings {
@@ -65,6 +93,20 @@ pub struct ModelSettings {
     pub batch_size: usize,
     /// Where hub downloads are kept.
     pub cache_dir: PathBuf,
+}
+
+impl ModelSettings {
+    /// The pinned default model from the Hugging Face hub, cached in
+    /// `cache_dir`, online, on the best device, 32 pictures a batch.
+    pub fn hub_default(cache_dir: PathBuf) -> Self {
+        Self {
+            source: ModelSource::default(),
+            offline: false,
+            device: DeviceChoice::Auto,
+            batch_size: 32,
+            cache_dir,
+        }
+    }
 }
 
 /// Why the embedder failed.
@@ -126,4 +168,40 @@ pub enum EmbedError {
     /// Input that cannot be embedded (wrong pixel tensor size, …).
     #[error("invalid input: {0}")]
     InvalidInput(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_choices_parse_and_print() {
+        for (text, choice) in [
+            ("auto", DeviceChoice::Auto),
+            ("CPU", DeviceChoice::Cpu),
+            ("cuda", DeviceChoice::Cuda(0)),
+            ("cuda:3", DeviceChoice::Cuda(3)),
+        ] {
+            assert_eq!(text.parse::<DeviceChoice>(), Ok(choice));
+        }
+        assert_eq!(DeviceChoice::Cuda(1).to_string(), "cuda:1");
+        assert!("tpu".parse::<DeviceChoice>().is_err());
+        assert!("cuda:x".parse::<DeviceChoice>().is_err());
+    }
+
+    #[test]
+    fn default_settings_pin_the_revision() {
+        let settings = ModelSettings::hub_default(PathBuf::from("/cache"));
+        let ModelSource::Hub {
+            repo,
+            revision,
+            endpoint,
+        } = settings.source
+        else {
+            panic!("not a hub source");
+        };
+        assert_eq!(repo, DEFAULT_REPO);
+        assert_eq!(revision.len(), 40);
+        assert_eq!(endpoint.as_str(), "https://huggingface.co/");
+    }
 }

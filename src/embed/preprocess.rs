@@ -38,7 +38,12 @@ pub fn resized_size(width: u32, height: u32, size: u32) -> (u32, u32) {
 }
 
 /// The `size × size` centre crop of the resized picture, as 8-bit RGB.
+/// An empty picture (no pixels) is treated as one white pixel.
 pub fn resize_and_crop(image: &RgbImage, size: u32) -> RgbImage {
+    if image.width() == 0 || image.height() == 0 {
+        let white = RgbImage::from_pixel(1, 1, image::Rgb([255, 255, 255]));
+        return resize_and_crop(&white, size);
+    }
     let (out_w, out_h) = resized_size(image.width(), image.height(), size);
     let left = (out_w - size) / 2;
     let top = (out_h - size) / 2;
@@ -89,6 +94,15 @@ mod tests {
         assert!((f64::from(v[0]) - (-0.481_454_66f64 / 0.268_629_54)).abs() < 1e-6);
         assert!((f64::from(v[1]) - (1.0 - 0.457_827_5f64) / 0.261_302_58).abs() < 1e-6);
         assert_eq!(v.len(), 3);
+    }
+
+    #[test]
+    fn empty_and_extreme_pictures_do_not_panic() {
+        for (w, h) in [(0, 0), (0, 5), (1, 1), (1, 3000), (3000, 1)] {
+            let v = preprocess_at(&DynamicImage::new_rgb8(w, h), 8);
+            assert_eq!(v.len(), 3 * 8 * 8, "{w}x{h}");
+            assert!(v.iter().all(|x| x.is_finite()));
+        }
     }
 
     #[test]

@@ -84,14 +84,6 @@ fn clip8(acc: i32) -> u8 {
     (acc >> PRECISION_BITS).clamp(0, 255) as u8
 }
 
-/// One output sample: `sample(i)` gives the input value at index `i`.
-fn convolve(taps: &Taps, sample: impl Fn(usize) -> u8) -> u8 {
-    let acc = taps.weights.iter().enumerate().fold(HALF, |acc, (i, &w)| {
-        acc + i32::from(sample(taps.first + i)) * w
-    });
-    clip8(acc)
-}
-
 /// The window `[left, left + crop_w) × [top, top + crop_h)` of `image`
 /// resized to `out_w × out_h` with Pillow's bicubic filter.
 pub fn resize_window(
@@ -101,56 +93,72 @@ pub fn resize_window(
     (crop_w, crop_h): (u32, u32),
 ) -> RgbImage {
     let in_h = image.height() as usize;
-    let (out_w, out_h) = (out_w as usize, out_h as usize);
-    let cols = left as usize..(left + crop_w) as usize;
     let rows = top as usize..(top + crop_h) as usize;
-    let horizontal = horizontal_pass(image, out_w, cols);
-    let vertical = if out_h == in_h {
+    // Pillow skips a pass whose size does not change; identity taps give
+    // the same result.
+    let vertical = if out_h as usize == in_h {
         rows.map(|y| Taps {
             first: y,
             weights: vec![1 << PRECISION_BITS],
         })
         .collect()
     } else {
-        taps(in_h, out_h, rows)
+        taps(in_h, out_h as usize, rows)
     };
-    let mut out = RgbImage::new(crop_w, crop_h);
-    for (y, row_taps) in vertical.iter().enumerate() {
-        for x in 0..crop_w as usize {
-            let mut pixel = [0u8; 3];
-            for (c, value) in pixel.iter_mut().enumerate() {
-                *value = convolve(row_taps, |row| {
-                    horizontal[(row * crop_w as usize + x) * 3 + c]
-                });
+    // Only the input rows the vertical pass reads (Pillow's ybox).
+    let first_row = vertical.iter().map(|t| t.first).min().unwrap_or(0);
+    let end_row = vertical
+        .iter()
+        .map(|t| t.first + t.weights.len())
+        .max()
+        .unwrap_or(0);
+    let cols = left as usize..(left + crop_w) as usize;
+    let horizontal = horizontal_pass(image, out_w as usize, cols, first_row..end_row);
+    let row_len = crop_w as usize * 3;
+    let mut out = Vec::with_capacity(row_len * vertical.len());
+    let mut acc = vec![0i32; row_len];
+    for t in &vertical {
+        acc.fill(HALF);
+        for (k, &w) in t.weights.iter().enumerate() {
+            let start = (t.first + k - first_row) * row_len;
+            for (a, &v) in acc.iter_mut().zip(&horizontal[start..start + row_len]) {
+                *a += i32::from(v) * w;
             }
-            out.put_pixel(x as u32, y as u32, image::Rgb(pixel));
         }
+        out.extend(acc.iter().map(|&a| clip8(a)));
     }
-    out
+    RgbImage::from_raw(crop_w, crop_h, out).unwrap_or_else(|| unreachable!("sized above"))
 }
 
-/// Horizontal pass for output columns `cols` on every input row
-/// (row-major, `cols.len()` pixels a row, 3 channels). Pillow skips the
-/// pass when the width does not change; so do we.
-fn horizontal_pass(image: &RgbImage, out_w: usize, cols: std::ops::Range<usize>) -> Vec<u8> {
-    let (in_w, in_h) = (image.width() as usize, image.height() as usize);
+/// Horizontal pass for output columns `cols` on input rows `rows`
+/// (row-major, `cols.len()` pixels a row, 3 channels).
+fn horizontal_pass(
+    image: &RgbImage,
+    out_w: usize,
+    cols: std::ops::Range<usize>,
+    rows: std::ops::Range<usize>,
+) -> Vec<u8> {
+    let in_w = image.width() as usize;
     let raw = image.as_raw();
-    let width = cols.len();
-    let mut out = vec![0u8; width * in_h * 3];
+    let mut out = Vec::with_capacity(cols.len() * rows.len() * 3);
     if out_w == in_w {
-        for y in 0..in_h {
-            let src = &raw[(y * in_w + cols.start) * 3..(y * in_w + cols.end) * 3];
-            out[y * width * 3..(y + 1) * width * 3].copy_from_slice(src);
+        for y in rows {
+            out.extend_from_slice(&raw[(y * in_w + cols.start) * 3..(y * in_w + cols.end) * 3]);
         }
         return out;
     }
     let col_taps = taps(in_w, out_w, cols);
-    for y in 0..in_h {
+    for y in rows {
         let row = &raw[y * in_w * 3..(y + 1) * in_w * 3];
-        for (x, t) in col_taps.iter().enumerate() {
-            for c in 0..3 {
-                out[(y * width + x) * 3 + c] = convolve(t, |i| row[i * 3 + c]);
+        for t in &col_taps {
+            let src = &row[t.first * 3..(t.first + t.weights.len()) * 3];
+            let mut acc = [HALF; 3];
+            for (pixel, &w) in src.chunks_exact(3).zip(&t.weights) {
+                acc[0] += i32::from(pixel[0]) * w;
+                acc[1] += i32::from(pixel[1]) * w;
+                acc[2] += i32::from(pixel[2]) * w;
             }
+            out.extend(acc.map(clip8));
         }
     }
     out

@@ -13,9 +13,15 @@
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 use crate::store::ExifSummary;
+
+mod colour;
+mod exif_fields;
+
+pub use colour::to_rgb8;
+pub use exif_fields::exif_summary;
 
 /// Bounds on what [`decode`] accepts, checked before decoding pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +80,14 @@ pub enum DecodeError {
         size: u64,
         /// Limit.
         limit: u64,
+    },
+    /// The header announces a picture without pixels (0 wide or high).
+    #[error("image header announces {width}x{height} pixels")]
+    ZeroSize {
+        /// Width from the header.
+        width: u32,
+        /// Height from the header.
+        height: u32,
     },
     /// The header announces more pixels (or a longer side) than allowed.
     #[error("image of {width}x{height} exceeds the limit of {limit}")]
@@ -198,7 +212,7 @@ fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Result<()
         limit,
     };
     if width == 0 || height == 0 {
-        return Err(too_large("a non-empty picture".to_owned()));
+        return Err(DecodeError::ZeroSize { width, height });
     }
     if width.max(height) > limits.max_dimension {
         return Err(too_large(format!("{} px a side", limits.max_dimension)));
@@ -225,67 +239,6 @@ fn classify(error: image::ImageError, format: &str) -> DecodeError {
     }
 }
 
-/// Reads DateTimeOriginal, Artist and Copyright from raw EXIF (TIFF) bytes.
-/// Garbage yields an empty summary.
-pub fn exif_summary(raw: Vec<u8>) -> ExifSummary {
-    let Ok(exif) = exif::Reader::new().read_raw(raw) else {
-        return ExifSummary::default();
-    };
-    let text = |tag| {
-        exif.get_field(tag, exif::In::PRIMARY)
-            .and_then(|field| ascii_value(&field.value))
-    };
-    ExifSummary {
-        date_time_original: text(exif::Tag::DateTimeOriginal),
-        artist: text(exif::Tag::Artist),
-        copyright: text(exif::Tag::Copyright),
-    }
-}
-
-/// First non-empty ASCII string of an EXIF value, trimmed.
-fn ascii_value(value: &exif::Value) -> Option<String> {
-    let exif::Value::Ascii(parts) = value else {
-        return None;
-    };
-    parts
-        .iter()
-        .map(|part| {
-            String::from_utf8_lossy(part)
-                .trim_matches(['\0', ' '])
-                .to_owned()
-        })
-        .find(|s| !s.is_empty())
-}
-
-/// Converts any picture to 8-bit RGB the way the embedder expects.
-///
-/// * 16-bit samples become 8-bit by rounding (`(v + 128) / 257`).
-/// * Grey is replicated into R, G and B; palettes are already expanded by
-///   the decoders; CMYK JPEGs are converted to RGB by the JPEG decoder.
-/// * **Alpha is composited over white**: `out = (c·a + 255·(255 − a) + 127) / 255`
-///   in integers. Transparent regions then look like the same picture
-///   flattened onto a white page (what most sites do when re-encoding a PNG
-///   as JPEG), rather than showing whatever colour hides under alpha = 0.
-///   The Python reference (`scripts/gen_clip_fixtures.py`) does exactly the
-///   same before handing the picture to `CLIPImageProcessor`.
-pub fn to_rgb8(image: &DynamicImage) -> RgbImage {
-    if !image.color().has_alpha() {
-        return image.to_rgb8();
-    }
-    let rgba = image.to_rgba8();
-    let (width, height) = rgba.dimensions();
-    let mut out = RgbImage::new(width, height);
-    for (dst, src) in out.pixels_mut().zip(rgba.pixels()) {
-        let alpha = u32::from(src[3]);
-        for channel in 0..3 {
-            let c = u32::from(src[channel]);
-            // At most 255, so the cast cannot truncate.
-            dst[channel] = ((c * alpha + 255 * (255 - alpha) + 127) / 255) as u8;
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,28 +247,6 @@ mod tests {
         let mut out = Cursor::new(Vec::new());
         image.write_to(&mut out, ImageFormat::Png).unwrap();
         out.into_inner()
-    }
-
-    #[test]
-    fn alpha_is_composited_over_white() {
-        let mut rgba = image::RgbaImage::new(3, 1);
-        rgba.put_pixel(0, 0, image::Rgba([10, 20, 30, 255]));
-        rgba.put_pixel(1, 0, image::Rgba([10, 20, 30, 0]));
-        rgba.put_pixel(2, 0, image::Rgba([0, 100, 200, 128]));
-        let rgb = to_rgb8(&DynamicImage::ImageRgba8(rgba));
-        assert_eq!(rgb.get_pixel(0, 0).0, [10, 20, 30]);
-        assert_eq!(rgb.get_pixel(1, 0).0, [255, 255, 255]);
-        // 0·128 + 255·127 = 32385 → (32385 + 127) / 255 = 127.
-        assert_eq!(rgb.get_pixel(2, 0).0, [127, 177, 227]);
-    }
-
-    #[test]
-    fn sixteen_bit_grey_rounds_to_eight_bits() {
-        let grey =
-            image::ImageBuffer::<image::Luma<u16>, _>::from_raw(2, 1, vec![65535u16, 386]).unwrap();
-        let rgb = to_rgb8(&DynamicImage::ImageLuma16(grey));
-        assert_eq!(rgb.get_pixel(0, 0).0, [255, 255, 255]);
-        assert_eq!(rgb.get_pixel(1, 0).0, [2, 2, 2]);
     }
 
     #[test]
@@ -438,7 +369,7 @@ mod tests {
 
     #[test]
     fn truncated_png_is_corrupt_not_a_panic() {
-        let image = DynamicImage::ImageRgb8(RgbImage::from_fn(64, 64, |x, y| {
+        let image = DynamicImage::ImageRgb8(image::RgbImage::from_fn(64, 64, |x, y| {
             image::Rgb([x as u8, y as u8, (x * y) as u8])
         }));
         let bytes = png_bytes(&image);
@@ -459,14 +390,5 @@ mod tests {
         let decoded = decode(&bytes, &DecodeLimits::default()).unwrap();
         assert_eq!((decoded.width, decoded.height), (1, 1));
         assert_eq!(decoded.format, "png");
-    }
-
-    #[test]
-    fn garbage_exif_gives_empty_summary() {
-        assert_eq!(
-            exif_summary(b"MM\0*garbage".to_vec()),
-            ExifSummary::default()
-        );
-        assert_eq!(exif_summary(Vec::new()), ExifSummary::default());
     }
 }
