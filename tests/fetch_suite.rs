@@ -17,3 +17,6 @@ mod politeness;
 
 #[path = "fetch_suite/pages.rs"]
 mod pages;
+
+#[path = "fetch_suite/throughput.rs"]
+mod throughput;
