@@ -22,6 +22,7 @@ CREATE TABLE images (
     exif_artist             TEXT,
     exif_copyright          TEXT,
     embedding               vector,
+    thumbnail               BYTEA,  -- small JPEG for reports
     embedding_model         TEXT,
     first_seen_at           TIMESTAMPTZ NOT NULL,
     last_seen_at            TIMESTAMPTZ NOT NULL

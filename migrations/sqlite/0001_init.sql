@@ -18,6 +18,7 @@ CREATE TABLE images (
     exif_artist             TEXT,
     exif_copyright          TEXT,
     embedding               BLOB,   -- little-endian f32, L2-normalised
+    thumbnail               BLOB,  -- small JPEG for reports
     embedding_model         TEXT,   -- model id the vector came from
     first_seen_at           INTEGER NOT NULL,
     last_seen_at            INTEGER NOT NULL

@@ -60,28 +60,209 @@ pub struct GlobalArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Search the web for a keyphrase, fetch the images found, hash, embed and store them.
-    #[command(after_help = "Example:\n  provenance scan \"summer festival poster 2026\"")]
+    /// Search the web for a keyphrase (or an image URL, or a URL list), fetch the images found, hash, embed and store them.
+    #[command(after_help = SCAN_EXAMPLES)]
     Scan(ScanArgs),
+    /// Hash, embed and store every image under a local folder (recursively).
+    #[command(after_help = "Example:\n  provenance index ~/Pictures/posters")]
+    Index(IndexArgs),
     /// Find where an image appears among stored images and report its likely origins.
-    #[command(
-        name = "match",
-        after_help = "Example:\n  provenance match suspect.jpg"
-    )]
+    #[command(name = "match", after_help = "Example:\n  provenance match suspect.jpg --top 20")]
     Match(MatchArgs),
+    /// Find stored images that fit a text description (CLIP text encoder).
+    #[command(after_help = "Example:\n  provenance search \"red festival poster with a guitar\"")]
+    Search(SearchArgs),
     /// Manage the store.
-    #[command(
-        subcommand,
-        after_help = "Examples:\n  provenance db migrate\n  provenance db status --format json"
-    )]
+    #[command(subcommand, after_help = "Examples:\n  provenance db migrate\n  provenance db status --format json")]
     Db(DbCommand),
 }
+
+const SCAN_EXAMPLES: &str = "\
+Examples:
+  provenance scan \"summer festival poster 2026\"
+  provenance scan \"summer festival poster 2026\" --provider searxng --follow-pages
+  provenance scan --image-url https://example.org/poster.jpg
+  provenance scan --urls postings.txt --embedder none";
 
 /// Arguments of `scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Words to search images for, e.g. the title on a poster.
-    pub keyphrase: String,
+    #[arg(required_unless_present_any = ["image_url", "urls"], conflicts_with_all = ["image_url", "urls"])]
+    pub keyphrase: Option<String>,
+
+    /// Reverse search: a public image URL sent to SerpApi Google Lens (needs SERPAPI_API_KEY).
+    #[arg(long, value_name = "URL", conflicts_with = "urls")]
+    pub image_url: Option<String>,
+
+    /// Scan a list of image URLs instead: one `IMAGE_URL [PAGE_URL]` per line.
+    #[arg(long, value_name = "FILE")]
+    pub urls: Option<PathBuf>,
+
+    /// Image search provider [default: the first of serpapi, brave, serper, searxng whose key or URL is set].
+    #[arg(long, value_enum, env = "PROVENANCE_PROVIDER")]
+    pub provider: Option<ProviderArg>,
+
+    /// Most candidates to take from the provider (it pages past 100 when it can).
+    #[arg(long, env = "PROVENANCE_MAX_RESULTS", default_value_t = 100, value_name = "N")]
+    pub max_results: usize,
+
+    /// Also fetch the pages the candidates were found on and take every image there (other postings).
+    #[arg(long, env = "PROVENANCE_FOLLOW_PAGES")]
+    pub follow_pages: bool,
+
+    /// Most pages to follow with --follow-pages.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub max_pages: usize,
+
+    /// With --image-url: skip the second (exact matches) Lens request, which costs one more credit.
+    #[arg(long)]
+    pub no_exact_matches: bool,
+
+    /// Retries of a search API call after 429/5xx (bounded exponential back-off).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub search_retries: u32,
+
+    /// What is shared with `index`.
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+
+    /// How images are fetched.
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+}
+
+/// Search providers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProviderArg {
+    /// SerpApi Google Images (SERPAPI_API_KEY).
+    Serpapi,
+    /// Brave Search images (BRAVE_API_KEY).
+    Brave,
+    /// Serper.dev images (SERPER_API_KEY).
+    Serper,
+    /// A self-hosted SearXNG with JSON output enabled (SEARXNG_URL); no key.
+    Searxng,
+}
+
+/// Arguments of `index`.
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// The folder to index (recursively; symbolic links are not followed).
+    pub folder: PathBuf,
+
+    /// What is shared with `scan`.
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+}
+
+/// Settings shared by everything that ingests images.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Fetch (or read) images whose URL is already stored.
+    #[arg(long)]
+    pub refresh: bool,
+
+    /// Images decoded at once [default: the number of CPU cores].
+    #[arg(long, env = "PROVENANCE_DECODE_WORKERS", value_name = "N")]
+    pub decode_workers: Option<usize>,
+
+    /// Largest image file accepted, in MiB (larger downloads are cut off and recorded as failures).
+    #[arg(long, env = "PROVENANCE_MAX_IMAGE_MB", default_value_t = 20, value_name = "MIB")]
+    pub max_image_mb: u64,
+
+    /// Largest decoded image, in megapixels (checked from the header, before decoding).
+    #[arg(long, env = "PROVENANCE_MAX_MEGAPIXELS", default_value_t = 100, value_name = "MP")]
+    pub max_megapixels: u64,
+
+    /// The embedding model.
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// Which embedder to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EmbedderArg {
+    /// CLIP vectors plus hashes.
+    Clip,
+    /// Hashes only: no model download; `match` ranks by hashes alone.
+    None,
+}
+
+/// The embedding model.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// `clip` (vectors and hashes) or `none` (hashes only, no model download).
+    #[arg(long, value_enum, env = "PROVENANCE_EMBEDDER", default_value = "clip")]
+    pub embedder: EmbedderArg,
+
+    /// A local CLIP model directory (config.json + model.safetensors) instead of the hub.
+    #[arg(long, env = "PROVENANCE_MODEL_DIR", value_name = "DIR")]
+    pub model_dir: Option<PathBuf>,
+
+    /// Hugging Face repository of the CLIP model.
+    #[arg(long, env = "PROVENANCE_MODEL", default_value = crate::embed::DEFAULT_REPO)]
+    pub model: String,
+
+    /// Pinned revision (commit) of the model.
+    #[arg(long, env = "PROVENANCE_MODEL_REVISION", default_value = crate::embed::DEFAULT_REVISION)]
+    pub model_revision: String,
+
+    /// Hub endpoint (a mirror with the same URL layout works).
+    #[arg(long, env = "PROVENANCE_HUB_URL", default_value = crate::embed::DEFAULT_ENDPOINT)]
+    pub hub_url: String,
+
+    /// Never download the model: use the cache or --model-dir only.
+    #[arg(long, env = "PROVENANCE_OFFLINE")]
+    pub offline: bool,
+
+    /// Where the model runs: auto (CUDA when built with it and a GPU is present), cpu, cuda, cuda:N.
+    #[arg(long, env = "PROVENANCE_DEVICE", default_value = "auto")]
+    pub device: String,
+
+    /// Images per forward pass of the model.
+    #[arg(long, env = "PROVENANCE_BATCH_SIZE", default_value_t = 32, value_name = "N")]
+    pub batch_size: usize,
+}
+
+/// How images and pages are fetched.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Downloads in flight at once, all hosts together.
+    #[arg(long, env = "PROVENANCE_CONCURRENCY", default_value_t = 32, value_name = "N")]
+    pub concurrency: usize,
+
+    /// Downloads in flight at once to one host.
+    #[arg(long, env = "PROVENANCE_PER_HOST", default_value_t = 4, value_name = "N")]
+    pub per_host: usize,
+
+    /// Longest time for one download, redirects and body included, in seconds.
+    #[arg(long, env = "PROVENANCE_TIMEOUT", default_value_t = 60, value_name = "SECS")]
+    pub timeout: u64,
+
+    /// Longest silence while reading a response, in seconds (defeats slow servers).
+    #[arg(long, env = "PROVENANCE_READ_TIMEOUT", default_value_t = 15, value_name = "SECS")]
+    pub read_timeout: u64,
+
+    /// Retries of a download after a timeout, 5xx or 429.
+    #[arg(long, env = "PROVENANCE_RETRIES", default_value_t = 2, value_name = "N")]
+    pub retries: u32,
+
+    /// A contact (URL or mailto:) put in the User-Agent so site owners can reach you.
+    #[arg(long, env = "PROVENANCE_CONTACT", value_name = "CONTACT")]
+    pub contact: Option<String>,
+
+    /// Also connect to loopback, private and link-local addresses (tests, intranets). Off by default: a hostile result list must not probe internal services.
+    #[arg(long, env = "PROVENANCE_ALLOW_PRIVATE_ADDRESSES")]
+    pub allow_private_addresses: bool,
+
+    /// Do not honour robots.txt.
+    #[arg(long)]
+    pub ignore_robots: bool,
+
+    /// Do not honour `X-Robots-Tag: noai` / `noimageai`.
+    #[arg(long)]
+    pub ignore_noai: bool,
 }
 
 /// Arguments of `match`.
@@ -89,6 +270,61 @@ pub struct ScanArgs {
 pub struct MatchArgs {
     /// The image to look for.
     pub image: PathBuf,
+
+    /// How many matches to report.
+    #[arg(long, default_value_t = 10, value_name = "K")]
+    pub top: usize,
+
+    /// Lowest similarity (cosine, -1 to 1) reported as "similar".
+    #[arg(long, value_name = "S")]
+    pub min_similarity: Option<f32>,
+
+    /// Where reports are written [default: DATA_DIR/reports].
+    #[arg(long, env = "PROVENANCE_REPORT_DIR", value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+
+    /// Report formats to write (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "html,json,md")]
+    pub report_format: Vec<crate::report::ReportFormat>,
+
+    /// Write no report files (results on stdout only).
+    #[arg(long)]
+    pub no_report: bool,
+
+    /// The embedding model (must be the one the store was built with).
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// Arguments of `search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// A description of the picture.
+    pub text: String,
+
+    /// How many images to report.
+    #[arg(long, default_value_t = 10, value_name = "K")]
+    pub top: usize,
+
+    /// Lowest text-to-image similarity reported.
+    #[arg(long, default_value_t = 0.2, value_name = "S")]
+    pub min_similarity: f32,
+
+    /// Where reports are written [default: DATA_DIR/reports].
+    #[arg(long, env = "PROVENANCE_REPORT_DIR", value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+
+    /// Report formats to write (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "html,json,md")]
+    pub report_format: Vec<crate::report::ReportFormat>,
+
+    /// Write no report files (results on stdout only).
+    #[arg(long)]
+    pub no_report: bool,
+
+    /// The embedding model (must be the one the store was built with).
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 /// `db` subcommands.
@@ -100,4 +336,11 @@ pub enum DbCommand {
     /// Show the backend, schema version, model and counts.
     #[command(after_help = "Example:\n  provenance db status --format json")]
     Status,
+    /// List the latest recorded failures (URL, stage, reason).
+    #[command(after_help = "Example:\n  provenance db failures --limit 50")]
+    Failures {
+        /// How many to list.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
 }

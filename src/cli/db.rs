@@ -7,30 +7,60 @@ use anyhow::Context;
 use super::args::DbCommand;
 use super::exit;
 use crate::config::{Config, OutputFormat};
-use crate::store::{self, StoreStatus};
+use crate::store::{self, FailureRecord, Store, StoreStatus};
 
 /// Runs a `db` subcommand.
 pub async fn run(config: &Config, command: DbCommand) -> anyhow::Result<u8> {
     let store = store::open(&config.store)
         .await
         .with_context(|| format!("cannot open the store at {}", config.store))?;
-    let status = store
-        .status()
-        .await
-        .context("cannot read the store's status")?;
+    let migrate = match command {
+        DbCommand::Failures { limit } => return list_failures(&*store, limit, config.format).await,
+        DbCommand::Migrate => true,
+        DbCommand::Status => false,
+    };
+    let status = store.status().await.context("cannot read the store's status")?;
     let mut out = std::io::stdout().lock();
-    match (command, config.format) {
-        (DbCommand::Migrate, OutputFormat::Human) => writeln!(
+    match config.format {
+        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&status)?)?,
+        OutputFormat::Human if migrate => writeln!(
             out,
             "{} store at {} is at schema version {}",
             status.backend, status.location, status.schema_version
         )?,
-        (DbCommand::Status, OutputFormat::Human) => {
-            out.write_all(render_status(&status).as_bytes())?
-        }
-        (_, OutputFormat::Json) => writeln!(out, "{}", serde_json::to_string_pretty(&status)?)?,
+        OutputFormat::Human => out.write_all(render_status(&status).as_bytes())?,
     }
     Ok(exit::SUCCESS)
+}
+
+async fn list_failures(store: &dyn Store, limit: u32, format: OutputFormat) -> anyhow::Result<u8> {
+    let failures = store.failures(limit).await.context("cannot read the failures")?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&failures)?)?,
+        OutputFormat::Human => out.write_all(render_failures(&failures).as_bytes())?,
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// Renders failures for people, newest first.
+pub fn render_failures(failures: &[FailureRecord]) -> String {
+    if failures.is_empty() {
+        return "no failures recorded\n".into();
+    }
+    failures
+        .iter()
+        .map(|f| {
+            format!(
+                "{}  {:<12} {}×  {}\n    {}\n",
+                f.last_at.format("%Y-%m-%d %H:%M:%S"),
+                f.stage,
+                f.attempts,
+                f.url,
+                f.reason
+            )
+        })
+        .collect()
 }
 
 /// Renders `db status` for people.

@@ -4,6 +4,9 @@
 
 pub mod args;
 mod db;
+mod lookup;
+mod scan;
+mod setup;
 
 use std::process::ExitCode;
 
@@ -21,8 +24,8 @@ pub mod exit {
     pub const FAILURE: u8 = 1;
     /// Bad usage or configuration (clap also uses 2).
     pub const USAGE: u8 = 2;
-    /// The command is not built yet.
-    pub const NOT_BUILT: u8 = 4;
+    /// Interrupted by Ctrl-C (128 + SIGINT); a rerun resumes.
+    pub const INTERRUPTED: u8 = 130;
 }
 
 /// Entry point of the binary: loads `.env`, parses, runs, prints errors.
@@ -85,14 +88,12 @@ pub fn config_from(global: &GlobalArgs) -> Result<Config, ConfigError> {
 pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     let config = config_from(&cli.global).context("invalid configuration")?;
     tracing::debug!(store = %config.store, data_dir = %config.data_dir.display(), "configuration");
+    let quiet = cli.global.quiet;
     match cli.command {
         Command::Db(command) => db::run(&config, command).await,
-        Command::Scan(_) => not_built("scan", 7),
-        Command::Match(_) => not_built("match", 5),
+        Command::Scan(args) => scan::run_scan(&config, args, quiet).await,
+        Command::Index(args) => scan::run_index(&config, args, quiet).await,
+        Command::Match(args) => lookup::run_match(&config, args, quiet).await,
+        Command::Search(args) => lookup::run_search(&config, args, quiet).await,
     }
-}
-
-fn not_built(command: &str, issue: u32) -> anyhow::Result<u8> {
-    eprintln!("provenance {command} is not built yet (see issue #{issue})");
-    Ok(exit::NOT_BUILT)
 }

@@ -132,6 +132,7 @@ pub struct ScanSummary {
     /// Final state.
     pub status: ScanStatus,
     /// Counters.
+    #[serde(flatten)]
     pub progress: ProgressSnapshot,
     /// Wall time.
     pub elapsed_secs: f64,

@@ -13,8 +13,12 @@ use super::{PipelineError, StageContext};
 use crate::decode::{decode, Decoded};
 use crate::fetch::FetchedImage;
 use crate::hash::perceptual_hashes;
+use crate::report::thumbnail_jpeg;
 use crate::search::ImageCandidate;
 use crate::store::{ImageId, NewFailure, NewImage, NewSighting};
+
+/// Longest side of the stored preview, in pixels.
+const THUMBNAIL_SIDE: u32 = 160;
 
 /// A candidate whose bytes are in hand.
 pub struct Fetched {
@@ -189,11 +193,12 @@ pub async fn prepare_one(ctx: Arc<StageContext>, fetched: Fetched) -> Result<Opt
     let work = tokio::task::spawn_blocking(move || {
         decode(&bytes, &limits).map(|decoded| {
             let hashes = perceptual_hashes(&decoded.image);
+            let thumbnail = thumbnail_jpeg(&decoded.image, THUMBNAIL_SIDE).ok();
             let pixels = embedder.map(|e| e.preprocess(&decoded.image));
-            (decoded, hashes, pixels)
+            (decoded, hashes, thumbnail, pixels)
         })
     });
-    let (decoded, hashes, pixels) = match work.await {
+    let (decoded, hashes, thumbnail, pixels) = match work.await {
         Ok(Ok(done)) => done,
         Ok(Err(e)) => {
             fail(&ctx, candidate.image_url.as_str(), "decode", e.to_string()).await?;
@@ -220,6 +225,7 @@ pub async fn prepare_one(ctx: Arc<StageContext>, fetched: Fetched) -> Result<Opt
             format,
             byte_size: image.bytes.len() as u64,
             exif,
+            thumbnail,
             seen_at: Utc::now(),
         },
         candidate,

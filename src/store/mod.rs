@@ -125,6 +125,12 @@ pub trait Store: Send + Sync {
     /// One stored image.
     async fn image(&self, id: ImageId) -> StoreResult<Option<ImageRecord>>;
 
+    /// The small JPEG preview of an image, if one was stored.
+    async fn thumbnail(&self, id: ImageId) -> StoreResult<Option<Vec<u8>>>;
+
+    /// Every image's perceptual hashes, for hash-only matching (a full scan).
+    async fn all_perceptual_hashes(&self) -> StoreResult<Vec<(ImageId, Vec<PerceptualHash>)>>;
+
     /// Stores (or replaces) the vector of an image. The store must be bound
     /// to a model of the vector's dimension.
     async fn set_embedding(&self, id: ImageId, embedding: &[f32]) -> StoreResult<()>;
@@ -174,6 +180,19 @@ pub async fn open(location: &StoreLocation) -> StoreResult<Box<dyn Store>> {
         StoreLocation::Sqlite(path) => Box::new(SqliteStore::open(path).await?),
         StoreLocation::Postgres(url) => Box::new(PostgresStore::open(url).await?),
     })
+}
+
+/// Groups `(image id, kind, bits)` rows ordered by image id.
+pub(crate) fn group_hashes(rows: Vec<(ImageId, String, Vec<u8>)>) -> Vec<(ImageId, Vec<PerceptualHash>)> {
+    let mut out: Vec<(ImageId, Vec<PerceptualHash>)> = Vec::new();
+    for (id, kind, bits) in rows {
+        let hash = PerceptualHash { kind, bits };
+        match out.last_mut() {
+            Some((last, hashes)) if *last == id => hashes.push(hash),
+            _ => out.push((id, vec![hash])),
+        }
+    }
+    out
 }
 
 /// Checks the bound model against `model`, for both backends.

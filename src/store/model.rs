@@ -62,6 +62,8 @@ pub struct NewImage {
     pub byte_size: u64,
     /// EXIF fields (same bytes, same EXIF: kept on the image, not the sighting).
     pub exif: ExifSummary,
+    /// A small JPEG preview for reports (a few KB).
+    pub thumbnail: Option<Vec<u8>>,
     /// When this content was seen.
     pub seen_at: DateTime<Utc>,
 }

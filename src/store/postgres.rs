@@ -210,8 +210,8 @@ impl Store for PostgresStore {
         let mut tx = self.pool.begin().await.map_err(query_error)?;
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO images (sha256, width, height, format, byte_size, exif_date_time_original,
-                                 exif_artist, exif_copyright, first_seen_at, last_seen_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+                                 exif_artist, exif_copyright, thumbnail, first_seen_at, last_seen_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9)
              ON CONFLICT (sha256) DO NOTHING RETURNING id",
         )
         .bind(&image.sha256[..])
@@ -223,6 +223,7 @@ impl Store for PostgresStore {
         .bind(&image.exif.artist)
         .bind(&image.exif.copyright)
         .bind(image.seen_at)
+        .bind(&image.thumbnail)
         .fetch_optional(&mut *tx)
         .await
         .map_err(query_error)?;
@@ -314,6 +315,24 @@ impl Store for PostgresStore {
             first_seen_at: r.get("first_seen_at"),
             last_seen_at: r.get("last_seen_at"),
         }))
+    }
+
+    async fn thumbnail(&self, id: ImageId) -> StoreResult<Option<Vec<u8>>> {
+        let row: Option<Option<Vec<u8>>> = sqlx::query_scalar("SELECT thumbnail FROM images WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(row.flatten())
+    }
+
+    async fn all_perceptual_hashes(&self) -> StoreResult<Vec<(ImageId, Vec<PerceptualHash>)>> {
+        let rows: Vec<(ImageId, String, Vec<u8>)> =
+            sqlx::query_as("SELECT image_id, kind, bits FROM image_hashes ORDER BY image_id, kind")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(query_error)?;
+        Ok(group_hashes(rows))
     }
 
     async fn set_embedding(&self, id: ImageId, embedding: &[f32]) -> StoreResult<()> {

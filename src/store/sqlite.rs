@@ -204,8 +204,8 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin().await.map_err(query_error)?;
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO images (sha256, width, height, format, byte_size, exif_date_time_original,
-                                 exif_artist, exif_copyright, first_seen_at, last_seen_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 exif_artist, exif_copyright, thumbnail, first_seen_at, last_seen_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (sha256) DO NOTHING RETURNING id",
         )
         .bind(&image.sha256[..])
@@ -216,6 +216,7 @@ impl Store for SqliteStore {
         .bind(&image.exif.date_time_original)
         .bind(&image.exif.artist)
         .bind(&image.exif.copyright)
+        .bind(&image.thumbnail)
         .bind(seen)
         .bind(seen)
         .fetch_optional(&mut *tx)
@@ -308,6 +309,24 @@ impl Store for SqliteStore {
             first_seen_at: from_micros(r.get("first_seen_at")),
             last_seen_at: from_micros(r.get("last_seen_at")),
         }))
+    }
+
+    async fn thumbnail(&self, id: ImageId) -> StoreResult<Option<Vec<u8>>> {
+        let row: Option<Option<Vec<u8>>> = sqlx::query_scalar("SELECT thumbnail FROM images WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(row.flatten())
+    }
+
+    async fn all_perceptual_hashes(&self) -> StoreResult<Vec<(ImageId, Vec<PerceptualHash>)>> {
+        let rows: Vec<(ImageId, String, Vec<u8>)> =
+            sqlx::query_as("SELECT image_id, kind, bits FROM image_hashes ORDER BY image_id, kind")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(query_error)?;
+        Ok(group_hashes(rows))
     }
 
     async fn set_embedding(&self, id: ImageId, embedding: &[f32]) -> StoreResult<()> {

@@ -7,6 +7,8 @@
 //! where it fails.
 #![allow(dead_code)]
 
+pub mod world;
+
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -1,0 +1,264 @@
+//! `provenance scan` and `provenance index`: build the seed and services from
+//! the flags, run the pipeline with progress on stderr, stop cleanly on
+//! Ctrl-C, and print the summary (JSON on stdout with `--format json`).
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::args::{IndexArgs, IngestArgs, ProviderArg, ScanArgs};
+use super::{exit, setup};
+use crate::config::{Config, ConfigError, OutputFormat};
+use crate::pipeline::{self, sources, Progress, ScanOptions, ScanSummary, Seed, Services};
+use crate::search::{self, Lens, ProviderKind, ProviderSettings, RetryPolicy, SearchError, SearchQuery};
+use crate::store::{self, NewScan, ScanStatus, Store};
+
+/// Runs `scan`.
+pub async fn run_scan(config: &Config, args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
+    let search_client = search_client()?;
+    let retry = RetryPolicy {
+        max_retries: args.search_retries,
+        ..RetryPolicy::default()
+    };
+    let (seed, keyphrase, provider) = scan_seed(&args, search_client, retry)?;
+    let options = serde_json::json!({
+        "max_results": args.max_results,
+        "follow_pages": args.follow_pages,
+        "max_pages": args.max_pages,
+        "embedder": format!("{:?}", args.ingest.model.embedder).to_lowercase(),
+    });
+    let fetcher = setup::fetcher(&args.fetch, &args.ingest)?;
+    let scan_options = ScanOptions {
+        follow_pages: args.follow_pages,
+        max_pages: args.max_pages,
+        fetch_workers: args.fetch.concurrency,
+        ..ingest_options(&args.ingest)
+    };
+    let record = NewScan {
+        keyphrase,
+        provider,
+        options,
+        started_at: Utc::now(),
+    };
+    run(config, &args.ingest, fetcher, seed, record, scan_options, quiet).await
+}
+
+/// Runs `index`.
+pub async fn run_index(config: &Config, args: IndexArgs, quiet: bool) -> anyhow::Result<u8> {
+    let folder = std::path::absolute(&args.folder)
+        .with_context(|| format!("cannot resolve {}", args.folder.display()))?;
+    if !folder.is_dir() {
+        return Err(ConfigError::Invalid(format!("{} is not a folder", folder.display())).into());
+    }
+    let fetcher = crate::fetch::Fetcher::new(crate::fetch::FetchSettings::default())
+        .context("cannot set up the HTTP client")?;
+    let record = NewScan {
+        keyphrase: folder.display().to_string(),
+        provider: sources::LOCAL_PROVIDER.into(),
+        options: serde_json::json!({
+            "embedder": format!("{:?}", args.ingest.model.embedder).to_lowercase(),
+        }),
+        started_at: Utc::now(),
+    };
+    let options = ingest_options(&args.ingest);
+    run(config, &args.ingest, fetcher, Seed::Folder(folder), record, options, quiet).await
+}
+
+fn ingest_options(ingest: &IngestArgs) -> ScanOptions {
+    let defaults = ScanOptions::default();
+    ScanOptions {
+        refresh: ingest.refresh,
+        batch_size: ingest.model.batch_size.max(1),
+        decode_workers: ingest.decode_workers.unwrap_or(defaults.decode_workers).max(1),
+        decode_limits: setup::decode_limits(ingest),
+        ..defaults
+    }
+}
+
+fn search_client() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(crate::fetch::FetchSettings::user_agent_for(None))
+        .connect_timeout(Duration::from_secs(15))
+        .timeout(Duration::from_secs(90))
+        .build()
+        .context("cannot set up the HTTP client for the search API")
+}
+
+/// A missing key or a bad provider setting is the user's to fix: exit 2.
+fn setting_error(e: SearchError) -> anyhow::Error {
+    match e {
+        SearchError::MissingKey { .. } | SearchError::NoProviderConfigured | SearchError::InvalidSetting(_) => {
+            ConfigError::Invalid(e.to_string()).into()
+        }
+        other => other.into(),
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// The seed, the scan's keyphrase and its provider name.
+fn scan_seed(args: &ScanArgs, client: reqwest::Client, retry: RetryPolicy) -> anyhow::Result<(Seed, String, String)> {
+    if let Some(raw) = &args.image_url {
+        let image_url =
+            Url::parse(raw).map_err(|e| ConfigError::Invalid(format!("--image-url {raw:?} is not a URL: {e}")))?;
+        let lens = Lens::resolve(
+            env("SERPAPI_API_KEY").as_deref(),
+            env("PROVENANCE_SERPAPI_URL").as_deref(),
+            client,
+            retry,
+            !args.no_exact_matches,
+        )
+        .map_err(setting_error)?;
+        let seed = Seed::Lens {
+            lens: Box::new(lens),
+            image_url,
+            max_results: args.max_results,
+        };
+        return Ok((seed, raw.clone(), "serpapi_lens".into()));
+    }
+    if let Some(path) = &args.urls {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the URL list {}", path.display()))?;
+        let (candidates, bad) = sources::parse_url_list(&text);
+        for line in &bad {
+            tracing::warn!("{}:{}: {}", path.display(), line.line, line.reason);
+        }
+        return Ok((
+            Seed::Candidates(candidates),
+            path.display().to_string(),
+            sources::LIST_PROVIDER.into(),
+        ));
+    }
+    let keyphrase = args.keyphrase.clone().unwrap_or_default();
+    if keyphrase.trim().is_empty() {
+        return Err(ConfigError::Invalid("the keyphrase is empty".into()).into());
+    }
+    let settings = match args.provider {
+        Some(kind) => ProviderSettings::from_lookup(provider_kind(kind), env),
+        None => ProviderSettings::detect(env),
+    }
+    .map_err(setting_error)?;
+    let name = settings.kind().name().to_string();
+    let provider = search::provider(settings, client, retry);
+    let query = SearchQuery {
+        keyphrase: keyphrase.clone(),
+        max_results: args.max_results,
+    };
+    Ok((Seed::Search { provider, query }, keyphrase, name))
+}
+
+fn provider_kind(arg: ProviderArg) -> ProviderKind {
+    match arg {
+        ProviderArg::Serpapi => ProviderKind::SerpApi,
+        ProviderArg::Brave => ProviderKind::Brave,
+        ProviderArg::Serper => ProviderKind::Serper,
+        ProviderArg::Searxng => ProviderKind::SearXng,
+    }
+}
+
+async fn run(
+    config: &Config,
+    ingest: &IngestArgs,
+    fetcher: crate::fetch::Fetcher,
+    seed: Seed,
+    record: NewScan,
+    options: ScanOptions,
+    quiet: bool,
+) -> anyhow::Result<u8> {
+    let store: Arc<dyn Store> = store::open(&config.store)
+        .await
+        .with_context(|| format!("cannot open the store at {}", config.store))?
+        .into();
+    let embedder = setup::embedder(&ingest.model, &config.data_dir, quiet).await?;
+    let services = Services {
+        store,
+        fetcher,
+        embedder,
+    };
+    let progress = Arc::new(Progress::default());
+    let cancel = CancellationToken::new();
+    let on_interrupt = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_interrupt.cancel();
+        }
+    });
+    let bar = progress_bar(quiet);
+    let drawer = tokio::spawn(draw_progress(bar.clone(), progress.clone()));
+    let result = pipeline::run_scan(&services, seed, record, options, progress, cancel).await;
+    drawer.abort();
+    bar.finish_and_clear();
+    let summary = result.context("the scan stopped; rerun the same command to resume (nothing stored is lost)")?;
+    print_summary(&summary, config.format)?;
+    Ok(match summary.status {
+        ScanStatus::Interrupted => exit::INTERRUPTED,
+        _ => exit::SUCCESS,
+    })
+}
+
+fn progress_bar(quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar
+}
+
+async fn draw_progress(bar: ProgressBar, progress: Arc<Progress>) {
+    let started = std::time::Instant::now();
+    loop {
+        let s = progress.snapshot();
+        let rate = s.counts.fetched as f64 / started.elapsed().as_secs_f64().max(0.001);
+        bar.set_message(format!(
+            "candidates {} · fetched {} · skipped {} · failed {} · embedded {} · new images {} · {rate:.1} img/s",
+            s.counts.candidates, s.counts.fetched, s.counts.skipped, s.counts.failed, s.counts.embedded, s.counts.new_images
+        ));
+        bar.tick();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Human summary on stderr, JSON on stdout.
+fn print_summary(summary: &ScanSummary, format: OutputFormat) -> anyhow::Result<()> {
+    match format {
+        OutputFormat::Json => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", serde_json::to_string_pretty(summary)?)?;
+        }
+        OutputFormat::Human => eprint!("{}", render_summary(summary)),
+    }
+    Ok(())
+}
+
+/// The summary for people.
+pub fn render_summary(s: &ScanSummary) -> String {
+    let c = &s.progress.counts;
+    let resumed = if s.resumed { " (resumed)" } else { "" };
+    let mut text = format!(
+        "scan {} {}{resumed} in {:.1} s\n  {} candidates: {} fetched ({:.1} MB), {} skipped, {} failed, {} already stored\n  stored {} new images ({} embedded) and {} new sightings\n",
+        s.scan_id,
+        s.status.as_str(),
+        s.elapsed_secs,
+        c.candidates,
+        c.fetched,
+        s.progress.bytes as f64 / 1e6,
+        c.skipped,
+        c.failed,
+        s.progress.known_bytes,
+        c.new_images,
+        c.embedded,
+        c.new_sightings,
+    );
+    if c.failed > 0 || c.skipped > 0 {
+        text.push_str("  see `provenance db failures` for what failed or was skipped and why\n");
+    }
+    text
+}
