@@ -55,6 +55,8 @@ async fn image_upsert_is_idempotent(store: &dyn Store) {
         }
     );
     store.upsert_image(&image(1, 300)).await.unwrap();
+    store.touch_image(first.id, t(400)).await.unwrap();
+    store.touch_image(first.id, t(200)).await.unwrap();
 
     let stored = store.image(first.id).await.unwrap().unwrap();
     assert_eq!(stored.sha256, hex::encode([1u8; 32]));
@@ -63,7 +65,7 @@ async fn image_upsert_is_idempotent(store: &dyn Store) {
         (641, 480, 12_345)
     );
     assert_eq!(stored.first_seen_at, t(50), "first seen widens backwards");
-    assert_eq!(stored.last_seen_at, t(300), "last seen widens forwards");
+    assert_eq!(stored.last_seen_at, t(400), "last seen widens forwards");
     assert_eq!(stored.perceptual_hashes.len(), 1);
     assert_eq!(stored.exif.artist.as_deref(), Some("A. Photographer"));
     assert!(!stored.has_embedding);

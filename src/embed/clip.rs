@@ -206,6 +206,14 @@ impl Embedder for ClipEmbedder {
         self.embed_pixels(&pixels)
     }
 
+    fn preprocess(&self, image: &DynamicImage) -> Vec<f32> {
+        ClipEmbedder::preprocess(self, image)
+    }
+
+    fn embed_pixels(&self, pixels: &[Vec<f32>]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        ClipEmbedder::embed_pixels(self, pixels)
+    }
+
     fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         if !self.text_supported {
             return Err(EmbedError::UnsupportedConfig(format!(

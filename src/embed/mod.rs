@@ -30,6 +30,11 @@ pub trait Embedder: Send + Sync {
     fn model(&self) -> &ModelInfo;
     /// One unit vector per picture, in order.
     fn embed_images(&self, images: &[image::DynamicImage]) -> Result<Vec<Vec<f32>>, EmbedError>;
+    /// The model input for one picture (CPU work: run it on worker threads
+    /// so it overlaps with [`Embedder::embed_pixels`]).
+    fn preprocess(&self, image: &image::DynamicImage) -> Vec<f32>;
+    /// One unit vector per preprocessed picture, in order.
+    fn embed_pixels(&self, pixels: &[Vec<f32>]) -> Result<Vec<Vec<f32>>, EmbedError>;
     /// One unit vector per text, in order.
     fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError>;
 }

@@ -112,6 +112,10 @@ pub trait Store: Send + Sync {
     /// first/last seen times widened and missing hashes added.
     async fn upsert_image(&self, image: &NewImage) -> StoreResult<Upserted<ImageId>>;
 
+    /// Widens an image's first/last seen times to include `seen_at` (a known
+    /// image seen again, without decoding it again).
+    async fn touch_image(&self, id: ImageId, seen_at: chrono::DateTime<chrono::Utc>) -> StoreResult<()>;
+
     /// The image with these exact bytes, if stored.
     async fn image_by_sha256(&self, sha256: &[u8; 32]) -> StoreResult<Option<ImageId>>;
 

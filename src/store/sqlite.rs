@@ -250,6 +250,18 @@ impl Store for SqliteStore {
         Ok(Upserted { id, created })
     }
 
+    async fn touch_image(&self, id: ImageId, seen_at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE images SET first_seen_at = min(first_seen_at, ?1), last_seen_at = max(last_seen_at, ?1) WHERE id = ?2",
+        )
+        .bind(micros(seen_at))
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error)?;
+        Ok(())
+    }
+
     async fn image_by_sha256(&self, sha256: &[u8; 32]) -> StoreResult<Option<ImageId>> {
         sqlx::query_scalar("SELECT id FROM images WHERE sha256 = ?")
             .bind(&sha256[..])

@@ -1,0 +1,126 @@
+//! Per-host concurrency and pauses: one semaphore per host name, created on
+//! demand and forgotten when idle so the table stays small over a long
+//! scan; and a "not before" time per host set by `Retry-After`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use url::Url;
+
+/// Above this many remembered hosts, idle ones are dropped.
+const PRUNE_ABOVE: usize = 1024;
+
+/// Limits the requests in flight to each host.
+#[derive(Debug)]
+pub struct HostLimits {
+    per_host: usize,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    paused_until: Mutex<HashMap<String, Instant>>,
+}
+
+impl HostLimits {
+    /// At most `per_host` requests at once per host (at least 1).
+    pub fn new(per_host: usize) -> Self {
+        Self {
+            per_host: per_host.max(1),
+            hosts: Mutex::new(HashMap::new()),
+            paused_until: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits for a slot for `url`'s host, then for the end of any pause of
+    /// that host; the slot is freed when the permit drops.
+    pub async fn acquire(&self, url: &Url) -> Option<OwnedSemaphorePermit> {
+        let key = host_key(url);
+        let semaphore = self.semaphore_for(&key);
+        // The semaphores are never closed, so this only fails in theory.
+        let permit = semaphore.acquire_owned().await.ok();
+        while let Some(until) = self.pause_of(&key) {
+            tokio::time::sleep_until(until.into()).await;
+        }
+        permit
+    }
+
+    /// Lets no new request reach `url`'s host before `until`.
+    pub fn pause(&self, url: &Url, until: Instant) {
+        let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        paused.retain(|_, end| *end > now);
+        let end = paused.entry(host_key(url)).or_insert(until);
+        *end = (*end).max(until);
+    }
+
+    /// The end of the current pause of a host, if it is paused.
+    fn pause_of(&self, key: &str) -> Option<Instant> {
+        let paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        paused.get(key).copied().filter(|end| *end > Instant::now())
+    }
+
+    fn semaphore_for(&self, key: &str) -> Arc<Semaphore> {
+        let mut hosts = self
+            .hosts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if hosts.len() > PRUNE_ABOVE {
+            let per_host = self.per_host;
+            hosts.retain(|_, s| Arc::strong_count(s) > 1 || s.available_permits() < per_host);
+        }
+        let semaphore = hosts
+            .entry(key.to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)));
+        Arc::clone(semaphore)
+    }
+
+    /// How many hosts are remembered (for tests).
+    #[cfg(test)]
+    pub fn remembered(&self) -> usize {
+        self.hosts.lock().map(|h| h.len()).unwrap_or(0)
+    }
+}
+
+/// The host name of a URL, lower-cased; all ports of a host share its limit.
+pub fn host_key(url: &Url) -> String {
+    url.host_str().unwrap_or("").to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn slots_are_per_host_and_pruned_when_idle() {
+        let limits = HostLimits::new(1);
+        let a = Url::parse("http://a.example/1").unwrap();
+        let b = Url::parse("http://B.example:8080/2").unwrap();
+        let held = limits.acquire(&a).await;
+        assert!(held.is_some());
+        // Another host is not blocked by the first.
+        assert!(limits.acquire(&b).await.is_some());
+        // The same host is blocked while the permit is held.
+        let blocked =
+            tokio::time::timeout(std::time::Duration::from_millis(50), limits.acquire(&a)).await;
+        assert!(blocked.is_err());
+        drop(held);
+        assert!(limits.acquire(&a).await.is_some());
+        for i in 0..(PRUNE_ABOVE + 10) {
+            let url = Url::parse(&format!("http://h{i}.example/")).unwrap();
+            drop(limits.acquire(&url).await);
+        }
+        assert!(limits.remembered() <= PRUNE_ABOVE + 1);
+    }
+
+    #[tokio::test]
+    async fn a_paused_host_waits_and_others_do_not() {
+        let limits = HostLimits::new(4);
+        let paused = Url::parse("http://slow.example/").unwrap();
+        let other = Url::parse("http://fast.example/").unwrap();
+        let start = Instant::now();
+        limits.pause(&paused, start + std::time::Duration::from_millis(150));
+        drop(limits.acquire(&other).await);
+        assert!(start.elapsed() < std::time::Duration::from_millis(100));
+        drop(limits.acquire(&paused).await);
+        assert!(start.elapsed() >= std::time::Duration::from_millis(150));
+    }
+}

@@ -1,0 +1,125 @@
+//! Settings of the fetcher: limits, timeouts, politeness and safety switches,
+//! with documented defaults. Plain values; the CLI builds them from flags.
+
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+/// The product token the fetcher identifies itself with, also the name matched
+/// against `User-agent:` lines of robots.txt and `X-Robots-Tag` prefixes.
+pub const PRODUCT_TOKEN: &str = "provenance";
+
+/// Everything that shapes how the fetcher talks to the web.
+///
+/// [`FetchSettings::default`] is polite and safe: 32 requests at once, 4 per
+/// host, 20 MiB per image, 5 MiB per page, private addresses refused,
+/// robots.txt and `X-Robots-Tag: noai` honoured. Bodies are held in memory,
+/// so the worst case is `concurrency × max_image_bytes` (640 MiB by default).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchSettings {
+    /// `User-Agent` header. Build it with [`FetchSettings::user_agent_for`] to
+    /// include a contact (URL or e-mail) site owners can reach.
+    pub user_agent: String,
+    /// Largest image body accepted, counted after content decoding (default 20 MiB).
+    pub max_image_bytes: u64,
+    /// Largest HTML page read; longer pages are truncated (default 5 MiB).
+    pub max_page_bytes: u64,
+    /// Time allowed to open the TCP (and TLS) connection (default 10 s).
+    pub connect_timeout: Duration,
+    /// Longest silence allowed while waiting for response headers or between
+    /// two body chunks; defeats slow-loris servers (default 15 s).
+    pub read_timeout: Duration,
+    /// Upper bound on one attempt: every redirect hop plus the whole body
+    /// (default 60 s).
+    pub total_timeout: Duration,
+    /// Redirects followed before giving up (default 5).
+    pub max_redirects: usize,
+    /// Extra attempts after a timeout, a 5xx, a 408/429 or a dropped
+    /// connection (default 2, so at most 3 attempts).
+    pub retries: u32,
+    /// First back-off delay; doubled per attempt, with jitter (default 500 ms).
+    pub backoff_base: Duration,
+    /// Longest back-off delay. A `Retry-After` asking for longer than this
+    /// makes the fetch give up at once rather than hammer the host (default 30 s).
+    pub backoff_max: Duration,
+    /// Requests in flight at once, all hosts together (default 32).
+    pub concurrency: usize,
+    /// Requests in flight at once to one host (default 4).
+    pub per_host_concurrency: usize,
+    /// Connect to loopback, private, link-local, multicast… addresses too.
+    /// Off by default: a hostile result list must not make the scanner probe
+    /// internal services. Tests on 127.0.0.1 and intranet use turn it on.
+    pub allow_private_addresses: bool,
+    /// Networks allowed even while `allow_private_addresses` is off,
+    /// e.g. one intranet range (default none).
+    pub allowed_networks: Vec<IpNet>,
+    /// Honour robots.txt (default on).
+    pub respect_robots_txt: bool,
+    /// Honour `X-Robots-Tag: noai` / `noimageai` (default on).
+    pub respect_x_robots_tag: bool,
+    /// Largest robots.txt read (RFC 9309 asks for at least 500 KiB).
+    pub max_robots_bytes: u64,
+}
+
+impl FetchSettings {
+    /// The `User-Agent` value for a contact, e.g.
+    /// `provenance/0.1.0 (+mailto:me@example.org)`.
+    pub fn user_agent_for(contact: Option<&str>) -> String {
+        let version = env!("CARGO_PKG_VERSION");
+        match contact.map(str::trim).filter(|c| !c.is_empty()) {
+            Some(contact) => format!("{PRODUCT_TOKEN}/{version} (+{contact})"),
+            None => format!("{PRODUCT_TOKEN}/{version} (image provenance scanner)"),
+        }
+    }
+
+    /// Settings for tests and intranets: private addresses allowed.
+    pub fn allowing_private_addresses(mut self) -> Self {
+        self.allow_private_addresses = true;
+        self
+    }
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        Self {
+            user_agent: Self::user_agent_for(None),
+            max_image_bytes: 20 * 1024 * 1024,
+            max_page_bytes: 5 * 1024 * 1024,
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(15),
+            total_timeout: Duration::from_secs(60),
+            max_redirects: 5,
+            retries: 2,
+            backoff_base: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(30),
+            concurrency: 32,
+            per_host_concurrency: 4,
+            allow_private_addresses: false,
+            allowed_networks: Vec::new(),
+            respect_robots_txt: true,
+            respect_x_robots_tag: true,
+            max_robots_bytes: 512 * 1024,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_agent_names_the_contact() {
+        let ua = FetchSettings::user_agent_for(Some("mailto:me@example.org"));
+        assert!(ua.starts_with("provenance/"));
+        assert!(ua.ends_with("(+mailto:me@example.org)"));
+        assert!(!FetchSettings::user_agent_for(Some("  ")).contains('+'));
+    }
+
+    #[test]
+    fn defaults_are_safe() {
+        let settings = FetchSettings::default();
+        assert!(!settings.allow_private_addresses);
+        assert!(settings.respect_robots_txt && settings.respect_x_robots_tag);
+        assert!(settings.per_host_concurrency <= settings.concurrency);
+    }
+}

@@ -1,0 +1,377 @@
+//! The scan pipeline, one straight path:
+//!
+//! ```text
+//! seed ─▶ candidates ─▶ fetch ─▶ decode + hash ─▶ embed (batched) ─▶ store
+//! ```
+//!
+//! Each stage is a task; stages are joined by bounded channels, so memory
+//! stays flat whatever the number of candidates, and the slowest stage sets
+//! the pace while the others keep it fed. Per-item failures are recorded
+//! (see `stages`) and never stop the scan; a store error does. Work is never
+//! done twice: a known image URL only adds sightings (unless `refresh`),
+//! known bytes are not decoded or embedded again. Rerunning an unfinished
+//! scan resumes it under the same scan id.
+
+pub mod progress;
+pub mod sources;
+mod stages;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Utc;
+use futures::{stream, StreamExt, TryStreamExt};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::decode::DecodeLimits;
+use crate::embed::Embedder;
+use crate::fetch::Fetcher;
+use crate::scrape::{candidates_from_page, extract_images};
+use crate::search::{dedupe, normalize_url, ImageCandidate, ImageSearch, Lens, SearchError, SearchQuery};
+use crate::store::{NewScan, ScanId, ScanStatus, Store, StoreError};
+pub use progress::{Counter, Progress, ProgressSnapshot};
+use stages::{Fetched, Prepared};
+
+/// Where a scan's candidates come from.
+pub enum Seed {
+    /// A keyphrase sent to an image search provider.
+    Search {
+        /// The provider.
+        provider: Box<dyn ImageSearch>,
+        /// What to ask it.
+        query: SearchQuery,
+    },
+    /// Reverse search by a public image URL.
+    Lens {
+        /// SerpApi Google Lens.
+        lens: Box<Lens>,
+        /// The image to look for.
+        image_url: Url,
+        /// Most candidates to take.
+        max_results: usize,
+    },
+    /// Candidates given up front (a URL list).
+    Candidates(Vec<ImageCandidate>),
+    /// Every image file under a local folder.
+    Folder(PathBuf),
+}
+
+/// How a scan runs.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Also fetch the pages candidates were found on and take their images.
+    pub follow_pages: bool,
+    /// Most pages to follow.
+    pub max_pages: usize,
+    /// Fetch URLs already in the store again.
+    pub refresh: bool,
+    /// Images per forward pass of the model.
+    pub batch_size: usize,
+    /// Images decoded at once (CPU threads).
+    pub decode_workers: usize,
+    /// Downloads in flight at once (the fetcher also enforces its own limits).
+    pub fetch_workers: usize,
+    /// Bounds on what is decoded; `max_bytes` also caps local files.
+    pub decode_limits: DecodeLimits,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        Self {
+            follow_pages: false,
+            max_pages: 200,
+            refresh: false,
+            batch_size: 32,
+            decode_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            fetch_workers: 64,
+            decode_limits: DecodeLimits::default(),
+        }
+    }
+}
+
+/// What a scan needs from outside.
+#[derive(Clone)]
+pub struct Services {
+    /// Where results go.
+    pub store: Arc<dyn Store>,
+    /// How images and pages are fetched.
+    pub fetcher: Fetcher,
+    /// The model; `None` hashes only.
+    pub embedder: Option<Arc<dyn Embedder>>,
+}
+
+/// Why a scan stopped before its end.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The search provider failed.
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    /// The store failed (it may have gone away); the scan cannot go on.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The user interrupted the scan.
+    #[error("interrupted")]
+    Interrupted,
+    /// A stage task died.
+    #[error("internal error in a scan stage: {0}")]
+    Task(String),
+}
+
+/// How a scan ended.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ScanSummary {
+    /// The scan's id in the store.
+    pub scan_id: ScanId,
+    /// Whether an unfinished earlier run was resumed.
+    pub resumed: bool,
+    /// Final state.
+    pub status: ScanStatus,
+    /// Counters.
+    pub progress: ProgressSnapshot,
+    /// Wall time.
+    pub elapsed_secs: f64,
+}
+
+/// Shared by every stage of one scan.
+pub(crate) struct StageContext {
+    store: Arc<dyn Store>,
+    fetcher: Fetcher,
+    embedder: Option<Arc<dyn Embedder>>,
+    scan_id: ScanId,
+    options: ScanOptions,
+    progress: Arc<Progress>,
+}
+
+/// Items waiting between two stages (per channel).
+const CHANNEL_CAPACITY: usize = 64;
+
+/// Runs a scan to its end, to the first store error, or until `cancel`.
+/// The scan row is updated with the counters after every stored batch and
+/// with its final state at the end.
+pub async fn run_scan(
+    services: &Services,
+    seed: Seed,
+    record: NewScan,
+    options: ScanOptions,
+    progress: Arc<Progress>,
+    cancel: CancellationToken,
+) -> Result<ScanSummary, PipelineError> {
+    let started = Instant::now();
+    let store = services.store.clone();
+    if let Some(embedder) = &services.embedder {
+        store.bind_model(embedder.model()).await?;
+    }
+    let (scan_id, resumed) = match store.resumable_scan(&record).await? {
+        Some(id) => (id, true),
+        None => (store.start_scan(&record).await?, false),
+    };
+    let ctx = Arc::new(StageContext {
+        store: store.clone(),
+        fetcher: services.fetcher.clone(),
+        embedder: services.embedder.clone(),
+        scan_id,
+        options,
+        progress: progress.clone(),
+    });
+
+    let (candidates_tx, candidates_rx) = mpsc::channel::<ImageCandidate>(CHANNEL_CAPACITY);
+    let (fetched_tx, fetched_rx) = mpsc::channel::<Fetched>(CHANNEL_CAPACITY);
+    let (prepared_tx, prepared_rx) = mpsc::channel::<Prepared>(CHANNEL_CAPACITY);
+    let mut tasks = JoinSet::new();
+    tasks.spawn(produce_candidates(ctx.clone(), seed, candidates_tx));
+    tasks.spawn(fetch_stage(ctx.clone(), candidates_rx, fetched_tx));
+    tasks.spawn(prepare_stage(ctx.clone(), fetched_rx, prepared_tx));
+    let storing = embed_and_store_stage(ctx.clone(), prepared_rx);
+
+    let outcome = tokio::select! {
+        result = join_stages(storing, &mut tasks) => result,
+        () = cancel.cancelled() => Err(PipelineError::Interrupted),
+    };
+    tasks.abort_all();
+    let status = match &outcome {
+        Ok(()) => ScanStatus::Completed,
+        Err(PipelineError::Interrupted) => ScanStatus::Interrupted,
+        Err(_) => ScanStatus::Failed,
+    };
+    let snapshot = progress.snapshot();
+    let saved = store.update_scan(scan_id, status, &snapshot.counts, Some(Utc::now())).await;
+    match outcome {
+        Err(PipelineError::Interrupted) | Ok(()) => saved?,
+        Err(e) => return Err(e),
+    }
+    Ok(ScanSummary {
+        scan_id,
+        resumed,
+        status,
+        progress: snapshot,
+        elapsed_secs: started.elapsed().as_secs_f64(),
+    })
+}
+
+async fn join_stages(
+    storing: impl std::future::Future<Output = Result<(), PipelineError>>,
+    tasks: &mut JoinSet<Result<(), PipelineError>>,
+) -> Result<(), PipelineError> {
+    let others = async {
+        while let Some(joined) = tasks.join_next().await {
+            joined.map_err(|e| PipelineError::Task(e.to_string()))??;
+        }
+        Ok(())
+    };
+    tokio::try_join!(storing, others).map(|_| ())
+}
+
+/// Seed stage: candidates from the seed, then (optionally) from the pages
+/// they were found on.
+async fn produce_candidates(
+    ctx: Arc<StageContext>,
+    seed: Seed,
+    tx: mpsc::Sender<ImageCandidate>,
+) -> Result<(), PipelineError> {
+    let found = match seed {
+        Seed::Search { provider, query } => dedupe(provider.search(&query).await?),
+        Seed::Lens {
+            lens,
+            image_url,
+            max_results,
+        } => dedupe(lens.search(&image_url, max_results).await?.candidates),
+        Seed::Candidates(candidates) => candidates,
+        Seed::Folder(root) => return produce_folder(ctx, root, tx).await,
+    };
+    let pages = ctx.options.follow_pages.then(|| page_urls(&found, ctx.options.max_pages));
+    if !emit(&ctx, &tx, found).await {
+        return Ok(());
+    }
+    if let Some(pages) = pages {
+        let from_pages = follow_pages(&ctx, pages).await?;
+        emit(&ctx, &tx, from_pages).await;
+    }
+    Ok(())
+}
+
+/// Sends candidates on; false once the next stage has gone.
+async fn emit(ctx: &StageContext, tx: &mpsc::Sender<ImageCandidate>, candidates: Vec<ImageCandidate>) -> bool {
+    for candidate in candidates {
+        ctx.progress.bump(Counter::Candidates);
+        if tx.send(candidate).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+async fn produce_folder(ctx: Arc<StageContext>, root: PathBuf, tx: mpsc::Sender<ImageCandidate>) -> Result<(), PipelineError> {
+    let walk_root = root.clone();
+    let (files, errors) = tokio::task::spawn_blocking(move || sources::image_files(&walk_root))
+        .await
+        .map_err(|e| PipelineError::Task(e.to_string()))?;
+    for (path, error) in errors {
+        stages::fail(&ctx, &path.display().to_string(), "read", error.to_string()).await?;
+    }
+    for (index, path) in files.iter().enumerate() {
+        let rank = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        let Some(candidate) = sources::local_candidate(path, rank) else {
+            stages::fail(&ctx, &path.display().to_string(), "read", "not an absolute local path".into()).await?;
+            continue;
+        };
+        if !emit(&ctx, &tx, vec![candidate]).await {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The distinct pages the candidates were seen on, best first.
+fn page_urls(candidates: &[ImageCandidate], max_pages: usize) -> Vec<Url> {
+    let mut seen = std::collections::HashSet::new();
+    candidates
+        .iter()
+        .flat_map(|c| c.pages.iter().map(|p| &p.page_url))
+        .filter(|url| seen.insert(normalize_url(url)))
+        .take(max_pages)
+        .cloned()
+        .collect()
+}
+
+/// Fetches each page (politely, through the fetcher) and takes its images.
+async fn follow_pages(ctx: &Arc<StageContext>, pages: Vec<Url>) -> Result<Vec<ImageCandidate>, PipelineError> {
+    let fetched: Vec<_> = stream::iter(pages)
+        .map(|url| async move { (ctx.fetcher.fetch_page(&url).await, url) })
+        .buffer_unordered(ctx.options.fetch_workers.max(1))
+        .collect()
+        .await;
+    let mut candidates = Vec::new();
+    for (result, url) in fetched {
+        match result {
+            Ok(page) => {
+                let extracted = tokio::task::spawn_blocking(move || {
+                    let images = extract_images(&page.html, &page.final_url);
+                    candidates_from_page(&images, &page.final_url)
+                })
+                .await
+                .map_err(|e| PipelineError::Task(e.to_string()))?;
+                candidates.extend(extracted);
+            }
+            Err(e) => {
+                let stage = if e.is_skip() { "skip:page" } else { "page" };
+                stages::fail(ctx, url.as_str(), stage, e.to_string()).await?;
+            }
+        }
+    }
+    Ok(dedupe(candidates))
+}
+
+async fn fetch_stage(
+    ctx: Arc<StageContext>,
+    rx: mpsc::Receiver<ImageCandidate>,
+    tx: mpsc::Sender<Fetched>,
+) -> Result<(), PipelineError> {
+    let workers = ctx.options.fetch_workers.max(1);
+    ReceiverStream::new(rx)
+        .map(|candidate| stages::fetch_one(ctx.clone(), candidate))
+        .buffer_unordered(workers)
+        .try_for_each(|fetched| forward(&tx, fetched))
+        .await
+}
+
+async fn prepare_stage(
+    ctx: Arc<StageContext>,
+    rx: mpsc::Receiver<Fetched>,
+    tx: mpsc::Sender<Prepared>,
+) -> Result<(), PipelineError> {
+    let workers = ctx.options.decode_workers.max(1);
+    ReceiverStream::new(rx)
+        .map(|fetched| stages::prepare_one(ctx.clone(), fetched))
+        .buffer_unordered(workers)
+        .try_for_each(|prepared| forward(&tx, prepared))
+        .await
+}
+
+/// Passes an item to the next stage. A closed channel means the next stage
+/// stopped (and reports why), so it is not an error here.
+async fn forward<T>(tx: &mpsc::Sender<T>, item: Option<T>) -> Result<(), PipelineError> {
+    if let Some(item) = item {
+        let _ = tx.send(item).await;
+    }
+    Ok(())
+}
+
+async fn embed_and_store_stage(ctx: Arc<StageContext>, rx: mpsc::Receiver<Prepared>) -> Result<(), PipelineError> {
+    let mut batches = ReceiverStream::new(rx).ready_chunks(ctx.options.batch_size.max(1));
+    while let Some(mut batch) = batches.next().await {
+        let vectors = stages::embed_batch(&ctx, &mut batch).await?;
+        for (item, vector) in batch.into_iter().zip(vectors) {
+            stages::store_one(&ctx, item, vector).await?;
+        }
+        let counts = ctx.progress.snapshot().counts;
+        ctx.store
+            .update_scan(ctx.scan_id, ScanStatus::Running, &counts, None)
+            .await?;
+    }
+    Ok(())
+}

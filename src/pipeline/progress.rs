@@ -1,0 +1,129 @@
+//! Live counters of a scan, shared between the pipeline's stages and whoever
+//! draws progress (the CLI polls [`Progress::snapshot`]; the library never
+//! prints).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::store::ScanCounts;
+
+/// Counters updated by the stages as items move through them.
+#[derive(Debug, Default)]
+pub struct Progress {
+    candidates: AtomicU64,
+    fetched: AtomicU64,
+    skipped: AtomicU64,
+    failed: AtomicU64,
+    embedded: AtomicU64,
+    new_images: AtomicU64,
+    new_sightings: AtomicU64,
+    known_bytes: AtomicU64,
+    bytes: AtomicU64,
+}
+
+/// Which counter to bump.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    /// Distinct candidate images found.
+    Candidates,
+    /// Images downloaded (or read from disk).
+    Fetched,
+    /// Candidates not fetched: known URL, robots.txt, `noai`.
+    Skipped,
+    /// Candidates that failed at some stage.
+    Failed,
+    /// Images embedded.
+    Embedded,
+    /// New distinct images stored.
+    NewImages,
+    /// New sightings stored.
+    NewSightings,
+    /// Fetched images whose bytes were already stored (not decoded again).
+    KnownBytes,
+    /// Bytes downloaded.
+    Bytes,
+}
+
+/// A point-in-time copy of the counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ProgressSnapshot {
+    /// The counters the store keeps per scan.
+    #[serde(flatten)]
+    pub counts: ScanCounts,
+    /// Fetched images whose bytes were already stored.
+    pub known_bytes: u64,
+    /// Bytes downloaded.
+    pub bytes: u64,
+}
+
+impl Progress {
+    fn cell(&self, counter: Counter) -> &AtomicU64 {
+        match counter {
+            Counter::Candidates => &self.candidates,
+            Counter::Fetched => &self.fetched,
+            Counter::Skipped => &self.skipped,
+            Counter::Failed => &self.failed,
+            Counter::Embedded => &self.embedded,
+            Counter::NewImages => &self.new_images,
+            Counter::NewSightings => &self.new_sightings,
+            Counter::KnownBytes => &self.known_bytes,
+            Counter::Bytes => &self.bytes,
+        }
+    }
+
+    /// Adds `n` to a counter.
+    pub fn add(&self, counter: Counter, n: u64) {
+        self.cell(counter).fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Adds one to a counter.
+    pub fn bump(&self, counter: Counter) {
+        self.add(counter, 1);
+    }
+
+    /// Reads one counter.
+    pub fn get(&self, counter: Counter) -> u64 {
+        self.cell(counter).load(Ordering::Relaxed)
+    }
+
+    /// Reads every counter.
+    pub fn snapshot(&self) -> ProgressSnapshot {
+        ProgressSnapshot {
+            counts: ScanCounts {
+                candidates: self.get(Counter::Candidates),
+                fetched: self.get(Counter::Fetched),
+                skipped: self.get(Counter::Skipped),
+                failed: self.get(Counter::Failed),
+                embedded: self.get(Counter::Embedded),
+                new_images: self.get(Counter::NewImages),
+                new_sightings: self.get(Counter::NewSightings),
+            },
+            known_bytes: self.get(Counter::KnownBytes),
+            bytes: self.get(Counter::Bytes),
+        }
+    }
+
+    /// Candidates that have reached an end (stored, skipped or failed).
+    pub fn settled(&self) -> u64 {
+        self.get(Counter::Skipped) + self.get(Counter::Failed) + self.get(Counter::Fetched)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_reads_every_counter() {
+        let p = Progress::default();
+        p.add(Counter::Candidates, 10);
+        p.bump(Counter::Fetched);
+        p.bump(Counter::Skipped);
+        p.add(Counter::Bytes, 512);
+        let s = p.snapshot();
+        assert_eq!((s.counts.candidates, s.counts.fetched, s.counts.skipped, s.bytes), (10, 1, 1, 512));
+        assert_eq!(p.settled(), 2);
+        let json = serde_json::to_value(s).unwrap();
+        assert_eq!(json["candidates"], 10);
+        assert_eq!(json["bytes"], 512);
+    }
+}

@@ -1,0 +1,284 @@
+//! The per-item work of each pipeline stage. `pipeline::run_scan` wires these
+//! into tasks joined by bounded channels; each function here handles one
+//! item (or one batch) and records what happened: a failure is a stored row
+//! and a counter, never an abort. Only store errors abort a scan.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use super::progress::Counter;
+use super::{PipelineError, StageContext};
+use crate::decode::{decode, Decoded};
+use crate::fetch::FetchedImage;
+use crate::hash::perceptual_hashes;
+use crate::search::ImageCandidate;
+use crate::store::{ImageId, NewFailure, NewImage, NewSighting};
+
+/// A candidate whose bytes are in hand.
+pub struct Fetched {
+    /// What was looked for.
+    pub candidate: ImageCandidate,
+    /// What came back.
+    pub image: FetchedImage,
+}
+
+/// A candidate decoded and hashed, ready to embed and store. The full
+/// picture is dropped here: only the model input travels on.
+pub struct Prepared {
+    /// What was looked for.
+    pub candidate: ImageCandidate,
+    /// The image row to write.
+    pub image: NewImage,
+    /// HTTP `Last-Modified` of the image response.
+    pub last_modified: Option<DateTime<Utc>>,
+    /// HTTP `ETag` of the image response.
+    pub etag: Option<String>,
+    /// Model input (when embedding).
+    pub pixels: Option<Vec<f32>>,
+}
+
+/// Records a failure of `url` at `stage` and counts it.
+pub async fn fail(ctx: &StageContext, url: &str, stage: &str, reason: String) -> Result<(), PipelineError> {
+    tracing::debug!(url, stage, reason, "failed");
+    ctx.progress.bump(Counter::Failed);
+    ctx.store
+        .record_failure(&NewFailure {
+            url: url.to_string(),
+            stage: stage.to_string(),
+            reason,
+            scan_id: Some(ctx.scan_id),
+            at: Utc::now(),
+        })
+        .await?;
+    Ok(())
+}
+
+/// Records one sighting per page the candidate was seen on (one without a
+/// page when it has none).
+pub async fn record_sightings(
+    ctx: &StageContext,
+    image_id: ImageId,
+    candidate: &ImageCandidate,
+    last_modified: Option<DateTime<Utc>>,
+    etag: Option<String>,
+) -> Result<(), PipelineError> {
+    let base = NewSighting {
+        image_id,
+        image_url: candidate.image_url.to_string(),
+        site: candidate.image_url.host_str().map(str::to_string),
+        provider: candidate.providers.first().map(|p| p.to_string()),
+        scan_id: Some(ctx.scan_id),
+        rank: Some(candidate.best_rank),
+        seen_at: Utc::now(),
+        last_modified,
+        etag,
+        ..Default::default()
+    };
+    let sightings: Vec<NewSighting> = if candidate.pages.is_empty() {
+        vec![base]
+    } else {
+        candidate
+            .pages
+            .iter()
+            .map(|page| NewSighting {
+                page_url: Some(page.page_url.to_string()),
+                page_title: page.page_title.clone(),
+                site: page.site.clone().or_else(|| base.site.clone()),
+                provider: Some(page.provider.to_string()),
+                rank: Some(page.rank),
+                ..base.clone()
+            })
+            .collect()
+    };
+    for sighting in &sightings {
+        if ctx.store.upsert_sighting(sighting).await?.created {
+            ctx.progress.bump(Counter::NewSightings);
+        }
+    }
+    Ok(())
+}
+
+/// Fetch stage: skips known URLs (recording the new sightings), downloads or
+/// reads the bytes, and records failures.
+pub async fn fetch_one(ctx: Arc<StageContext>, candidate: ImageCandidate) -> Result<Option<Fetched>, PipelineError> {
+    let url = candidate.image_url.clone();
+    if !ctx.options.refresh {
+        if let Some(id) = ctx.store.image_by_url(url.as_str()).await? {
+            ctx.progress.bump(Counter::Skipped);
+            record_sightings(&ctx, id, &candidate, None, None).await?;
+            return Ok(None);
+        }
+    }
+    let result = if url.scheme() == "file" {
+        read_local(&url, ctx.options.decode_limits.max_bytes).await
+    } else {
+        ctx.fetcher
+            .fetch_image(&url)
+            .await
+            .map_err(|e| (e.is_skip(), e.stage(), e.to_string()))
+    };
+    match result {
+        Ok(image) => {
+            ctx.progress.bump(Counter::Fetched);
+            ctx.progress.add(Counter::Bytes, image.bytes.len() as u64);
+            Ok(Some(Fetched { candidate, image }))
+        }
+        Err((true, stage, reason)) => {
+            tracing::info!(url = %url, reason, "skipped");
+            ctx.progress.bump(Counter::Skipped);
+            ctx.store
+                .record_failure(&NewFailure {
+                    url: url.to_string(),
+                    stage: format!("skip:{stage}"),
+                    reason,
+                    scan_id: Some(ctx.scan_id),
+                    at: Utc::now(),
+                })
+                .await?;
+            Ok(None)
+        }
+        Err((false, stage, reason)) => {
+            fail(&ctx, url.as_str(), stage, reason).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Why a candidate was not fetched: (polite skip?, stage, reason).
+type NotFetched = (bool, &'static str, String);
+
+async fn read_local(url: &Url, max_bytes: u64) -> Result<FetchedImage, NotFetched> {
+    let path = url
+        .to_file_path()
+        .map_err(|()| (false, "read", format!("{url} is not a local path")))?;
+    let io = |e: std::io::Error| (false, "read", format!("{}: {e}", path.display()));
+    let meta = tokio::fs::metadata(&path).await.map_err(io)?;
+    if meta.len() > max_bytes {
+        return Err((false, "too-large", format!("file of {} bytes exceeds the {max_bytes}-byte limit", meta.len())));
+    }
+    let bytes = bytes::Bytes::from(tokio::fs::read(&path).await.map_err(io)?);
+    Ok(FetchedImage {
+        final_url: url.clone(),
+        sha256: crate::hash::sha256(&bytes),
+        bytes,
+        last_modified: meta.modified().ok().map(DateTime::<Utc>::from),
+        etag: None,
+        content_type: None,
+    })
+}
+
+/// Decode stage: known bytes only add sightings; new bytes are decoded,
+/// hashed and (when embedding) preprocessed on a worker thread.
+pub async fn prepare_one(ctx: Arc<StageContext>, fetched: Fetched) -> Result<Option<Prepared>, PipelineError> {
+    let Fetched { candidate, image } = fetched;
+    if let Some(id) = ctx.store.image_by_sha256(&image.sha256).await? {
+        let needs_vector = ctx.embedder.is_some()
+            && !ctx.store.image(id).await?.is_some_and(|stored| stored.has_embedding);
+        if !needs_vector {
+            ctx.progress.bump(Counter::KnownBytes);
+            ctx.store.touch_image(id, Utc::now()).await?;
+            record_sightings(&ctx, id, &candidate, image.last_modified, image.etag.clone()).await?;
+            return Ok(None);
+        }
+    }
+    let limits = ctx.options.decode_limits;
+    let embedder = ctx.embedder.clone();
+    let bytes = image.bytes.clone();
+    let work = tokio::task::spawn_blocking(move || {
+        decode(&bytes, &limits).map(|decoded| {
+            let hashes = perceptual_hashes(&decoded.image);
+            let pixels = embedder.map(|e| e.preprocess(&decoded.image));
+            (decoded, hashes, pixels)
+        })
+    });
+    let (decoded, hashes, pixels) = match work.await {
+        Ok(Ok(done)) => done,
+        Ok(Err(e)) => {
+            fail(&ctx, candidate.image_url.as_str(), "decode", e.to_string()).await?;
+            return Ok(None);
+        }
+        Err(panic) => {
+            fail(&ctx, candidate.image_url.as_str(), "decode", format!("decoder crashed: {panic}")).await?;
+            return Ok(None);
+        }
+    };
+    let Decoded {
+        format,
+        width,
+        height,
+        exif,
+        ..
+    } = decoded;
+    Ok(Some(Prepared {
+        image: NewImage {
+            sha256: image.sha256,
+            perceptual_hashes: hashes,
+            width,
+            height,
+            format,
+            byte_size: image.bytes.len() as u64,
+            exif,
+            seen_at: Utc::now(),
+        },
+        candidate,
+        last_modified: image.last_modified,
+        etag: image.etag,
+        pixels,
+    }))
+}
+
+/// Embed stage: one forward pass for the batch; if it fails, each image
+/// alone, so one bad image cannot cost the others their vectors.
+pub async fn embed_batch(ctx: &Arc<StageContext>, batch: &mut [Prepared]) -> Result<Vec<Option<Vec<f32>>>, PipelineError> {
+    let Some(embedder) = ctx.embedder.clone() else {
+        return Ok(vec![None; batch.len()]);
+    };
+    let pixels: Vec<Vec<f32>> = batch.iter_mut().filter_map(|p| p.pixels.take()).collect();
+    if pixels.len() != batch.len() {
+        return Ok(vec![None; batch.len()]);
+    }
+    let whole = {
+        let embedder = embedder.clone();
+        let pixels = pixels.clone();
+        tokio::task::spawn_blocking(move || embedder.embed_pixels(&pixels)).await
+    };
+    if let Ok(Ok(vectors)) = whole {
+        return Ok(vectors.into_iter().map(Some).collect());
+    }
+    let mut out = Vec::with_capacity(batch.len());
+    for (item, one) in batch.iter().zip(pixels) {
+        let embedder = embedder.clone();
+        let result = tokio::task::spawn_blocking(move || embedder.embed_pixels(&[one])).await;
+        match result {
+            Ok(Ok(mut v)) if v.len() == 1 => out.push(v.pop()),
+            Ok(Ok(_)) => {
+                fail(ctx, item.candidate.image_url.as_str(), "embed", "model returned no vector".into()).await?;
+                out.push(None);
+            }
+            Ok(Err(e)) => {
+                fail(ctx, item.candidate.image_url.as_str(), "embed", e.to_string()).await?;
+                out.push(None);
+            }
+            Err(panic) => {
+                fail(ctx, item.candidate.image_url.as_str(), "embed", format!("model crashed: {panic}")).await?;
+                out.push(None);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Store stage: the image, its vector, its sightings.
+pub async fn store_one(ctx: &StageContext, item: Prepared, vector: Option<Vec<f32>>) -> Result<(), PipelineError> {
+    let upserted = ctx.store.upsert_image(&item.image).await?;
+    if upserted.created {
+        ctx.progress.bump(Counter::NewImages);
+    }
+    if let Some(vector) = vector {
+        ctx.store.set_embedding(upserted.id, &vector).await?;
+        ctx.progress.bump(Counter::Embedded);
+    }
+    record_sightings(ctx, upserted.id, &item.candidate, item.last_modified, item.etag).await
+}

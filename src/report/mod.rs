@@ -1,0 +1,280 @@
+//! The match report: one plain value ([`Report`]) holding the query, its
+//! matches with every sighting, the origin evidence and notes, rendered by
+//! pure functions to self-contained HTML, Markdown, and JSON with a stable,
+//! documented schema (docs/report-schema.md).
+//!
+//! Everything scraped (titles, URLs, sites, EXIF text) is hostile input: the
+//! renderers escape it for their format and only link http(s) URLs.
+
+mod assemble;
+mod escape;
+mod files;
+mod html;
+mod json;
+mod markdown;
+mod thumbnail;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::matching::{MatchKind, OriginClaim, RankedMatch, Thresholds};
+use crate::store::{ExifSummary, ImageId, ImageRecord, ModelInfo, SightingRecord};
+
+pub use assemble::{assemble, MatchRecords, ReportContext};
+pub use files::{report_file_name, write_reports, ReportFormat};
+pub use html::render_html;
+pub use json::{parse_json, render_json};
+pub use markdown::render_markdown;
+pub use thumbnail::{jpeg_data_uri, thumbnail_data_uri, thumbnail_jpeg};
+
+/// Version of the JSON schema; raised on any change that is not a pure
+/// addition of an optional field.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A report could not be made or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A thumbnail could not be encoded.
+    #[error("could not encode a thumbnail as JPEG")]
+    Thumbnail(#[source] image::ImageError),
+    /// A report format name was not recognised.
+    #[error("unknown report format `{0}`; choose from html, json, md")]
+    UnknownFormat(String),
+    /// The reports directory could not be created or a file written.
+    #[error("could not write the report {path}")]
+    Write {
+        /// The directory or file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A JSON report could not be read.
+    #[error("not a provenance JSON report")]
+    Json(#[source] serde_json::Error),
+}
+
+/// Everything `provenance match` found for one query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// [`SCHEMA_VERSION`] at the time of writing.
+    pub schema_version: u32,
+    /// When the report was made.
+    pub generated_at: DateTime<Utc>,
+    /// What was looked for.
+    pub query: QueryInfo,
+    /// Which evidence was available.
+    pub mode: Mode,
+    /// The embedding model, when one was used.
+    pub model: Option<ModelInfo>,
+    /// The thresholds the kinds were decided with.
+    pub thresholds: Thresholds,
+    /// Matches, best first.
+    pub matches: Vec<ReportMatch>,
+    /// Evidence of origin, strongest first.
+    pub origins: Vec<OriginClaim>,
+    /// Sentences for the reader: missing evidence, skipped images, ….
+    pub notes: Vec<String>,
+}
+
+/// The query: an image file, or a text for `provenance search`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryInfo {
+    /// The file path as given, or the search text.
+    pub label: String,
+    /// SHA-256 of the file, hex (none for a text query).
+    pub sha256: Option<String>,
+    /// Pixel width.
+    pub width: Option<u32>,
+    /// Pixel height.
+    pub height: Option<u32>,
+    /// Small JPEG of the query as a `data:` URI.
+    pub thumbnail_data_uri: Option<String>,
+}
+
+/// Which evidence the matches were found with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mode {
+    /// Embedding k-NN re-ranked with perceptual hashes and exact hashes.
+    #[serde(rename = "clip+hash")]
+    ClipHash,
+    /// Perceptual and exact hashes only (`--embedder none`).
+    #[serde(rename = "hash-only")]
+    HashOnly,
+    /// Text query through the text encoder (`provenance search`).
+    #[serde(rename = "text")]
+    Text,
+}
+
+impl Mode {
+    /// The name used in every format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClipHash => "clip+hash",
+            Self::HashOnly => "hash-only",
+            Self::Text => "text",
+        }
+    }
+}
+
+/// One matching stored image with all its sightings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportMatch {
+    /// Position in the ranking, from 1.
+    pub rank: u32,
+    /// Exact copy, near-duplicate or similar.
+    pub kind: MatchKind,
+    /// Cosine similarity of the embeddings, when known.
+    pub similarity: Option<f32>,
+    /// Hamming distance of the perceptual hashes in bits of 64, when known.
+    pub hash_distance: Option<u32>,
+    /// The stored image.
+    pub image: ReportImage,
+    /// Small JPEG of the image as a `data:` URI.
+    pub thumbnail_data_uri: Option<String>,
+    /// Every place it was seen.
+    pub sightings: Vec<ReportSighting>,
+}
+
+impl ReportMatch {
+    /// Assembles a match from the ranking and the store's records.
+    pub fn new(
+        rank: u32,
+        ranked: &RankedMatch,
+        image: &ImageRecord,
+        sightings: &[SightingRecord],
+        thumbnail_data_uri: Option<String>,
+    ) -> Self {
+        Self {
+            rank,
+            kind: ranked.kind,
+            similarity: ranked.evidence.similarity,
+            hash_distance: ranked.evidence.hash_distance,
+            image: ReportImage::from(image),
+            thumbnail_data_uri,
+            sightings: sightings.iter().map(ReportSighting::from).collect(),
+        }
+    }
+}
+
+/// A stored image as the report shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportImage {
+    /// Store row id.
+    pub id: ImageId,
+    /// SHA-256, hex.
+    pub sha256: String,
+    /// Pixel width.
+    pub width: u32,
+    /// Pixel height.
+    pub height: u32,
+    /// Format, e.g. `jpeg`.
+    pub format: String,
+    /// File size in bytes.
+    pub byte_size: u64,
+    /// EXIF DateTimeOriginal, Artist, Copyright.
+    pub exif: ExifSummary,
+    /// First time these bytes were seen.
+    pub first_seen_at: DateTime<Utc>,
+    /// Last time these bytes were seen.
+    pub last_seen_at: DateTime<Utc>,
+}
+
+impl From<&ImageRecord> for ReportImage {
+    fn from(r: &ImageRecord) -> Self {
+        Self {
+            id: r.id,
+            sha256: r.sha256.clone(),
+            width: r.width,
+            height: r.height,
+            format: r.format.clone(),
+            byte_size: r.byte_size,
+            exif: r.exif.clone(),
+            first_seen_at: r.first_seen_at,
+            last_seen_at: r.last_seen_at,
+        }
+    }
+}
+
+/// One place an image was seen, as the report shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportSighting {
+    /// Store row id.
+    pub id: i64,
+    /// URL of the image.
+    pub image_url: String,
+    /// Page it was found on.
+    pub page_url: Option<String>,
+    /// Title of that page, as scraped.
+    pub page_title: Option<String>,
+    /// Site or domain.
+    pub site: Option<String>,
+    /// Search provider that reported it.
+    pub provider: Option<String>,
+    /// Keyphrase of the scan that last saw it.
+    pub keyphrase: Option<String>,
+    /// Best rank in the provider's results.
+    pub rank: Option<u32>,
+    /// First time seen here.
+    pub first_seen_at: DateTime<Utc>,
+    /// Last time seen here.
+    pub last_seen_at: DateTime<Utc>,
+    /// HTTP `Last-Modified` of the image.
+    pub last_modified: Option<DateTime<Utc>>,
+    /// HTTP `ETag` of the image.
+    pub etag: Option<String>,
+}
+
+impl From<&SightingRecord> for ReportSighting {
+    fn from(s: &SightingRecord) -> Self {
+        Self {
+            id: s.id,
+            image_url: s.image_url.clone(),
+            page_url: s.page_url.clone(),
+            page_title: s.page_title.clone(),
+            site: s.site.clone(),
+            provider: s.provider.clone(),
+            keyphrase: s.keyphrase.clone(),
+            rank: s.rank,
+            first_seen_at: s.first_seen_at,
+            last_seen_at: s.last_seen_at,
+            last_modified: s.last_modified,
+            etag: s.etag.clone(),
+        }
+    }
+}
+
+/// Shared wording of the renderers.
+mod words {
+    use chrono::{DateTime, Utc};
+
+    use crate::matching::{Thresholds, HASH_BITS};
+
+    /// `2026-11-22 09:55 UTC`.
+    pub(super) fn when(t: &DateTime<Utc>) -> String {
+        t.format("%Y-%m-%d %H:%M UTC").to_string()
+    }
+
+    /// Similarity to 3 decimals, or a dash.
+    pub(super) fn similarity(s: Option<f32>) -> String {
+        s.filter(|x| x.is_finite())
+            .map_or_else(|| "—".to_string(), |x| format!("{x:.3}"))
+    }
+
+    /// Hash distance as `3/64`, or a dash.
+    pub(super) fn distance(d: Option<u32>) -> String {
+        d.map_or_else(|| "—".to_string(), |d| format!("{d}/{HASH_BITS}"))
+    }
+
+    /// The thresholds in one sentence.
+    pub(super) fn thresholds(t: &Thresholds) -> String {
+        format!(
+            "near-duplicate: hash distance ≤ {}/{HASH_BITS}, or ≤ {}/{HASH_BITS} confirmed by similarity ≥ {:.2}, or similarity ≥ {:.2}; similar: similarity ≥ {:.2}",
+            t.near_duplicate_max_hash_distance,
+            t.probable_duplicate_max_hash_distance,
+            t.similar_min_similarity,
+            t.near_duplicate_min_similarity,
+            t.similar_min_similarity
+        )
+    }
+}

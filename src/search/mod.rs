@@ -1,0 +1,71 @@
+//! Image search providers: where candidate images come from.
+//!
+//! A keyphrase goes to one [`ImageSearch`] provider (SerpApi Google Images,
+//! Brave, Serper, or a self-hosted SearXNG) and comes back as ranked
+//! [`Candidate`]s; [`Lens`] does the same for a public image URL (reverse
+//! search). [`dedupe`] merges candidates from several pages and providers
+//! into one [`ImageCandidate`] per image, keeping every page it was seen on.
+//!
+//! Nothing here reads the environment: keys and base URLs arrive in
+//! [`ProviderSettings`], built by the CLI with [`ProviderSettings::resolve`].
+//! Keys are [`Secret`](crate::config::Secret)s; URLs are logged only through [`redact_url`].
+
+mod brave;
+mod candidate;
+mod dedupe;
+mod error;
+mod gather;
+mod http;
+mod paging;
+mod searxng;
+mod serpapi;
+mod serpapi_lens;
+mod serper;
+mod settings;
+
+pub(crate) use candidate::{parse_web_url, site_of};
+pub use candidate::{Candidate, ImageCandidate, PageRef, SearchQuery};
+pub use dedupe::{dedupe, normalize_url};
+pub use error::SearchError;
+pub use gather::{gather, Gathered, ProviderFailure};
+pub use http::{redact_url, RetryPolicy};
+pub use serpapi_lens::{Lens, LensMatches};
+pub use settings::{
+    ProviderKind, ProviderSettings, BRAVE_DEFAULT_URL, SERPAPI_DEFAULT_URL, SERPER_DEFAULT_URL,
+};
+
+/// A source of candidate images for a keyphrase.
+#[async_trait::async_trait]
+pub trait ImageSearch: Send + Sync {
+    /// The provider's short name, as in [`Candidate::provider`].
+    fn name(&self) -> &'static str;
+
+    /// Up to `query.max_results` candidates, best first, ranks 1-based.
+    ///
+    /// Zero results is `Ok(vec![])`. A failure on the first request is an
+    /// error; a failure on a later page ends paging early, is logged at
+    /// `warn`, and the candidates gathered so far are returned.
+    async fn search(&self, query: &SearchQuery) -> Result<Vec<Candidate>, SearchError>;
+}
+
+/// Builds the provider the settings describe, sending through `client`.
+pub fn provider(
+    settings: ProviderSettings,
+    client: reqwest::Client,
+    retry: RetryPolicy,
+) -> Box<dyn ImageSearch> {
+    match settings {
+        ProviderSettings::SerpApi { base_url, api_key } => Box::new(serpapi::SerpApiImages::new(
+            base_url, api_key, client, retry,
+        )),
+        ProviderSettings::Brave { base_url, api_key } => {
+            Box::new(brave::Brave::new(base_url, api_key, client, retry))
+        }
+        ProviderSettings::Serper { base_url, api_key } => {
+            Box::new(serper::Serper::new(base_url, api_key, client, retry))
+        }
+        ProviderSettings::SearXng { base_url } => {
+            Box::new(searxng::SearXng::new(base_url, client, retry))
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! SearXNG (self-hosted, open source, no key):
+//! `GET /search?q=…&categories=images&format=json&pageno=N` (N from 1,
+//! about 20 results a page). The instance must allow the `json` format in
+//! its `settings.yml` (`search.formats`), or it answers 403.
+
+use serde::Deserialize;
+use serde_json::Value;
+use url::Url;
+
+use super::candidate::{clean_text, parse_web_url, site_of, Candidate, SearchQuery};
+use super::error::SearchError;
+use super::http::{endpoint_url, Endpoint, RetryPolicy};
+use super::paging::{collect_pages, each_result, parse_body, results_array, Page};
+use super::serpapi::pages_for;
+use super::ImageSearch;
+
+/// Provider name.
+pub(crate) const NAME: &str = "searxng";
+/// Typical results per page.
+const PAGE_SIZE: usize = 20;
+const UNAUTHORIZED_HINT: &str = "the SearXNG instance refused format=json; add `json` to `search.formats` in its settings.yml, or point SEARXNG_URL at an instance that allows it";
+
+/// A SearXNG instance.
+pub(crate) struct SearXng {
+    base_url: Url,
+    client: reqwest::Client,
+    retry: RetryPolicy,
+}
+
+impl SearXng {
+    pub fn new(base_url: Url, client: reqwest::Client, retry: RetryPolicy) -> Self {
+        Self {
+            base_url,
+            client,
+            retry,
+        }
+    }
+
+    async fn fetch_page(&self, keyphrase: &str, page: u32) -> Result<Page, SearchError> {
+        let mut url = endpoint_url(&self.base_url, "search")?;
+        url.query_pairs_mut()
+            .append_pair("q", keyphrase)
+            .append_pair("categories", "images")
+            .append_pair("format", "json")
+            .append_pair("pageno", &(page + 1).to_string());
+        let endpoint = Endpoint {
+            provider: NAME,
+            retry: &self.retry,
+            secret: None,
+            unauthorized_hint: UNAUTHORIZED_HINT,
+            classify: |_, _| None,
+        };
+        let body = endpoint
+            .send(&url, || {
+                self.client
+                    .get(url.clone())
+                    .header("Accept", "application/json")
+            })
+            .await?;
+        let value = parse_body(NAME, &body)?;
+        let candidates = parse_results(&value, &self.base_url)?;
+        Ok(Page {
+            has_more: !candidates.is_empty(),
+            candidates,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl ImageSearch for SearXng {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    async fn search(&self, query: &SearchQuery) -> Result<Vec<Candidate>, SearchError> {
+        let max_pages = pages_for(query.max_results, PAGE_SIZE);
+        collect_pages(NAME, query.max_results, max_pages, |page| {
+            self.fetch_page(&query.keyphrase, page)
+        })
+        .await
+    }
+}
+
+#[derive(Deserialize)]
+struct RawResult {
+    img_src: String,
+    url: Option<String>,
+    title: Option<String>,
+    thumbnail_src: Option<String>,
+    resolution: Option<String>,
+    parsed_url: Option<Vec<Value>>,
+}
+
+/// The image results of one SearXNG JSON answer; relative thumbnail URLs
+/// (the instance's image proxy) are resolved against `instance`.
+pub(crate) fn parse_results(value: &Value, instance: &Url) -> Result<Vec<Candidate>, SearchError> {
+    let items = results_array(NAME, value, "results")?;
+    Ok(each_result(NAME, items, |raw: RawResult| {
+        let page_url = raw.url.as_deref().and_then(|l| parse_web_url(l, None));
+        let (width, height) = raw.resolution.as_deref().and_then(parse_resolution).unzip();
+        let site = raw
+            .parsed_url
+            .as_ref()
+            .and_then(|parts| parts.get(1)?.as_str().map(str::to_string))
+            .and_then(|host| clean_text(Some(&host)))
+            .or_else(|| page_url.as_ref().and_then(site_of));
+        Some(Candidate {
+            image_url: parse_web_url(&raw.img_src, Some(instance))?,
+            page_url,
+            page_title: clean_text(raw.title.as_deref()),
+            site,
+            thumbnail_url: raw
+                .thumbnail_src
+                .as_deref()
+                .and_then(|t| parse_web_url(t, Some(instance))),
+            width,
+            height,
+            rank: 0,
+            provider: NAME,
+        })
+    }))
+}
+
+/// "1920 x 1080", "1920x1080", "1920 × 1080" → (1920, 1080).
+fn parse_resolution(text: &str) -> Option<(u32, u32)> {
+    let (w, h) = text.split_once(['x', 'X', '×'])?;
+    Some((w.trim().parse().ok()?, h.trim().parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE_1: &str = include_str!("../../tests/fixtures/search/searxng_page1.json");
+
+    #[test]
+    fn parses_results_and_resolutions() {
+        let instance = Url::parse("https://searx.example.org/").unwrap();
+        let got = parse_results(&serde_json::from_str(PAGE_1).unwrap(), &instance).unwrap();
+        assert_eq!(got.len(), 4, "{got:#?}");
+        let first = &got[0];
+        assert_eq!(
+            first.image_url.as_str(),
+            "https://upload.wikimedia.org/wikipedia/commons/1/16/Vulpes_vulpes_laying_in_snow.jpg"
+        );
+        assert_eq!((first.width, first.height), (Some(2560), Some(1707)));
+        assert_eq!(first.site.as_deref(), Some("commons.wikimedia.org"));
+        let proxied = got[1].thumbnail_url.as_ref().unwrap().as_str();
+        assert!(
+            proxied.starts_with("https://searx.example.org/image_proxy?url="),
+            "{proxied}"
+        );
+        assert_eq!(
+            got[2].image_url.as_str(),
+            "https://pics.example.com/fox-protocol-relative.jpg"
+        );
+        assert_eq!((got[3].width, got[3].height), (None, None));
+    }
+
+    #[test]
+    fn resolutions() {
+        assert_eq!(parse_resolution("1920 x 1080"), Some((1920, 1080)));
+        assert_eq!(parse_resolution("800×600"), Some((800, 600)));
+        assert_eq!(parse_resolution("big"), None);
+    }
+}

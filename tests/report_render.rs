@@ -1,0 +1,389 @@
+//! Rendering a report: exact output against golden files, and hostile
+//! scraped strings (script tags, attribute breakers, `javascript:` URLs,
+//! Markdown syntax) made harmless in every format.
+//!
+//! Regenerate the golden files after an intended change with
+//! `UPDATE_GOLDEN=1 cargo test --test report_render`, then review the diff.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, TimeZone, Utc};
+use provenance::matching::{DateKind, MatchKind, OriginClaim, OriginEvidence, Thresholds};
+use provenance::report::{
+    parse_json, render_html, render_json, render_markdown, Mode, QueryInfo, Report, ReportImage,
+    ReportMatch, ReportSighting, SCHEMA_VERSION,
+};
+use provenance::store::{ExifSummary, ModelInfo};
+use scraper::{Html, Selector};
+
+const HOSTILE: &str = "</title><script>alert(1)</script>\"'<img src=x onerror=alert(1)>";
+const JS_URL: &str = "javascript:alert(document.cookie)";
+const PNG_1X1: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
+fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().unwrap()
+}
+
+fn image(id: i64, width: u32, height: u32, exif: ExifSummary) -> ReportImage {
+    ReportImage {
+        id,
+        sha256: format!("{id:064x}"),
+        width,
+        height,
+        format: "jpeg".into(),
+        byte_size: u64::from(width) * 100,
+        exif,
+        first_seen_at: at(2026, 11, 10, 8),
+        last_seen_at: at(2026, 11, 21, 8),
+    }
+}
+
+fn sighting(
+    id: i64,
+    image_url: &str,
+    page_url: Option<&str>,
+    title: Option<&str>,
+) -> ReportSighting {
+    ReportSighting {
+        id,
+        image_url: image_url.into(),
+        page_url: page_url.map(Into::into),
+        page_title: title.map(Into::into),
+        site: Some("news.example".into()),
+        provider: Some("serpapi".into()),
+        keyphrase: Some("festival poster".into()),
+        rank: Some(2),
+        first_seen_at: at(2026, 11, 10, 8),
+        last_seen_at: at(2026, 11, 21, 8),
+        last_modified: Some(at(2024, 5, 1, 10)),
+        etag: Some("\"abc\"".into()),
+    }
+}
+
+/// A report with every field filled and hostile strings in every scraped one.
+fn hostile_report() -> Report {
+    let exif = ExifSummary {
+        date_time_original: Some("2019:05:01 12:00:00".into()),
+        artist: Some("Jane <b>Doe</b>".into()),
+        copyright: Some("© 2019 | all `rights` *reserved*".into()),
+    };
+    let mut evil = sighting(
+        11,
+        "https://evil.example/a.jpg?x=\"><script>alert(1)</script>",
+        Some(JS_URL),
+        Some(HOSTILE),
+    );
+    evil.site = Some(HOSTILE.into());
+    evil.keyphrase = Some("poster `rm -rf` [x](javascript:y) | a".into());
+    let news = sighting(
+        12,
+        "https://cdn.news.example/poster(1).jpg",
+        Some("https://news.example/story?id=1&ref=a"),
+        Some("Festival poster | News\nSecond line [link](http://x)"),
+    );
+    let matches = vec![
+        ReportMatch {
+            rank: 1,
+            kind: MatchKind::ExactCopy,
+            similarity: Some(1.0),
+            hash_distance: Some(0),
+            image: image(7, 3000, 2000, exif),
+            thumbnail_data_uri: Some(PNG_1X1.into()),
+            sightings: vec![evil, news],
+        },
+        ReportMatch {
+            rank: 2,
+            kind: MatchKind::NearDuplicate,
+            similarity: Some(0.97),
+            hash_distance: Some(4),
+            image: image(9, 1500, 1000, ExifSummary::default()),
+            thumbnail_data_uri: Some(
+                "data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+".into(),
+            ),
+            sightings: vec![sighting(21, "https://mirror.example/p.jpg", None, None)],
+        },
+        ReportMatch {
+            rank: 3,
+            kind: MatchKind::Similar,
+            similarity: Some(0.83),
+            hash_distance: None,
+            image: image(15, 640, 480, ExifSummary::default()),
+            thumbnail_data_uri: Some("data:image/jpeg;base64,x\" onerror=\"alert(1)".into()),
+            sightings: vec![sighting(
+                31,
+                "data:text/html,<script>alert(1)</script>",
+                Some(JS_URL),
+                Some("ok"),
+            )],
+        },
+    ];
+    let origins = vec![OriginClaim {
+        image_id: 7,
+        sighting_id: Some(11),
+        image_url: Some("https://evil.example/a.jpg".into()),
+        page_url: Some(JS_URL.into()),
+        page_title: Some(HOSTILE.into()),
+        site: Some("evil.example".into()),
+        width: 3000,
+        height: 2000,
+        evidence: vec![OriginEvidence::EarliestDate {
+            date_kind: DateKind::ExifDateTimeOriginal,
+            date: "2019:05:01 12:00:00".into(),
+            among: 1,
+            tied_with: 0,
+        }],
+        reasons: vec![
+            "the only version carrying an EXIF DateTimeOriginal: 2019:05:01 12:00:00".into(),
+        ],
+    }];
+    Report {
+        schema_version: SCHEMA_VERSION,
+        generated_at: at(2026, 11, 22, 9),
+        query: QueryInfo {
+            label: "suspect <1>.jpg".into(),
+            sha256: Some("ab".repeat(32)),
+            width: Some(800),
+            height: Some(600),
+            thumbnail_data_uri: Some(PNG_1X1.into()),
+        },
+        mode: Mode::ClipHash,
+        model: Some(ModelInfo {
+            id: "openai/clip-vit-base-patch32@3d74acf".into(),
+            dim: 512,
+        }),
+        thresholds: Thresholds::default(),
+        matches,
+        origins,
+        notes: vec![
+            "No posting sent a usable HTTP Last-Modified date.".into(),
+            format!("note {HOSTILE}"),
+        ],
+    }
+}
+
+fn golden_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/report")
+        .join(name)
+}
+
+fn assert_golden(name: &str, actual: &str) {
+    let path = golden_path(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run UPDATE_GOLDEN=1 cargo test --test report_render",
+            path.display()
+        )
+    });
+    assert!(
+        actual == expected,
+        "{name} differs from {}; if the change is intended, run UPDATE_GOLDEN=1 cargo test --test report_render and review the diff",
+        path.display()
+    );
+}
+
+#[test]
+fn html_matches_the_golden_file() {
+    assert_golden("hostile.html", &render_html(&hostile_report()));
+}
+
+#[test]
+fn markdown_matches_the_golden_file() {
+    assert_golden("hostile.md", &render_markdown(&hostile_report()));
+}
+
+#[test]
+fn json_matches_the_golden_file() {
+    assert_golden("hostile.json", &render_json(&hostile_report()));
+}
+
+fn select<'a>(doc: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
+    doc.select(&Selector::parse(css).unwrap()).collect()
+}
+
+#[test]
+fn html_lets_no_scraped_markup_or_script_url_through() {
+    let page = render_html(&hostile_report());
+    // Only the report's own sorting script, and it is the last one written.
+    assert_eq!(page.matches("<script").count(), 1);
+    let doc = Html::parse_document(&page);
+    let scripts = select(&doc, "script");
+    assert_eq!(scripts.len(), 1);
+    assert!(!scripts[0].inner_html().contains("alert"));
+    // No element from data: no event handler attribute anywhere.
+    for el in select(&doc, "*") {
+        for (name, _) in el.value().attrs() {
+            assert!(
+                !name.starts_with("on"),
+                "event handler {name} on <{}>",
+                el.value().name()
+            );
+        }
+    }
+    for a in select(&doc, "a") {
+        let href = a.value().attr("href").unwrap();
+        assert!(
+            href.starts_with("https://") || href.starts_with("http://"),
+            "{href}"
+        );
+    }
+    let imgs = select(&doc, "img");
+    assert_eq!(
+        imgs.len(),
+        2,
+        "query and match 1 only: the SVG and the broken URI are dropped"
+    );
+    for img in imgs {
+        assert_eq!(img.value().attr("src"), Some(PNG_1X1));
+    }
+    // The hostile strings are shown, intact, as text.
+    let unlinked: Vec<String> = select(&doc, "span.not-link")
+        .iter()
+        .map(|s| s.text().collect())
+        .collect();
+    assert!(unlinked.iter().any(|t| t == HOSTILE), "{unlinked:?}");
+    assert!(
+        unlinked
+            .iter()
+            .any(|t| t == "data:text/html,<script>alert(1)</script>"),
+        "{unlinked:?}"
+    );
+    let title: String = select(&doc, "title")[0].text().collect();
+    assert_eq!(title, "provenance report: suspect <1>.jpg");
+}
+
+/// `'sha256-…'` of an inline script or style, as a browser computes it.
+fn csp_source_hash(source: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(source.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
+#[test]
+fn html_is_self_contained_and_its_policy_allows_only_its_own_code() {
+    let page = render_html(&hostile_report());
+    let doc = Html::parse_document(&page);
+    assert!(select(&doc, "link, iframe, object, embed, base, form").is_empty());
+    assert!(select(&doc, "script[src], style[src]").is_empty());
+    let csp = select(&doc, "meta[http-equiv=Content-Security-Policy]");
+    let policy = csp[0].value().attr("content").unwrap();
+    let script: String = select(&doc, "script")[0].text().collect();
+    let style: String = select(&doc, "style")[0].text().collect();
+    assert_eq!(
+        policy,
+        format!(
+            "default-src 'none'; img-src data:; style-src {}; script-src {}; base-uri 'none'; form-action 'none'",
+            csp_source_hash(&style),
+            csp_source_hash(&script)
+        )
+    );
+}
+
+#[test]
+fn html_colours_kinds_and_marks_sortable_columns() {
+    let doc = Html::parse_document(&render_html(&hostile_report()));
+    let rows: Vec<&str> = select(&doc, "#matches > tbody > tr")
+        .iter()
+        .map(|r| r.value().attr("class").unwrap())
+        .collect();
+    assert_eq!(rows, ["exact_copy", "near_duplicate", "similar"]);
+    let badges: Vec<String> = select(&doc, "span.badge")
+        .iter()
+        .map(|b| b.text().collect())
+        .collect();
+    assert_eq!(badges, ["exact copy", "near-duplicate", "similar"]);
+    assert_eq!(select(&doc, "#matches th[data-sort]").len(), 8);
+    // Every sortable cell carries its sort value; the missing distance is empty.
+    let distance: Vec<&str> = select(&doc, "#matches > tbody > tr > td:nth-child(5)")
+        .iter()
+        .map(|td| td.value().attr("data-value").unwrap())
+        .collect();
+    assert_eq!(distance, ["0", "4", ""]);
+}
+
+/// `|` not preceded by a backslash: the cell separators of a Markdown table row.
+fn cell_separators(line: &str) -> usize {
+    let bytes = line.as_bytes();
+    (0..bytes.len())
+        .filter(|&i| bytes[i] == b'|' && (i == 0 || bytes[i - 1] != b'\\'))
+        .count()
+}
+
+#[test]
+fn markdown_lets_no_scraped_markup_or_script_url_through() {
+    let text = render_markdown(&hostile_report());
+    assert!(!text.contains('<'), "raw < in:\n{text}");
+    assert!(!text.contains("](javascript:") && !text.contains("](data:"));
+    assert!(!text.to_lowercase().contains("<script"));
+    // Every row of each table has as many cells as its header.
+    let mut header_cells = 0;
+    for line in text.lines().filter(|l| l.starts_with('|')) {
+        if line.starts_with("|---") {
+            continue;
+        }
+        if line.starts_with("| # ") || line.starts_with("| Page ") {
+            header_cells = cell_separators(line);
+        }
+        assert_eq!(
+            cell_separators(line),
+            header_cells,
+            "row breaks its table: {line}"
+        );
+    }
+    // Newlines in titles do not break lines; backticks never open code.
+    assert!(text.contains("Festival poster \\| News Second line \\[link\\]\\(http://x\\)"));
+    let unescaped_backtick = text
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[1] == b'`' && w[0] != b'\\');
+    assert!(!unescaped_backtick);
+    // Links only to web URLs, with the parentheses of the URL encoded.
+    assert!(text.contains("[image](https://cdn.news.example/poster%281%29.jpg)"));
+}
+
+#[test]
+fn json_escapes_markup_and_reads_back_unchanged() {
+    let report = hostile_report();
+    let json = render_json(&report);
+    assert!(!json.contains('<') && !json.contains('>'));
+    assert_eq!(parse_json(&json).unwrap(), report);
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["schema_version"], 1);
+    assert_eq!(value["mode"], "clip+hash");
+    assert_eq!(value["matches"][0]["kind"], "exact_copy");
+    assert_eq!(value["matches"][0]["sightings"][0]["page_title"], HOSTILE);
+    assert_eq!(value["origins"][0]["evidence"][0]["type"], "earliest_date");
+    assert_eq!(
+        value["origins"][0]["evidence"][0]["date_kind"],
+        "exif_date_time_original"
+    );
+}
+
+#[test]
+fn an_empty_result_says_so_in_every_format() {
+    let report = Report {
+        matches: Vec::new(),
+        origins: Vec::new(),
+        notes: Vec::new(),
+        mode: Mode::HashOnly,
+        model: None,
+        ..hostile_report()
+    };
+    let page = render_html(&report);
+    assert!(page.contains("<h2>Matches (0)</h2>\n<p class=\"hint\">No stored image matches.</p>"));
+    assert!(page.contains("<dt>Mode</dt><dd>hash-only</dd>\n<dt>Model</dt><dd>—</dd>"));
+    let text = render_markdown(&report);
+    assert!(text.contains("## Matches (0)\n\nNo stored image matches.\n"));
+    assert!(text.contains("no evidence of origin"));
+    let json: serde_json::Value = serde_json::from_str(&render_json(&report)).unwrap();
+    assert_eq!(json["matches"], serde_json::json!([]));
+    assert_eq!(json["model"], serde_json::Value::Null);
+}

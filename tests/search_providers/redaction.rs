@@ -1,0 +1,65 @@
+//! The key never appears in errors or logs, whatever goes wrong.
+
+use super::*;
+
+/// A log sink for checking what the library logs.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_key_never_appears_in_logs_or_errors() {
+    let logs = Captured::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start(|_, n| match n {
+        0 => Reply::json(429, "{}").with_header("retry-after", "0"),
+        1 => Reply::json(500, format!("internal error while handling api_key={KEY}")),
+        _ => Reply::json(418, format!("{{\"error\": \"teapot for key {KEY}\"}}")),
+    })
+    .await;
+    let err = search_with(ProviderKind::SerpApi, &server)
+        .search(&query("fox", 10))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SearchError::Http { status: 418, .. }),
+        "{err:?}"
+    );
+    assert_no_key(&err);
+    assert!(err.to_string().contains("api_key=***"), "{err}");
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}/", closed.local_addr().unwrap());
+    drop(closed);
+    let settings =
+        ProviderSettings::resolve(ProviderKind::SerpApi, Some(KEY), Some(&dead_url)).unwrap();
+    let err = provider(settings, reqwest::Client::new(), fast_retry())
+        .search(&query("fox", 10))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SearchError::Transport { .. }), "{err:?}");
+    assert_no_key(&err);
+
+    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logged.contains("api_key=***"),
+        "requests are logged, redacted:\n{logged}"
+    );
+    assert!(!logged.contains(KEY), "key leaked into logs:\n{logged}");
+}
