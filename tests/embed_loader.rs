@@ -12,7 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use provenance::embed::hub::{DownloadProgress, ModelFiles, ModelSource};
-use provenance::embed::{ClipEmbedder, DeviceChoice, EmbedError, Embedder, ModelSettings};
+use provenance::embed::{
+    ClipEmbedder, DeviceChoice, EmbedError, Embedder, ModelSettings, Precision,
+};
 use url::Url;
 
 const REPO: &str = "test-org/clip-tiny";
@@ -73,6 +75,7 @@ fn hub_settings(endpoint: &Url, repo: &str, cache: &Path, offline: bool) -> Mode
         },
         offline,
         device: DeviceChoice::Cpu,
+        precision: Precision::F32,
         batch_size: 8,
         cache_dir: cache.to_owned(),
     }
@@ -204,6 +207,7 @@ async fn local_dir_without_weights_is_a_clear_error() {
         source: ModelSource::LocalDir(dir.path().to_owned()),
         offline: true,
         device: DeviceChoice::Cpu,
+        precision: Precision::F32,
         batch_size: 1,
         cache_dir: dir.path().to_owned(),
     };
@@ -222,6 +226,7 @@ async fn local_dir_identity_names_the_directory_and_config() {
         source: ModelSource::LocalDir(tiny_dir()),
         offline: true,
         device: DeviceChoice::Cpu,
+        precision: Precision::F32,
         batch_size: 1,
         cache_dir: std::env::temp_dir(),
     };
@@ -262,6 +267,7 @@ async fn a_weights_file_that_is_not_clip_is_refused() {
         source: ModelSource::LocalDir(dir.path().to_owned()),
         offline: true,
         device: DeviceChoice::Cpu,
+        precision: Precision::F32,
         batch_size: 1,
         cache_dir: dir.path().to_owned(),
     };

@@ -27,6 +27,7 @@ pub struct ClipEmbedder {
     model: ClipModel,
     info: ModelInfo,
     device: Device,
+    dtype: DType,
     image_size: usize,
     batch_size: usize,
     tokenizer: ClipTokenizer,
@@ -83,8 +84,13 @@ impl ClipEmbedder {
         let device = select_device(settings.device)?;
         // Safety: the weights file is memory-mapped; it must not be changed
         // while the model is loaded (cache files are only ever renamed in).
-        let vb =
-            unsafe { VarBuilder::from_mmaped_safetensors(&[&files.weights], DType::F32, &device)? };
+        let vb = unsafe {
+            VarBuilder::from_mmaped_safetensors(
+                &[&files.weights],
+                settings.precision.dtype(),
+                &device,
+            )?
+        };
         Self::from_var_builder(vb, &config, files.id.clone(), settings.batch_size)
     }
 
@@ -101,6 +107,7 @@ impl ClipEmbedder {
             ));
         }
         let device = vb.device().clone();
+        let dtype = vb.dtype();
         let model = ClipModel::new(vb, config)?;
         Ok(Self {
             model,
@@ -109,6 +116,7 @@ impl ClipEmbedder {
                 dim: config.vision_config.projection_dim,
             },
             device,
+            dtype,
             image_size: config.vision_config.image_size,
             batch_size: batch_size.max(1),
             tokenizer: ClipTokenizer::new(config.text_config.max_position_embeddings),
@@ -174,13 +182,10 @@ impl ClipEmbedder {
         let mut out = Vec::with_capacity(pixels.len());
         for batch in pixels.chunks(self.batch_size) {
             let flat: Vec<f32> = batch.iter().flatten().copied().collect();
-            let input = Tensor::from_vec(flat, (batch.len(), 3, size, size), &self.device)?;
+            let input = Tensor::from_vec(flat, (batch.len(), 3, size, size), &self.device)?
+                .to_dtype(self.dtype)?;
             let features = self.model.get_image_features(&input)?;
-            out.extend(
-                div_l2_norm(&features)?
-                    .to_dtype(DType::F32)?
-                    .to_vec2::<f32>()?,
-            );
+            out.extend(unit_rows(&features)?);
         }
         Ok(out)
     }
@@ -220,14 +225,15 @@ impl Embedder for ClipEmbedder {
             let (ids, width) = self.tokenizer.encode_batch(batch);
             let input = Tensor::from_vec(ids, (batch.len(), width), &self.device)?;
             let features = self.model.get_text_features(&input)?;
-            out.extend(
-                div_l2_norm(&features)?
-                    .to_dtype(DType::F32)?
-                    .to_vec2::<f32>()?,
-            );
+            out.extend(unit_rows(&features)?);
         }
         Ok(out)
     }
+}
+
+/// Features (any dtype) → L2-normalised `f32` rows (normalised in `f32`).
+fn unit_rows(features: &Tensor) -> Result<Vec<Vec<f32>>, EmbedError> {
+    Ok(div_l2_norm(&features.to_dtype(DType::F32)?)?.to_vec2::<f32>()?)
 }
 
 /// The candle device for a choice.

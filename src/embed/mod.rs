@@ -80,6 +80,46 @@ impl std::fmt::Display for DeviceChoice {
     }
 }
 
+/// Number format the model computes in. Pictures are preprocessed in
+/// `f32` and vectors come out in `f32` whatever the choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// Full precision (the reference's).
+    #[default]
+    F32,
+    /// IEEE half precision (for GPUs).
+    F16,
+    /// bfloat16 (for GPUs).
+    Bf16,
+}
+
+impl Precision {
+    /// The candle dtype.
+    pub fn dtype(self) -> candle_core::DType {
+        match self {
+            Self::F32 => candle_core::DType::F32,
+            Self::F16 => candle_core::DType::F16,
+            Self::Bf16 => candle_core::DType::BF16,
+        }
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = String;
+
+    /// `f32`, `f16` or `bf16`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "f32" | "fp32" | "float32" => Ok(Self::F32),
+            "f16" | "fp16" | "float16" | "half" => Ok(Self::F16),
+            "bf16" | "bfloat16" => Ok(Self::Bf16),
+            _ => Err(format!(
+                "unknown precision {s:?}: expected f32, f16 or bf16"
+            )),
+        }
+    }
+}
+
 /// Everything that decides which model is loaded and how it runs.
 #[derive(Debug, Clone)]
 pub struct ModelSettings {
@@ -89,6 +129,8 @@ pub struct ModelSettings {
     pub offline: bool,
     /// Where to run.
     pub device: DeviceChoice,
+    /// Number format of the model (f32 is the reference; f16/bf16 for GPUs).
+    pub precision: Precision,
     /// Pictures (or texts) per forward pass.
     pub batch_size: usize,
     /// Where hub downloads are kept.
@@ -103,6 +145,7 @@ impl ModelSettings {
             source: ModelSource::default(),
             offline: false,
             device: DeviceChoice::Auto,
+            precision: Precision::F32,
             batch_size: 32,
             cache_dir,
         }
@@ -187,6 +230,15 @@ mod tests {
         assert_eq!(DeviceChoice::Cuda(1).to_string(), "cuda:1");
         assert!("tpu".parse::<DeviceChoice>().is_err());
         assert!("cuda:x".parse::<DeviceChoice>().is_err());
+    }
+
+    #[test]
+    fn precisions_parse() {
+        assert_eq!("F16".parse::<Precision>(), Ok(Precision::F16));
+        assert_eq!("bf16".parse::<Precision>(), Ok(Precision::Bf16));
+        assert_eq!("fp32".parse::<Precision>(), Ok(Precision::F32));
+        assert!("int8".parse::<Precision>().is_err());
+        assert_eq!(Precision::F16.dtype(), candle_core::DType::F16);
     }
 
     #[test]
