@@ -57,6 +57,11 @@ fn rate(per_call: usize, mut work: impl FnMut()) -> f64 {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs benches too: only measure under `cargo bench`.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("clip_cpu: a benchmark; run it with `cargo bench --bench clip_cpu`");
+        return;
+    }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("CPU, {threads} threads, ViT-B/32 f32, random weights\n");
     println!("| what | batch | images/s |\n|---|---:|---:|");

@@ -178,16 +178,6 @@ fn dotenv_is_read_but_the_environment_wins() {
 }
 
 #[test]
-fn unbuilt_commands_say_so_and_fail() {
-    let dir = tempfile::tempdir().unwrap();
-    for args in [&["scan", "poster"][..], &["match", "x.jpg"][..]] {
-        let out = provenance(dir.path(), args, None);
-        assert_eq!(out.status.code(), Some(4));
-        assert!(stderr(&out).contains("is not built yet"));
-    }
-}
-
-#[test]
 fn help_shows_examples() {
     let dir = tempfile::tempdir().unwrap();
     let out = provenance(dir.path(), &["--help"], None);
@@ -196,7 +186,7 @@ fn help_shows_examples() {
         text.contains("provenance scan \"summer festival poster 2026\""),
         "{text}"
     );
-    for sub in ["scan", "match", "db"] {
+    for sub in ["scan", "index", "match", "search", "db"] {
         let out = provenance(dir.path(), &[sub, "--help"], None);
         assert!(
             String::from_utf8_lossy(&out.stdout).contains("Example"),

@@ -24,7 +24,9 @@ const CLEARED_VARIABLES: [&str; 8] = [
 ];
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn tiny_model() -> String {
@@ -34,7 +36,10 @@ fn tiny_model() -> String {
 /// Runs the binary with a clean environment plus `env`.
 async fn provenance(data_dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_provenance"));
-    cmd.current_dir(data_dir).arg("--data-dir").arg(data_dir.join("data")).args(args);
+    cmd.current_dir(data_dir)
+        .arg("--data-dir")
+        .arg(data_dir.join("data"))
+        .args(args);
     for name in CLEARED_VARIABLES {
         cmd.env_remove(name);
     }
@@ -49,8 +54,14 @@ fn stderr(out: &Output) -> String {
 }
 
 fn json(out: &Output) -> serde_json::Value {
-    assert!(out.status.success(), "exit {:?}: {}", out.status.code(), stderr(out));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        stderr(out)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn jpeg(image: &image::DynamicImage, quality: u8) -> Vec<u8> {
@@ -77,8 +88,16 @@ struct Photos {
 fn photos() -> Photos {
     let a = std::fs::read(fixture("hash/astronaut.jpg")).unwrap();
     let a_image = image::load_from_memory(&a).unwrap();
-    let a_small = jpeg(&a_image.resize(a_image.width() / 2, a_image.height() / 2, image::imageops::Lanczos3), 70);
-    let b = png(&image::load_from_memory(&std::fs::read(fixture("hash/coffee.jpg")).unwrap()).unwrap());
+    let a_small = jpeg(
+        &a_image.resize(
+            a_image.width() / 2,
+            a_image.height() / 2,
+            image::imageops::Lanczos3,
+        ),
+        70,
+    );
+    let b =
+        png(&image::load_from_memory(&std::fs::read(fixture("hash/coffee.jpg")).unwrap()).unwrap());
     let c = std::fs::read(fixture("hash/chelsea.jpg")).unwrap();
     Photos { a, a_small, b, c }
 }
@@ -88,20 +107,50 @@ fn photos() -> Photos {
 async fn poster_world(photos: &Photos) -> World {
     let world = World::start().await;
     world.put("/img/a.jpg", Served::ok("image/jpeg", photos.a.clone()));
-    world.put("/img/a-copy.jpg", Served::ok("image/jpeg", photos.a.clone()));
-    world.put("/img/a-small.jpg", Served::ok("image/jpeg", photos.a_small.clone()));
+    world.put(
+        "/img/a-copy.jpg",
+        Served::ok("image/jpeg", photos.a.clone()),
+    );
+    world.put(
+        "/img/a-small.jpg",
+        Served::ok("image/jpeg", photos.a_small.clone()),
+    );
     world.put("/img/b.png", Served::ok("image/png", photos.b.clone()));
     world.put("/img/c.jpg", Served::ok("image/jpeg", photos.c.clone()));
-    world.put("/img/broken.jpg", Served::ok("image/jpeg", photos.a[..2000].to_vec()));
-    world.put("/img/page.jpg", Served::ok("image/jpeg", b"<html><body>not an image</body></html>".to_vec()));
-    world.put("/robots.txt", Served::ok("text/plain", "User-agent: *\nAllow: /\n"));
+    world.put(
+        "/img/broken.jpg",
+        Served::ok("image/jpeg", photos.a[..2000].to_vec()),
+    );
+    world.put(
+        "/img/page.jpg",
+        Served::ok(
+            "image/jpeg",
+            b"<html><body>not an image</body></html>".to_vec(),
+        ),
+    );
+    world.put(
+        "/robots.txt",
+        Served::ok("text/plain", "User-agent: *\nAllow: /\n"),
+    );
     let page = r#"<html><head><title>Festival news</title></head><body>
         <img src="/img/a.jpg" width="600" height="400"><img src="c.jpg" width="500" height="300">
         <img src="/icons/spacer.gif" width="1" height="1"></body></html>"#
         .replace("c.jpg", &world.url("/img/c.jpg"));
-    world.put("/news/festival.html", Served::ok("text/html; charset=utf-8", page));
-    world.put("/blog/repost.html", Served::ok("text/html", "<html><title>Repost</title><body>no images</body></html>"));
-    world.put("/shop/item.html", Served::ok("text/html", "<html><title>Shop</title></html>"));
+    world.put(
+        "/news/festival.html",
+        Served::ok("text/html; charset=utf-8", page),
+    );
+    world.put(
+        "/blog/repost.html",
+        Served::ok(
+            "text/html",
+            "<html><title>Repost</title><body>no images</body></html>",
+        ),
+    );
+    world.put(
+        "/shop/item.html",
+        Served::ok("text/html", "<html><title>Shop</title></html>"),
+    );
     let results = searxng_results(
         &world,
         &[
@@ -148,12 +197,20 @@ async fn scan_stores_what_the_world_holds(database_url: Option<String>) {
     let world = poster_world(&photos).await;
     let env = scan_env(&world, database_url.as_deref());
     let model = tiny_model();
-    let args: Vec<&str> = SCAN_ARGS.iter().copied().chain(["--model-dir", &model]).collect();
+    let args: Vec<&str> = SCAN_ARGS
+        .iter()
+        .copied()
+        .chain(["--model-dir", &model])
+        .collect();
 
     let first = json(&provenance(dir.path(), &args, &env).await);
     assert_eq!(first["status"], "completed");
     assert_eq!(first["resumed"], false);
-    assert_eq!(first["candidates"], 7 + 2, "7 search results + 2 images on the page: {first}");
+    assert_eq!(
+        first["candidates"],
+        7 + 2,
+        "7 search results + 2 images on the page: {first}"
+    );
     assert_eq!(first["new_images"], 4, "a, a-small, b, c: {first}");
     assert_eq!(first["embedded"], 4);
     assert_eq!(first["failed"], 3, "broken, missing, page.jpg: {first}");
@@ -162,10 +219,23 @@ async fn scan_stores_what_the_world_holds(database_url: Option<String>) {
     let status = store.status().await.unwrap();
     assert_eq!((status.images, status.embedded, status.failures), (4, 4, 3));
     assert_eq!(status.sightings, 5, "a twice (two URLs), a-small, b, c");
-    assert_eq!(status.model.unwrap().dim, 32);
-    let a = store.image_by_sha256(&provenance::hash::sha256(&photos.a)).await.unwrap().unwrap();
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("clip/tiny/config.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        status.model.unwrap().dim as u64,
+        config["projection_dim"].as_u64().unwrap()
+    );
+    let a = store
+        .image_by_sha256(&provenance::hash::sha256(&photos.a))
+        .await
+        .unwrap()
+        .unwrap();
     let a_sightings = store.sightings(a).await.unwrap();
-    let mut urls: Vec<_> = a_sightings.iter().map(|s| (s.image_url.clone(), s.page_url.clone().unwrap())).collect();
+    let mut urls: Vec<_> = a_sightings
+        .iter()
+        .map(|s| (s.image_url.clone(), s.page_url.clone().unwrap()))
+        .collect();
     urls.sort();
     assert_eq!(
         urls,
@@ -174,35 +244,82 @@ async fn scan_stores_what_the_world_holds(database_url: Option<String>) {
             (world.url("/img/a.jpg"), world.url("/news/festival.html")),
         ]
     );
-    assert!(a_sightings.iter().all(|s| s.keyphrase.as_deref() == Some("festival poster")));
-    let festival = a_sightings.iter().find(|s| s.image_url.ends_with("/a.jpg")).unwrap();
+    assert!(a_sightings
+        .iter()
+        .all(|s| s.keyphrase.as_deref() == Some("festival poster")));
+    let festival = a_sightings
+        .iter()
+        .find(|s| s.image_url.ends_with("/a.jpg"))
+        .unwrap();
     assert_eq!(festival.page_title.as_deref(), Some("Festival news"));
-    let c = store.image_by_sha256(&provenance::hash::sha256(&photos.c)).await.unwrap().unwrap();
+    let c = store
+        .image_by_sha256(&provenance::hash::sha256(&photos.c))
+        .await
+        .unwrap()
+        .unwrap();
     let c_sightings = store.sightings(c).await.unwrap();
     assert_eq!(c_sightings.len(), 1);
-    assert_eq!(c_sightings[0].provider.as_deref(), Some("page"), "found only by following the page");
-    let mut stages: Vec<_> = store.failures(10).await.unwrap().into_iter().map(|f| f.stage).collect();
+    assert_eq!(
+        c_sightings[0].provider.as_deref(),
+        Some("page"),
+        "found only by following the page"
+    );
+    let mut stages: Vec<_> = store
+        .failures(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.stage)
+        .collect();
     stages.sort();
     assert_eq!(stages, ["decode", "decode", "http-status"]);
-    let image_hits: usize = ["/img/a.jpg", "/img/b.png", "/img/c.jpg"].iter().map(|p| world.hits(p)).sum();
+    let image_hits: usize = ["/img/a.jpg", "/img/b.png", "/img/c.jpg"]
+        .iter()
+        .map(|p| world.hits(p))
+        .sum();
 
     // A rerun finds everything known: nothing new, nothing fetched again.
     let second = json(&provenance(dir.path(), &args, &env).await);
     assert_eq!(second["status"], "completed");
-    assert_eq!((second["new_images"].as_u64(), second["new_sightings"].as_u64()), (Some(0), Some(0)), "{second}");
+    assert_eq!(
+        (
+            second["new_images"].as_u64(),
+            second["new_sightings"].as_u64()
+        ),
+        (Some(0), Some(0)),
+        "{second}"
+    );
     let again = store.status().await.unwrap();
     assert_eq!((again.images, again.sightings, again.failures), (4, 5, 3));
     assert_eq!(again.scans, 2);
-    let image_hits_after: usize = ["/img/a.jpg", "/img/b.png", "/img/c.jpg"].iter().map(|p| world.hits(p)).sum();
-    assert_eq!(image_hits_after, image_hits, "known image URLs are not fetched again");
-    assert!(store.failures(10).await.unwrap().iter().all(|f| f.attempts == 2));
+    let image_hits_after: usize = ["/img/a.jpg", "/img/b.png", "/img/c.jpg"]
+        .iter()
+        .map(|p| world.hits(p))
+        .sum();
+    assert_eq!(
+        image_hits_after, image_hits,
+        "known image URLs are not fetched again"
+    );
+    assert!(store
+        .failures(10)
+        .await
+        .unwrap()
+        .iter()
+        .all(|f| f.attempts == 2));
 
     // And the suspect is found: the exact copy with both postings, and the resized copy.
     let suspect = dir.path().join("suspect.jpg");
     std::fs::write(&suspect, &photos.a).unwrap();
     let out = provenance(
         dir.path(),
-        &["match", suspect.to_str().unwrap(), "--model-dir", &model, "--format", "json"],
+        &[
+            "match",
+            suspect.to_str().unwrap(),
+            "--model-dir",
+            &model,
+            "--format",
+            "json",
+        ],
         &env,
     )
     .await;
@@ -211,9 +328,13 @@ async fn scan_stores_what_the_world_holds(database_url: Option<String>) {
     let matches = report["matches"].as_array().unwrap();
     assert_eq!(matches[0]["kind"], "exact_copy", "{report}");
     assert_eq!(matches[0]["sightings"].as_array().unwrap().len(), 2);
-    let small = matches.iter().find(|m| m["image"]["sha256"] == hex::encode(provenance::hash::sha256(&photos.a_small)));
+    let small = matches
+        .iter()
+        .find(|m| m["image"]["sha256"] == hex::encode(provenance::hash::sha256(&photos.a_small)));
     assert_eq!(small.expect("resized copy found")["kind"], "near_duplicate");
-    let reports: Vec<_> = std::fs::read_dir(dir.path().join("data/reports")).unwrap().collect();
+    let reports: Vec<_> = std::fs::read_dir(dir.path().join("data/reports"))
+        .unwrap()
+        .collect();
     assert_eq!(reports.len(), 3, "html, json, md");
     assert!(stderr(&out).contains("report: "));
 }
@@ -235,21 +356,50 @@ async fn loopback_images_are_refused_by_default() {
     let dir = tempfile::tempdir().unwrap();
     let world = poster_world(&photos()).await;
     let env = scan_env(&world, None);
-    let args = ["scan", "festival poster", "--provider", "searxng", "--embedder", "none", "--format", "json"];
+    let args = [
+        "scan",
+        "festival poster",
+        "--provider",
+        "searxng",
+        "--embedder",
+        "none",
+        "--format",
+        "json",
+    ];
     let summary = json(&provenance(dir.path(), &args, &env).await);
     assert_eq!(summary["new_images"], 0);
     assert_eq!(summary["failed"], 7);
     assert_eq!(world.hits("/img/a.jpg"), 0, "no connection was made");
     let store = open_store(dir.path(), None).await;
-    assert!(store.failures(10).await.unwrap().iter().all(|f| f.stage == "ssrf"));
+    assert!(store
+        .failures(10)
+        .await
+        .unwrap()
+        .iter()
+        .all(|f| f.stage == "ssrf"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn zero_results_is_a_clean_empty_scan() {
     let dir = tempfile::tempdir().unwrap();
     let world = World::start().await;
-    world.put("/search", Served::ok("application/json", searxng_results(&world, &[])));
-    let out = provenance(dir.path(), &["scan", "nothing", "--provider", "searxng", "--embedder", "none"], &scan_env(&world, None)).await;
+    world.put(
+        "/search",
+        Served::ok("application/json", searxng_results(&world, &[])),
+    );
+    let out = provenance(
+        dir.path(),
+        &[
+            "scan",
+            "nothing",
+            "--provider",
+            "searxng",
+            "--embedder",
+            "none",
+        ],
+        &scan_env(&world, None),
+    )
+    .await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("0 candidates"), "{}", stderr(&out));
 }
@@ -257,10 +407,18 @@ async fn zero_results_is_a_clean_empty_scan() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_key_names_the_variable_and_the_free_alternative() {
     let dir = tempfile::tempdir().unwrap();
-    let out = provenance(dir.path(), &["scan", "poster", "--provider", "serpapi"], &[]).await;
+    let out = provenance(
+        dir.path(),
+        &["scan", "poster", "--provider", "serpapi"],
+        &[],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("SERPAPI_API_KEY") && err.contains("searxng"), "{err}");
+    assert!(
+        err.contains("SERPAPI_API_KEY") && err.contains("searxng"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -279,18 +437,54 @@ async fn url_lists_and_hash_only_matching() {
         ),
     )
     .unwrap();
-    let args = ["scan", "--urls", list.to_str().unwrap(), "--embedder", "none", "--allow-private-addresses", "--format", "json"];
+    let args = [
+        "scan",
+        "--urls",
+        list.to_str().unwrap(),
+        "--embedder",
+        "none",
+        "--allow-private-addresses",
+        "--format",
+        "json",
+    ];
     let summary = json(&provenance(dir.path(), &args, &[]).await);
-    assert_eq!((summary["candidates"].as_u64(), summary["new_images"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(
+        (
+            summary["candidates"].as_u64(),
+            summary["new_images"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
     assert_eq!(summary["embedded"], 0);
 
     let suspect = dir.path().join("suspect.jpg");
     std::fs::write(&suspect, &photos.a).unwrap();
-    let report = json(&provenance(dir.path(), &["match", suspect.to_str().unwrap(), "--format", "json", "--no-report"], &[]).await);
+    let report = json(
+        &provenance(
+            dir.path(),
+            &[
+                "match",
+                suspect.to_str().unwrap(),
+                "--format",
+                "json",
+                "--no-report",
+            ],
+            &[],
+        )
+        .await,
+    );
     assert_eq!(report["mode"], "hash-only");
-    let kinds: Vec<_> = report["matches"].as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<_> = report["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["exact_copy", "near_duplicate"]);
-    assert!(!dir.path().join("data/reports").exists(), "--no-report writes nothing");
+    assert!(
+        !dir.path().join("data/reports").exists(),
+        "--no-report writes nothing"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -305,16 +499,43 @@ async fn index_reads_a_folder_once() {
     std::fs::write(folder.join("notes.txt"), b"hello").unwrap();
     std::fs::write(folder.join("broken.jpg"), &photos.c[..1500]).unwrap();
     let model = tiny_model();
-    let args = ["index", folder.to_str().unwrap(), "--model-dir", &model, "--format", "json"];
+    let args = [
+        "index",
+        folder.to_str().unwrap(),
+        "--model-dir",
+        &model,
+        "--format",
+        "json",
+    ];
     let first = json(&provenance(dir.path(), &args, &[]).await);
     assert_eq!(first["candidates"], 4);
-    assert_eq!((first["new_images"].as_u64(), first["embedded"].as_u64(), first["failed"].as_u64()), (Some(2), Some(2), Some(1)));
+    assert_eq!(
+        (
+            first["new_images"].as_u64(),
+            first["embedded"].as_u64(),
+            first["failed"].as_u64()
+        ),
+        (Some(2), Some(2), Some(1))
+    );
     assert_eq!(first["new_sightings"], 3);
     let second = json(&provenance(dir.path(), &args, &[]).await);
-    assert_eq!((second["new_images"].as_u64(), second["new_sightings"].as_u64(), second["skipped"].as_u64()), (Some(0), Some(0), Some(3)));
+    assert_eq!(
+        (
+            second["new_images"].as_u64(),
+            second["new_sightings"].as_u64(),
+            second["skipped"].as_u64()
+        ),
+        (Some(0), Some(0), Some(3))
+    );
     let store = open_store(dir.path(), None).await;
-    let a = store.image_by_sha256(&provenance::hash::sha256(&photos.a)).await.unwrap().unwrap();
+    let a = store
+        .image_by_sha256(&provenance::hash::sha256(&photos.a))
+        .await
+        .unwrap()
+        .unwrap();
     let sightings = store.sightings(a).await.unwrap();
     assert_eq!(sightings.len(), 2);
-    assert!(sightings.iter().all(|s| s.image_url.starts_with("file://") && s.provider.as_deref() == Some("local")));
+    assert!(sightings
+        .iter()
+        .all(|s| s.image_url.starts_with("file://") && s.provider.as_deref() == Some("local")));
 }

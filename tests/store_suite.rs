@@ -75,12 +75,24 @@ async fn image_upsert_is_idempotent(store: &dyn Store) {
         Some(first.id)
     );
     assert_eq!(store.image_by_sha256(&[9; 32]).await.unwrap(), None);
-    assert_eq!(store.thumbnail(first.id).await.unwrap(), Some(vec![0xFF, 0xD8, 1]));
+    assert_eq!(
+        store.thumbnail(first.id).await.unwrap(),
+        Some(vec![0xFF, 0xD8, 1])
+    );
     assert_eq!(store.thumbnail(first.id + 100).await.unwrap(), None);
     let second = store.upsert_image(&image(2, 0)).await.unwrap().id;
     let hashes = store.all_perceptual_hashes().await.unwrap();
     assert_eq!(hashes.len(), 2);
-    assert_eq!(hashes[0], (first.id, vec![PerceptualHash { kind: "phash64".into(), bits: vec![1; 8] }]));
+    assert_eq!(
+        hashes[0],
+        (
+            first.id,
+            vec![PerceptualHash {
+                kind: "phash64".into(),
+                bits: vec![1; 8]
+            }]
+        )
+    );
     assert_eq!(hashes[1].0, second);
     assert_eq!(store.status().await.unwrap().images, 2);
 }

@@ -67,13 +67,19 @@ pub enum Command {
     #[command(after_help = "Example:\n  provenance index ~/Pictures/posters")]
     Index(IndexArgs),
     /// Find where an image appears among stored images and report its likely origins.
-    #[command(name = "match", after_help = "Example:\n  provenance match suspect.jpg --top 20")]
+    #[command(
+        name = "match",
+        after_help = "Example:\n  provenance match suspect.jpg --top 20"
+    )]
     Match(MatchArgs),
     /// Find stored images that fit a text description (CLIP text encoder).
     #[command(after_help = "Example:\n  provenance search \"red festival poster with a guitar\"")]
     Search(SearchArgs),
     /// Manage the store.
-    #[command(subcommand, after_help = "Examples:\n  provenance db migrate\n  provenance db status --format json")]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  provenance db migrate\n  provenance db status --format json"
+    )]
     Db(DbCommand),
 }
 
@@ -104,7 +110,12 @@ pub struct ScanArgs {
     pub provider: Option<ProviderArg>,
 
     /// Most candidates to take from the provider (it pages past 100 when it can).
-    #[arg(long, env = "PROVENANCE_MAX_RESULTS", default_value_t = 100, value_name = "N")]
+    #[arg(
+        long,
+        env = "PROVENANCE_MAX_RESULTS",
+        default_value_t = 100,
+        value_name = "N"
+    )]
     pub max_results: usize,
 
     /// Also fetch the pages the candidates were found on and take every image there (other postings).
@@ -168,11 +179,21 @@ pub struct IngestArgs {
     pub decode_workers: Option<usize>,
 
     /// Largest image file accepted, in MiB (larger downloads are cut off and recorded as failures).
-    #[arg(long, env = "PROVENANCE_MAX_IMAGE_MB", default_value_t = 20, value_name = "MIB")]
+    #[arg(
+        long,
+        env = "PROVENANCE_MAX_IMAGE_MB",
+        default_value_t = 20,
+        value_name = "MIB"
+    )]
     pub max_image_mb: u64,
 
     /// Largest decoded image, in megapixels (checked from the header, before decoding).
-    #[arg(long, env = "PROVENANCE_MAX_MEGAPIXELS", default_value_t = 100, value_name = "MP")]
+    #[arg(
+        long,
+        env = "PROVENANCE_MAX_MEGAPIXELS",
+        default_value_t = 100,
+        value_name = "MP"
+    )]
     pub max_megapixels: u64,
 
     /// The embedding model.
@@ -220,8 +241,17 @@ pub struct ModelArgs {
     #[arg(long, env = "PROVENANCE_DEVICE", default_value = "auto")]
     pub device: String,
 
+    /// Numeric precision of the model: f32 (reference), f16 or bf16 (GPU only).
+    #[arg(long, env = "PROVENANCE_PRECISION", default_value = "f32")]
+    pub precision: String,
+
     /// Images per forward pass of the model.
-    #[arg(long, env = "PROVENANCE_BATCH_SIZE", default_value_t = 32, value_name = "N")]
+    #[arg(
+        long,
+        env = "PROVENANCE_BATCH_SIZE",
+        default_value_t = 32,
+        value_name = "N"
+    )]
     pub batch_size: usize,
 }
 
@@ -229,23 +259,48 @@ pub struct ModelArgs {
 #[derive(Debug, Args)]
 pub struct FetchArgs {
     /// Downloads in flight at once, all hosts together.
-    #[arg(long, env = "PROVENANCE_CONCURRENCY", default_value_t = 32, value_name = "N")]
+    #[arg(
+        long,
+        env = "PROVENANCE_CONCURRENCY",
+        default_value_t = 32,
+        value_name = "N"
+    )]
     pub concurrency: usize,
 
     /// Downloads in flight at once to one host.
-    #[arg(long, env = "PROVENANCE_PER_HOST", default_value_t = 4, value_name = "N")]
+    #[arg(
+        long,
+        env = "PROVENANCE_PER_HOST",
+        default_value_t = 4,
+        value_name = "N"
+    )]
     pub per_host: usize,
 
     /// Longest time for one download, redirects and body included, in seconds.
-    #[arg(long, env = "PROVENANCE_TIMEOUT", default_value_t = 60, value_name = "SECS")]
+    #[arg(
+        long,
+        env = "PROVENANCE_TIMEOUT",
+        default_value_t = 60,
+        value_name = "SECS"
+    )]
     pub timeout: u64,
 
     /// Longest silence while reading a response, in seconds (defeats slow servers).
-    #[arg(long, env = "PROVENANCE_READ_TIMEOUT", default_value_t = 15, value_name = "SECS")]
+    #[arg(
+        long,
+        env = "PROVENANCE_READ_TIMEOUT",
+        default_value_t = 15,
+        value_name = "SECS"
+    )]
     pub read_timeout: u64,
 
     /// Retries of a download after a timeout, 5xx or 429.
-    #[arg(long, env = "PROVENANCE_RETRIES", default_value_t = 2, value_name = "N")]
+    #[arg(
+        long,
+        env = "PROVENANCE_RETRIES",
+        default_value_t = 2,
+        value_name = "N"
+    )]
     pub retries: u32,
 
     /// A contact (URL or mailto:) put in the User-Agent so site owners can reach you.
@@ -284,7 +339,12 @@ pub struct MatchArgs {
     pub report_dir: Option<PathBuf>,
 
     /// Report formats to write (comma-separated).
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "html,json,md")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "html,json,md"
+    )]
     pub report_format: Vec<crate::report::ReportFormat>,
 
     /// Write no report files (results on stdout only).
@@ -315,7 +375,12 @@ pub struct SearchArgs {
     pub report_dir: Option<PathBuf>,
 
     /// Report formats to write (comma-separated).
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "html,json,md")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "html,json,md"
+    )]
     pub report_format: Vec<crate::report::ReportFormat>,
 
     /// Write no report files (results on stdout only).

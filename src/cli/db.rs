@@ -19,7 +19,10 @@ pub async fn run(config: &Config, command: DbCommand) -> anyhow::Result<u8> {
         DbCommand::Migrate => true,
         DbCommand::Status => false,
     };
-    let status = store.status().await.context("cannot read the store's status")?;
+    let status = store
+        .status()
+        .await
+        .context("cannot read the store's status")?;
     let mut out = std::io::stdout().lock();
     match config.format {
         OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&status)?)?,
@@ -34,7 +37,10 @@ pub async fn run(config: &Config, command: DbCommand) -> anyhow::Result<u8> {
 }
 
 async fn list_failures(store: &dyn Store, limit: u32, format: OutputFormat) -> anyhow::Result<u8> {
-    let failures = store.failures(limit).await.context("cannot read the failures")?;
+    let failures = store
+        .failures(limit)
+        .await
+        .context("cannot read the failures")?;
     let mut out = std::io::stdout().lock();
     match format {
         OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&failures)?)?,

@@ -20,8 +20,8 @@ use crate::embed::Embedder;
 use crate::hash::{hash_distance, perceptual_hashes, sha256};
 use crate::matching::{rank, Evidence, MatchCandidate, MatchKind, RankedMatch, Thresholds};
 use crate::report::{
-    assemble, jpeg_data_uri, render_json, thumbnail_data_uri, write_reports, MatchRecords, Mode, QueryInfo, Report,
-    ReportContext, ReportFormat,
+    assemble, jpeg_data_uri, render_json, thumbnail_data_uri, write_reports, MatchRecords, Mode,
+    QueryInfo, Report, ReportContext, ReportFormat,
 };
 use crate::store::{self, ImageId, ModelInfo, Store, StoreError};
 
@@ -37,11 +37,18 @@ pub async fn run_match(config: &Config, args: MatchArgs, quiet: bool) -> anyhow:
     if let Some(min) = args.min_similarity {
         thresholds = thresholds.with_min_similarity(min);
     }
-    thresholds.validate().map_err(|e| ConfigError::Invalid(e.to_string()))?;
+    thresholds
+        .validate()
+        .map_err(|e| ConfigError::Invalid(e.to_string()))?;
 
-    let bytes = std::fs::read(&args.image).with_context(|| format!("cannot read {}", args.image.display()))?;
-    let decoded = decode(&bytes, &DecodeLimits::default())
-        .with_context(|| format!("{} is not an image provenance can read", args.image.display()))?;
+    let bytes = std::fs::read(&args.image)
+        .with_context(|| format!("cannot read {}", args.image.display()))?;
+    let decoded = decode(&bytes, &DecodeLimits::default()).with_context(|| {
+        format!(
+            "{} is not an image provenance can read",
+            args.image.display()
+        )
+    })?;
     let query_sha = sha256(&bytes);
     let query_hashes = perceptual_hashes(&decoded.image);
 
@@ -78,7 +85,9 @@ pub async fn run_match(config: &Config, args: MatchArgs, quiet: bool) -> anyhow:
             let e = evidence.entry(neighbor.image_id).or_default();
             e.similarity = Some(neighbor.similarity);
             if e.hash_distance.is_none() {
-                e.hash_distance = stored_hashes.get(&neighbor.image_id).and_then(|h| hash_distance(&query_hashes, h));
+                e.hash_distance = stored_hashes
+                    .get(&neighbor.image_id)
+                    .and_then(|h| hash_distance(&query_hashes, h));
             }
         }
     }
@@ -96,7 +105,13 @@ pub async fn run_match(config: &Config, args: MatchArgs, quiet: bool) -> anyhow:
     };
     let model = embedder.as_ref().map(|e| e.model().clone());
     let report = build_report(&*store, query, mode, model, thresholds, notes, &ranked).await?;
-    deliver(config, &report, args.report_dir, &args.report_format, args.no_report)
+    deliver(
+        config,
+        &report,
+        args.report_dir,
+        &args.report_format,
+        args.no_report,
+    )
 }
 
 /// Runs `search`.
@@ -105,7 +120,10 @@ pub async fn run_search(config: &Config, args: SearchArgs, quiet: bool) -> anyho
         return Err(ConfigError::Invalid("--top must be at least 1".into()).into());
     }
     if args.model.embedder == EmbedderArg::None {
-        return Err(ConfigError::Invalid("text search needs the CLIP model; drop --embedder none".into()).into());
+        return Err(ConfigError::Invalid(
+            "text search needs the CLIP model; drop --embedder none".into(),
+        )
+        .into());
     }
     let store = open_nonempty(config).await?;
     let (embedder, _, notes) = choose_mode(&*store, &args.model, config, quiet).await?;
@@ -143,8 +161,23 @@ pub async fn run_search(config: &Config, args: SearchArgs, quiet: bool) -> anyho
     };
     let thresholds = Thresholds::default().with_min_similarity(args.min_similarity);
     let model = Some(embedder.model().clone());
-    let report = build_report(&*store, query, Mode::Text, model, thresholds, notes, &ranked).await?;
-    deliver(config, &report, args.report_dir, &args.report_format, args.no_report)
+    let report = build_report(
+        &*store,
+        query,
+        Mode::Text,
+        model,
+        thresholds,
+        notes,
+        &ranked,
+    )
+    .await?;
+    deliver(
+        config,
+        &report,
+        args.report_dir,
+        &args.report_format,
+        args.no_report,
+    )
 }
 
 async fn open_nonempty(config: &Config) -> anyhow::Result<Box<dyn Store>> {
@@ -205,7 +238,10 @@ async fn build_report(
             continue;
         };
         let sightings = store.sightings(m.image_id).await?;
-        let thumbnail_data_uri = store.thumbnail(m.image_id).await?.map(|jpeg| jpeg_data_uri(&jpeg));
+        let thumbnail_data_uri = store
+            .thumbnail(m.image_id)
+            .await?
+            .map(|jpeg| jpeg_data_uri(&jpeg));
         records.insert(
             m.image_id,
             MatchRecords {
@@ -239,7 +275,8 @@ fn deliver(
         Vec::new()
     } else {
         let dir = report_dir.unwrap_or_else(|| config.data_dir.join("reports"));
-        write_reports(&dir, report, formats).with_context(|| format!("cannot write the reports in {}", dir.display()))?
+        write_reports(&dir, report, formats)
+            .with_context(|| format!("cannot write the reports in {}", dir.display()))?
     };
     match config.format {
         OutputFormat::Json => writeln!(std::io::stdout().lock(), "{}", render_json(report))?,
@@ -278,8 +315,15 @@ pub fn render_overview(report: &Report) -> String {
         ));
     }
     for claim in report.origins.iter().take(3) {
-        let place = claim.page_url.as_deref().or(claim.image_url.as_deref()).unwrap_or("?");
-        text.push_str(&format!("  origin candidate: {place}: {}\n", claim.reasons.join("; ")));
+        let place = claim
+            .page_url
+            .as_deref()
+            .or(claim.image_url.as_deref())
+            .unwrap_or("?");
+        text.push_str(&format!(
+            "  origin candidate: {place}: {}\n",
+            claim.reasons.join("; ")
+        ));
     }
     text
 }

@@ -16,7 +16,9 @@ use super::args::{IndexArgs, IngestArgs, ProviderArg, ScanArgs};
 use super::{exit, setup};
 use crate::config::{Config, ConfigError, OutputFormat};
 use crate::pipeline::{self, sources, Progress, ScanOptions, ScanSummary, Seed, Services};
-use crate::search::{self, Lens, ProviderKind, ProviderSettings, RetryPolicy, SearchError, SearchQuery};
+use crate::search::{
+    self, Lens, ProviderKind, ProviderSettings, RetryPolicy, SearchError, SearchQuery,
+};
 use crate::store::{self, NewScan, ScanStatus, Store};
 
 /// Runs `scan`.
@@ -46,7 +48,16 @@ pub async fn run_scan(config: &Config, args: ScanArgs, quiet: bool) -> anyhow::R
         options,
         started_at: Utc::now(),
     };
-    run(config, &args.ingest, fetcher, seed, record, scan_options, quiet).await
+    run(
+        config,
+        &args.ingest,
+        fetcher,
+        seed,
+        record,
+        scan_options,
+        quiet,
+    )
+    .await
 }
 
 /// Runs `index`.
@@ -67,7 +78,16 @@ pub async fn run_index(config: &Config, args: IndexArgs, quiet: bool) -> anyhow:
         started_at: Utc::now(),
     };
     let options = ingest_options(&args.ingest);
-    run(config, &args.ingest, fetcher, Seed::Folder(folder), record, options, quiet).await
+    run(
+        config,
+        &args.ingest,
+        fetcher,
+        Seed::Folder(folder),
+        record,
+        options,
+        quiet,
+    )
+    .await
 }
 
 fn ingest_options(ingest: &IngestArgs) -> ScanOptions {
@@ -75,7 +95,10 @@ fn ingest_options(ingest: &IngestArgs) -> ScanOptions {
     ScanOptions {
         refresh: ingest.refresh,
         batch_size: ingest.model.batch_size.max(1),
-        decode_workers: ingest.decode_workers.unwrap_or(defaults.decode_workers).max(1),
+        decode_workers: ingest
+            .decode_workers
+            .unwrap_or(defaults.decode_workers)
+            .max(1),
         decode_limits: setup::decode_limits(ingest),
         ..defaults
     }
@@ -93,9 +116,9 @@ fn search_client() -> anyhow::Result<reqwest::Client> {
 /// A missing key or a bad provider setting is the user's to fix: exit 2.
 fn setting_error(e: SearchError) -> anyhow::Error {
     match e {
-        SearchError::MissingKey { .. } | SearchError::NoProviderConfigured | SearchError::InvalidSetting(_) => {
-            ConfigError::Invalid(e.to_string()).into()
-        }
+        SearchError::MissingKey { .. }
+        | SearchError::NoProviderConfigured
+        | SearchError::InvalidSetting(_) => ConfigError::Invalid(e.to_string()).into(),
         other => other.into(),
     }
 }
@@ -105,10 +128,14 @@ fn env(name: &str) -> Option<String> {
 }
 
 /// The seed, the scan's keyphrase and its provider name.
-fn scan_seed(args: &ScanArgs, client: reqwest::Client, retry: RetryPolicy) -> anyhow::Result<(Seed, String, String)> {
+fn scan_seed(
+    args: &ScanArgs,
+    client: reqwest::Client,
+    retry: RetryPolicy,
+) -> anyhow::Result<(Seed, String, String)> {
     if let Some(raw) = &args.image_url {
-        let image_url =
-            Url::parse(raw).map_err(|e| ConfigError::Invalid(format!("--image-url {raw:?} is not a URL: {e}")))?;
+        let image_url = Url::parse(raw)
+            .map_err(|e| ConfigError::Invalid(format!("--image-url {raw:?} is not a URL: {e}")))?;
         let lens = Lens::resolve(
             env("SERPAPI_API_KEY").as_deref(),
             env("PROVENANCE_SERPAPI_URL").as_deref(),
@@ -125,7 +152,8 @@ fn scan_seed(args: &ScanArgs, client: reqwest::Client, retry: RetryPolicy) -> an
         return Ok((seed, raw.clone(), "serpapi_lens".into()));
     }
     if let Some(path) = &args.urls {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the URL list {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the URL list {}", path.display()))?;
         let (candidates, bad) = sources::parse_url_list(&text);
         for line in &bad {
             tracing::warn!("{}:{}: {}", path.display(), line.line, line.reason);
@@ -195,7 +223,8 @@ async fn run(
     let result = pipeline::run_scan(&services, seed, record, options, progress, cancel).await;
     drawer.abort();
     bar.finish_and_clear();
-    let summary = result.context("the scan stopped; rerun the same command to resume (nothing stored is lost)")?;
+    let summary = result
+        .context("the scan stopped; rerun the same command to resume (nothing stored is lost)")?;
     print_summary(&summary, config.format)?;
     Ok(match summary.status {
         ScanStatus::Interrupted => exit::INTERRUPTED,
@@ -208,7 +237,10 @@ fn progress_bar(quiet: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar
 }
 

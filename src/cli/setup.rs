@@ -12,15 +12,22 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::args::{EmbedderArg, FetchArgs, IngestArgs, ModelArgs};
 use crate::config::ConfigError;
 use crate::decode::DecodeLimits;
-use crate::embed::{ClipEmbedder, DeviceChoice, Embedder, ModelFiles, ModelSettings, ModelSource};
+use crate::embed::{
+    ClipEmbedder, DeviceChoice, Embedder, ModelFiles, ModelSettings, ModelSource, Precision,
+};
 use crate::fetch::{FetchSettings, Fetcher};
 
 const MIB: u64 = 1024 * 1024;
 
 /// Fetcher settings from the flags.
-pub fn fetch_settings(args: &FetchArgs, max_image_bytes: u64) -> Result<FetchSettings, ConfigError> {
+pub fn fetch_settings(
+    args: &FetchArgs,
+    max_image_bytes: u64,
+) -> Result<FetchSettings, ConfigError> {
     if args.concurrency == 0 || args.per_host == 0 {
-        return Err(ConfigError::Invalid("--concurrency and --per-host must be at least 1".into()));
+        return Err(ConfigError::Invalid(
+            "--concurrency and --per-host must be at least 1".into(),
+        ));
     }
     Ok(FetchSettings {
         user_agent: FetchSettings::user_agent_for(args.contact.as_deref()),
@@ -55,14 +62,18 @@ pub fn decode_limits(ingest: &IngestArgs) -> DecodeLimits {
 /// Model settings from the flags; the cache lives in `DATA_DIR/models`.
 pub fn model_settings(args: &ModelArgs, data_dir: &Path) -> Result<ModelSettings, ConfigError> {
     let device: DeviceChoice = args.device.parse().map_err(ConfigError::Invalid)?;
+    let precision: Precision = args.precision.parse().map_err(ConfigError::Invalid)?;
     if args.batch_size == 0 {
-        return Err(ConfigError::Invalid("--batch-size must be at least 1".into()));
+        return Err(ConfigError::Invalid(
+            "--batch-size must be at least 1".into(),
+        ));
     }
     let source = match &args.model_dir {
         Some(dir) => ModelSource::LocalDir(dir.clone()),
         None => ModelSource::Hub {
-            endpoint: url::Url::parse(&args.hub_url)
-                .map_err(|e| ConfigError::Invalid(format!("--hub-url {:?} is not a URL: {e}", args.hub_url)))?,
+            endpoint: url::Url::parse(&args.hub_url).map_err(|e| {
+                ConfigError::Invalid(format!("--hub-url {:?} is not a URL: {e}", args.hub_url))
+            })?,
             repo: args.model.clone(),
             revision: args.model_revision.clone(),
         },
@@ -71,6 +82,7 @@ pub fn model_settings(args: &ModelArgs, data_dir: &Path) -> Result<ModelSettings
         source,
         offline: args.offline,
         device,
+        precision,
         batch_size: args.batch_size,
         cache_dir: data_dir.join("models"),
     })
@@ -78,7 +90,11 @@ pub fn model_settings(args: &ModelArgs, data_dir: &Path) -> Result<ModelSettings
 
 /// Loads the embedder the flags ask for (`None` for `--embedder none`),
 /// downloading the model on first use with a progress bar on stderr.
-pub async fn embedder(args: &ModelArgs, data_dir: &Path, quiet: bool) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
+pub async fn embedder(
+    args: &ModelArgs,
+    data_dir: &Path,
+    quiet: bool,
+) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
     if args.embedder == EmbedderArg::None {
         return Ok(None);
     }
@@ -88,7 +104,11 @@ pub async fn embedder(args: &ModelArgs, data_dir: &Path, quiet: bool) -> anyhow:
         .read_timeout(Duration::from_secs(120))
         .build()
         .context("cannot set up the HTTP client for the model hub")?;
-    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0)
+    };
     bar.set_style(
         ProgressStyle::with_template("{msg} {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),

@@ -19,6 +19,7 @@ use crate::store::ExifSummary;
 
 mod colour;
 mod exif_fields;
+mod jpeg;
 
 pub use colour::to_rgb8;
 pub use exif_fields::exif_summary;
@@ -73,6 +74,9 @@ pub enum DecodeError {
     /// A known image format this build cannot decode.
     #[error("unsupported image format: {0}")]
     Unsupported(String),
+    /// The file ends before the image does (a cut-short download).
+    #[error("truncated {0} image: the file ends before its image data does")]
+    Truncated(String),
     /// The file is larger than [`DecodeLimits::max_bytes`].
     #[error("file of {size} bytes exceeds the {limit}-byte limit")]
     TooManyBytes {
@@ -181,6 +185,9 @@ fn check_bytes(bytes: &[u8], limits: &DecodeLimits) -> Result<ImageFormat, Decod
     let format = sniff_format(bytes).ok_or(DecodeError::NotAnImage)?;
     if !format.reading_enabled() {
         return Err(DecodeError::Unsupported(format_name(format)));
+    }
+    if format == ImageFormat::Jpeg && !jpeg::is_complete(bytes) {
+        return Err(DecodeError::Truncated(format_name(format)));
     }
     Ok(format)
 }

@@ -32,7 +32,9 @@ use crate::decode::DecodeLimits;
 use crate::embed::Embedder;
 use crate::fetch::Fetcher;
 use crate::scrape::{candidates_from_page, extract_images};
-use crate::search::{dedupe, normalize_url, ImageCandidate, ImageSearch, Lens, SearchError, SearchQuery};
+use crate::search::{
+    dedupe, normalize_url, ImageCandidate, ImageSearch, Lens, SearchError, SearchQuery,
+};
 use crate::store::{NewScan, ScanId, ScanStatus, Store, StoreError};
 pub use progress::{Counter, Progress, ProgressSnapshot};
 use stages::{Fetched, Prepared};
@@ -146,6 +148,8 @@ pub(crate) struct StageContext {
     scan_id: ScanId,
     options: ScanOptions,
     progress: Arc<Progress>,
+    /// Bytes being decoded or embedded now, with the candidates waiting on them.
+    pending: std::sync::Mutex<std::collections::HashMap<[u8; 32], Vec<stages::Waiting>>>,
 }
 
 /// Items waiting between two stages (per channel).
@@ -178,6 +182,7 @@ pub async fn run_scan(
         scan_id,
         options,
         progress: progress.clone(),
+        pending: Default::default(),
     });
 
     let (candidates_tx, candidates_rx) = mpsc::channel::<ImageCandidate>(CHANNEL_CAPACITY);
@@ -200,7 +205,9 @@ pub async fn run_scan(
         Err(_) => ScanStatus::Failed,
     };
     let snapshot = progress.snapshot();
-    let saved = store.update_scan(scan_id, status, &snapshot.counts, Some(Utc::now())).await;
+    let saved = store
+        .update_scan(scan_id, status, &snapshot.counts, Some(Utc::now()))
+        .await;
     match outcome {
         Err(PipelineError::Interrupted) | Ok(()) => saved?,
         Err(e) => return Err(e),
@@ -244,7 +251,10 @@ async fn produce_candidates(
         Seed::Candidates(candidates) => candidates,
         Seed::Folder(root) => return produce_folder(ctx, root, tx).await,
     };
-    let pages = ctx.options.follow_pages.then(|| page_urls(&found, ctx.options.max_pages));
+    let pages = ctx
+        .options
+        .follow_pages
+        .then(|| page_urls(&found, ctx.options.max_pages));
     if !emit(&ctx, &tx, found).await {
         return Ok(());
     }
@@ -256,7 +266,11 @@ async fn produce_candidates(
 }
 
 /// Sends candidates on; false once the next stage has gone.
-async fn emit(ctx: &StageContext, tx: &mpsc::Sender<ImageCandidate>, candidates: Vec<ImageCandidate>) -> bool {
+async fn emit(
+    ctx: &StageContext,
+    tx: &mpsc::Sender<ImageCandidate>,
+    candidates: Vec<ImageCandidate>,
+) -> bool {
     for candidate in candidates {
         ctx.progress.bump(Counter::Candidates);
         if tx.send(candidate).await.is_err() {
@@ -266,7 +280,11 @@ async fn emit(ctx: &StageContext, tx: &mpsc::Sender<ImageCandidate>, candidates:
     true
 }
 
-async fn produce_folder(ctx: Arc<StageContext>, root: PathBuf, tx: mpsc::Sender<ImageCandidate>) -> Result<(), PipelineError> {
+async fn produce_folder(
+    ctx: Arc<StageContext>,
+    root: PathBuf,
+    tx: mpsc::Sender<ImageCandidate>,
+) -> Result<(), PipelineError> {
     let walk_root = root.clone();
     let (files, errors) = tokio::task::spawn_blocking(move || sources::image_files(&walk_root))
         .await
@@ -277,7 +295,13 @@ async fn produce_folder(ctx: Arc<StageContext>, root: PathBuf, tx: mpsc::Sender<
     for (index, path) in files.iter().enumerate() {
         let rank = u32::try_from(index + 1).unwrap_or(u32::MAX);
         let Some(candidate) = sources::local_candidate(path, rank) else {
-            stages::fail(&ctx, &path.display().to_string(), "read", "not an absolute local path".into()).await?;
+            stages::fail(
+                &ctx,
+                &path.display().to_string(),
+                "read",
+                "not an absolute local path".into(),
+            )
+            .await?;
             continue;
         };
         if !emit(&ctx, &tx, vec![candidate]).await {
@@ -300,7 +324,10 @@ fn page_urls(candidates: &[ImageCandidate], max_pages: usize) -> Vec<Url> {
 }
 
 /// Fetches each page (politely, through the fetcher) and takes its images.
-async fn follow_pages(ctx: &Arc<StageContext>, pages: Vec<Url>) -> Result<Vec<ImageCandidate>, PipelineError> {
+async fn follow_pages(
+    ctx: &Arc<StageContext>,
+    pages: Vec<Url>,
+) -> Result<Vec<ImageCandidate>, PipelineError> {
     let fetched: Vec<_> = stream::iter(pages)
         .map(|url| async move { (ctx.fetcher.fetch_page(&url).await, url) })
         .buffer_unordered(ctx.options.fetch_workers.max(1))
@@ -362,7 +389,10 @@ async fn forward<T>(tx: &mpsc::Sender<T>, item: Option<T>) -> Result<(), Pipelin
     Ok(())
 }
 
-async fn embed_and_store_stage(ctx: Arc<StageContext>, rx: mpsc::Receiver<Prepared>) -> Result<(), PipelineError> {
+async fn embed_and_store_stage(
+    ctx: Arc<StageContext>,
+    rx: mpsc::Receiver<Prepared>,
+) -> Result<(), PipelineError> {
     let mut batches = ReceiverStream::new(rx).ready_chunks(ctx.options.batch_size.max(1));
     while let Some(mut batch) = batches.next().await {
         let vectors = stages::embed_batch(&ctx, &mut batch).await?;

@@ -120,7 +120,15 @@ mod tests {
         p.bump(Counter::Skipped);
         p.add(Counter::Bytes, 512);
         let s = p.snapshot();
-        assert_eq!((s.counts.candidates, s.counts.fetched, s.counts.skipped, s.bytes), (10, 1, 1, 512));
+        assert_eq!(
+            (
+                s.counts.candidates,
+                s.counts.fetched,
+                s.counts.skipped,
+                s.bytes
+            ),
+            (10, 1, 1, 512)
+        );
         assert_eq!(p.settled(), 2);
         let json = serde_json::to_value(s).unwrap();
         assert_eq!(json["candidates"], 10);

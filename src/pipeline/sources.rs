@@ -18,7 +18,9 @@ pub const LIST_PROVIDER: &str = "list";
 
 /// File extensions taken as images when indexing a folder (others are
 /// sniffed by their first bytes).
-const IMAGE_EXTENSIONS: [&str; 11] = ["jpg", "jpeg", "png", "gif", "webp", "bmp", "tif", "tiff", "avif", "ico", "jfif"];
+const IMAGE_EXTENSIONS: [&str; 11] = [
+    "jpg", "jpeg", "png", "gif", "webp", "bmp", "tif", "tiff", "avif", "ico", "jfif",
+];
 
 /// A line of a URL list that could not be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,14 +42,20 @@ pub fn parse_url_list(text: &str) -> (Vec<ImageCandidate>, Vec<BadLine>) {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let mut fields = line.split(|c: char| c.is_whitespace() || c == ',').filter(|f| !f.is_empty());
+        let mut fields = line
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|f| !f.is_empty());
         let parsed = fields.next().map(web_url).transpose().and_then(|image| {
             let page = fields.next().map(web_url).transpose()?;
             Ok((image, page))
         });
         match parsed {
             Ok((Some(image_url), page_url)) => candidates.push(Candidate {
-                site: page_url.as_ref().unwrap_or(&image_url).host_str().map(str::to_string),
+                site: page_url
+                    .as_ref()
+                    .unwrap_or(&image_url)
+                    .host_str()
+                    .map(str::to_string),
                 image_url,
                 page_url,
                 page_title: None,
@@ -58,7 +66,10 @@ pub fn parse_url_list(text: &str) -> (Vec<ImageCandidate>, Vec<BadLine>) {
                 provider: LIST_PROVIDER,
             }),
             Ok((None, _)) => {}
-            Err(reason) => bad.push(BadLine { line: index + 1, reason }),
+            Err(reason) => bad.push(BadLine {
+                line: index + 1,
+                reason,
+            }),
         }
     }
     (dedupe(candidates), bad)
@@ -152,7 +163,14 @@ mod tests {
                     ftp://x/3.jpg\nnot-a-url\n  https://d.example/4.gif\t https://d.example/p  \n";
         let (candidates, bad) = parse_url_list(text);
         let urls: Vec<_> = candidates.iter().map(|c| c.image_url.as_str()).collect();
-        assert_eq!(urls, ["https://a.example/1.jpg", "https://b.example/2.png", "https://d.example/4.gif"]);
+        assert_eq!(
+            urls,
+            [
+                "https://a.example/1.jpg",
+                "https://b.example/2.png",
+                "https://d.example/4.gif"
+            ]
+        );
         assert_eq!(candidates[0].pages.len(), 2, "one image, two pages");
         assert!(candidates[1].pages.is_empty());
         assert_eq!(candidates[1].providers, [LIST_PROVIDER]);
@@ -166,16 +184,27 @@ mod tests {
         let root = dir.path();
         std::fs::create_dir_all(root.join("a/b")).unwrap();
         std::fs::write(root.join("a/photo.JPG"), b"whatever").unwrap();
-        std::fs::write(root.join("a/b/no_extension"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+        std::fs::write(
+            root.join("a/b/no_extension"),
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+        )
+        .unwrap();
         std::fs::write(root.join("a/b/notes.txt"), b"hello").unwrap();
         std::fs::write(root.join("z.gif"), b"GIF89a").unwrap();
         #[cfg(unix)]
         std::os::unix::fs::symlink(root, root.join("a/loop")).unwrap();
         let (files, errors) = image_files(root);
-        let names: Vec<_> = files.iter().map(|p| p.strip_prefix(root).unwrap().to_path_buf()).collect();
+        let names: Vec<_> = files
+            .iter()
+            .map(|p| p.strip_prefix(root).unwrap().to_path_buf())
+            .collect();
         assert_eq!(
             names,
-            [PathBuf::from("a/b/no_extension"), PathBuf::from("a/photo.JPG"), PathBuf::from("z.gif")]
+            [
+                PathBuf::from("a/b/no_extension"),
+                PathBuf::from("a/photo.JPG"),
+                PathBuf::from("z.gif")
+            ]
         );
         assert!(errors.is_empty());
         let candidate = local_candidate(&files[0], 1).unwrap();

@@ -28,6 +28,15 @@ pub struct Fetched {
     pub image: FetchedImage,
 }
 
+/// A candidate whose bytes are the same as those of another candidate
+/// already being decoded: it only needs its sightings recorded once the
+/// first one is stored.
+pub struct Waiting {
+    candidate: ImageCandidate,
+    last_modified: Option<DateTime<Utc>>,
+    etag: Option<String>,
+}
+
 /// A candidate decoded and hashed, ready to embed and store. The full
 /// picture is dropped here: only the model input travels on.
 pub struct Prepared {
@@ -44,7 +53,12 @@ pub struct Prepared {
 }
 
 /// Records a failure of `url` at `stage` and counts it.
-pub async fn fail(ctx: &StageContext, url: &str, stage: &str, reason: String) -> Result<(), PipelineError> {
+pub async fn fail(
+    ctx: &StageContext,
+    url: &str,
+    stage: &str,
+    reason: String,
+) -> Result<(), PipelineError> {
     tracing::debug!(url, stage, reason, "failed");
     ctx.progress.bump(Counter::Failed);
     ctx.store
@@ -106,7 +120,10 @@ pub async fn record_sightings(
 
 /// Fetch stage: skips known URLs (recording the new sightings), downloads or
 /// reads the bytes, and records failures.
-pub async fn fetch_one(ctx: Arc<StageContext>, candidate: ImageCandidate) -> Result<Option<Fetched>, PipelineError> {
+pub async fn fetch_one(
+    ctx: Arc<StageContext>,
+    candidate: ImageCandidate,
+) -> Result<Option<Fetched>, PipelineError> {
     let url = candidate.image_url.clone();
     if !ctx.options.refresh {
         if let Some(id) = ctx.store.image_by_url(url.as_str()).await? {
@@ -160,7 +177,14 @@ async fn read_local(url: &Url, max_bytes: u64) -> Result<FetchedImage, NotFetche
     let io = |e: std::io::Error| (false, "read", format!("{}: {e}", path.display()));
     let meta = tokio::fs::metadata(&path).await.map_err(io)?;
     if meta.len() > max_bytes {
-        return Err((false, "too-large", format!("file of {} bytes exceeds the {max_bytes}-byte limit", meta.len())));
+        return Err((
+            false,
+            "too-large",
+            format!(
+                "file of {} bytes exceeds the {max_bytes}-byte limit",
+                meta.len()
+            ),
+        ));
     }
     let bytes = bytes::Bytes::from(tokio::fs::read(&path).await.map_err(io)?);
     Ok(FetchedImage {
@@ -175,17 +199,46 @@ async fn read_local(url: &Url, max_bytes: u64) -> Result<FetchedImage, NotFetche
 
 /// Decode stage: known bytes only add sightings; new bytes are decoded,
 /// hashed and (when embedding) preprocessed on a worker thread.
-pub async fn prepare_one(ctx: Arc<StageContext>, fetched: Fetched) -> Result<Option<Prepared>, PipelineError> {
+pub async fn prepare_one(
+    ctx: Arc<StageContext>,
+    fetched: Fetched,
+) -> Result<Option<Prepared>, PipelineError> {
     let Fetched { candidate, image } = fetched;
     if let Some(id) = ctx.store.image_by_sha256(&image.sha256).await? {
         let needs_vector = ctx.embedder.is_some()
-            && !ctx.store.image(id).await?.is_some_and(|stored| stored.has_embedding);
+            && !ctx
+                .store
+                .image(id)
+                .await?
+                .is_some_and(|stored| stored.has_embedding);
         if !needs_vector {
             ctx.progress.bump(Counter::KnownBytes);
             ctx.store.touch_image(id, Utc::now()).await?;
-            record_sightings(&ctx, id, &candidate, image.last_modified, image.etag.clone()).await?;
+            record_sightings(
+                &ctx,
+                id,
+                &candidate,
+                image.last_modified,
+                image.etag.clone(),
+            )
+            .await?;
             return Ok(None);
         }
+    }
+    // The same bytes already on their way (another URL of the same file):
+    // wait for them instead of decoding and embedding twice.
+    {
+        let mut pending = ctx.pending.lock().expect("pending lock");
+        if let Some(waiting) = pending.get_mut(&image.sha256) {
+            ctx.progress.bump(Counter::KnownBytes);
+            waiting.push(Waiting {
+                candidate,
+                last_modified: image.last_modified,
+                etag: image.etag,
+            });
+            return Ok(None);
+        }
+        pending.insert(image.sha256, Vec::new());
     }
     let limits = ctx.options.decode_limits;
     let embedder = ctx.embedder.clone();
@@ -198,14 +251,24 @@ pub async fn prepare_one(ctx: Arc<StageContext>, fetched: Fetched) -> Result<Opt
             (decoded, hashes, thumbnail, pixels)
         })
     });
-    let (decoded, hashes, thumbnail, pixels) = match work.await {
-        Ok(Ok(done)) => done,
-        Ok(Err(e)) => {
-            fail(&ctx, candidate.image_url.as_str(), "decode", e.to_string()).await?;
-            return Ok(None);
-        }
-        Err(panic) => {
-            fail(&ctx, candidate.image_url.as_str(), "decode", format!("decoder crashed: {panic}")).await?;
+    let reason = match work.await {
+        Ok(Ok(done)) => Ok(done),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(panic) => Err(format!("decoder crashed: {panic}")),
+    };
+    let (decoded, hashes, thumbnail, pixels) = match reason {
+        Ok(done) => done,
+        Err(reason) => {
+            let waiting = ctx
+                .pending
+                .lock()
+                .expect("pending lock")
+                .remove(&image.sha256);
+            for same in
+                std::iter::once(&candidate).chain(waiting.iter().flatten().map(|w| &w.candidate))
+            {
+                fail(&ctx, same.image_url.as_str(), "decode", reason.clone()).await?;
+            }
             return Ok(None);
         }
     };
@@ -237,7 +300,10 @@ pub async fn prepare_one(ctx: Arc<StageContext>, fetched: Fetched) -> Result<Opt
 
 /// Embed stage: one forward pass for the batch; if it fails, each image
 /// alone, so one bad image cannot cost the others their vectors.
-pub async fn embed_batch(ctx: &Arc<StageContext>, batch: &mut [Prepared]) -> Result<Vec<Option<Vec<f32>>>, PipelineError> {
+pub async fn embed_batch(
+    ctx: &Arc<StageContext>,
+    batch: &mut [Prepared],
+) -> Result<Vec<Option<Vec<f32>>>, PipelineError> {
     let Some(embedder) = ctx.embedder.clone() else {
         return Ok(vec![None; batch.len()]);
     };
@@ -260,15 +326,33 @@ pub async fn embed_batch(ctx: &Arc<StageContext>, batch: &mut [Prepared]) -> Res
         match result {
             Ok(Ok(mut v)) if v.len() == 1 => out.push(v.pop()),
             Ok(Ok(_)) => {
-                fail(ctx, item.candidate.image_url.as_str(), "embed", "model returned no vector".into()).await?;
+                fail(
+                    ctx,
+                    item.candidate.image_url.as_str(),
+                    "embed",
+                    "model returned no vector".into(),
+                )
+                .await?;
                 out.push(None);
             }
             Ok(Err(e)) => {
-                fail(ctx, item.candidate.image_url.as_str(), "embed", e.to_string()).await?;
+                fail(
+                    ctx,
+                    item.candidate.image_url.as_str(),
+                    "embed",
+                    e.to_string(),
+                )
+                .await?;
                 out.push(None);
             }
             Err(panic) => {
-                fail(ctx, item.candidate.image_url.as_str(), "embed", format!("model crashed: {panic}")).await?;
+                fail(
+                    ctx,
+                    item.candidate.image_url.as_str(),
+                    "embed",
+                    format!("model crashed: {panic}"),
+                )
+                .await?;
                 out.push(None);
             }
         }
@@ -277,14 +361,42 @@ pub async fn embed_batch(ctx: &Arc<StageContext>, batch: &mut [Prepared]) -> Res
 }
 
 /// Store stage: the image, its vector, its sightings.
-pub async fn store_one(ctx: &StageContext, item: Prepared, vector: Option<Vec<f32>>) -> Result<(), PipelineError> {
+pub async fn store_one(
+    ctx: &StageContext,
+    item: Prepared,
+    vector: Option<Vec<f32>>,
+) -> Result<(), PipelineError> {
     let upserted = ctx.store.upsert_image(&item.image).await?;
     if upserted.created {
         ctx.progress.bump(Counter::NewImages);
     }
     if let Some(vector) = vector {
-        ctx.store.set_embedding(upserted.id, &vector).await?;
-        ctx.progress.bump(Counter::Embedded);
+        let lacks_vector = upserted.created
+            || !ctx
+                .store
+                .image(upserted.id)
+                .await?
+                .is_some_and(|stored| stored.has_embedding);
+        if lacks_vector {
+            ctx.store.set_embedding(upserted.id, &vector).await?;
+            ctx.progress.bump(Counter::Embedded);
+        }
     }
-    record_sightings(ctx, upserted.id, &item.candidate, item.last_modified, item.etag).await
+    record_sightings(
+        ctx,
+        upserted.id,
+        &item.candidate,
+        item.last_modified,
+        item.etag,
+    )
+    .await?;
+    let waiting = ctx
+        .pending
+        .lock()
+        .expect("pending lock")
+        .remove(&item.image.sha256);
+    for w in waiting.into_iter().flatten() {
+        record_sightings(ctx, upserted.id, &w.candidate, w.last_modified, w.etag).await?;
+    }
+    Ok(())
 }

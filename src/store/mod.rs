@@ -114,7 +114,11 @@ pub trait Store: Send + Sync {
 
     /// Widens an image's first/last seen times to include `seen_at` (a known
     /// image seen again, without decoding it again).
-    async fn touch_image(&self, id: ImageId, seen_at: chrono::DateTime<chrono::Utc>) -> StoreResult<()>;
+    async fn touch_image(
+        &self,
+        id: ImageId,
+        seen_at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()>;
 
     /// The image with these exact bytes, if stored.
     async fn image_by_sha256(&self, sha256: &[u8; 32]) -> StoreResult<Option<ImageId>>;
@@ -183,7 +187,9 @@ pub async fn open(location: &StoreLocation) -> StoreResult<Box<dyn Store>> {
 }
 
 /// Groups `(image id, kind, bits)` rows ordered by image id.
-pub(crate) fn group_hashes(rows: Vec<(ImageId, String, Vec<u8>)>) -> Vec<(ImageId, Vec<PerceptualHash>)> {
+pub(crate) fn group_hashes(
+    rows: Vec<(ImageId, String, Vec<u8>)>,
+) -> Vec<(ImageId, Vec<PerceptualHash>)> {
     let mut out: Vec<(ImageId, Vec<PerceptualHash>)> = Vec::new();
     for (id, kind, bits) in rows {
         let hash = PerceptualHash { kind, bits };

@@ -318,11 +318,12 @@ impl Store for PostgresStore {
     }
 
     async fn thumbnail(&self, id: ImageId) -> StoreResult<Option<Vec<u8>>> {
-        let row: Option<Option<Vec<u8>>> = sqlx::query_scalar("SELECT thumbnail FROM images WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error)?;
+        let row: Option<Option<Vec<u8>>> =
+            sqlx::query_scalar("SELECT thumbnail FROM images WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(query_error)?;
         Ok(row.flatten())
     }
 

@@ -312,11 +312,12 @@ impl Store for SqliteStore {
     }
 
     async fn thumbnail(&self, id: ImageId) -> StoreResult<Option<Vec<u8>>> {
-        let row: Option<Option<Vec<u8>>> = sqlx::query_scalar("SELECT thumbnail FROM images WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error)?;
+        let row: Option<Option<Vec<u8>>> =
+            sqlx::query_scalar("SELECT thumbnail FROM images WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(query_error)?;
         Ok(row.flatten())
     }
 

@@ -68,8 +68,12 @@ impl World {
     /// Starts an empty world on a free loopback port.
     pub async fn start() -> Self {
         let routes = Arc::new(Mutex::new(Routes::default()));
-        let app = axum::Router::new().fallback(serve).with_state(routes.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let app = axum::Router::new()
+            .fallback(serve)
+            .with_state(routes.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
         tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");
@@ -85,12 +89,22 @@ impl World {
     /// Serves `served` at `path` (path and query, e.g. `/search?q=x` is
     /// matched on the path only).
     pub fn put(&self, path: &str, served: Served) {
-        self.routes.lock().unwrap().served.insert(path.to_string(), served);
+        self.routes
+            .lock()
+            .unwrap()
+            .served
+            .insert(path.to_string(), served);
     }
 
     /// How many requests reached `path`.
     pub fn hits(&self, path: &str) -> usize {
-        self.routes.lock().unwrap().hits.get(path).copied().unwrap_or(0)
+        self.routes
+            .lock()
+            .unwrap()
+            .hits
+            .get(path)
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -105,9 +119,15 @@ async fn serve(State(routes): State<Arc<Mutex<Routes>>>, request: Request) -> Re
     let mut response = Response::new(Body::from(served.body));
     *response.status_mut() = StatusCode::from_u16(served.status).unwrap();
     let headers = response.headers_mut();
-    headers.insert("content-type", HeaderValue::from_static(served.content_type));
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static(served.content_type),
+    );
     for (name, value) in served.headers {
-        headers.insert(HeaderName::from_static(name), HeaderValue::from_str(&value).unwrap());
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_str(&value).unwrap(),
+        );
     }
     response
 }
@@ -128,6 +148,8 @@ pub fn searxng_results(world: &World, results: &[(&str, &str, &str)]) -> Vec<u8>
             })
         })
         .collect();
-    serde_json::to_vec(&serde_json::json!({"query": "q", "number_of_results": results.len(), "results": results}))
-        .unwrap()
+    serde_json::to_vec(
+        &serde_json::json!({"query": "q", "number_of_results": results.len(), "results": results}),
+    )
+    .unwrap()
 }
