@@ -539,3 +539,130 @@ async fn index_reads_a_folder_once() {
         .iter()
         .all(|s| s.image_url.starts_with("file://") && s.provider.as_deref() == Some("local")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_model_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("pictures");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("a.jpg"), photos().a).unwrap();
+    let model = tiny_model();
+    let first = json(
+        &provenance(
+            dir.path(),
+            &[
+                "index",
+                folder.to_str().unwrap(),
+                "--model-dir",
+                &model,
+                "--format",
+                "json",
+            ],
+            &[],
+        )
+        .await,
+    );
+    assert_eq!(first["embedded"], 1);
+    // The same weights under another name are another model identity.
+    let other = dir.path().join("other-model");
+    std::fs::create_dir_all(&other).unwrap();
+    for file in ["config.json", "model.safetensors"] {
+        std::fs::copy(Path::new(&model).join(file), other.join(file)).unwrap();
+    }
+    std::fs::write(folder.join("b.png"), photos().b).unwrap();
+    let out = provenance(
+        dir.path(),
+        &[
+            "index",
+            folder.to_str().unwrap(),
+            "--model-dir",
+            other.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("this store holds vectors of") && err.contains("another store"),
+        "{err}"
+    );
+    let store = open_store(dir.path(), None).await;
+    let status = store.status().await.unwrap();
+    assert_eq!(
+        (status.images, status.scans),
+        (1, 1),
+        "nothing written by the refused run"
+    );
+    let suspect = dir.path().join("suspect.jpg");
+    std::fs::write(&suspect, photos().a).unwrap();
+    let out = provenance(
+        dir.path(),
+        &[
+            "match",
+            suspect.to_str().unwrap(),
+            "--model-dir",
+            other.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("this store holds vectors of"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn match_says_what_is_wrong_with_its_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_image = dir.path().join("notes.txt");
+    std::fs::write(&not_image, b"hello").unwrap();
+    let empty_store = provenance(
+        dir.path(),
+        &[
+            "match",
+            fixture("hash/coffee.jpg").to_str().unwrap(),
+            "--embedder",
+            "none",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(empty_store.status.code(), Some(1));
+    assert!(
+        stderr(&empty_store).contains("is empty: run `provenance scan`"),
+        "{}",
+        stderr(&empty_store)
+    );
+    let bad = provenance(
+        dir.path(),
+        &["match", not_image.to_str().unwrap(), "--embedder", "none"],
+        &[],
+    )
+    .await;
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("is not an image provenance can read"),
+        "{}",
+        stderr(&bad)
+    );
+    let missing = provenance(
+        dir.path(),
+        &["match", "nope.jpg", "--embedder", "none"],
+        &[],
+    )
+    .await;
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("cannot read nope.jpg"),
+        "{}",
+        stderr(&missing)
+    );
+    let top0 = provenance(
+        dir.path(),
+        &["match", not_image.to_str().unwrap(), "--top", "0"],
+        &[],
+    )
+    .await;
+    assert_eq!(top0.status.code(), Some(2));
+    assert!(stderr(&top0).contains("--top must be at least 1"));
+}
