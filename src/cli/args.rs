@@ -334,22 +334,9 @@ pub struct MatchArgs {
     #[arg(long, value_name = "S")]
     pub min_similarity: Option<f32>,
 
-    /// Where reports are written [default: DATA_DIR/reports].
-    #[arg(long, env = "PROVENANCE_REPORT_DIR", value_name = "DIR")]
-    pub report_dir: Option<PathBuf>,
-
-    /// Report formats to write (comma-separated).
-    #[arg(
-        long,
-        value_enum,
-        value_delimiter = ',',
-        default_value = "html,json,md"
-    )]
-    pub report_format: Vec<crate::report::ReportFormat>,
-
-    /// Write no report files (results on stdout only).
-    #[arg(long)]
-    pub no_report: bool,
+    /// Where and how reports are written.
+    #[command(flatten)]
+    pub report: ReportArgs,
 
     /// The embedding model (must be the one the store was built with).
     #[command(flatten)]
@@ -370,6 +357,18 @@ pub struct SearchArgs {
     #[arg(long, default_value_t = 0.2, value_name = "S")]
     pub min_similarity: f32,
 
+    /// Where and how reports are written.
+    #[command(flatten)]
+    pub report: ReportArgs,
+
+    /// The embedding model (must be the one the store was built with).
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// Where and how `match` and `search` write their reports.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
     /// Where reports are written [default: DATA_DIR/reports].
     #[arg(long, env = "PROVENANCE_REPORT_DIR", value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
@@ -386,10 +385,6 @@ pub struct SearchArgs {
     /// Write no report files (results on stdout only).
     #[arg(long)]
     pub no_report: bool,
-
-    /// The embedding model (must be the one the store was built with).
-    #[command(flatten)]
-    pub model: ModelArgs,
 }
 
 /// `db` subcommands.

@@ -6,13 +6,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::Utc;
 
-use super::args::{EmbedderArg, MatchArgs, ModelArgs, SearchArgs};
+use super::args::{EmbedderArg, MatchArgs, ModelArgs, ReportArgs, SearchArgs};
 use super::{exit, setup};
 use crate::config::{Config, ConfigError, OutputFormat};
 use crate::decode::{decode, DecodeLimits};
@@ -21,7 +20,7 @@ use crate::hash::{hash_distance, perceptual_hashes, sha256};
 use crate::matching::{rank, Evidence, MatchCandidate, MatchKind, RankedMatch, Thresholds};
 use crate::report::{
     assemble, jpeg_data_uri, render_json, thumbnail_data_uri, write_reports, MatchRecords, Mode,
-    QueryInfo, Report, ReportContext, ReportFormat,
+    QueryInfo, Report, ReportContext,
 };
 use crate::store::{self, ImageId, ModelInfo, Store, StoreError};
 
@@ -105,13 +104,7 @@ pub async fn run_match(config: &Config, args: MatchArgs, quiet: bool) -> anyhow:
     };
     let model = embedder.as_ref().map(|e| e.model().clone());
     let report = build_report(&*store, query, mode, model, thresholds, notes, &ranked).await?;
-    deliver(
-        config,
-        &report,
-        args.report_dir,
-        &args.report_format,
-        args.no_report,
-    )
+    deliver(config, &report, &args.report)
 }
 
 /// Runs `search`.
@@ -171,13 +164,7 @@ pub async fn run_search(config: &Config, args: SearchArgs, quiet: bool) -> anyho
         &ranked,
     )
     .await?;
-    deliver(
-        config,
-        &report,
-        args.report_dir,
-        &args.report_format,
-        args.no_report,
-    )
+    deliver(config, &report, &args.report)
 }
 
 async fn open_nonempty(config: &Config) -> anyhow::Result<Box<dyn Store>> {
@@ -264,18 +251,15 @@ async fn build_report(
 
 /// Writes the report files and prints: JSON on stdout, or a short summary
 /// and the file paths on stderr.
-fn deliver(
-    config: &Config,
-    report: &Report,
-    report_dir: Option<PathBuf>,
-    formats: &[ReportFormat],
-    no_report: bool,
-) -> anyhow::Result<u8> {
-    let paths = if no_report {
+fn deliver(config: &Config, report: &Report, args: &ReportArgs) -> anyhow::Result<u8> {
+    let paths = if args.no_report {
         Vec::new()
     } else {
-        let dir = report_dir.unwrap_or_else(|| config.data_dir.join("reports"));
-        write_reports(&dir, report, formats)
+        let dir = args
+            .report_dir
+            .clone()
+            .unwrap_or_else(|| config.data_dir.join("reports"));
+        write_reports(&dir, report, &args.report_format)
             .with_context(|| format!("cannot write the reports in {}", dir.display()))?
     };
     match config.format {
