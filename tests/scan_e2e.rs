@@ -666,3 +666,65 @@ async fn match_says_what_is_wrong_with_its_input() {
     assert_eq!(top0.status.code(), Some(2));
     assert!(stderr(&top0).contains("--top must be at least 1"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reverse_search_by_image_url_follows_exact_match_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = photos();
+    let world = poster_world(&photos).await;
+    world.put(
+        "/blog/lens-only.html",
+        Served::ok(
+            "text/html",
+            format!(
+                r#"<html><title>Lens</title><img src="{}" width="500"></html>"#,
+                world.url("/img/c.jpg")
+            ),
+        ),
+    );
+    // One answer serves both Lens requests: each reads its own array.
+    let lens = serde_json::json!({
+        "visual_matches": [{"position": 1, "title": "Festival news", "link": world.url("/news/festival.html"),
+                            "source": "festival", "image": world.url("/img/a.jpg")}],
+        "exact_matches": [{"position": 1, "title": "Lens only", "link": world.url("/blog/lens-only.html"),
+                           "source": "blog"}],
+    });
+    world.put(
+        "/search.json",
+        Served::ok("application/json", serde_json::to_vec(&lens).unwrap()),
+    );
+    let env = [
+        ("SERPAPI_API_KEY", "fake-lens-key-123".to_string()),
+        ("PROVENANCE_SERPAPI_URL", world.url("/")),
+    ];
+    let suspect = world.url("/img/a.jpg");
+    let args = [
+        "scan",
+        "--image-url",
+        &suspect,
+        "--follow-pages",
+        "--embedder",
+        "none",
+        "--allow-private-addresses",
+        "--format",
+        "json",
+    ];
+    let out = provenance(dir.path(), &args, &env).await;
+    let summary = json(&out);
+    assert_eq!(
+        summary["new_images"], 2,
+        "a from the visual match, c from the exact-match page: {summary}"
+    );
+    assert!(!stderr(&out).contains("fake-lens-key-123"));
+    let store = open_store(dir.path(), None).await;
+    let scan = store
+        .scan(summary["scan_id"].as_i64().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (scan.provider.as_str(), scan.keyphrase.as_str()),
+        ("serpapi_lens", suspect.as_str())
+    );
+    assert_eq!(world.hits("/blog/lens-only.html"), 1);
+}

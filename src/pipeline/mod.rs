@@ -241,20 +241,27 @@ async fn produce_candidates(
     seed: Seed,
     tx: mpsc::Sender<ImageCandidate>,
 ) -> Result<(), PipelineError> {
+    // Pages that showed the image but gave no image URL (Lens exact matches)
+    // are worth following too.
+    let mut extra_pages = Vec::new();
     let found = match seed {
         Seed::Search { provider, query } => dedupe(provider.search(&query).await?),
         Seed::Lens {
             lens,
             image_url,
             max_results,
-        } => dedupe(lens.search(&image_url, max_results).await?.candidates),
+        } => {
+            let matches = lens.search(&image_url, max_results).await?;
+            extra_pages = matches.exact_pages;
+            dedupe(matches.candidates)
+        }
         Seed::Candidates(candidates) => candidates,
         Seed::Folder(root) => return produce_folder(ctx, root, tx).await,
     };
     let pages = ctx
         .options
         .follow_pages
-        .then(|| page_urls(&found, ctx.options.max_pages));
+        .then(|| page_urls(&found, extra_pages, ctx.options.max_pages));
     if !emit(&ctx, &tx, found).await {
         return Ok(());
     }
@@ -311,15 +318,16 @@ async fn produce_folder(
     Ok(())
 }
 
-/// The distinct pages the candidates were seen on, best first.
-fn page_urls(candidates: &[ImageCandidate], max_pages: usize) -> Vec<Url> {
+/// The distinct pages the candidates were seen on (best first), then the
+/// extra pages, at most `max_pages`.
+fn page_urls(candidates: &[ImageCandidate], extra: Vec<Url>, max_pages: usize) -> Vec<Url> {
     let mut seen = std::collections::HashSet::new();
     candidates
         .iter()
-        .flat_map(|c| c.pages.iter().map(|p| &p.page_url))
+        .flat_map(|c| c.pages.iter().map(|p| p.page_url.clone()))
+        .chain(extra)
         .filter(|url| seen.insert(normalize_url(url)))
         .take(max_pages)
-        .cloned()
         .collect()
 }
 
