@@ -152,8 +152,8 @@ pub(crate) struct StageContext {
     pending: std::sync::Mutex<std::collections::HashMap<[u8; 32], Vec<stages::Waiting>>>,
 }
 
-/// Items waiting between two stages (per channel).
-const CHANNEL_CAPACITY: usize = 64;
+/// Candidates waiting for a download slot (small values).
+const CANDIDATE_QUEUE: usize = 256;
 
 /// Runs a scan to its end, to the first store error, or until `cancel`.
 /// The scan row is updated with the counters after every stored batch and
@@ -185,9 +185,14 @@ pub async fn run_scan(
         pending: Default::default(),
     });
 
-    let (candidates_tx, candidates_rx) = mpsc::channel::<ImageCandidate>(CHANNEL_CAPACITY);
-    let (fetched_tx, fetched_rx) = mpsc::channel::<Fetched>(CHANNEL_CAPACITY);
-    let (prepared_tx, prepared_rx) = mpsc::channel::<Prepared>(CHANNEL_CAPACITY);
+    // Queues hold whole files after the fetch stage and model inputs after
+    // decoding: keep them just deep enough to keep the next stage busy, so
+    // memory is bounded by the settings, not by the number of candidates.
+    let fetched_queue = ctx.options.decode_workers.max(1) * 2;
+    let prepared_queue = ctx.options.batch_size.max(1) * 2;
+    let (candidates_tx, candidates_rx) = mpsc::channel::<ImageCandidate>(CANDIDATE_QUEUE);
+    let (fetched_tx, fetched_rx) = mpsc::channel::<Fetched>(fetched_queue);
+    let (prepared_tx, prepared_rx) = mpsc::channel::<Prepared>(prepared_queue);
     let mut tasks = JoinSet::new();
     tasks.spawn(produce_candidates(ctx.clone(), seed, candidates_tx));
     tasks.spawn(fetch_stage(ctx.clone(), candidates_rx, fetched_tx));
