@@ -17,6 +17,8 @@ use tokio::net::{TcpListener, TcpStream};
 pub enum Behaviour {
     /// 200 with a body of a content type (and extra header lines).
     Ok(&'static str, Vec<u8>, Vec<String>),
+    /// 200 with an image, after a pause (a slow but honest host).
+    Delayed(Duration, Vec<u8>),
     /// Headers at once, then one byte of a JPEG a second, forever.
     SlowLoris,
     /// A 200 image body without a length that never ends.
@@ -159,6 +161,10 @@ async fn act(
     match behaviour {
         Behaviour::Ok(content_type, body, extra) => {
             respond(stream, 200, content_type, &extra, &body).await
+        }
+        Behaviour::Delayed(pause, body) => {
+            tokio::time::sleep(pause).await;
+            respond(stream, 200, "image/jpeg", &[], &body).await
         }
         Behaviour::SlowLoris => {
             let head =

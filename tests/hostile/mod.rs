@@ -7,6 +7,7 @@
 
 pub mod host;
 pub mod images;
+pub mod pg;
 
 use std::path::Path;
 use std::process::Output;
