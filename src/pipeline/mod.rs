@@ -360,7 +360,7 @@ async fn follow_pages(
             }
             Err(e) => {
                 let stage = if e.is_skip() { "skip:page" } else { "page" };
-                stages::fail(ctx, url.as_str(), stage, e.to_string()).await?;
+                stages::fail(ctx, url.as_str(), stage, e.reason()).await?;
             }
         }
     }

@@ -138,7 +138,7 @@ pub async fn fetch_one(
         ctx.fetcher
             .fetch_image(&url)
             .await
-            .map_err(|e| (e.is_skip(), e.stage(), e.to_string()))
+            .map_err(|e| (e.is_skip(), e.stage(), e.reason()))
     };
     match result {
         Ok(image) => {

@@ -74,12 +74,20 @@ pub(crate) fn rank_of(index: usize) -> u32 {
     u32::try_from(index + 1).unwrap_or(u32::MAX)
 }
 
-/// Parses a whole response body as JSON.
+/// Parses a whole response body as a JSON object (every provider answers
+/// with one; anything else means a wrong base URL, not an empty page).
 pub(crate) fn parse_body(provider: &'static str, body: &str) -> Result<Value, SearchError> {
-    serde_json::from_str(body).map_err(|e| SearchError::Malformed {
+    let value: Value = serde_json::from_str(body).map_err(|e| SearchError::Malformed {
         provider,
         reason: e.to_string(),
-    })
+    })?;
+    if !value.is_object() {
+        return Err(SearchError::Malformed {
+            provider,
+            reason: "the answer is not a JSON object".into(),
+        });
+    }
+    Ok(value)
 }
 
 /// The array at `field`: missing or `null` is an empty page; anything else

@@ -1,0 +1,256 @@
+//! Hostile search APIs at the scan level: malformed JSON, results with
+//! missing or mistyped fields, 10,000 results, emoji and very long
+//! keyphrases, and a rejected key. The scan must fail (or go on) with a
+//! clear message, an exit code the CLI documents, and never print the key.
+
+mod common;
+mod hostile;
+
+use std::path::Path;
+
+use common::world::{Served, World};
+use hostile::images;
+use provenance::config::StoreLocation;
+
+async fn search_returning(body: impl Into<Vec<u8>>) -> World {
+    let world = World::start().await;
+    world.put("/search", Served::ok("application/json", body));
+    world
+}
+
+fn scan_args<'a>(keyphrase: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "scan",
+        keyphrase,
+        "--provider",
+        "searxng",
+        "--format",
+        "json",
+    ];
+    args.extend(hostile::FAST_FETCH);
+    args.extend(extra);
+    args
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_json_fails_the_scan_clearly() {
+    for body in [
+        &b"{\"results\": [{\"img_src\": \"http://a/"[..],
+        b"<html>502 Bad Gateway</html>",
+        b"",
+        b"[1, 2, 3]",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let world = search_returning(body).await;
+        let env = vec![("SEARXNG_URL", world.url("/"))];
+        let out = hostile::run(dir.path(), &scan_args("poster", &[]), &env).await;
+        let err = hostile::stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("searxng"), "names the provider: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(hostile::stdout(&out).is_empty(), "no summary on failure");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_with_missing_or_mistyped_fields_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = World::start().await;
+    world.put(
+        "/ok.jpg",
+        Served::ok("image/jpeg", images::jpeg(30, 30, 31)),
+    );
+    let answer = serde_json::json!({
+        "query": "poster",
+        "results": [
+            {},
+            {"img_src": 42, "url": ["not", "a", "string"]},
+            {"img_src": "", "title": null},
+            {"img_src": "javascript:alert(1)"},
+            {"img_src": "file:///etc/passwd"},
+            {"url": world.url("/page.html"), "title": "no image"},
+            {"img_src": world.url("/mistyped.jpg"), "title": {"nested": true}},
+            {"img_src": world.url("/ok.jpg"), "resolution": "huge x tiny", "title": "fine"},
+            "just a string",
+            null
+        ]
+    });
+    world.put(
+        "/search",
+        Served::ok("application/json", answer.to_string()),
+    );
+    let env = vec![("SEARXNG_URL", world.url("/"))];
+    let summary = hostile::json(
+        &hostile::run(
+            dir.path(),
+            &scan_args("poster", &["--allow-private-addresses"]),
+            &env,
+        )
+        .await,
+    );
+    assert_eq!(summary["candidates"], 1, "{summary}");
+    assert_eq!(summary["new_images"], 1, "{summary}");
+    assert_eq!(world.hits("/ok.jpg"), 1);
+    assert_eq!(
+        world.hits("/mistyped.jpg"),
+        0,
+        "a mistyped result is skipped whole"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_results_are_taken_up_to_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = World::start().await;
+    // Non-routable documentation addresses: refused by the SSRF guard
+    // without a connection, so 10,000 candidates cost no network at all.
+    let results: Vec<_> = (0..10_000)
+        .map(|i| {
+            (
+                format!("http://10.{}.{}.1/img/{i}.jpg", i / 256, i % 256),
+                format!("http://10.0.0.1/page/{i}.html"),
+                format!("result {i}"),
+            )
+        })
+        .collect();
+    world.put(
+        "/search",
+        Served::ok("application/json", hostile::searxng_answer(&results)),
+    );
+    let env = vec![("SEARXNG_URL", world.url("/"))];
+    let summary = hostile::json(
+        &hostile::run(
+            dir.path(),
+            &scan_args("everything", &["--max-results", "2500"]),
+            &env,
+        )
+        .await,
+    );
+    assert_eq!(summary["candidates"], 2500, "{summary}");
+    assert_eq!(summary["failed"], 2500, "{summary}");
+    let status = hostile::status(dir.path(), &[]).await;
+    assert_eq!(status["failures"], 2500, "{status}");
+    assert_eq!(status["images"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emoji_and_very_long_keyphrases_are_sent_and_stored_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = World::start().await;
+    world.put(
+        "/ok.jpg",
+        Served::ok("image/jpeg", images::jpeg(30, 30, 32)),
+    );
+    world.put(
+        "/search",
+        Served::ok(
+            "application/json",
+            hostile::searxng_answer(&[(world.url("/ok.jpg"), world.url("/p"), "t".into())]),
+        ),
+    );
+    let keyphrase = format!(
+        "🎉 Fête « poster » 東京 \u{202E}evil\u{202C} 'quote\" & {}",
+        "very long ".repeat(400)
+    );
+    let env = vec![("SEARXNG_URL", world.url("/"))];
+    let summary = hostile::json(
+        &hostile::run(
+            dir.path(),
+            &scan_args(&keyphrase, &["--allow-private-addresses"]),
+            &env,
+        )
+        .await,
+    );
+    assert_eq!(summary["new_images"], 1, "{summary}");
+    assert!(world.hits("/search") >= 1);
+    let location = StoreLocation::resolve(None, &dir.path().join("data")).unwrap();
+    let store = provenance::store::open(&location).await.unwrap();
+    let id = store
+        .image_by_url(&world.url("/ok.jpg"))
+        .await
+        .unwrap()
+        .unwrap();
+    let sightings = store.sightings(id).await.unwrap();
+    assert_eq!(sightings[0].keyphrase.as_deref(), Some(keyphrase.as_str()));
+}
+
+const FAKE_KEY: &str = "sk-hostile-FAKE-0123456789abcdef";
+
+async fn wrong_key(provider: &str, variable: &str, base_variable: &str, path: &str, dir: &Path) {
+    let world = World::start().await;
+    let body = serde_json::json!({"error": format!("Invalid API key: {FAKE_KEY}")});
+    world.put(path, Served::ok("application/json", body.to_string()));
+    world.put(
+        path,
+        Served {
+            status: 401,
+            ..Served::ok("application/json", body.to_string())
+        },
+    );
+    let env = vec![
+        (variable, FAKE_KEY.to_string()),
+        (base_variable, world.url("/")),
+    ];
+    let args = [
+        "-vvv",
+        "scan",
+        "poster",
+        "--provider",
+        provider,
+        "--search-retries",
+        "1",
+        "--embedder",
+        "none",
+    ];
+    let out = hostile::run(dir, &args, &env).await;
+    let err = hostile::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{provider}: {err}");
+    assert!(err.contains("HTTP 401"), "{provider}: {err}");
+    assert!(world.hits(path) >= 1, "{provider} was asked");
+    assert!(!err.contains(FAKE_KEY), "{provider} leaked the key: {err}");
+    assert!(!hostile::stdout(&out).contains(FAKE_KEY));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_key_is_a_clear_error_that_never_shows_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    wrong_key(
+        "serpapi",
+        "SERPAPI_API_KEY",
+        "PROVENANCE_SERPAPI_URL",
+        "/search.json",
+        dir.path(),
+    )
+    .await;
+    wrong_key(
+        "brave",
+        "BRAVE_API_KEY",
+        "PROVENANCE_BRAVE_URL",
+        "/res/v1/images/search",
+        dir.path(),
+    )
+    .await;
+    wrong_key(
+        "serper",
+        "SERPER_API_KEY",
+        "PROVENANCE_SERPER_URL",
+        "/images",
+        dir.path(),
+    )
+    .await;
+}
+
+/// Regression: a JSON answer that is not an object (`[1, 2, 3]`, `"ok"`)
+/// was read as an empty page, so a wrong base URL looked like "no results".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_answer_that_is_not_an_object_is_malformed_not_empty() {
+    for body in ["[1, 2, 3]", "\"ok\"", "42", "null"] {
+        let dir = tempfile::tempdir().unwrap();
+        let world = search_returning(body).await;
+        let env = vec![("SEARXNG_URL", world.url("/"))];
+        let out = hostile::run(dir.path(), &scan_args("poster", &[]), &env).await;
+        let err = hostile::stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{body}: {err}");
+        assert!(err.contains("not the expected JSON"), "{body}: {err}");
+    }
+}
