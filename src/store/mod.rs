@@ -4,9 +4,11 @@
 //! Every write is idempotent: writing the same image, sighting or failure
 //! twice updates the existing row and never duplicates it.
 
+pub mod flat;
 mod model;
 mod postgres;
 mod sqlite;
+mod sqlite_vectors;
 pub mod vector;
 
 pub use model::*;
@@ -114,7 +116,11 @@ pub trait Store: Send + Sync {
 
     /// Widens an image's first/last seen times to include `seen_at` (a known
     /// image seen again, without decoding it again).
-    async fn touch_image(&self, id: ImageId, seen_at: chrono::DateTime<chrono::Utc>) -> StoreResult<()>;
+    async fn touch_image(
+        &self,
+        id: ImageId,
+        seen_at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()>;
 
     /// The image with these exact bytes, if stored.
     async fn image_by_sha256(&self, sha256: &[u8; 32]) -> StoreResult<Option<ImageId>>;
