@@ -5,6 +5,7 @@
 //! twice updates the existing row and never duplicates it.
 
 pub mod flat;
+mod flat_codes;
 mod model;
 mod postgres;
 mod sqlite;

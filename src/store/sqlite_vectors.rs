@@ -163,3 +163,63 @@ fn decode(row: &SqliteRow, dim: usize) -> StoreResult<Option<Vec<f32>>> {
             reason: format!("blob of {} bytes for a {dim}-d model", blob.len()),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::store::{ExifSummary, ModelInfo, NewImage, SqliteStore, Store};
+
+    fn image(seed: u8) -> NewImage {
+        NewImage {
+            sha256: [seed; 32],
+            perceptual_hashes: Vec::new(),
+            width: 10,
+            height: 10,
+            format: "png".into(),
+            byte_size: 100,
+            exif: ExifSummary::default(),
+            seen_at: chrono::Utc::now(),
+        }
+    }
+
+    async fn nearest_ids(store: &SqliteStore, query: &[f32]) -> Vec<i64> {
+        let found = store.nearest(query, 10).await.unwrap();
+        found.iter().map(|n| n.image_id).collect()
+    }
+
+    /// Two stores on one file stand for two processes: the reader's
+    /// in-memory copy must pick up what the writer adds after its first load.
+    #[tokio::test]
+    async fn a_loaded_copy_sees_vectors_written_by_another_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite3");
+        let (reader, writer) = (
+            SqliteStore::open(&path).await.unwrap(),
+            SqliteStore::open(&path).await.unwrap(),
+        );
+        let model = ModelInfo {
+            id: "test/clip-2".into(),
+            dim: 2,
+        };
+        reader.bind_model(&model).await.unwrap();
+        let first = reader.upsert_image(&image(1)).await.unwrap().id;
+        reader.set_embedding(first, &[1.0, 0.0]).await.unwrap();
+        assert_eq!(nearest_ids(&reader, &[1.0, 0.0]).await, vec![first]);
+
+        // An image seen without its vector, embedded later.
+        let late = writer.upsert_image(&image(2)).await.unwrap().id;
+        assert_eq!(nearest_ids(&reader, &[1.0, 0.0]).await, vec![first]);
+        writer.set_embedding(late, &[0.0, 1.0]).await.unwrap();
+        // A new image with its vector.
+        let new = writer.upsert_image(&image(3)).await.unwrap().id;
+        writer.set_embedding(new, &[0.6, 0.8]).await.unwrap();
+        assert_eq!(
+            nearest_ids(&reader, &[0.0, 1.0]).await,
+            vec![late, new, first]
+        );
+
+        // The reader's own writes are searchable at once.
+        reader.set_embedding(first, &[0.0, 1.0]).await.unwrap();
+        let top = reader.nearest(&[0.0, 1.0], 2).await.unwrap();
+        assert_eq!((top[0].image_id, top[1].image_id), (first, late));
+    }
+}
