@@ -9,9 +9,11 @@
 //! Options: `--sizes N,N,..` `--dim D` (512) `--queries Q` (100 per kind)
 //! `--k K` (10) `--backends flat,sqlite,postgres` `--ef 40,80,..` (HNSW
 //! `ef_search` values to sweep). Without `DATABASE_URL` the PostgreSQL part is
-//! skipped. Data: uniformly random vectors in [-1, 1]^D, L2-normalised
-//! (seeded, so every backend sees the same ones). Two kinds of query:
-//! `random` (a fresh random unit vector: the hardest case for HNSW) and
+//! skipped. `--data uniform` (default): uniformly random vectors in
+//! [-1, 1]^D, L2-normalised — the hardest case for HNSW; `--data lowrank`:
+//! combinations of 32 random directions plus noise, closer to real
+//! embeddings. Seeded, so every backend sees the same vectors. Two kinds of
+//! query: `random` (a fresh vector of the same kind) and
 //! `near-copy` (a stored vector plus noise, cosine ≈ 0.9 to it: what `match`
 //! asks for a near-duplicate). A Markdown table goes to stdout, progress to
 //! stderr.
@@ -36,6 +38,7 @@ pub struct Args {
     k: usize,
     backends: Vec<String>,
     ef: Vec<usize>,
+    low_rank: bool,
 }
 
 fn parse_args() -> Args {
@@ -46,6 +49,7 @@ fn parse_args() -> Args {
         k: 10,
         backends: ["flat", "sqlite", "postgres"].map(String::from).to_vec(),
         ef: vec![40, 80, 160, 320],
+        low_rank: false,
     };
     let list =
         |v: &str| -> Vec<usize> { v.split(',').map(|x| x.parse().expect("a number")).collect() };
@@ -59,6 +63,7 @@ fn parse_args() -> Args {
             "--k" => args.k = value().parse().expect("--k N"),
             "--backends" => args.backends = value().split(',').map(String::from).collect(),
             "--ef" => args.ef = list(&value()),
+            "--data" => args.low_rank = value() == "lowrank",
             _ => {} // `cargo bench` adds `--bench`.
         }
     }
@@ -128,8 +133,9 @@ fn main() {
     let args = parse_args();
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let data = if args.low_rank { "low-rank" } else { "uniform" };
     eprintln!(
-        "nearest: dim {}, k {}, {} queries per kind, {threads} hardware threads",
+        "nearest: {data} data, dim {}, k {}, {} queries per kind, {threads} hardware threads",
         args.dim, args.k, args.queries
     );
     println!(
@@ -138,7 +144,7 @@ fn main() {
     );
     println!("|---:|---|---|---|---:|---:|---:|");
     for &n in &args.sizes {
-        let stored = data::Vectors::random(n, args.dim, 42);
+        let stored = vectors(n, 42, &args);
         let (sets, exact_index) = exact_answers(&stored, &args);
         if args.backends.iter().any(|b| b == "flat") {
             bench_flat(n, &stored, &exact_index, &sets, &args);
@@ -153,6 +159,15 @@ fn main() {
                 Err(_) => eprintln!("nearest: DATABASE_URL is not set; skipping PostgreSQL (use scripts/with-postgres.sh)"),
             }
         }
+    }
+}
+
+/// The stored vectors (or queries) of the chosen kind.
+fn vectors(n: usize, seed: u64, args: &Args) -> data::Vectors {
+    if args.low_rank {
+        data::Vectors::low_rank(n, args.dim, seed)
+    } else {
+        data::Vectors::random(n, args.dim, seed)
     }
 }
 
@@ -175,7 +190,7 @@ fn exact_answers(stored: &data::Vectors, args: &Args) -> (Vec<QuerySet>, FlatInd
     let kinds = [
         (
             "random",
-            data::Vectors::random(args.queries, args.dim, 7)
+            vectors(args.queries, 7, args)
                 .rows()
                 .map(<[f32]>::to_vec)
                 .collect(),
@@ -215,12 +230,12 @@ fn bench_flat(n: usize, stored: &data::Vectors, index: &FlatIndex, sets: &[Query
         }
         for set in sets {
             let series = measure(set, |q| ids(&single.search(q, args.k).expect("dim")));
-            report(n, "flat f32", "exact, 1 thread", set, &series);
+            report(n, "flat index", "exact, 1 thread", set, &series);
         }
     }
     for set in sets {
         let series = measure(set, |q| ids(&index.search(q, args.k).expect("dim")));
-        report(n, "flat f32", "exact, all threads", set, &series);
+        report(n, "flat index", "exact, all threads", set, &series);
     }
     let halves = half_flat::HalfMatrix::new(stored);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -45,6 +45,26 @@ impl Vectors {
         Self { dim, data }
     }
 
+    /// `n` unit vectors with low intrinsic dimension, like real image
+    /// embeddings: random combinations of 32 fixed random directions plus
+    /// a little noise in every dimension, L2-normalised.
+    pub fn low_rank(n: usize, dim: usize, seed: u64) -> Self {
+        let basis = Vectors::random(32, dim, 1234);
+        let mut rng = Rng(seed);
+        let mut data = vec![0f32; n * dim];
+        for row in data.chunks_exact_mut(dim) {
+            for direction in basis.rows() {
+                let weight = rng.next();
+                row.iter_mut()
+                    .zip(direction)
+                    .for_each(|(x, d)| *x += weight * d);
+            }
+            row.iter_mut().for_each(|x| *x += 0.05 * rng.next());
+            normalise(row);
+        }
+        Self { dim, data }
+    }
+
     /// All values, row-major.
     pub fn as_slice(&self) -> &[f32] {
         &self.data
