@@ -4,9 +4,12 @@
 //! Every write is idempotent: writing the same image, sighting or failure
 //! twice updates the existing row and never duplicates it.
 
+pub mod flat;
+mod flat_codes;
 mod model;
 mod postgres;
 mod sqlite;
+mod sqlite_vectors;
 pub mod vector;
 
 pub use model::*;

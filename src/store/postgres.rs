@@ -375,9 +375,14 @@ impl Store for PostgresStore {
         );
         let ef_search = (k * 2).clamp(40, 1000);
         let mut tx = self.pool.begin().await.map_err(query_error)?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SET LOCAL hnsw.ef_search = {ef_search}"
-        )))
+        // Both settings last until the end of this transaction. Without the
+        // second, the planner picks an exact sequential scan + sort for small
+        // tables and for generic plans of this prepared statement: correct
+        // but 10× slower than the index (see BENCHMARKS.md).
+        sqlx::query(
+            "SELECT set_config('hnsw.ef_search', $1, true), set_config('enable_seqscan', 'off', true)",
+        )
+        .bind(ef_search.to_string())
         .execute(&mut *tx)
         .await
         .map_err(query_error)?;

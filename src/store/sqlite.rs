@@ -1,5 +1,6 @@
 //! The embedded store: one SQLite file, zero set-up. Vectors are blobs of
-//! little-endian f32; nearest-neighbour search is exact (a full scan).
+//! little-endian f32; nearest-neighbour search is exact, over an in-memory
+//! copy of the vectors (see `sqlite_vectors`).
 
 use std::path::Path;
 use std::str::FromStr;
@@ -8,7 +9,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -16,7 +16,8 @@ use sqlx::sqlite::{
 };
 use sqlx::Row;
 
-use super::vector::{from_blob, to_blob, TopK};
+use super::sqlite_vectors::VectorCache;
+use super::vector::to_blob;
 use super::*;
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -26,6 +27,7 @@ pub struct SqliteStore {
     pool: SqlitePool,
     path: String,
     model: Mutex<Option<ModelInfo>>,
+    vectors: VectorCache,
 }
 
 fn query_error(source: sqlx::Error) -> StoreError {
@@ -74,6 +76,7 @@ impl SqliteStore {
             pool,
             path: shown,
             model: Mutex::new(None),
+            vectors: VectorCache::new(),
         })
     }
 
@@ -345,7 +348,7 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await
             .map_err(query_error)?;
-        Ok(())
+        self.vectors.remember(id, embedding).await
     }
 
     async fn nearest(&self, query: &[f32], k: usize) -> StoreResult<Vec<Neighbor>> {
@@ -358,21 +361,11 @@ impl Store for SqliteStore {
                 got: query.len(),
             });
         }
-        let mut top = TopK::new(k);
-        let mut rows = sqlx::query("SELECT id, embedding FROM images WHERE embedding IS NOT NULL")
-            .fetch(&self.pool);
-        while let Some(row) = rows.try_next().await.map_err(query_error)? {
-            let blob: &[u8] = row.get("embedding");
-            let vector =
-                from_blob(blob)
-                    .filter(|v| v.len() == query.len())
-                    .ok_or(StoreError::Corrupt {
-                        what: "images.embedding",
-                        reason: format!("blob of {} bytes for a {}-d model", blob.len(), model.dim),
-                    })?;
-            top.push(row.get("id"), super::vector::cosine(query, &vector));
+        if k == 0 {
+            return Ok(Vec::new());
         }
-        Ok(top.into_sorted())
+        self.vectors.refresh(&self.pool, model.dim).await?;
+        self.vectors.search(query, k).await
     }
 
     async fn upsert_sighting(&self, s: &NewSighting) -> StoreResult<Upserted<i64>> {

@@ -1,0 +1,301 @@
+//! `nearest` latency versus stored count, on both store backends, with the
+//! recall@k of pgvector's HNSW index against exact search (issue 5, item 7).
+//! Not a test. Run (optimised; PostgreSQL is started and thrown away):
+//!
+//! ```text
+//! scripts/with-postgres.sh cargo bench --bench nearest -- --sizes 10000,100000
+//! ```
+//!
+//! Options: `--sizes N,N,..` `--dim D` (512) `--queries Q` (100 per kind)
+//! `--k K` (10) `--backends flat,sqlite,postgres` `--ef 40,80,..` (HNSW
+//! `ef_search` values to sweep). Without `DATABASE_URL` the PostgreSQL part is
+//! skipped. `--data uniform` (default): uniformly random vectors in
+//! [-1, 1]^D, L2-normalised — the hardest case for HNSW; `--data lowrank`:
+//! combinations of 32 random directions plus noise, closer to real
+//! embeddings. Seeded, so every backend sees the same vectors. Two kinds of
+//! query: `random` (a fresh vector of the same kind) and
+//! `near-copy` (a stored vector plus noise, cosine ≈ 0.9 to it: what `match`
+//! asks for a near-duplicate). A Markdown table goes to stdout, progress to
+//! stderr.
+
+#[path = "nearest/data.rs"]
+mod data;
+#[path = "nearest/half.rs"]
+mod half_flat;
+#[path = "nearest/pg.rs"]
+mod pg;
+
+use std::time::{Duration, Instant};
+
+use provenance::store::flat::FlatIndex;
+use provenance::store::{ModelInfo, Store};
+
+/// Command-line settings.
+pub struct Args {
+    sizes: Vec<usize>,
+    dim: usize,
+    queries: usize,
+    k: usize,
+    backends: Vec<String>,
+    ef: Vec<usize>,
+    low_rank: bool,
+}
+
+fn parse_args() -> Args {
+    let mut args = Args {
+        sizes: vec![10_000, 100_000],
+        dim: 512,
+        queries: 100,
+        k: 10,
+        backends: ["flat", "sqlite", "postgres"].map(String::from).to_vec(),
+        ef: vec![40, 80, 160, 320],
+        low_rank: false,
+    };
+    let list =
+        |v: &str| -> Vec<usize> { v.split(',').map(|x| x.parse().expect("a number")).collect() };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--sizes" => args.sizes = list(&value()),
+            "--dim" => args.dim = value().parse().expect("--dim N"),
+            "--queries" => args.queries = value().parse().expect("--queries N"),
+            "--k" => args.k = value().parse().expect("--k N"),
+            "--backends" => args.backends = value().split(',').map(String::from).collect(),
+            "--ef" => args.ef = list(&value()),
+            "--data" => args.low_rank = value() == "lowrank",
+            _ => {} // `cargo bench` adds `--bench`.
+        }
+    }
+    args
+}
+
+/// Latencies of one series, and the recall of its answers.
+pub struct Series {
+    latencies: Vec<Duration>,
+    recall: Option<f64>,
+}
+
+impl Series {
+    fn percentile(&self, p: f64) -> f64 {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+        sorted[rank - 1].as_secs_f64() * 1e3
+    }
+}
+
+/// One query kind: its vectors and their exact answers.
+pub struct QuerySet {
+    name: &'static str,
+    vectors: Vec<Vec<f32>>,
+    exact: Vec<Vec<i64>>,
+}
+
+/// Times `search` on every query of `set`, with its recall against exact.
+pub fn measure(set: &QuerySet, mut search: impl FnMut(&[f32]) -> Vec<i64>) -> Series {
+    let mut latencies = Vec::new();
+    let mut found = Vec::new();
+    for query in &set.vectors {
+        let start = Instant::now();
+        found.push(search(query));
+        latencies.push(start.elapsed());
+    }
+    Series {
+        latencies,
+        recall: Some(recall(&found, &set.exact)),
+    }
+}
+
+/// The share of the exact answers that were found.
+pub fn recall(found: &[Vec<i64>], exact: &[Vec<i64>]) -> f64 {
+    let hits: usize = found
+        .iter()
+        .zip(exact)
+        .map(|(f, e)| f.iter().filter(|id| e.contains(id)).count())
+        .sum();
+    let wanted: usize = exact.iter().map(Vec::len).sum();
+    hits as f64 / wanted.max(1) as f64
+}
+
+/// Prints one table row.
+pub fn report(n: usize, backend: &str, method: &str, set: &QuerySet, series: &Series) {
+    let recall = series.recall.map_or("–".into(), |r| format!("{r:.3}"));
+    println!(
+        "| {n} | {backend} | {method} | {} | {:.2} | {:.2} | {recall} |",
+        set.name,
+        series.percentile(0.50),
+        series.percentile(0.95),
+    );
+}
+
+fn main() {
+    let args = parse_args();
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let data = if args.low_rank { "low-rank" } else { "uniform" };
+    eprintln!(
+        "nearest: {data} data, dim {}, k {}, {} queries per kind, {threads} hardware threads",
+        args.dim, args.k, args.queries
+    );
+    println!(
+        "| stored | backend | method | queries | p50 ms | p95 ms | recall@{} |",
+        args.k
+    );
+    println!("|---:|---|---|---|---:|---:|---:|");
+    for &n in &args.sizes {
+        let stored = vectors(n, 42, &args);
+        let (sets, exact_index) = exact_answers(&stored, &args);
+        if args.backends.iter().any(|b| b == "flat") {
+            bench_flat(n, &stored, &exact_index, &sets, &args);
+        }
+        drop(exact_index);
+        if args.backends.iter().any(|b| b == "sqlite") {
+            runtime.block_on(bench_sqlite(n, &stored, &sets, &args));
+        }
+        if args.backends.iter().any(|b| b == "postgres") {
+            match std::env::var("DATABASE_URL") {
+                Ok(url) => runtime.block_on(pg::bench_postgres(&url, n, &stored, &sets, &args)),
+                Err(_) => eprintln!("nearest: DATABASE_URL is not set; skipping PostgreSQL (use scripts/with-postgres.sh)"),
+            }
+        }
+    }
+}
+
+/// The stored vectors (or queries) of the chosen kind.
+fn vectors(n: usize, seed: u64, args: &Args) -> data::Vectors {
+    if args.low_rank {
+        data::Vectors::low_rank(n, args.dim, seed)
+    } else {
+        data::Vectors::random(n, args.dim, seed)
+    }
+}
+
+/// The query sets with their exact top-k, and the exact index that gave them.
+fn exact_answers(stored: &data::Vectors, args: &Args) -> (Vec<QuerySet>, FlatIndex) {
+    let started = Instant::now();
+    let mut index =
+        FlatIndex::with_threads(std::thread::available_parallelism().map_or(1, |n| n.get()));
+    for (row, vector) in stored.rows().enumerate() {
+        index
+            .upsert(data::id_of(row), vector)
+            .expect("one dimension");
+    }
+    eprintln!(
+        "nearest: {} vectors in a flat index ({} MiB) in {:.1} s",
+        index.len(),
+        index.matrix_bytes() >> 20,
+        started.elapsed().as_secs_f64()
+    );
+    let kinds = [
+        (
+            "random",
+            vectors(args.queries, 7, args)
+                .rows()
+                .map(<[f32]>::to_vec)
+                .collect(),
+        ),
+        ("near-copy", stored.near_copies(args.queries, 0.9, 11)),
+    ];
+    let sets = kinds
+        .into_iter()
+        .map(|(name, vectors): (&'static str, Vec<Vec<f32>>)| {
+            let exact = vectors
+                .iter()
+                .map(|q| ids(&index.search(q, args.k).expect("same dimension")))
+                .collect();
+            QuerySet {
+                name,
+                vectors,
+                exact,
+            }
+        })
+        .collect();
+    (sets, index)
+}
+
+fn ids(found: &[provenance::store::Neighbor]) -> Vec<i64> {
+    found.iter().map(|n| n.image_id).collect()
+}
+
+/// The flat index alone, on one thread and on all.
+fn bench_flat(n: usize, stored: &data::Vectors, index: &FlatIndex, sets: &[QuerySet], args: &Args) {
+    // A second copy doubles memory: one thread is timed up to 100k only.
+    if n <= 100_000 {
+        let mut single = FlatIndex::with_threads(1);
+        for (row, vector) in stored.rows().enumerate() {
+            single
+                .upsert(data::id_of(row), vector)
+                .expect("one dimension");
+        }
+        for set in sets {
+            let series = measure(set, |q| ids(&single.search(q, args.k).expect("dim")));
+            report(n, "flat index", "exact, 1 thread", set, &series);
+        }
+    }
+    for set in sets {
+        let series = measure(set, |q| ids(&index.search(q, args.k).expect("dim")));
+        report(n, "flat index", "exact, all threads", set, &series);
+    }
+    let halves = half_flat::HalfMatrix::new(stored);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    eprintln!("nearest: f16 copy: {} MiB", halves.bytes() >> 20);
+    for set in sets {
+        let series = measure(set, |q| halves.search(q, args.k, threads));
+        report(n, "flat f16", "f16 scan, all threads", set, &series);
+    }
+}
+
+/// The embedded store through the `Store` trait, after a bulk load.
+async fn bench_sqlite(n: usize, stored: &data::Vectors, sets: &[QuerySet], args: &Args) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bench.sqlite3");
+    let store = provenance::store::SqliteStore::open(&path)
+        .await
+        .expect("open sqlite");
+    store.bind_model(&model(args.dim)).await.expect("bind");
+    let started = Instant::now();
+    data::load_sqlite(&path, stored, &model(args.dim).id).await;
+    eprintln!(
+        "nearest: sqlite: {n} rows written in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    store
+        .nearest(&sets[0].vectors[0], args.k)
+        .await
+        .expect("first query");
+    eprintln!(
+        "nearest: sqlite: first query (loads the vectors) {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "| {n} | sqlite | first query, loads all vectors | – | {:.0} | – | – |",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    for set in sets {
+        let mut latencies = Vec::new();
+        let mut found = Vec::new();
+        for q in &set.vectors {
+            let start = Instant::now();
+            found.push(ids(&store.nearest(q, args.k).await.expect("nearest")));
+            latencies.push(start.elapsed());
+        }
+        let recall = Some(recall(&found, &set.exact));
+        report(
+            n,
+            "sqlite",
+            "exact (flat index)",
+            set,
+            &Series { latencies, recall },
+        );
+    }
+}
+
+/// The model the synthetic vectors pretend to come from.
+pub fn model(dim: usize) -> ModelInfo {
+    ModelInfo {
+        id: format!("bench/random-{dim}"),
+        dim,
+    }
+}
