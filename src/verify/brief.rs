@@ -10,8 +10,9 @@ use image::GrayImage;
 
 /// Bytes in a descriptor (256 bits).
 pub const DESCRIPTOR_BYTES: usize = 32;
-/// A binary descriptor.
-pub type Descriptor = [u8; DESCRIPTOR_BYTES];
+/// A binary descriptor: 256 bits in four words (bit `i` is bit `i % 64`
+/// of word `i / 64`).
+pub type Descriptor = [u64; 4];
 
 /// Radius of the patch the orientation is measured on.
 pub const PATCH_RADIUS: i32 = 12;
@@ -49,34 +50,23 @@ pub fn orientation(image: &GrayImage, x: u32, y: u32) -> f32 {
 pub fn describe(smooth: &GrayImage, x: u32, y: u32, angle: f32) -> Descriptor {
     let step = ((angle / TAU * ANGLE_STEPS as f32).round() as usize) % ANGLE_STEPS;
     let pattern = &rotated_patterns()[step];
-    let mut descriptor = [0u8; DESCRIPTOR_BYTES];
+    let mut descriptor = [0u64; 4];
     let at = |(dx, dy): (i32, i32)| smooth.get_pixel((x as i32 + dx) as u32, (y as i32 + dy) as u32)[0];
     for (bit, [a, b]) in pattern.iter().enumerate() {
         if at(*a) < at(*b) {
-            descriptor[bit / 8] |= 1 << (bit % 8);
+            descriptor[bit / 64] |= 1 << (bit % 64);
         }
     }
     descriptor
 }
 
 /// Number of differing bits between two descriptors.
+#[inline(always)]
 pub fn distance(a: &Descriptor, b: &Descriptor) -> u32 {
-    let word = |d: &Descriptor, i: usize| {
-        u64::from_le_bytes([
-            d[i],
-            d[i + 1],
-            d[i + 2],
-            d[i + 3],
-            d[i + 4],
-            d[i + 5],
-            d[i + 6],
-            d[i + 7],
-        ])
-    };
-    (0..DESCRIPTOR_BYTES)
-        .step_by(8)
-        .map(|i| (word(a, i) ^ word(b, i)).count_ones())
-        .sum()
+    (a[0] ^ b[0]).count_ones()
+        + (a[1] ^ b[1]).count_ones()
+        + (a[2] ^ b[2]).count_ones()
+        + (a[3] ^ b[3]).count_ones()
 }
 
 fn rotated_patterns() -> &'static Vec<Vec<Pair>> {
@@ -181,10 +171,10 @@ mod tests {
 
     #[test]
     fn distance_counts_bits() {
-        let zero = [0u8; DESCRIPTOR_BYTES];
+        let zero = [0u64; 4];
         let mut some = zero;
         some[0] = 0b1011;
-        some[31] = 0x80;
+        some[3] = 1 << 63;
         assert_eq!(distance(&zero, &some), 4);
         assert_eq!(distance(&some, &some), 0);
     }
@@ -192,7 +182,7 @@ mod tests {
     #[test]
     fn the_pattern_is_fixed_and_stays_within_the_patch() {
         let a = base_pattern();
-        assert_eq!(a.len(), 256);
+        assert_eq!(a.len(), DESCRIPTOR_BYTES * 8);
         assert_eq!(a, base_pattern());
         for pattern in rotated_patterns() {
             for [p, q] in pattern {

@@ -28,7 +28,9 @@ pub fn encode(features: &Features) -> Vec<u8> {
         out.extend_from_slice(&k.y.to_le_bytes());
         out.push(k.angle);
         out.push(k.level);
-        out.extend_from_slice(&k.descriptor);
+        for word in k.descriptor {
+            out.extend_from_slice(&word.to_le_bytes());
+        }
     }
     out
 }
@@ -53,8 +55,11 @@ pub fn decode(bytes: &[u8]) -> Result<Features, VerifyError> {
     let keypoints = body
         .chunks_exact(PER_KEYPOINT)
         .map(|c| {
-            let mut descriptor = [0u8; DESCRIPTOR_BYTES];
-            descriptor.copy_from_slice(&c[6..]);
+            let descriptor = std::array::from_fn(|w| {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(&c[6 + 8 * w..14 + 8 * w]);
+                u64::from_le_bytes(word)
+            });
             Keypoint {
                 x: u16_at(c, 0),
                 y: u16_at(c, 2),
@@ -85,7 +90,7 @@ mod tests {
                     y: 299 - u16::from(i),
                     angle: i * 50,
                     level: i % 4,
-                    descriptor: [i.wrapping_mul(37); DESCRIPTOR_BYTES],
+                    descriptor: [u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15); 4],
                 })
                 .collect(),
         }

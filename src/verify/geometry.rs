@@ -231,7 +231,7 @@ mod tests {
             y,
             angle,
             level,
-            descriptor: [0; 32],
+            descriptor: [0; 4],
         }
     }
 
