@@ -55,12 +55,18 @@ fn all_stored() -> &'static [Features] {
     static ALL: OnceLock<Vec<Features>> = OnceLock::new();
     ALL.get_or_init(|| {
         let settings = VerifySettings::default();
-        PHOTOS.iter().map(|n| stored(&photo(n), &settings)).collect()
+        PHOTOS
+            .iter()
+            .map(|n| stored(&photo(n), &settings))
+            .collect()
     })
 }
 
 /// Inliers of `query` against every photo, by name.
-fn inliers_against_all(query: &DynamicImage, settings: &VerifySettings) -> Vec<(&'static str, usize)> {
+fn inliers_against_all(
+    query: &DynamicImage,
+    settings: &VerifySettings,
+) -> Vec<(&'static str, usize)> {
     let query = QueryFeatures::new(query, settings);
     PHOTOS
         .iter()
@@ -149,9 +155,15 @@ fn different_photographs_do_not_verify_against_each_other() {
         for (j, other) in PHOTOS.iter().enumerate() {
             let inliers = verify::verify(&query, &all[j], &settings).inliers;
             if i == j {
-                assert!(inliers >= 3 * settings.min_inliers, "{name} against itself: {inliers}");
+                assert!(
+                    inliers >= 3 * settings.min_inliers,
+                    "{name} against itself: {inliers}"
+                );
             } else {
-                assert!(inliers < settings.min_inliers, "{name} against {other}: {inliers}");
+                assert!(
+                    inliers < settings.min_inliers,
+                    "{name} against {other}: {inliers}"
+                );
             }
         }
     }

@@ -89,9 +89,9 @@ fn load_distinct<'a>(paths: impl Iterator<Item = &'a str>) -> Result<Vec<Source>
             }
         };
         let hashes = perceptual_hashes(&image);
-        let duplicate = kept.iter().find(|(_, h)| {
-            hash_distance(&hashes, h).is_some_and(|d| d <= STRICT_MATCH_DISTANCE)
-        });
+        let duplicate = kept
+            .iter()
+            .find(|(_, h)| hash_distance(&hashes, h).is_some_and(|d| d <= STRICT_MATCH_DISTANCE));
         if let Some((other, _)) = duplicate {
             eprintln!("skipped {path}: same picture as {}", other.path);
             continue;
@@ -129,8 +129,16 @@ fn write_distractors(out: &Path, others: &[&Source], provenance: &mut String) ->
                 source.image.crop_imm(x, y, cw.max(1), ch.max(1))
             };
             let name = format!("d_{s:03}_{t:02}.jpg");
-            save_jpeg(&fit(&image, DISTRACTOR_SIDE), &out.join("index").join(&name), 88)?;
-            let role = if t == 0 { "distractor" } else { "distractor-crop" };
+            save_jpeg(
+                &fit(&image, DISTRACTOR_SIDE),
+                &out.join("index").join(&name),
+                88,
+            )?;
+            let role = if t == 0 {
+                "distractor"
+            } else {
+                "distractor-crop"
+            };
             writeln!(provenance, "{name}\t{role}\t{}", source.path)?;
             count += 1;
         }

@@ -65,7 +65,7 @@ pub fn run(dir: &Path, clip_dir: &Path, settings: &VerifySettings, shortlist: us
         let path = dir.join("queries").join(query);
         let result = evaluate_query(&path, transform, *original, &index, &embedder, settings);
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        if n % 25 == 0 {
+        if n.is_multiple_of(25) {
             eprintln!("{n}/{} queries, {:.0?}", rows.len(), started.elapsed());
         }
         result
@@ -83,7 +83,11 @@ fn tiny_clip(dir: &Path) -> Result<ClipEmbedder> {
         cache_dir: std::env::temp_dir(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
-    let files = runtime.block_on(ModelFiles::resolve(&settings, &reqwest::Client::new(), &|_| {}))?;
+    let files = runtime.block_on(ModelFiles::resolve(
+        &settings,
+        &reqwest::Client::new(),
+        &|_| {},
+    ))?;
     Ok(ClipEmbedder::from_files(&files, &settings)?)
 }
 
@@ -104,7 +108,9 @@ fn index_all(
             sha: sha256(&bytes),
             hashes: perceptual_hashes(&image),
             features: verify::decode(&stored)?,
-            embedding: embedder.embed_images(std::slice::from_ref(&image))?.remove(0),
+            embedding: embedder
+                .embed_images(std::slice::from_ref(&image))?
+                .remove(0),
         })
     })
 }
@@ -126,7 +132,9 @@ fn evaluate_query(
     let clock = Instant::now();
     let features = QueryFeatures::new(&image, settings);
     let feature_time = clock.elapsed();
-    let embedding = embedder.embed_images(std::slice::from_ref(&image))?.remove(0);
+    let embedding = embedder
+        .embed_images(std::slice::from_ref(&image))?
+        .remove(0);
     let clock = Instant::now();
     let inliers = index
         .iter()
@@ -137,7 +145,10 @@ fn evaluate_query(
         transform: transform.to_owned(),
         original,
         same_bytes: index.iter().map(|s| s.sha == sha).collect(),
-        distances: index.iter().map(|s| hash_distance(&hashes, &s.hashes)).collect(),
+        distances: index
+            .iter()
+            .map(|s| hash_distance(&hashes, &s.hashes))
+            .collect(),
         similarities: index
             .iter()
             .map(|s| s.embedding.iter().zip(&embedding).map(|(a, b)| a * b).sum())
@@ -150,7 +161,10 @@ fn evaluate_query(
 }
 
 /// Maps `work` over `items` on all cores, keeping the order.
-fn parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> Result<R> + Sync) -> Result<Vec<R>> {
+fn parallel<T: Sync, R: Send>(
+    items: &[T],
+    work: impl Fn(&T) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = items.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
@@ -160,7 +174,11 @@ fn parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> Result<R> + Sync
             .collect();
         let mut all = Vec::with_capacity(items.len());
         for handle in handles {
-            all.extend(handle.join().map_err(|_| anyhow::anyhow!("worker panicked"))??);
+            all.extend(
+                handle
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("worker panicked"))??,
+            );
         }
         Ok(all)
     })

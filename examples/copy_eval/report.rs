@@ -16,7 +16,9 @@ use crate::transforms;
 struct Answer {
     top: Option<usize>,
     labelled: Vec<usize>,
-    shortlisted: bool,
+    /// Whether the original was among the pictures verified (methods
+    /// with a shortlist only).
+    shortlisted: Option<bool>,
 }
 
 /// Hash evidence (and optionally the embedding) through the project's
@@ -43,7 +45,7 @@ fn by_rank(q: &QueryResult, with_clip: bool) -> Answer {
     Answer {
         top: ranked.first().map(|(i, _)| *i),
         labelled: ranked.iter().filter(|(_, s)| *s).map(|(i, _)| *i).collect(),
-        shortlisted: true,
+        shortlisted: None,
     }
 }
 
@@ -73,7 +75,10 @@ fn verified(q: &QueryResult, k: Option<usize>, settings: &VerifySettings) -> Ans
         .collect();
     passed.sort_by_key(|i| (Reverse(q.inliers[*i]), *i));
     let hash_order = ranked(q, false);
-    let top = passed.first().copied().or(hash_order.first().map(|(i, _)| *i));
+    let top = passed
+        .first()
+        .copied()
+        .or(hash_order.first().map(|(i, _)| *i));
     let mut labelled = passed.clone();
     labelled.extend((0..n).filter(|i| {
         q.same_bytes[*i] || q.distances[*i].is_some_and(|d| d <= STRICT_MATCH_DISTANCE)
@@ -83,7 +88,7 @@ fn verified(q: &QueryResult, k: Option<usize>, settings: &VerifySettings) -> Ans
     Answer {
         top,
         labelled,
-        shortlisted: shortlist.contains(&q.original),
+        shortlisted: Some(shortlist.contains(&q.original)),
     }
 }
 
@@ -95,6 +100,7 @@ struct Tally {
     labelled_right: usize,
     original_labelled: usize,
     shortlisted: usize,
+    with_shortlist: usize,
 }
 
 impl Tally {
@@ -104,7 +110,8 @@ impl Tally {
         self.labelled += a.labelled.len();
         self.labelled_right += a.labelled.iter().filter(|i| **i == q.original).count();
         self.original_labelled += usize::from(a.labelled.contains(&q.original));
-        self.shortlisted += usize::from(a.shortlisted);
+        self.shortlisted += usize::from(a.shortlisted == Some(true));
+        self.with_shortlist += usize::from(a.shortlisted.is_some());
     }
 
     fn cells(&self) -> String {
@@ -124,6 +131,9 @@ impl Tally {
     }
 }
 
+/// A method: evidence of one query → its answer.
+type Method<'a> = Box<dyn Fn(&QueryResult) -> Answer + 'a>;
+
 /// Prints the tables and the costs.
 pub fn print(
     results: &[QueryResult],
@@ -132,8 +142,11 @@ pub fn print(
     shortlist: usize,
     index_time: Duration,
 ) {
-    let methods: Vec<(String, Box<dyn Fn(&QueryResult) -> Answer>)> = vec![
-        ("pHash (project thresholds)".into(), Box::new(|q| by_rank(q, false))),
+    let methods: Vec<(String, Method)> = vec![
+        (
+            "pHash (project thresholds)".into(),
+            Box::new(|q| by_rank(q, false)),
+        ),
         (
             "pHash + CLIP (tiny random weights: meaningless)".into(),
             Box::new(|q| by_rank(q, true)),
@@ -172,15 +185,15 @@ pub fn print(
             println!(
                 "| {transform} | {} | {} | {} |",
                 tally.queries,
-                tally.cells().replace(" | ", " | "),
-                format_ratio(tally.shortlisted, tally.queries)
+                tally.cells(),
+                format_ratio(tally.shortlisted, tally.with_shortlist)
             );
         }
         println!(
             "| **all** | {} | {} | {} |\n",
             all.queries,
             all.cells(),
-            format_ratio(all.shortlisted, all.queries)
+            format_ratio(all.shortlisted, all.with_shortlist)
         );
     }
     print_margins(results, settings);
@@ -188,7 +201,11 @@ pub fn print(
 }
 
 fn format_ratio(a: usize, b: usize) -> String {
-    format!("{:.3}", a as f64 / b.max(1) as f64)
+    if b == 0 {
+        "–".to_owned()
+    } else {
+        format!("{:.3}", a as f64 / b as f64)
+    }
 }
 
 /// How far apart same-picture and different-picture inlier counts are.
@@ -205,7 +222,10 @@ fn print_margins(results: &[QueryResult], settings: &VerifySettings) {
         .collect();
     negatives.sort_unstable();
     let at = |p: f64| negatives[((negatives.len() - 1) as f64 * p) as usize];
-    let over = negatives.iter().filter(|n| **n >= settings.min_inliers).count();
+    let over = negatives
+        .iter()
+        .filter(|n| **n >= settings.min_inliers)
+        .count();
     println!(
         "Inliers between different pictures ({} pairs): median {}, 99.9th percentile {}, \
          99.99th {}, max {}; {over} pairs at or above the threshold {}.\n",

@@ -94,9 +94,8 @@ fn bilinear(image: &RgbImage, x: f32, y: f32) -> Option<Rgb<u8>> {
 pub fn bright_contrast(image: &RgbImage) -> RgbImage {
     let mut out = image.clone();
     for p in out.pixels_mut() {
-        p.0 = p
-            .0
-            .map(|v| ((f32::from(v) - 128.0) * 1.3 + 128.0 + 25.0).clamp(0.0, 255.0) as u8);
+        p.0 =
+            p.0.map(|v| ((f32::from(v) - 128.0) * 1.3 + 128.0 + 25.0).clamp(0.0, 255.0) as u8);
     }
     out
 }
@@ -113,7 +112,10 @@ pub fn frame(image: &RgbImage) -> RgbImage {
         }
     }
     let radius = (bar / 4).max(1) as i32;
-    for (i, colour) in [[237, 95, 87], [245, 190, 80], [98, 197, 84]].iter().enumerate() {
+    for (i, colour) in [[237, 95, 87], [245, 190, 80], [98, 197, 84]]
+        .iter()
+        .enumerate()
+    {
         let cx = side as i32 + radius * (2 + 3 * i as i32);
         let cy = bar as i32 / 2;
         for y in cy - radius..=cy + radius {
@@ -157,7 +159,14 @@ pub fn watermark(image: &RgbImage) -> RgbImage {
     let cell = (w as f32 * 0.8 / (big.len() as f32 * 6.0)).max(1.0) as u32;
     let x0 = (w - cell * 6 * big.len() as u32) / 2;
     draw_text(&mut out, big, x0, h * 2 / 3, cell, 0.6);
-    draw_text(&mut out, "TEST 2026", w / 40, h / 30, (cell / 3).max(1), 1.0);
+    draw_text(
+        &mut out,
+        "TEST 2026",
+        w / 40,
+        h / 30,
+        (cell / 3).max(1),
+        1.0,
+    );
     out
 }
 
@@ -173,9 +182,8 @@ fn draw_text(image: &mut RgbImage, text: &str, x0: u32, y0: u32, cell: u32, alph
                 for y in gy..(gy + cell).min(image.height()) {
                     for x in gx..(gx + cell).min(image.width()) {
                         let p = image.get_pixel_mut(x, y);
-                        p.0 = p
-                            .0
-                            .map(|v| (f32::from(v) * (1.0 - alpha) + 255.0 * alpha) as u8);
+                        p.0 =
+                            p.0.map(|v| (f32::from(v) * (1.0 - alpha) + 255.0 * alpha) as u8);
                     }
                 }
             }

@@ -51,7 +51,8 @@ pub fn describe(smooth: &GrayImage, x: u32, y: u32, angle: f32) -> Descriptor {
     let step = ((angle / TAU * ANGLE_STEPS as f32).round() as usize) % ANGLE_STEPS;
     let pattern = &rotated_patterns()[step];
     let mut descriptor = [0u64; 4];
-    let at = |(dx, dy): (i32, i32)| smooth.get_pixel((x as i32 + dx) as u32, (y as i32 + dy) as u32)[0];
+    let at =
+        |(dx, dy): (i32, i32)| smooth.get_pixel((x as i32 + dx) as u32, (y as i32 + dy) as u32)[0];
     for (bit, [a, b]) in pattern.iter().enumerate() {
         if at(*a) < at(*b) {
             descriptor[bit / 64] |= 1 << (bit % 64);
@@ -163,10 +164,19 @@ mod tests {
         let smooth = super::super::pyramid::box_blur5(&texture);
         let smooth_rotated = super::super::pyramid::box_blur5(&rotated);
         let a = describe(&smooth, 20, 20, orientation(&smooth, 20, 20));
-        let b = describe(&smooth_rotated, 20, 20, orientation(&smooth_rotated, 20, 20));
+        let b = describe(
+            &smooth_rotated,
+            20,
+            20,
+            orientation(&smooth_rotated, 20, 20),
+        );
         let unrelated = describe(&smooth, 20, 20, orientation(&smooth, 20, 20) + 2.0);
         assert!(distance(&a, &b) < 40, "rotated: {}", distance(&a, &b));
-        assert!(distance(&a, &unrelated) > 60, "{}", distance(&a, &unrelated));
+        assert!(
+            distance(&a, &unrelated) > 60,
+            "{}",
+            distance(&a, &unrelated)
+        );
     }
 
     #[test]

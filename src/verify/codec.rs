@@ -101,7 +101,10 @@ mod tests {
         let bytes = encode(&sample());
         assert_eq!(bytes.len(), 7 + 5 * 38);
         assert_eq!(decode(&bytes).unwrap(), sample());
-        assert_eq!(decode(&encode(&Features::default())).unwrap(), Features::default());
+        assert_eq!(
+            decode(&encode(&Features::default())).unwrap(),
+            Features::default()
+        );
     }
 
     #[test]
@@ -112,9 +115,15 @@ mod tests {
             decode(&bytes[..bytes.len() - 1]),
             Err(VerifyError::Truncated { .. })
         ));
-        assert!(matches!(decode(&bytes[..4]), Err(VerifyError::Truncated { .. })));
+        assert!(matches!(
+            decode(&bytes[..4]),
+            Err(VerifyError::Truncated { .. })
+        ));
         let mut other = bytes.clone();
         other[0] = 2;
-        assert!(matches!(decode(&other), Err(VerifyError::UnknownVersion(2))));
+        assert!(matches!(
+            decode(&other),
+            Err(VerifyError::UnknownVersion(2))
+        ));
     }
 }

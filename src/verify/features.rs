@@ -148,7 +148,11 @@ mod tests {
     #[test]
     fn keypoints_are_capped_and_in_level0_bounds() {
         let features = extract(&checkers(800, 600), 128);
-        assert!(features.keypoints.len() > 60, "{}", features.keypoints.len());
+        assert!(
+            features.keypoints.len() > 60,
+            "{}",
+            features.keypoints.len()
+        );
         assert!(features.keypoints.len() <= 130);
         assert_eq!((features.width, features.height), (512, 384));
         for k in &features.keypoints {
@@ -165,6 +169,9 @@ mod tests {
 
     #[test]
     fn extraction_is_deterministic() {
-        assert_eq!(extract(&checkers(400, 300), 64), extract(&checkers(400, 300), 64));
+        assert_eq!(
+            extract(&checkers(400, 300), 64),
+            extract(&checkers(400, 300), 64)
+        );
     }
 }

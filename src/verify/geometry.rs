@@ -257,7 +257,12 @@ mod tests {
         for i in 0..outliers as u16 {
             matches.push(Match {
                 query: keypoint(7 + i * 37 % 500, 11 + i * 71 % 350, (i * 13) as u8, 0),
-                candidate: keypoint(3 + i * 91 % 500, 5 + i * 29 % 350, (i * 59) as u8, (i % 4) as u8),
+                candidate: keypoint(
+                    3 + i * 91 % 500,
+                    5 + i * 29 % 350,
+                    (i * 59) as u8,
+                    (i % 4) as u8,
+                ),
             });
         }
         matches
@@ -268,7 +273,10 @@ mod tests {
         let matches = scene(40);
         let (transform, inliers) = consistent_matches(&matches, 8.0).unwrap();
         assert!((transform.scale() - 0.7).abs() < 0.02, "{transform:?}");
-        assert!((transform.rotation_degrees() - 10.0).abs() < 1.0, "{transform:?}");
+        assert!(
+            (transform.rotation_degrees() - 10.0).abs() < 1.0,
+            "{transform:?}"
+        );
         assert!(inliers.len() >= 20, "{}", inliers.len());
         assert!(inliers.len() <= 22, "{}", inliers.len());
     }
@@ -285,7 +293,10 @@ mod tests {
         let matches = scene(0);
         let all: Vec<usize> = (0..matches.len()).collect();
         let t = fit(&matches, &all).unwrap();
-        assert!((t.tx - 40.0).abs() < 1.0 && (t.ty + 5.0).abs() < 1.0, "{t:?}");
+        assert!(
+            (t.tx - 40.0).abs() < 1.0 && (t.ty + 5.0).abs() < 1.0,
+            "{t:?}"
+        );
         assert!(fit(&matches, &[3]).is_none());
     }
 }

@@ -18,9 +18,9 @@
 
 mod brief;
 pub mod codec;
+mod fast;
 pub mod features;
 pub mod geometry;
-mod fast;
 mod pyramid;
 
 use image::DynamicImage;
@@ -131,7 +131,11 @@ pub fn verify(
 }
 
 /// Compares one set of query features with a candidate's.
-pub fn verify_one(query: &Features, candidate: &Features, settings: &VerifySettings) -> Verification {
+pub fn verify_one(
+    query: &Features,
+    candidate: &Features,
+    settings: &VerifySettings,
+) -> Verification {
     let matches = match_descriptors(query, candidate, settings);
     let consistent = geometry::consistent_matches(&matches, settings.inlier_tolerance);
     Verification {
@@ -189,7 +193,10 @@ fn nearest_two(query: &brief::Descriptor, keypoints: &[Keypoint]) -> (u32, u32, 
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "popcnt")]
-unsafe fn nearest_two_popcnt(query: &brief::Descriptor, keypoints: &[Keypoint]) -> (u32, u32, usize) {
+unsafe fn nearest_two_popcnt(
+    query: &brief::Descriptor,
+    keypoints: &[Keypoint],
+) -> (u32, u32, usize) {
     nearest_two_portable(query, keypoints)
 }
 
