@@ -21,3 +21,4 @@ pub mod report;
 pub mod scrape;
 pub mod search;
 pub mod store;
+pub mod verify;

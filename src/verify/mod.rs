@@ -1,0 +1,215 @@
+//! Local-feature verification of near-duplicates: does the candidate
+//! contain the query's picture, even cropped to 70 %, rotated by 10°,
+//! mirrored, framed, watermarked or recoloured — cases a 64-bit perceptual
+//! hash cannot see (see [`crate::hash`])?
+//!
+//! Each picture gets up to [`VerifySettings::max_keypoints`] keypoints
+//! (FAST corners on a 4-level pyramid of the picture scaled to 512 px,
+//! oriented, with 256-bit rotated-BRIEF descriptors: ORB without its
+//! learnt pattern). A query is compared with a candidate by nearest
+//! descriptor with a ratio test, then the matches must agree on one
+//! similarity transform ([`geometry`]: Hough votes, least squares, no
+//! random sampling). The number of agreeing matches is the evidence;
+//! [`VerifySettings::min_inliers`] of them make a near-duplicate.
+//!
+//! The query is also tried mirrored, so flipped copies verify; stored
+//! features are computed once per picture ([`extract`]) and kept as bytes
+//! ([`codec`], kind [`FEATURE_KIND`], ≈ 9.7 KB each). Pure functions, no I/O.
+
+mod brief;
+pub mod codec;
+mod fast;
+pub mod features;
+pub mod geometry;
+mod pyramid;
+
+use image::DynamicImage;
+
+pub use codec::{decode, encode, FEATURE_KIND};
+pub use features::{extract, Features, Keypoint};
+pub use geometry::{Match, Similarity};
+
+/// Why stored features could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// Fewer bytes than the header or the keypoint count needs.
+    #[error("stored keypoint features are truncated ({len} bytes)")]
+    Truncated {
+        /// Bytes given.
+        len: usize,
+    },
+    /// A format version this build does not know.
+    #[error("stored keypoint features have unknown format version {0}; recompute them")]
+    UnknownVersion(u8),
+}
+
+/// How features are extracted and compared (defaults chosen by the
+/// copy-detection evaluation, `examples/copy_eval.rs`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VerifySettings {
+    /// Keypoints kept per picture. Default 256.
+    pub max_keypoints: usize,
+    /// Largest descriptor distance (of 256 bits) for a match. Default 64.
+    pub max_descriptor_distance: u32,
+    /// A match must be this much closer than the second-best candidate
+    /// keypoint (Lowe's ratio test). Default 0.8.
+    pub ratio: f32,
+    /// Largest distance, in pixels of the 512-px picture, between where the
+    /// transform puts a keypoint and where it matched. Default 8.
+    pub inlier_tolerance: f32,
+    /// Agreeing matches that make a near-duplicate. Default 12.
+    pub min_inliers: usize,
+}
+
+impl Default for VerifySettings {
+    fn default() -> Self {
+        Self {
+            max_keypoints: 256,
+            max_descriptor_distance: 64,
+            ratio: 0.8,
+            inlier_tolerance: 8.0,
+            min_inliers: 12,
+        }
+    }
+}
+
+/// The query's features, plain and mirrored (computed once per query).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryFeatures {
+    /// Features of the query as it is.
+    pub plain: Features,
+    /// Features of the horizontally mirrored query.
+    pub mirrored: Features,
+}
+
+impl QueryFeatures {
+    /// Extracts both from the query picture.
+    pub fn new(image: &DynamicImage, settings: &VerifySettings) -> Self {
+        Self {
+            plain: extract(image, settings.max_keypoints),
+            mirrored: features::extract_mirrored(image, settings.max_keypoints),
+        }
+    }
+}
+
+/// The outcome of comparing a query with one candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Verification {
+    /// Descriptor matches that passed the ratio test.
+    pub matches: usize,
+    /// Matches that agree on one transform (0 when none does).
+    pub inliers: usize,
+    /// The transform from query to candidate (level-0 pixels).
+    pub transform: Option<Similarity>,
+    /// The agreement was found with the mirrored query.
+    pub mirrored: bool,
+}
+
+impl Verification {
+    /// Enough agreeing matches to call the candidate the same picture.
+    pub fn is_same_picture(&self, settings: &VerifySettings) -> bool {
+        self.inliers >= settings.min_inliers
+    }
+}
+
+/// Compares the query (plain and mirrored) with a candidate's features.
+pub fn verify(
+    query: &QueryFeatures,
+    candidate: &Features,
+    settings: &VerifySettings,
+) -> Verification {
+    let plain = verify_one(&query.plain, candidate, settings);
+    let mirrored = Verification {
+        mirrored: true,
+        ..verify_one(&query.mirrored, candidate, settings)
+    };
+    if mirrored.inliers > plain.inliers {
+        mirrored
+    } else {
+        plain
+    }
+}
+
+/// Compares one set of query features with a candidate's.
+pub fn verify_one(
+    query: &Features,
+    candidate: &Features,
+    settings: &VerifySettings,
+) -> Verification {
+    let matches = match_descriptors(query, candidate, settings);
+    let consistent = geometry::consistent_matches(&matches, settings.inlier_tolerance);
+    Verification {
+        matches: matches.len(),
+        inliers: consistent.as_ref().map_or(0, |(_, i)| i.len()),
+        transform: consistent.map(|(t, _)| t),
+        mirrored: false,
+    }
+}
+
+/// Nearest candidate keypoint for every query keypoint, kept when close
+/// enough and clearly closer than the second nearest; then at most one
+/// query keypoint per candidate keypoint (the closest).
+pub fn match_descriptors(
+    query: &Features,
+    candidate: &Features,
+    settings: &VerifySettings,
+) -> Vec<Match> {
+    let mut best_for_candidate: Vec<Option<(u32, usize)>> = vec![None; candidate.keypoints.len()];
+    for (qi, q) in query.keypoints.iter().enumerate() {
+        let (best, second, best_index) = nearest_two(&q.descriptor, &candidate.keypoints);
+        let passes = best <= settings.max_descriptor_distance
+            && (second == u32::MAX || (best as f32) < settings.ratio * second as f32);
+        if passes {
+            let slot = &mut best_for_candidate[best_index];
+            if slot.is_none_or(|(d, _)| best < d) {
+                *slot = Some((best, qi));
+            }
+        }
+    }
+    best_for_candidate
+        .iter()
+        .enumerate()
+        .filter_map(|(ci, slot)| {
+            slot.map(|(_, qi)| Match {
+                query: query.keypoints[qi],
+                candidate: candidate.keypoints[ci],
+            })
+        })
+        .collect()
+}
+
+/// The smallest and second-smallest descriptor distance from `query` to
+/// the keypoints, and the index of the nearest. Uses the CPU's POPCNT
+/// instruction where it has one (a baseline x86-64 build does not assume
+/// it, and bit counting is most of the cost of a comparison).
+fn nearest_two(query: &brief::Descriptor, keypoints: &[Keypoint]) -> (u32, u32, usize) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("popcnt") {
+        // SAFETY: the CPU supports POPCNT, checked just above.
+        return unsafe { nearest_two_popcnt(query, keypoints) };
+    }
+    nearest_two_portable(query, keypoints)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt")]
+unsafe fn nearest_two_popcnt(
+    query: &brief::Descriptor,
+    keypoints: &[Keypoint],
+) -> (u32, u32, usize) {
+    nearest_two_portable(query, keypoints)
+}
+
+#[inline(always)]
+fn nearest_two_portable(query: &brief::Descriptor, keypoints: &[Keypoint]) -> (u32, u32, usize) {
+    let (mut best, mut second, mut best_index) = (u32::MAX, u32::MAX, 0);
+    for (i, k) in keypoints.iter().enumerate() {
+        let d = brief::distance(query, &k.descriptor);
+        if d < best {
+            (second, best, best_index) = (best, d, i);
+        } else if d < second {
+            second = d;
+        }
+    }
+    (best, second, best_index)
+}
