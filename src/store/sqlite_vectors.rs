@@ -177,6 +177,7 @@ mod tests {
             format: "png".into(),
             byte_size: 100,
             exif: ExifSummary::default(),
+            thumbnail: None,
             seen_at: chrono::Utc::now(),
         }
     }
