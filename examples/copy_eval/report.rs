@@ -156,6 +156,14 @@ pub fn print(
             Box::new(move |q| verified(q, Some(shortlist), settings)),
         ),
         (
+            format!(
+                "pHash + keypoints, shortlist {} by hash ∪ {} by CLIP",
+                4 * shortlist,
+                4 * shortlist
+            ),
+            Box::new(move |q| verified(q, Some(4 * shortlist), settings)),
+        ),
+        (
             "pHash + keypoints, every stored picture".into(),
             Box::new(|q| verified(q, None, settings)),
         ),
