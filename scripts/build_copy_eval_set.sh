@@ -40,6 +40,8 @@ for deb in "$out"/debs/*.deb; do dpkg -x "$deb" "$out/extracted"; done
 } | sort -u > "$out/sources.txt"
 echo "$(wc -l < "$out/sources.txt") distinct pictures in $out/sources.txt" >&2
 
+# A rebuild starts from empty folders, so no stale picture stays behind.
+rm -rf "$out/index" "$out/queries"
 cd "$repo"
 CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-shared}" \
   cargo run --example copy_eval --config 'profile.dev.package.provenance.opt-level=3' \

@@ -160,12 +160,18 @@ fn evaluate_query(
     })
 }
 
-/// Maps `work` over `items` on all cores, keeping the order.
+/// Worker threads (0: one per core); `--threads` sets it.
+pub static THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Maps `work` over `items` on [`THREADS`] threads, keeping the order.
 fn parallel<T: Sync, R: Send>(
     items: &[T],
     work: impl Fn(&T) -> Result<R> + Sync,
 ) -> Result<Vec<R>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = match THREADS.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
     let chunk = items.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
         let handles: Vec<_> = items

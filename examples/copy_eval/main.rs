@@ -5,7 +5,7 @@
 //! ```text
 //! scripts/build_copy_eval_set.sh [DIR]         # builds the set (calls `build`)
 //! cargo run --example copy_eval --config 'profile.dev.package.provenance.opt-level=3' \
-//!     -- eval DIR [--min-inliers N] [--shortlist K] [--clip DIR]
+//!     -- eval DIR [--min-inliers N] [--keypoints N] [--shortlist K] [--clip DIR] [--threads N]
 //! ```
 //!
 //! The table goes to stdout (Markdown), progress to stderr. See
@@ -42,6 +42,7 @@ fn main() -> Result<()> {
                     "--keypoints" => settings.max_keypoints = value.parse()?,
                     "--shortlist" => shortlist = value.parse()?,
                     "--clip" => clip = PathBuf::from(value),
+                    "--threads" => eval::THREADS.store(value.parse()?, std::sync::atomic::Ordering::Relaxed),
                     other => bail!("unknown option {other}"),
                 }
             }
@@ -49,7 +50,7 @@ fn main() -> Result<()> {
         }
         _ => bail!(
             "usage: copy_eval build DIR SOURCES.txt | copy_eval fixtures HASH_FIXTURES OUT | copy_eval eval DIR \
-             [--min-inliers N] [--keypoints N] [--shortlist K] [--clip MODEL_DIR]"
+             [--min-inliers N] [--keypoints N] [--shortlist K] [--clip MODEL_DIR] [--threads N]"
         ),
     }
 }

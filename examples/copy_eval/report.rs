@@ -156,6 +156,14 @@ pub fn print(
             Box::new(move |q| verified(q, Some(shortlist), settings)),
         ),
         (
+            format!(
+                "pHash + keypoints, shortlist {} by hash ∪ {} by CLIP",
+                4 * shortlist,
+                4 * shortlist
+            ),
+            Box::new(move |q| verified(q, Some(4 * shortlist), settings)),
+        ),
+        (
             "pHash + keypoints, every stored picture".into(),
             Box::new(|q| verified(q, None, settings)),
         ),
@@ -196,6 +204,7 @@ pub fn print(
             format_ratio(all.shortlisted, all.with_shortlist)
         );
     }
+    print_misses(results, index, settings);
     print_margins(results, settings);
     print_costs(results, index.len(), index_time);
 }
@@ -267,4 +276,22 @@ fn print_costs(results: &[QueryResult], stored: usize, index_time: Duration) {
         total(|q| q.verify_time).as_secs_f64() * 1e6 / comparisons,
         (total(|q| q.verify_time) / n).as_secs_f64() * 1000.0,
     );
+}
+
+/// The queries keypoint verification of every stored picture gets wrong.
+fn print_misses(results: &[QueryResult], index: &[Stored], settings: &VerifySettings) {
+    println!("Misses of keypoint verification over every stored picture:\n");
+    for q in results {
+        let answer = verified(q, None, settings);
+        if answer.top != Some(q.original) {
+            let top = answer.top.map_or("nothing".to_owned(), |t| {
+                format!("{} ({} inliers)", index[t].name, q.inliers[t])
+            });
+            println!(
+                "- {} {}: original {} inliers, first answer {top}",
+                index[q.original].name, q.transform, q.inliers[q.original]
+            );
+        }
+    }
+    println!();
 }

@@ -213,3 +213,85 @@ fn nearest_two_portable(query: &brief::Descriptor, keypoints: &[Keypoint]) -> (u
     }
     (best, second, best_index)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keypoint(x: u16, y: u16, descriptor: brief::Descriptor) -> Keypoint {
+        Keypoint {
+            x,
+            y,
+            angle: 0,
+            level: 0,
+            descriptor,
+        }
+    }
+
+    /// Descriptors far apart from each other (distinct 64-bit blocks).
+    fn distinct(i: u64) -> brief::Descriptor {
+        let word = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        [
+            word,
+            !word,
+            word.rotate_left(17),
+            word ^ 0x5555_5555_5555_5555,
+        ]
+    }
+
+    fn features(keypoints: Vec<Keypoint>) -> Features {
+        Features {
+            width: 512,
+            height: 512,
+            keypoints,
+        }
+    }
+
+    #[test]
+    fn identical_keypoints_match_one_to_one() {
+        let f = features(
+            (0..20)
+                .map(|i| keypoint(i * 20, i * 13, distinct(u64::from(i) + 1)))
+                .collect(),
+        );
+        let matches = match_descriptors(&f, &f, &VerifySettings::default());
+        assert_eq!(matches.len(), 20);
+        assert!(matches.iter().all(|m| m.query == m.candidate));
+        let result = verify_one(&f, &f, &VerifySettings::default());
+        assert_eq!(result.inliers, 20);
+        let t = result.transform.unwrap();
+        assert!((t.scale() - 1.0).abs() < 1e-3 && t.tx.abs() < 0.5, "{t:?}");
+    }
+
+    #[test]
+    fn ambiguous_and_distant_descriptors_do_not_match() {
+        let query = features(vec![
+            keypoint(10, 10, distinct(1)),
+            keypoint(30, 30, distinct(2)),
+        ]);
+        // distinct(1) twice in the candidate: fails the ratio test;
+        // distinct(2) is absent: nothing within 64 bits.
+        let candidate = features(vec![
+            keypoint(50, 50, distinct(1)),
+            keypoint(90, 90, distinct(1)),
+            keypoint(70, 20, distinct(3)),
+        ]);
+        assert!(match_descriptors(&query, &candidate, &VerifySettings::default()).is_empty());
+    }
+
+    #[test]
+    fn too_few_agreeing_matches_are_not_the_same_picture() {
+        let f = features(
+            (0..5)
+                .map(|i| keypoint(i * 50, i * 31, distinct(u64::from(i) + 7)))
+                .collect(),
+        );
+        let result = verify_one(&f, &f, &VerifySettings::default());
+        assert_eq!(result.inliers, 5);
+        assert!(!result.is_same_picture(&VerifySettings::default()));
+        assert!(result.is_same_picture(&VerifySettings {
+            min_inliers: 5,
+            ..VerifySettings::default()
+        }));
+    }
+}
