@@ -63,6 +63,7 @@ fn candidate(
             same_bytes,
             hash_distance,
             similarity,
+            verified_inliers: None,
         },
     }
 }

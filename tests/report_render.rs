@@ -87,6 +87,7 @@ fn hostile_report() -> Report {
             kind: MatchKind::ExactCopy,
             similarity: Some(1.0),
             hash_distance: Some(0),
+            verified_inliers: None,
             image: image(7, 3000, 2000, exif),
             thumbnail_data_uri: Some(PNG_1X1.into()),
             sightings: vec![evil, news],
@@ -96,6 +97,7 @@ fn hostile_report() -> Report {
             kind: MatchKind::NearDuplicate,
             similarity: Some(0.97),
             hash_distance: Some(4),
+            verified_inliers: Some(37),
             image: image(9, 1500, 1000, ExifSummary::default()),
             thumbnail_data_uri: Some(
                 "data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+".into(),
@@ -107,6 +109,7 @@ fn hostile_report() -> Report {
             kind: MatchKind::Similar,
             similarity: Some(0.83),
             hash_distance: None,
+            verified_inliers: None,
             image: image(15, 640, 480, ExifSummary::default()),
             thumbnail_data_uri: Some("data:image/jpeg;base64,x\" onerror=\"alert(1)".into()),
             sightings: vec![sighting(

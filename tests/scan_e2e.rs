@@ -426,14 +426,22 @@ async fn url_lists_and_hash_only_matching() {
     let dir = tempfile::tempdir().unwrap();
     let photos = photos();
     let world = poster_world(&photos).await;
+    // A 70 % crop: no hash sees it; keypoint verification must.
+    let a_image = image::load_from_memory(&photos.a).unwrap();
+    let (w, h) = (a_image.width() * 7 / 10, a_image.height() * 7 / 10);
+    world.put(
+        "/img/a-crop.jpg",
+        Served::ok("image/jpeg", jpeg(&a_image.crop_imm(20, 30, w, h), 90)),
+    );
     let list = dir.path().join("postings.txt");
     std::fs::write(
         &list,
         format!(
-            "# image, page\n{} {}\n{}\nnot a url\n",
+            "# image, page\n{} {}\n{}\nnot a url\n{}\n",
             world.url("/img/a.jpg"),
             world.url("/news/festival.html"),
-            world.url("/img/a-small.jpg")
+            world.url("/img/a-small.jpg"),
+            world.url("/img/a-crop.jpg")
         ),
     )
     .unwrap();
@@ -453,7 +461,7 @@ async fn url_lists_and_hash_only_matching() {
             summary["candidates"].as_u64(),
             summary["new_images"].as_u64()
         ),
-        (Some(2), Some(2))
+        (Some(3), Some(3))
     );
     assert_eq!(summary["embedded"], 0);
 
@@ -480,7 +488,9 @@ async fn url_lists_and_hash_only_matching() {
         .iter()
         .map(|m| m["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["exact_copy", "near_duplicate"]);
+    assert_eq!(kinds, ["exact_copy", "near_duplicate", "near_duplicate"]);
+    let crop = &report["matches"][2];
+    assert!(crop["verified_inliers"].as_u64().unwrap() >= 12, "{crop}");
     assert!(
         !dir.path().join("data/reports").exists(),
         "--no-report writes nothing"

@@ -27,6 +27,10 @@ fn image(seed: u8, seen: i64) -> NewImage {
             copyright: None,
         },
         thumbnail: Some(vec![0xFF, 0xD8, seed]),
+        features: Some(ImageFeatures {
+            kind: "orb256-v1".into(),
+            bytes: vec![seed; 16],
+        }),
         seen_at: t(seen),
     }
 }
@@ -80,6 +84,11 @@ async fn image_upsert_is_idempotent(store: &dyn Store) {
         Some(vec![0xFF, 0xD8, 1])
     );
     assert_eq!(store.thumbnail(first.id + 100).await.unwrap(), None);
+    assert_eq!(
+        store.features(first.id, "orb256-v1").await.unwrap(),
+        Some(vec![1; 16])
+    );
+    assert_eq!(store.features(first.id, "other").await.unwrap(), None);
     let second = store.upsert_image(&image(2, 0)).await.unwrap().id;
     let hashes = store.all_perceptual_hashes().await.unwrap();
     assert_eq!(hashes.len(), 2);

@@ -79,6 +79,7 @@ fn tiny_clip(dir: &Path) -> Result<ClipEmbedder> {
         source: ModelSource::LocalDir(dir.to_path_buf()),
         offline: true,
         device: DeviceChoice::Cpu,
+        precision: Default::default(),
         batch_size: 16,
         cache_dir: std::env::temp_dir(),
     };

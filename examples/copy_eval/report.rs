@@ -31,6 +31,7 @@ fn ranked(q: &QueryResult, with_clip: bool) -> Vec<(usize, bool)> {
                 same_bytes: q.same_bytes[i],
                 hash_distance: q.distances[i],
                 similarity: with_clip.then_some(q.similarities[i]),
+                verified_inliers: None,
             },
         })
         .collect();

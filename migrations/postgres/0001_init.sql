@@ -35,6 +35,15 @@ CREATE TABLE image_hashes (
     PRIMARY KEY (image_id, kind)
 );
 
+-- Keypoint features for geometric verification at match time (crops,
+-- rotations, frames), one blob per kind (e.g. orb256-v1, ~10 KB).
+CREATE TABLE image_features (
+    image_id BIGINT  NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+    kind     TEXT    NOT NULL,
+    bytes    BYTEA NOT NULL,
+    PRIMARY KEY (image_id, kind)
+);
+
 CREATE TABLE scans (
     id          BIGSERIAL PRIMARY KEY,
     keyphrase   TEXT        NOT NULL,

@@ -31,6 +31,15 @@ CREATE TABLE image_hashes (
     PRIMARY KEY (image_id, kind)
 );
 
+-- Keypoint features for geometric verification at match time (crops,
+-- rotations, frames), one blob per kind (e.g. orb256-v1, ~10 KB).
+CREATE TABLE image_features (
+    image_id INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+    kind     TEXT    NOT NULL,
+    bytes    BLOB NOT NULL,
+    PRIMARY KEY (image_id, kind)
+);
+
 CREATE TABLE scans (
     id          INTEGER PRIMARY KEY,
     keyphrase   TEXT    NOT NULL,

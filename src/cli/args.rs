@@ -334,6 +334,14 @@ pub struct MatchArgs {
     #[arg(long, value_name = "S")]
     pub min_similarity: Option<f32>,
 
+    /// Verify this many nearest candidates by hash distance, and as many by embedding, with keypoint geometry (finds crops, rotations, frames); 0 turns it off.
+    #[arg(long, default_value_t = 50, value_name = "K")]
+    pub verify_top: usize,
+
+    /// Agreeing keypoint matches that make a near-duplicate.
+    #[arg(long, default_value_t = 12, value_name = "N")]
+    pub min_inliers: u32,
+
     /// Where and how reports are written.
     #[command(flatten)]
     pub report: ReportArgs,

@@ -23,6 +23,7 @@ use crate::report::{
     QueryInfo, Report, ReportContext,
 };
 use crate::store::{self, ImageId, ModelInfo, Store, StoreError};
+use crate::verify::{self, QueryFeatures, VerifySettings};
 
 /// Longest side of the query's thumbnail in the report.
 const QUERY_THUMBNAIL_SIDE: u32 = 240;
@@ -32,7 +33,10 @@ pub async fn run_match(config: &Config, args: MatchArgs, quiet: bool) -> anyhow:
     if args.top == 0 {
         return Err(ConfigError::Invalid("--top must be at least 1".into()).into());
     }
-    let mut thresholds = Thresholds::default();
+    let mut thresholds = Thresholds {
+        min_verified_inliers: args.min_inliers,
+        ..Thresholds::default()
+    };
     if let Some(min) = args.min_similarity {
         thresholds = thresholds.with_min_similarity(min);
     }
@@ -60,14 +64,22 @@ pub async fn run_match(config: &Config, args: MatchArgs, quiet: bool) -> anyhow:
     }
     let all_hashes = store.all_perceptual_hashes().await?;
     let mut stored_hashes = HashMap::with_capacity(all_hashes.len());
+    let mut by_distance = Vec::new();
     for (id, hashes) in all_hashes {
         if let Some(d) = hash_distance(&query_hashes, &hashes) {
             if d <= thresholds.probable_duplicate_max_hash_distance {
                 evidence.entry(id).or_default().hash_distance = Some(d);
             }
+            by_distance.push((d, id));
         }
         stored_hashes.insert(id, hashes);
     }
+    by_distance.sort_unstable();
+    let mut shortlist: Vec<ImageId> = by_distance
+        .iter()
+        .take(args.verify_top)
+        .map(|&(_, id)| id)
+        .collect();
     if query_hashes.is_empty() {
         notes.push("The query is too smooth for a perceptual hash; only exact bytes and embeddings were compared.".into());
     }
@@ -80,7 +92,11 @@ pub async fn run_match(config: &Config, args: MatchArgs, quiet: bool) -> anyhow:
             .context("cannot embed the query image")?
             .pop()
             .context("the model returned no vector")?;
-        for neighbor in store.nearest(&vector, (args.top * 4).max(50)).await? {
+        let neighbors = store
+            .nearest(&vector, (args.top * 4).max(50).max(args.verify_top))
+            .await?;
+        shortlist.extend(neighbors.iter().take(args.verify_top).map(|n| n.image_id));
+        for neighbor in neighbors {
             let e = evidence.entry(neighbor.image_id).or_default();
             e.similarity = Some(neighbor.similarity);
             if e.hash_distance.is_none() {
@@ -89,6 +105,9 @@ pub async fn run_match(config: &Config, args: MatchArgs, quiet: bool) -> anyhow:
                     .and_then(|h| hash_distance(&query_hashes, h));
             }
         }
+    }
+    if args.verify_top > 0 {
+        verify_shortlist(&*store, &decoded.image, shortlist, &mut evidence).await?;
     }
     let candidates = evidence
         .into_iter()
@@ -105,6 +124,43 @@ pub async fn run_match(config: &Config, args: MatchArgs, quiet: bool) -> anyhow:
     let model = embedder.as_ref().map(|e| e.model().clone());
     let report = build_report(&*store, query, mode, model, thresholds, notes, &ranked).await?;
     deliver(config, &report, &args.report)
+}
+
+/// Compares the query's keypoints with those of each shortlisted image and
+/// records the agreeing matches: this is what finds crops, rotations and
+/// framed copies that hashes miss and embeddings only call similar.
+async fn verify_shortlist(
+    store: &dyn Store,
+    query: &image::DynamicImage,
+    mut shortlist: Vec<ImageId>,
+    evidence: &mut HashMap<ImageId, Evidence>,
+) -> anyhow::Result<()> {
+    shortlist.sort_unstable();
+    shortlist.dedup();
+    let mut stored = Vec::with_capacity(shortlist.len());
+    for id in shortlist {
+        if let Some(bytes) = store.features(id, verify::FEATURE_KIND).await? {
+            stored.push((id, bytes));
+        }
+    }
+    let query = query.clone();
+    let inliers = tokio::task::spawn_blocking(move || {
+        let settings = VerifySettings::default();
+        let query = QueryFeatures::new(&query, &settings);
+        stored
+            .into_iter()
+            .filter_map(|(id, bytes)| {
+                let features = verify::decode(&bytes).ok()?;
+                Some((id, verify::verify(&query, &features, &settings).inliers))
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .context("keypoint verification crashed")?;
+    for (id, n) in inliers {
+        evidence.entry(id).or_default().verified_inliers = Some(n as u32);
+    }
+    Ok(())
 }
 
 /// Runs `search`.

@@ -84,6 +84,15 @@ pub struct Thresholds {
     /// Smallest cosine similarity at which an image is reported at all as
     /// similar (`--min-similarity`). Default: 0.80.
     pub similar_min_similarity: f32,
+    /// Keypoint matches agreeing on one transform that make a
+    /// near-duplicate (crops, rotations, frames a hash cannot see).
+    /// Default: 12 (measured: BENCHMARKS.md, "Copy detection").
+    #[serde(default = "default_min_verified_inliers")]
+    pub min_verified_inliers: u32,
+}
+
+fn default_min_verified_inliers() -> u32 {
+    12
 }
 
 impl Default for Thresholds {
@@ -93,6 +102,7 @@ impl Default for Thresholds {
             probable_duplicate_max_hash_distance: 12,
             near_duplicate_min_similarity: 0.95,
             similar_min_similarity: 0.80,
+            min_verified_inliers: 12,
         }
     }
 }
@@ -156,13 +166,18 @@ pub struct Evidence {
     /// Cosine similarity of the embeddings; `None` without embeddings
     /// (`--embedder none`, or an image that could not be embedded).
     pub similarity: Option<f32>,
+    /// Keypoint matches agreeing on one geometric transform
+    /// ([`crate::verify`]); `None` when the pair was not verified.
+    #[serde(default)]
+    pub verified_inliers: Option<u32>,
 }
 
 /// Decides the kind of match, or `None` when the evidence says it is no
 /// match at all.
 ///
 /// Rules, first that holds wins (d = hash distance, s = similarity):
-/// 1. same bytes → [`MatchKind::ExactCopy`];
+/// 1. same bytes → [`MatchKind::ExactCopy`]; at least
+///    `min_verified_inliers` keypoint inliers → [`MatchKind::NearDuplicate`];
 /// 2. d ≤ `near_duplicate_max_hash_distance`, or s ≥
 ///    `near_duplicate_min_similarity` → [`MatchKind::NearDuplicate`];
 /// 3. d ≤ `probable_duplicate_max_hash_distance`: with s ≥
@@ -177,6 +192,11 @@ pub struct Evidence {
 pub fn classify(e: &Evidence, t: &Thresholds) -> Option<MatchKind> {
     if e.same_bytes {
         return Some(MatchKind::ExactCopy);
+    }
+    if e.verified_inliers
+        .is_some_and(|n| n >= t.min_verified_inliers)
+    {
+        return Some(MatchKind::NearDuplicate);
     }
     let similarity = e.similarity.filter(|s| !s.is_nan());
     let within = |max: u32| e.hash_distance.is_some_and(|d| d <= max);
@@ -203,6 +223,7 @@ mod tests {
             same_bytes,
             hash_distance,
             similarity,
+            verified_inliers: None,
         }
     }
 

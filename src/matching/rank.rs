@@ -73,6 +73,7 @@ fn merge_evidence(a: &Evidence, b: &Evidence) -> Evidence {
             (Some(x), Some(y)) => Some(x.max(y)),
             (x, y) => x.or(y),
         },
+        verified_inliers: a.verified_inliers.max(b.verified_inliers),
     }
 }
 
@@ -109,10 +110,11 @@ fn compare_matches(a: &RankedMatch, b: &RankedMatch) -> Ordering {
     let within_kind = match a.kind {
         MatchKind::Similar => by_similarity(ea.similarity, eb.similarity)
             .then(by_distance(ea.hash_distance, eb.hash_distance)),
-        MatchKind::ExactCopy | MatchKind::NearDuplicate => {
-            by_distance(ea.hash_distance, eb.hash_distance)
-                .then(by_similarity(ea.similarity, eb.similarity))
-        }
+        MatchKind::ExactCopy | MatchKind::NearDuplicate => eb
+            .verified_inliers
+            .cmp(&ea.verified_inliers)
+            .then(by_distance(ea.hash_distance, eb.hash_distance))
+            .then(by_similarity(ea.similarity, eb.similarity)),
     };
     a.kind
         .cmp(&b.kind)
@@ -136,6 +138,7 @@ mod tests {
                 same_bytes,
                 hash_distance,
                 similarity,
+                verified_inliers: None,
             },
         }
     }

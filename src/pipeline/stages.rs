@@ -15,7 +15,8 @@ use crate::fetch::FetchedImage;
 use crate::hash::perceptual_hashes;
 use crate::report::thumbnail_jpeg;
 use crate::search::ImageCandidate;
-use crate::store::{ImageId, NewFailure, NewImage, NewSighting};
+use crate::store::{ImageFeatures, ImageId, NewFailure, NewImage, NewSighting};
+use crate::verify::{self, VerifySettings};
 
 /// Longest side of the stored preview, in pixels.
 const THUMBNAIL_SIDE: u32 = 160;
@@ -247,8 +248,15 @@ pub async fn prepare_one(
         decode(&bytes, &limits).map(|decoded| {
             let hashes = perceptual_hashes(&decoded.image);
             let thumbnail = thumbnail_jpeg(&decoded.image, THUMBNAIL_SIDE).ok();
+            let features = ImageFeatures {
+                kind: verify::FEATURE_KIND.to_string(),
+                bytes: verify::encode(&verify::extract(
+                    &decoded.image,
+                    VerifySettings::default().max_keypoints,
+                )),
+            };
             let pixels = embedder.map(|e| e.preprocess(&decoded.image));
-            (decoded, hashes, thumbnail, pixels)
+            (decoded, hashes, thumbnail, features, pixels)
         })
     });
     let reason = match work.await {
@@ -256,7 +264,7 @@ pub async fn prepare_one(
         Ok(Err(e)) => Err(e.to_string()),
         Err(panic) => Err(format!("decoder crashed: {panic}")),
     };
-    let (decoded, hashes, thumbnail, pixels) = match reason {
+    let (decoded, hashes, thumbnail, features, pixels) = match reason {
         Ok(done) => done,
         Err(reason) => {
             let waiting = ctx
@@ -289,6 +297,7 @@ pub async fn prepare_one(
             byte_size: image.bytes.len() as u64,
             exif,
             thumbnail,
+            features: Some(features),
             seen_at: Utc::now(),
         },
         candidate,

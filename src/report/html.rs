@@ -219,7 +219,7 @@ fn match_row(out: &mut String, m: &ReportMatch) {
         order = kind_order(m.kind),
         label = m.kind.label(),
         sim_text = words::similarity(m.similarity),
-        dist_text = words::distance(m.hash_distance),
+        dist_text = words::evidence(m.hash_distance, m.verified_inliers),
         pixels = u64::from(img.width) * u64::from(img.height),
         w = img.width,
         h = img.height,

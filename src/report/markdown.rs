@@ -107,7 +107,7 @@ fn matches_section(out: &mut String, matches: &[ReportMatch]) {
             m.rank,
             m.kind.label(),
             words::similarity(m.similarity),
-            words::distance(m.hash_distance),
+            words::evidence(m.hash_distance, m.verified_inliers),
             m.image.width,
             m.image.height,
             md(&m.image.format),

@@ -128,6 +128,8 @@ pub struct ReportMatch {
     pub similarity: Option<f32>,
     /// Hamming distance of the perceptual hashes in bits of 64, when known.
     pub hash_distance: Option<u32>,
+    /// Keypoint matches agreeing on one transform, when verified.
+    pub verified_inliers: Option<u32>,
     /// The stored image.
     pub image: ReportImage,
     /// Small JPEG of the image as a `data:` URI.
@@ -150,6 +152,7 @@ impl ReportMatch {
             kind: ranked.kind,
             similarity: ranked.evidence.similarity,
             hash_distance: ranked.evidence.hash_distance,
+            verified_inliers: ranked.evidence.verified_inliers,
             image: ReportImage::from(image),
             thumbnail_data_uri,
             sightings: sightings.iter().map(ReportSighting::from).collect(),
@@ -266,10 +269,19 @@ mod words {
         d.map_or_else(|| "—".to_string(), |d| format!("{d}/{HASH_BITS}"))
     }
 
+    /// Hash distance plus agreeing keypoints, e.g. `21/64, 37 keypoints agree`.
+    pub(super) fn evidence(d: Option<u32>, inliers: Option<u32>) -> String {
+        match inliers {
+            Some(n) => format!("{}, {n} keypoints agree", distance(d)),
+            None => distance(d),
+        }
+    }
+
     /// The thresholds in one sentence.
     pub(super) fn thresholds(t: &Thresholds) -> String {
         format!(
-            "near-duplicate: hash distance ≤ {}/{HASH_BITS}, or ≤ {}/{HASH_BITS} confirmed by similarity ≥ {:.2}, or similarity ≥ {:.2}; similar: similarity ≥ {:.2}",
+            "near-duplicate: at least {} agreeing keypoints, or hash distance ≤ {}/{HASH_BITS}, or ≤ {}/{HASH_BITS} confirmed by similarity ≥ {:.2}, or similarity ≥ {:.2}; similar: similarity ≥ {:.2}",
+            t.min_verified_inliers,
             t.near_duplicate_max_hash_distance,
             t.probable_duplicate_max_hash_distance,
             t.similar_min_similarity,

@@ -132,6 +132,9 @@ pub trait Store: Send + Sync {
     /// One stored image.
     async fn image(&self, id: ImageId) -> StoreResult<Option<ImageRecord>>;
 
+    /// The keypoint features of an image of one kind, if stored.
+    async fn features(&self, id: ImageId, kind: &str) -> StoreResult<Option<Vec<u8>>>;
+
     /// The small JPEG preview of an image, if one was stored.
     async fn thumbnail(&self, id: ImageId) -> StoreResult<Option<Vec<u8>>>;
 

@@ -34,6 +34,15 @@ pub struct PerceptualHash {
     pub bits: Vec<u8>,
 }
 
+/// Keypoint features of an image, as `(kind, bytes)` (see [`crate::verify`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageFeatures {
+    /// Format and size, e.g. `orb256-v1`.
+    pub kind: String,
+    /// The encoded features.
+    pub bytes: Vec<u8>,
+}
+
 /// EXIF fields that speak to origin, when the file carries them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExifSummary {
@@ -64,6 +73,8 @@ pub struct NewImage {
     pub exif: ExifSummary,
     /// A small JPEG preview for reports (a few KB).
     pub thumbnail: Option<Vec<u8>>,
+    /// Keypoint features for verification at match time.
+    pub features: Option<ImageFeatures>,
     /// When this content was seen.
     pub seen_at: DateTime<Utc>,
 }

@@ -250,6 +250,15 @@ impl Store for SqliteStore {
                 .await
                 .map_err(query_error)?;
         }
+        if let Some(features) = &image.features {
+            sqlx::query("INSERT INTO image_features (image_id, kind, bytes) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+                .bind(id)
+                .bind(&features.kind)
+                .bind(&features.bytes)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error)?;
+        }
         tx.commit().await.map_err(query_error)?;
         Ok(Upserted { id, created })
     }
@@ -312,6 +321,15 @@ impl Store for SqliteStore {
             first_seen_at: from_micros(r.get("first_seen_at")),
             last_seen_at: from_micros(r.get("last_seen_at")),
         }))
+    }
+
+    async fn features(&self, id: ImageId, kind: &str) -> StoreResult<Option<Vec<u8>>> {
+        sqlx::query_scalar("SELECT bytes FROM image_features WHERE image_id = ? AND kind = ?")
+            .bind(id)
+            .bind(kind)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error)
     }
 
     async fn thumbnail(&self, id: ImageId) -> StoreResult<Option<Vec<u8>>> {

@@ -178,6 +178,7 @@ mod tests {
             byte_size: 100,
             exif: ExifSummary::default(),
             thumbnail: None,
+            features: None,
             seen_at: chrono::Utc::now(),
         }
     }
