@@ -55,7 +55,7 @@ pub async fn bench_postgres(
     );
 
     let table_bytes = n * args.dim * 4;
-    let work_mem_mib = (table_bytes * 3 / 2 >> 20).clamp(64, 8192);
+    let work_mem_mib = ((table_bytes * 3 / 2) >> 20).clamp(64, 8192);
     conn.execute(AssertSqlSafe(format!(
         "SET maintenance_work_mem = '{work_mem_mib}MB'"
     )))
