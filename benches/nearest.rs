@@ -7,7 +7,7 @@
 //! ```
 //!
 //! Options: `--sizes N,N,..` `--dim D` (512) `--queries Q` (100 per kind)
-//! `--k K` (10) `--backends flat,sqlite,postgres` `--ef 40,80,..` (HNSW
+//! `--k K` (10) `--backends flat,f16,sqlite,postgres` `--ef 40,80,..` (HNSW
 //! `ef_search` values to sweep). Without `DATABASE_URL` the PostgreSQL part is
 //! skipped. `--data uniform` (default): uniformly random vectors in
 //! [-1, 1]^D, L2-normalised — the hardest case for HNSW; `--data lowrank`:
@@ -47,7 +47,9 @@ fn parse_args() -> Args {
         dim: 512,
         queries: 100,
         k: 10,
-        backends: ["flat", "sqlite", "postgres"].map(String::from).to_vec(),
+        backends: ["flat", "f16", "sqlite", "postgres"]
+            .map(String::from)
+            .to_vec(),
         ef: vec![40, 80, 160, 320],
         low_rank: false,
     };
@@ -258,6 +260,9 @@ fn bench_flat(n: usize, stored: &data::Vectors, index: &FlatIndex, sets: &[Query
     for set in sets {
         let series = measure(set, |q| ids(&index.search(q, args.k).expect("dim")));
         report(n, "flat index", "exact, all threads", set, &series);
+    }
+    if !args.backends.iter().any(|b| b == "f16") {
+        return;
     }
     let halves = half_flat::HalfMatrix::new(stored);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
