@@ -7,7 +7,7 @@
 //! ```
 //!
 //! Options: `--sizes N,N,..` `--dim D` (512) `--queries Q` (100 per kind)
-//! `--k K` (10) `--backends flat,sqlite,postgres` `--ef 40,80,..` (HNSW
+//! `--k K` (10) `--backends flat,f16,sqlite,postgres` `--ef 40,80,..` (HNSW
 //! `ef_search` values to sweep). Without `DATABASE_URL` the PostgreSQL part is
 //! skipped. `--data uniform` (default): uniformly random vectors in
 //! [-1, 1]^D, L2-normalised — the hardest case for HNSW; `--data lowrank`:
@@ -47,7 +47,9 @@ fn parse_args() -> Args {
         dim: 512,
         queries: 100,
         k: 10,
-        backends: ["flat", "sqlite", "postgres"].map(String::from).to_vec(),
+        backends: ["flat", "f16", "sqlite", "postgres"]
+            .map(String::from)
+            .to_vec(),
         ef: vec![40, 80, 160, 320],
         low_rank: false,
     };
@@ -74,6 +76,25 @@ fn parse_args() -> Args {
 pub struct Series {
     latencies: Vec<Duration>,
     recall: Option<f64>,
+    /// CPU time of this process per query (all threads), when it does the
+    /// work: on a loaded machine, wall time on 2 free cores ≈ this / 2.
+    cpu_ms: Option<f64>,
+}
+
+/// CPU seconds (user + system, all threads) this process has used so far,
+/// from /proc (Linux); 0 elsewhere.
+pub fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which ends with ')'): utime is the
+    // 12th, stime the 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<f64>().ok())
+        .sum();
+    ticks / 100.0
 }
 
 impl Series {
@@ -96,6 +117,7 @@ pub struct QuerySet {
 pub fn measure(set: &QuerySet, mut search: impl FnMut(&[f32]) -> Vec<i64>) -> Series {
     let mut latencies = Vec::new();
     let mut found = Vec::new();
+    let cpu = cpu_seconds();
     for query in &set.vectors {
         let start = Instant::now();
         found.push(search(query));
@@ -104,6 +126,7 @@ pub fn measure(set: &QuerySet, mut search: impl FnMut(&[f32]) -> Vec<i64>) -> Se
     Series {
         latencies,
         recall: Some(recall(&found, &set.exact)),
+        cpu_ms: Some((cpu_seconds() - cpu) * 1e3 / set.vectors.len() as f64),
     }
 }
 
@@ -121,8 +144,9 @@ pub fn recall(found: &[Vec<i64>], exact: &[Vec<i64>]) -> f64 {
 /// Prints one table row.
 pub fn report(n: usize, backend: &str, method: &str, set: &QuerySet, series: &Series) {
     let recall = series.recall.map_or("–".into(), |r| format!("{r:.3}"));
+    let cpu = series.cpu_ms.map_or("–".into(), |c| format!("{c:.1}"));
     println!(
-        "| {n} | {backend} | {method} | {} | {:.2} | {:.2} | {recall} |",
+        "| {n} | {backend} | {method} | {} | {:.2} | {:.2} | {cpu} | {recall} |",
         set.name,
         series.percentile(0.50),
         series.percentile(0.95),
@@ -139,10 +163,10 @@ fn main() {
         args.dim, args.k, args.queries
     );
     println!(
-        "| stored | backend | method | queries | p50 ms | p95 ms | recall@{} |",
+        "| stored | backend | method | queries | p50 ms | p95 ms | CPU ms/query | recall@{} |",
         args.k
     );
-    println!("|---:|---|---|---|---:|---:|---:|");
+    println!("|---:|---|---|---|---:|---:|---:|---:|");
     for &n in &args.sizes {
         let stored = vectors(n, 42, &args);
         let (sets, exact_index) = exact_answers(&stored, &args);
@@ -237,6 +261,9 @@ fn bench_flat(n: usize, stored: &data::Vectors, index: &FlatIndex, sets: &[Query
         let series = measure(set, |q| ids(&index.search(q, args.k).expect("dim")));
         report(n, "flat index", "exact, all threads", set, &series);
     }
+    if !args.backends.iter().any(|b| b == "f16") {
+        return;
+    }
     let halves = half_flat::HalfMatrix::new(stored);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     eprintln!("nearest: f16 copy: {} MiB", halves.bytes() >> 20);
@@ -270,24 +297,30 @@ async fn bench_sqlite(n: usize, stored: &data::Vectors, sets: &[QuerySet], args:
         started.elapsed().as_secs_f64()
     );
     println!(
-        "| {n} | sqlite | first query, loads all vectors | – | {:.0} | – | – |",
+        "| {n} | sqlite | first query, loads all vectors | – | {:.0} | – | – | – |",
         started.elapsed().as_secs_f64() * 1e3
     );
     for set in sets {
         let mut latencies = Vec::new();
         let mut found = Vec::new();
+        let cpu = cpu_seconds();
         for q in &set.vectors {
             let start = Instant::now();
             found.push(ids(&store.nearest(q, args.k).await.expect("nearest")));
             latencies.push(start.elapsed());
         }
+        let cpu_ms = Some((cpu_seconds() - cpu) * 1e3 / set.vectors.len() as f64);
         let recall = Some(recall(&found, &set.exact));
         report(
             n,
             "sqlite",
             "exact (flat index)",
             set,
-            &Series { latencies, recall },
+            &Series {
+                latencies,
+                recall,
+                cpu_ms,
+            },
         );
     }
 }

@@ -55,7 +55,7 @@ pub async fn bench_postgres(
     );
 
     let table_bytes = n * args.dim * 4;
-    let work_mem_mib = (table_bytes * 3 / 2 >> 20).clamp(64, 8192);
+    let work_mem_mib = ((table_bytes * 3 / 2) >> 20).clamp(64, 8192);
     conn.execute(AssertSqlSafe(format!(
         "SET maintenance_work_mem = '{work_mem_mib}MB'"
     )))
@@ -82,7 +82,7 @@ pub async fn bench_postgres(
         sizes.get::<i64, _>("total") >> 20,
     );
     eprintln!("nearest: postgres: HNSW build {build:.1} s (maintenance_work_mem {work_mem_mib} MB, 1 parallel worker); index {index_mib} MiB; table+indexes {total_mib} MiB");
-    println!("| {n} | postgres | HNSW build: {build:.1} s; index {index_mib} MiB, table+indexes {total_mib} MiB | – | – | – | – |");
+    println!("| {n} | postgres | HNSW build: {build:.1} s; index {index_mib} MiB, table+indexes {total_mib} MiB | – | – | – | – | – |");
 
     for set in sets {
         let mut latencies = Vec::new();
@@ -98,7 +98,11 @@ pub async fn bench_postgres(
             "postgres",
             "Store::nearest (HNSW)",
             set,
-            &Series { latencies, recall },
+            &Series {
+                latencies,
+                recall,
+                cpu_ms: None,
+            },
         );
     }
     sweep_ef_search(&mut conn, n, sets, args).await;
@@ -135,6 +139,7 @@ async fn run_knn(conn: &mut PgConnection, set: &QuerySet, args: &Args) -> Series
     Series {
         latencies,
         recall: Some(recall(&found, &set.exact)),
+        cpu_ms: None,
     }
 }
 

@@ -262,9 +262,7 @@ mod tests {
     fn integer_dot_matches_for_any_length() {
         for len in [1, 15, 16, 17, 40] {
             let a: Vec<i8> = (0..len).map(|i| (i * 37 % 255) as u8 as i8).collect();
-            let b: Vec<i8> = (0..len)
-                .map(|i| (127 - (i * 11 % 254) as i32) as i8)
-                .collect();
+            let b: Vec<i8> = (0..len).map(|i| (127 - i * 11 % 254) as i8).collect();
             let naive: i32 = a
                 .iter()
                 .zip(&b)
