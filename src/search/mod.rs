@@ -69,3 +69,26 @@ pub fn provider(
         }
     }
 }
+
+/// Parses one answer body of `kind` into its candidates, exactly as a search
+/// does but without I/O (the entry point of the `search_parse` fuzz target).
+/// SearXNG's relative URLs resolve against `https://searxng.invalid/`.
+pub fn parse_answer(kind: ProviderKind, body: &str) -> Result<Vec<Candidate>, SearchError> {
+    let value = paging::parse_body(kind.name(), body)?;
+    match kind {
+        ProviderKind::SerpApi => Ok(serpapi::parse_images_page(&value)?.candidates),
+        ProviderKind::Brave => brave::parse_results(&value),
+        ProviderKind::Serper => serper::parse_images(&value),
+        ProviderKind::SearXng => {
+            let instance = url::Url::parse("https://searxng.invalid/")
+                .map_err(|e| SearchError::InvalidSetting(e.to_string()))?;
+            searxng::parse_results(&value, &instance)
+        }
+    }
+}
+
+/// Parses one SerpApi Google Lens answer's `field` (`visual_matches` or
+/// `exact_matches`) without I/O (for the fuzz target).
+pub fn parse_lens_answer(body: &str, field: &str) -> Result<LensMatches, SearchError> {
+    serpapi_lens::parse_lens(&paging::parse_body("serpapi_lens", body)?, field)
+}
