@@ -12,8 +12,11 @@ use std::time::{Duration, Instant};
 use common::world::{Served, World};
 use hostile::images;
 
-/// (path, content type, bytes) of everything the image host serves.
-fn gallery() -> (Vec<(&'static str, &'static str, Vec<u8>)>, Vec<u8>) {
+/// One file served: (path, content type, bytes).
+type File = (&'static str, &'static str, Vec<u8>);
+
+/// Everything the image host serves, and the gzip bomb.
+fn gallery() -> (Vec<File>, Vec<u8>) {
     let good = images::jpeg(64, 48, 1);
     let cmyk = std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -269,3 +269,59 @@ async fn postgres_stopped_mid_scan_fails_clearly_then_rerun_resumes() {
     assert!(images < EXPECTED.0, "the stop landed after the scan ended");
     rerun_completes_with_nothing_lost_or_duplicated(dir.path(), &env).await;
 }
+
+/// Regression: with the decode queue full, fetches in flight stopped being
+/// polled while holding pooled store connections; the decode stage could
+/// not get one to drain the queue, and a scan of a few hundred URLs stalled
+/// until the pool timed out ("pool timed out while waiting for an open
+/// connection") and failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_decode_queue_does_not_starve_the_store_pool() {
+    let host = HostileHost::start().await;
+    let mut list = String::new();
+    for i in 0..400u32 {
+        let path = format!("/q/{i}");
+        if i % 2 == 0 {
+            host.put(
+                &path,
+                Behaviour::Ok("image/jpeg", images::jpeg(200, 150, 1000 + i), vec![]),
+            );
+        } else {
+            host.put(&path, Behaviour::Status(404, None));
+        }
+        list.push_str(&host.url(&path));
+        list.push('\n');
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("urls.txt");
+    std::fs::write(&file, list).unwrap();
+    let args = [
+        "scan",
+        "--urls",
+        file.to_str().unwrap(),
+        "--allow-private-addresses",
+        "--embedder",
+        "none",
+        "--decode-workers",
+        "1",
+        "--concurrency",
+        "32",
+        "--per-host",
+        "32",
+        "--format",
+        "json",
+        "-q",
+    ];
+    let started = Instant::now();
+    let summary = hostile::json(&hostile::run(dir.path(), &args, &[]).await);
+    assert_eq!(summary["status"], "completed", "{summary}");
+    assert_eq!(
+        (summary["new_images"].as_u64(), summary["failed"].as_u64()),
+        (Some(200), Some(200))
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -374,7 +374,7 @@ async fn fetch_stage(
 ) -> Result<(), PipelineError> {
     let workers = ctx.options.fetch_workers.max(1);
     ReceiverStream::new(rx)
-        .map(|candidate| stages::fetch_one(ctx.clone(), candidate))
+        .map(|candidate| in_own_task(stages::fetch_one(ctx.clone(), candidate)))
         .buffer_unordered(workers)
         .try_for_each(|fetched| forward(&tx, fetched))
         .await
@@ -387,10 +387,31 @@ async fn prepare_stage(
 ) -> Result<(), PipelineError> {
     let workers = ctx.options.decode_workers.max(1);
     ReceiverStream::new(rx)
-        .map(|fetched| stages::prepare_one(ctx.clone(), fetched))
+        .map(|fetched| in_own_task(stages::prepare_one(ctx.clone(), fetched)))
         .buffer_unordered(workers)
         .try_for_each(|prepared| forward(&tx, prepared))
         .await
+}
+
+/// Runs one item's work as a task of its own. Inside `buffer_unordered`
+/// alone, in-flight work is only polled while the stage is not waiting for
+/// room in the next channel: work holding a pooled store connection then
+/// sits on it, the next stage cannot get one to drain the channel, and the
+/// scan stalls until the pool times out (and fetch timeouts fire while the
+/// bytes wait unread). As a task it runs on, and is aborted with the stage.
+async fn in_own_task<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T, PipelineError>> + Send + 'static,
+) -> Result<T, PipelineError> {
+    struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+    impl<T> Drop for AbortOnDrop<T> {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let mut task = AbortOnDrop(tokio::spawn(work));
+    (&mut task.0)
+        .await
+        .map_err(|e| PipelineError::Task(e.to_string()))?
 }
 
 /// Passes an item to the next stage. A closed channel means the next stage

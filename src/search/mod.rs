@@ -69,3 +69,64 @@ pub fn provider(
         }
     }
 }
+
+/// Parses one answer body of `kind` into its candidates, exactly as a search
+/// does but without I/O (the entry point of the `search_parse` fuzz target).
+/// SearXNG's relative URLs resolve against `https://searxng.invalid/`.
+pub fn parse_answer(kind: ProviderKind, body: &str) -> Result<Vec<Candidate>, SearchError> {
+    let value = paging::parse_body(kind.name(), body)?;
+    match kind {
+        ProviderKind::SerpApi => Ok(serpapi::parse_images_page(&value)?.candidates),
+        ProviderKind::Brave => brave::parse_results(&value),
+        ProviderKind::Serper => serper::parse_images(&value),
+        ProviderKind::SearXng => {
+            let instance = url::Url::parse("https://searxng.invalid/")
+                .map_err(|e| SearchError::InvalidSetting(e.to_string()))?;
+            searxng::parse_results(&value, &instance)
+        }
+    }
+}
+
+/// Parses one SerpApi Google Lens answer's `field` (`visual_matches` or
+/// `exact_matches`) without I/O (for the fuzz target).
+pub fn parse_lens_answer(body: &str, field: &str) -> Result<LensMatches, SearchError> {
+    serpapi_lens::parse_lens(&paging::parse_body("serpapi_lens", body)?, field)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/search")
+            .join(name);
+        std::fs::read_to_string(path).expect("fixture")
+    }
+
+    #[test]
+    fn parse_answer_reads_each_provider() {
+        let cases = [
+            (ProviderKind::SerpApi, "serpapi_images_ijn0.json"),
+            (ProviderKind::Brave, "brave_images.json"),
+            (ProviderKind::Serper, "serper_images_page1.json"),
+            (ProviderKind::SearXng, "searxng_page1.json"),
+        ];
+        for (kind, file) in cases {
+            let found = parse_answer(kind, &fixture(file)).expect(file);
+            assert!(!found.is_empty(), "{file}");
+        }
+        let lens = parse_lens_answer(&fixture("serpapi_lens_visual.json"), "visual_matches");
+        assert!(!lens.expect("lens").candidates.is_empty());
+    }
+
+    #[test]
+    fn parse_answer_refuses_what_is_not_an_object() {
+        for body in ["", "[]", "null", "{", "\"x\""] {
+            assert!(
+                parse_answer(ProviderKind::SearXng, body).is_err(),
+                "{body:?}"
+            );
+        }
+    }
+}

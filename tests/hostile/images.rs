@@ -7,10 +7,16 @@ use std::io::{Cursor, Write};
 
 use image::{DynamicImage, ImageBuffer, ImageFormat, Rgb, RgbImage};
 
-/// A synthetic picture: a gradient whose pattern depends on `seed`.
+/// A synthetic picture: a gradient whose pattern depends on `seed`, with
+/// the seed's bytes written into the first rows so no two seeds collide.
 pub fn picture(width: u32, height: u32, seed: u32) -> RgbImage {
+    let bytes = seed.to_le_bytes();
     ImageBuffer::from_fn(width, height, |x, y| {
-        let v = x.wrapping_mul(7 + seed) ^ y.wrapping_mul(13 + 3 * seed);
+        if y < 8 && x < 32 {
+            let v = bytes[(x / 8) as usize];
+            return Rgb([v, v, v]);
+        }
+        let v = x.wrapping_mul(7 + seed % 97) ^ y.wrapping_mul(13 + 3 * (seed % 89));
         Rgb([
             (v % 256) as u8,
             ((x + seed * 31) % 256) as u8,
