@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use candle_core::{DType, Device};
-use candle_nn::{VarBuilder, VarMap};
+use candle_nn::{Init, VarBuilder, VarMap};
 use candle_transformers::models::clip::{ClipConfig, ClipModel};
 
 /// `config.json` of ViT-B/32 (what transformers writes for `CLIPModel`,
@@ -43,6 +43,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // layer norms), then saved under the same names transformers uses.
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    // candle only reads the class embedding when the weights hold one (and
+    // the embedder refuses weights without it): create it first.
+    let init = Init::Randn {
+        mean: 0.,
+        stdev: 0.02,
+    };
+    vb.get_with_hints(768, "vision_model.embeddings.class_embedding", init)?;
     ClipModel::new(vb, &ClipConfig::vit_base_patch32())?;
     let weights = dir.join("model.safetensors");
     varmap.save(&weights)?;

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! scan_throughput images  --sources DIR --out DIR --count N [--threads T]
-//! scan_throughput serve   --dir DIR --port P [--threads T]
+//! scan_throughput serve   --dir DIR --count N --port P [--threads T]
 //! scan_throughput fetch   --urls FILE [--concurrency C] [--per-host H]
 //! scan_throughput prepare --dir DIR --limit N [--threads T]
 //! scan_throughput embed   --dir DIR --limit N --model-dir DIR [--device D] [--batch B] [--threads T]
@@ -79,6 +79,7 @@ fn run(command: &str, flags: &Flags) -> Result<(), String> {
         }
         "serve" => serve::serve(
             flags.path("dir")?,
+            flags.number("count", 2000)?,
             flags.number("port", 8787)?,
             flags.number("threads", 1)?,
         ),
