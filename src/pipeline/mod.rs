@@ -361,7 +361,7 @@ async fn fetch_stage(
 ) -> Result<(), PipelineError> {
     let workers = ctx.options.fetch_workers.max(1);
     ReceiverStream::new(rx)
-        .map(|candidate| stages::fetch_one(ctx.clone(), candidate))
+        .map(|candidate| spawned(stages::fetch_one(ctx.clone(), candidate)))
         .buffer_unordered(workers)
         .try_for_each(|fetched| forward(&tx, fetched))
         .await
@@ -374,10 +374,23 @@ async fn prepare_stage(
 ) -> Result<(), PipelineError> {
     let workers = ctx.options.decode_workers.max(1);
     ReceiverStream::new(rx)
-        .map(|fetched| stages::prepare_one(ctx.clone(), fetched))
+        .map(|fetched| spawned(stages::prepare_one(ctx.clone(), fetched)))
         .buffer_unordered(workers)
         .try_for_each(|prepared| forward(&tx, prepared))
         .await
+}
+
+/// Runs one item's work as its own task. Inside `buffer_unordered`, futures
+/// are only polled while the consumer is not waiting in `forward`: a future
+/// holding (or being handed) one of the store's few pooled connections
+/// would keep it while the next stage waits for one, and the scan stalls
+/// until the pool's acquire timeout fails it. A task keeps running.
+async fn spawned<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T, PipelineError>> + Send + 'static,
+) -> Result<T, PipelineError> {
+    tokio::spawn(work)
+        .await
+        .map_err(|e| PipelineError::Task(e.to_string()))?
 }
 
 /// Passes an item to the next stage. A closed channel means the next stage
