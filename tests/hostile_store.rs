@@ -319,9 +319,7 @@ async fn a_full_decode_queue_does_not_starve_the_store_pool() {
         (summary["new_images"].as_u64(), summary["failed"].as_u64()),
         (Some(200), Some(200))
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(25),
-        "{:?}",
-        started.elapsed()
-    );
+    // The bug this pins made the scan fail with "pool timed out"; a stall
+    // would hit the run watchdog. No timing assertion: speed is benchmarked.
+    let _ = started;
 }

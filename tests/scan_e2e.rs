@@ -208,8 +208,8 @@ async fn scan_stores_what_the_world_holds(database_url: Option<String>) {
     assert_eq!(first["resumed"], false);
     assert_eq!(
         first["candidates"],
-        7 + 2,
-        "7 search results + 2 images on the page: {first}"
+        7 + 1,
+        "7 search results + c.jpg from the page (a.jpg is listed and on the page: one candidate): {first}"
     );
     assert_eq!(first["new_images"], 4, "a, a-small, b, c: {first}");
     assert_eq!(first["embedded"], 4);

@@ -267,13 +267,14 @@ async fn produce_candidates(
         .options
         .follow_pages
         .then(|| page_urls(&found, extra_pages, ctx.options.max_pages));
-    if !emit(&ctx, &tx, found).await {
-        return Ok(());
-    }
-    if let Some(pages) = pages {
-        let from_pages = follow_pages(&ctx, pages).await?;
-        emit(&ctx, &tx, from_pages).await;
-    }
+    // With pages to follow, their images are merged with the search's
+    // before anything is fetched: an image both listed and shown on a page
+    // is fetched once, with every page it was seen on.
+    let candidates = match pages {
+        Some(pages) => sources::merge_candidates(found, follow_pages(&ctx, pages).await?),
+        None => found,
+    };
+    emit(&ctx, &tx, candidates).await;
     Ok(())
 }
 

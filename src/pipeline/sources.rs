@@ -3,13 +3,13 @@
 //! [`ImageCandidate`]s (one image, every page it was seen on). Parsing and
 //! walking are plain functions; the async producer lives in `pipeline::run`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
 
 use url::Url;
 
-use crate::search::{dedupe, Candidate, ImageCandidate};
+use crate::search::{dedupe, normalize_url, Candidate, ImageCandidate};
 
 /// Provider name of local files.
 pub const LOCAL_PROVIDER: &str = "local";
@@ -137,6 +137,42 @@ fn has_image_signature(path: &Path) -> bool {
     n > 0 && crate::decode::sniff_format(&head[..n]).is_some()
 }
 
+/// Merges two candidate lists: one entry per image (normalised URL), with
+/// every distinct page, every provider and the best rank; `first`'s order
+/// is kept and `second`'s new images follow.
+pub fn merge_candidates(
+    first: Vec<ImageCandidate>,
+    second: Vec<ImageCandidate>,
+) -> Vec<ImageCandidate> {
+    let mut merged: Vec<ImageCandidate> = Vec::with_capacity(first.len() + second.len());
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for candidate in first.into_iter().chain(second) {
+        let key = normalize_url(&candidate.image_url);
+        let Some(&at) = index.get(&key) else {
+            index.insert(key, merged.len());
+            merged.push(candidate);
+            continue;
+        };
+        let kept = &mut merged[at];
+        kept.best_rank = kept.best_rank.min(candidate.best_rank);
+        for provider in candidate.providers {
+            if !kept.providers.contains(&provider) {
+                kept.providers.push(provider);
+            }
+        }
+        for page in candidate.pages {
+            let key = normalize_url(&page.page_url);
+            if !kept.pages.iter().any(|p| normalize_url(&p.page_url) == key) {
+                kept.pages.push(page);
+            }
+        }
+        kept.width = kept.width.max(candidate.width);
+        kept.height = kept.height.max(candidate.height);
+        kept.thumbnail_url = kept.thumbnail_url.take().or(candidate.thumbnail_url);
+    }
+    merged
+}
+
 /// A candidate for a local file: its `file://` URL, no page.
 pub fn local_candidate(path: &Path, rank: u32) -> Option<ImageCandidate> {
     let absolute = std::path::absolute(path).ok()?;
@@ -176,6 +212,33 @@ mod tests {
         assert_eq!(candidates[1].providers, [LIST_PROVIDER]);
         assert_eq!(bad.iter().map(|b| b.line).collect::<Vec<_>>(), [6, 7]);
         assert!(bad[0].reason.contains("not an http(s) URL"), "{:?}", bad[0]);
+    }
+
+    #[test]
+    fn merged_lists_keep_one_entry_per_image_with_every_page() {
+        let (listed, _) = parse_url_list(
+            "https://a.example/1.jpg https://a.example/news\nhttps://b.example/2.png\n",
+        );
+        let (on_pages, _) = parse_url_list(
+            "http://a.example/1.jpg#x https://c.example/blog\nhttps://a.example/1.jpg https://a.example/news\nhttps://d.example/3.gif\n",
+        );
+        let merged = merge_candidates(listed, on_pages);
+        let urls: Vec<_> = merged.iter().map(|c| c.image_url.as_str()).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://a.example/1.jpg",
+                "https://b.example/2.png",
+                "https://d.example/3.gif"
+            ]
+        );
+        let pages: Vec<_> = merged[0]
+            .pages
+            .iter()
+            .map(|p| p.page_url.as_str())
+            .collect();
+        assert_eq!(pages, ["https://a.example/news", "https://c.example/blog"]);
+        assert_eq!(merged[0].best_rank, 1);
     }
 
     #[test]
