@@ -75,6 +75,12 @@ impl Vectors {
         self.dim
     }
 
+    /// The vector stored under `id`, if there is one.
+    pub fn by_id(&self, id: i64) -> Option<&[f32]> {
+        let row = usize::try_from(id - 1).ok()?;
+        self.data.get(row * self.dim..(row + 1) * self.dim)
+    }
+
     /// The vectors, one slice each.
     pub fn rows(&self) -> impl Iterator<Item = &[f32]> {
         self.data.chunks_exact(self.dim)

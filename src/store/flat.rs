@@ -1,18 +1,22 @@
-//! An in-memory flat vector index with exact cosine search. The embedded
+//! An in-memory flat vector index for exact cosine search. The embedded
 //! store keeps one of these so that a query does not read every vector out
 //! of SQLite again.
 //!
-//! Every vector is kept twice, row-major: as unit-length `f32` and as 8-bit
-//! codes with a proven error bound ([`super::flat_codes`]). A search scans
-//! the codes (a quarter of the bytes; memory bandwidth is what limits a full
-//! scan), split across threads, and keeps every row whose upper bound
-//! reaches the k-th best lower bound; only those few are scored in `f32`,
-//! and the top `k` of them are exactly the top `k` of a full `f32` scan.
+//! Only 8-bit codes of the vectors are held, with a proven error bound
+//! ([`super::flat_codes`]): 1 byte a value, a quarter of `f32`. A search is
+//! two steps. [`FlatIndex::shortlist`] scans the codes (memory bandwidth is
+//! what limits a full scan), split across threads, and keeps every row whose
+//! upper bound reaches the k-th best lower bound — the true top `k` is always
+//! among them, and there are few. [`Shortlist::rank`] then scores just those
+//! rows' full `f32` vectors, which the caller fetches from wherever they
+//! live (the embedded store reads them from SQLite by id); its top `k` is
+//! exactly the top `k` of a full `f32` scan.
 //!
-//! Memory: `rows × dim × 5` bytes (1M × 512-d: 2 GiB of `f32` + 0.5 GiB of
-//! codes) plus ~50 bytes a row for the id, its slot and its code scale.
+//! Memory: `rows × dim` bytes (1M × 512-d: 0.5 GiB) plus ~50 bytes a row for
+//! the id, its slot and its code scale.
 
 use std::cmp::Ordering;
+use std::collections::hash_map::Entry;
 use std::collections::{BinaryHeap, HashMap};
 use std::ops::Range;
 
@@ -36,14 +40,17 @@ pub struct DimensionMismatch {
     pub got: usize,
 }
 
-/// Exact cosine search over vectors held in memory.
+/// Parts of a [`FlatIndex`] that do not fit together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("inconsistent flat index parts: {0}")]
+pub struct InconsistentParts(String);
+
+/// Exact cosine search over vectors held in memory as 8-bit codes.
 #[derive(Debug, Default)]
 pub struct FlatIndex {
     /// Fixed by the first vector stored (0 while empty).
     dim: usize,
-    /// Unit-length vectors, one row per id, row-major.
-    matrix: Vec<f32>,
-    /// The same rows as 8-bit codes.
+    /// The rows as 8-bit codes, row-major.
     codes: Vec<i8>,
     /// The scale and error bound of each row's codes.
     coded: Vec<Coded>,
@@ -53,6 +60,15 @@ pub struct FlatIndex {
     rows: HashMap<ImageId, usize>,
     /// How many threads a search may use (at least 1).
     threads: usize,
+}
+
+/// Everything a [`FlatIndex`] holds, for saving it and loading it back.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct FlatParts {
+    pub dim: usize,
+    pub ids: Vec<ImageId>,
+    pub coded: Vec<Coded>,
+    pub codes: Vec<i8>,
 }
 
 impl FlatIndex {
@@ -79,33 +95,31 @@ impl FlatIndex {
         self.dim
     }
 
-    /// Bytes held by the vectors and their codes.
-    pub fn matrix_bytes(&self) -> usize {
-        self.matrix.len() * std::mem::size_of::<f32>()
-            + self.codes.len()
-            + self.coded.len() * std::mem::size_of::<Coded>()
+    /// Whether `id` has a vector here.
+    pub fn contains(&self, id: ImageId) -> bool {
+        self.rows.contains_key(&id)
     }
 
-    /// Stores or replaces the vector of `id`, scaled to unit length (a zero
-    /// vector stays zero and matches nothing). The first vector fixes the
-    /// dimension.
+    /// Bytes held by the codes and their scales.
+    pub fn code_bytes(&self) -> usize {
+        self.codes.len() + self.coded.len() * std::mem::size_of::<Coded>()
+    }
+
+    /// Stores or replaces the vector of `id` (any length scale: it is
+    /// normalised; a zero vector matches nothing). The first vector fixes
+    /// the dimension.
     pub fn upsert(&mut self, id: ImageId, vector: &[f32]) -> Result<(), DimensionMismatch> {
-        if self.is_empty() && self.dim == 0 {
+        if self.is_empty() {
             self.dim = vector.len();
         }
-        if vector.len() != self.dim {
-            return Err(DimensionMismatch {
-                expected: self.dim,
-                got: vector.len(),
-            });
-        }
+        self.check(vector)?;
         let scale = inverse_norm(vector);
-        let row = match self.rows.get(&id) {
-            Some(&row) => row,
-            None => {
+        let unit: Vec<f32> = vector.iter().map(|x| x * scale).collect();
+        let row = match self.rows.entry(id) {
+            Entry::Occupied(slot) => *slot.get(),
+            Entry::Vacant(slot) => {
+                slot.insert(self.ids.len());
                 self.ids.push(id);
-                self.rows.insert(id, self.ids.len() - 1);
-                self.matrix.resize(self.matrix.len() + self.dim, 0.0);
                 self.codes.resize(self.codes.len() + self.dim, 0);
                 self.coded.push(Coded {
                     scale: 0.0,
@@ -114,43 +128,76 @@ impl FlatIndex {
                 self.ids.len() - 1
             }
         };
-        let rows = row * self.dim..(row + 1) * self.dim;
-        let slot = &mut self.matrix[rows.clone()];
-        for (out, x) in slot.iter_mut().zip(vector) {
-            *out = x * scale;
-        }
-        self.coded[row] = flat_codes::encode(slot, &mut self.codes[rows]);
+        let codes = &mut self.codes[row * self.dim..(row + 1) * self.dim];
+        self.coded[row] = flat_codes::encode(&unit, codes);
         Ok(())
     }
 
-    /// The `k` stored vectors most similar to `query` (cosine), most similar
-    /// first; ties go to the lower id.
-    pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<Neighbor>, DimensionMismatch> {
-        if self.is_empty() || k == 0 {
-            return Ok(Vec::new());
+    /// Forgets the vector of `id`; whether it was there.
+    pub fn remove(&mut self, id: ImageId) -> bool {
+        let Some(row) = self.rows.remove(&id) else {
+            return false;
+        };
+        let last = self.ids.len() - 1;
+        if row != last {
+            let moved = self.ids[last];
+            self.ids[row] = moved;
+            self.coded[row] = self.coded[last];
+            self.codes
+                .copy_within(last * self.dim..(last + 1) * self.dim, row * self.dim);
+            self.rows.insert(moved, row);
         }
-        if query.len() != self.dim {
-            return Err(DimensionMismatch {
-                expected: self.dim,
-                got: query.len(),
-            });
-        }
+        self.ids.pop();
+        self.coded.pop();
+        self.codes.truncate(last * self.dim);
+        true
+    }
+
+    /// The stored ids that could be among the `k` most similar to `query`;
+    /// every one of the true top `k` is among them.
+    pub fn shortlist(&self, query: &[f32], k: usize) -> Result<Shortlist, DimensionMismatch> {
         let scale = inverse_norm(query);
-        let query: Vec<f32> = query.iter().map(|x| x * scale).collect();
-        let passes = self.coded_passes(&CodedQuery::new(&query), k);
-        // Every row of the true top k is a candidate (see `flat_codes`);
-        // scoring them all in f32 gives exactly the full scan's answer.
-        let floor = flat_codes::kth_largest(&passes, k);
-        let mut best = Best::new(k);
-        let candidates = passes.iter().flat_map(|p| &p.candidates);
-        for &(row, _) in candidates.filter(|(_, upper)| *upper >= floor) {
-            let vector = &self.matrix[row * self.dim..(row + 1) * self.dim];
-            best.offer(Candidate {
-                similarity: dot(&query, vector),
-                id: self.ids[row],
-            });
+        let unit: Vec<f32> = query.iter().map(|x| x * scale).collect();
+        if self.is_empty() || k == 0 {
+            return Ok(Shortlist::new(unit, k, Vec::new()));
         }
-        Ok(best.into_sorted())
+        self.check(query)?;
+        let passes = self.coded_passes(&CodedQuery::new(&unit), k);
+        let floor = flat_codes::kth_largest(&passes, k);
+        let ids = passes
+            .iter()
+            .flat_map(|p| &p.candidates)
+            .filter(|(_, upper)| *upper >= floor)
+            .map(|&(row, _)| self.ids[row])
+            .collect();
+        Ok(Shortlist::new(unit, k, ids))
+    }
+
+    /// [`Self::shortlist`] then [`Shortlist::rank`], with the full vectors
+    /// from `vector_of` (ids it does not know are left out).
+    pub fn search<'a>(
+        &self,
+        query: &[f32],
+        k: usize,
+        vector_of: impl Fn(ImageId) -> Option<&'a [f32]>,
+    ) -> Result<Vec<Neighbor>, DimensionMismatch> {
+        let shortlist = self.shortlist(query, k)?;
+        let vectors = shortlist
+            .ids()
+            .iter()
+            .filter_map(|&id| Some((id, vector_of(id)?)));
+        shortlist.rank(vectors)
+    }
+
+    fn check(&self, vector: &[f32]) -> Result<(), DimensionMismatch> {
+        if vector.len() == self.dim {
+            Ok(())
+        } else {
+            Err(DimensionMismatch {
+                expected: self.dim,
+                got: vector.len(),
+            })
+        }
     }
 
     /// The first pass over the codes, split across threads.
@@ -178,6 +225,96 @@ impl FlatIndex {
                 .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
         })
+    }
+
+    /// The ids, code scales and codes of every row, in row order.
+    pub(super) fn raw_parts(&self) -> (&[ImageId], &[Coded], &[i8]) {
+        (&self.ids, &self.coded, &self.codes)
+    }
+
+    /// A copy of everything held.
+    #[cfg(test)]
+    pub(super) fn parts(&self) -> FlatParts {
+        FlatParts {
+            dim: self.dim,
+            ids: self.ids.clone(),
+            coded: self.coded.clone(),
+            codes: self.codes.clone(),
+        }
+    }
+
+    /// An index holding `parts`, searching with up to `threads` threads.
+    pub(super) fn from_parts(parts: FlatParts, threads: usize) -> Result<Self, InconsistentParts> {
+        let FlatParts {
+            dim,
+            ids,
+            coded,
+            codes,
+        } = parts;
+        if coded.len() != ids.len() || Some(codes.len()) != ids.len().checked_mul(dim) {
+            return Err(InconsistentParts(format!(
+                "{} ids, {} scales, {} codes of {dim}-d rows",
+                ids.len(),
+                coded.len(),
+                codes.len()
+            )));
+        }
+        let mut rows = HashMap::with_capacity(ids.len());
+        for (row, &id) in ids.iter().enumerate() {
+            if rows.insert(id, row).is_some() {
+                return Err(InconsistentParts(format!("id {id} twice")));
+            }
+        }
+        Ok(Self {
+            dim: if ids.is_empty() { 0 } else { dim },
+            codes,
+            coded,
+            ids,
+            rows,
+            threads: threads.max(1),
+        })
+    }
+}
+
+/// The candidates of one search: see [`FlatIndex::shortlist`].
+#[derive(Debug, Clone)]
+pub struct Shortlist {
+    /// The query at unit length.
+    query: Vec<f32>,
+    k: usize,
+    ids: Vec<ImageId>,
+}
+
+impl Shortlist {
+    fn new(query: Vec<f32>, k: usize, ids: Vec<ImageId>) -> Self {
+        Self { query, k, ids }
+    }
+
+    /// The ids whose full vectors [`Self::rank`] needs.
+    pub fn ids(&self) -> &[ImageId] {
+        &self.ids
+    }
+
+    /// The `k` most similar of `vectors` (the shortlisted ids' full vectors,
+    /// any length scale), most similar first; ties go to the lower id.
+    pub fn rank<'a>(
+        &self,
+        vectors: impl IntoIterator<Item = (ImageId, &'a [f32])>,
+    ) -> Result<Vec<Neighbor>, DimensionMismatch> {
+        let mut best = Best::new(self.k);
+        for (id, vector) in vectors {
+            if vector.len() != self.query.len() {
+                return Err(DimensionMismatch {
+                    expected: self.query.len(),
+                    got: vector.len(),
+                });
+            }
+            best.offer(Candidate {
+                similarity: dot(&self.query, vector) * inverse_norm(vector),
+                id,
+            });
+        }
+        Ok(best.into_sorted())
     }
 }
 
@@ -292,6 +429,8 @@ mod tests {
     use super::*;
     use crate::store::vector::cosine;
 
+    type Vectors = Vec<(ImageId, Vec<f32>)>;
+
     /// A small deterministic generator (SplitMix64), values in [-1, 1).
     fn random_vectors(count: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
         let mut state = seed;
@@ -304,6 +443,14 @@ mod tests {
         };
         (0..count)
             .map(|_| (0..dim).map(|_| next()).collect())
+            .collect()
+    }
+
+    fn with_ids(vectors: Vec<Vec<f32>>) -> Vectors {
+        vectors
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (1000 + 3 * i as ImageId, v))
             .collect()
     }
 
@@ -325,6 +472,19 @@ mod tests {
         index
     }
 
+    /// Searches with the full vectors taken from `vectors`.
+    fn search(index: &FlatIndex, vectors: &Vectors, query: &[f32], k: usize) -> Vec<Neighbor> {
+        let by_id: HashMap<ImageId, &[f32]> =
+            vectors.iter().map(|(id, v)| (*id, v.as_slice())).collect();
+        index
+            .search(query, k, |id| by_id.get(&id).copied())
+            .unwrap()
+    }
+
+    fn ids(found: &[Neighbor]) -> Vec<ImageId> {
+        found.iter().map(|n| n.image_id).collect()
+    }
+
     #[test]
     fn dot_matches_the_naive_sum_for_any_length() {
         for dim in [1, 15, 16, 17, 33, 512] {
@@ -337,24 +497,31 @@ mod tests {
     #[test]
     fn search_equals_brute_force_single_and_multi_threaded() {
         // Enough rows that three threads really split the scan.
-        let rows = 3 * MIN_ROWS_PER_THREAD + 5;
-        let vectors: Vec<(ImageId, Vec<f32>)> = random_vectors(rows, 12, 7)
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| (1000 + 3 * i as ImageId, v))
-            .collect();
+        let vectors = with_ids(random_vectors(3 * MIN_ROWS_PER_THREAD + 5, 12, 7));
         let queries = random_vectors(5, 12, 99);
         for threads in [1, 3] {
             let index = index_of(&vectors, threads);
             for (q, k) in queries.iter().zip([1, 5, 10, 37, 100]) {
-                let got: Vec<_> = index
-                    .search(q, k)
-                    .unwrap()
-                    .iter()
-                    .map(|n| n.image_id)
-                    .collect();
+                let got = ids(&search(&index, &vectors, q, k));
                 assert_eq!(got, brute_force(&vectors, q, k), "threads {threads}, k {k}");
             }
+        }
+    }
+
+    #[test]
+    fn the_shortlist_is_a_small_superset_of_the_answer() {
+        let vectors = with_ids(random_vectors(20_000, 64, 3));
+        let index = index_of(&vectors, 2);
+        for q in random_vectors(5, 64, 11) {
+            let shortlist = index.shortlist(&q, 10).unwrap();
+            for id in brute_force(&vectors, &q, 10) {
+                assert!(shortlist.ids().contains(&id), "{id} missing");
+            }
+            assert!(
+                shortlist.ids().len() < 200,
+                "{} of 20,000 rows shortlisted",
+                shortlist.ids().len()
+            );
         }
     }
 
@@ -366,10 +533,9 @@ mod tests {
             (3, vec![0.0, 0.0]),
         ];
         let index = index_of(&vectors, 1);
-        let got = index.search(&[10.0, 0.0], 3).unwrap();
-        let ids: Vec<_> = got.iter().map(|n| n.image_id).collect();
+        let got = search(&index, &vectors, &[10.0, 0.0], 3);
         assert_eq!(
-            ids,
+            ids(&got),
             vec![1, 2, 3],
             "the orthogonal and the zero vector tie at 0"
         );
@@ -379,37 +545,83 @@ mod tests {
 
     #[test]
     fn ties_go_to_the_lower_id_and_k_caps_the_answer() {
-        let vectors: Vec<_> = [5, 2, 9, 4]
+        let vectors: Vectors = [5, 2, 9, 4]
             .iter()
             .map(|&id| (id, vec![1.0, 1.0]))
             .collect();
         let index = index_of(&vectors, 1);
-        let ids: Vec<_> = index
-            .search(&[1.0, 1.0], 3)
-            .unwrap()
-            .iter()
-            .map(|n| n.image_id)
-            .collect();
-        assert_eq!(ids, vec![2, 4, 5]);
-        assert_eq!(index.search(&[1.0, 1.0], 10).unwrap().len(), 4);
-        assert!(index.search(&[1.0, 1.0], 0).unwrap().is_empty());
+        assert_eq!(
+            ids(&search(&index, &vectors, &[1.0, 1.0], 3)),
+            vec![2, 4, 5]
+        );
+        assert_eq!(search(&index, &vectors, &[1.0, 1.0], 10).len(), 4);
+        assert!(search(&index, &vectors, &[1.0, 1.0], 0).is_empty());
     }
 
     #[test]
     fn upsert_replaces_the_vector_of_a_known_id() {
-        let mut index = index_of(&[(1, vec![1.0, 0.0]), (2, vec![0.0, 1.0])], 1);
-        index.upsert(1, &[0.0, -1.0]).unwrap();
+        let mut vectors = vec![(1, vec![1.0, 0.0]), (2, vec![0.0, 1.0])];
+        let mut index = index_of(&vectors, 1);
+        vectors[0].1 = vec![0.0, -1.0];
+        index.upsert(1, &vectors[0].1).unwrap();
         assert_eq!(index.len(), 2);
-        assert_eq!(index.matrix_bytes(), 2 * 2 * (4 + 1) + 2 * 8);
-        let got = index.search(&[0.0, 1.0], 2).unwrap();
-        assert_eq!((got[0].image_id, got[1].image_id), (2, 1));
+        assert_eq!(index.code_bytes(), 2 * 2 + 2 * 8);
+        let got = search(&index, &vectors, &[0.0, 1.0], 2);
+        assert_eq!(ids(&got), vec![2, 1]);
         assert!((got[1].similarity + 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn removed_rows_are_never_found_and_the_rest_still_are() {
+        let mut vectors = with_ids(random_vectors(50, 8, 5));
+        let mut index = index_of(&vectors, 1);
+        for victim in [0, 20, 47, 10] {
+            let (id, _) = vectors.remove(victim);
+            assert!(index.remove(id));
+            assert!(!index.remove(id), "already gone");
+            assert!(!index.contains(id));
+        }
+        assert_eq!(index.len(), 46);
+        for q in random_vectors(4, 8, 6) {
+            let got = ids(&search(&index, &vectors, &q, 46));
+            assert_eq!(got, brute_force(&vectors, &q, 46));
+        }
+        for (id, _) in &vectors {
+            index.remove(*id);
+        }
+        assert!(index.is_empty());
+        index.upsert(1, &[1.0, 2.0, 3.0]).unwrap();
+        assert_eq!(index.dim(), 3, "an emptied index takes a new dimension");
+    }
+
+    #[test]
+    fn parts_round_trip_and_inconsistent_parts_are_refused() {
+        let vectors = with_ids(random_vectors(30, 6, 8));
+        let index = index_of(&vectors, 1);
+        let copy = FlatIndex::from_parts(index.parts(), 2).unwrap();
+        assert_eq!(copy.parts(), index.parts());
+        let q = &random_vectors(1, 6, 9)[0];
+        assert_eq!(
+            ids(&search(&copy, &vectors, q, 5)),
+            brute_force(&vectors, q, 5)
+        );
+
+        let mut short = index.parts();
+        short.codes.pop();
+        assert!(FlatIndex::from_parts(short, 1).is_err());
+        let mut twice = index.parts();
+        twice.ids[1] = twice.ids[0];
+        let err = FlatIndex::from_parts(twice, 1).unwrap_err();
+        assert!(err.to_string().contains("twice"), "{err}");
     }
 
     #[test]
     fn the_first_vector_fixes_the_dimension() {
         let mut index = FlatIndex::with_threads(2);
-        assert!(index.search(&[1.0], 3).unwrap().is_empty(), "empty index");
+        assert!(
+            index.shortlist(&[1.0], 3).unwrap().ids().is_empty(),
+            "empty index"
+        );
         index.upsert(1, &[1.0, 0.0, 0.0]).unwrap();
         assert_eq!(index.dim(), 3);
         let wrong = DimensionMismatch {
@@ -417,7 +629,9 @@ mod tests {
             got: 2,
         };
         assert_eq!(index.upsert(2, &[1.0, 0.0]), Err(wrong));
-        assert_eq!(index.search(&[1.0, 0.0], 1), Err(wrong));
+        assert_eq!(index.shortlist(&[1.0, 0.0], 1).unwrap_err(), wrong);
         assert_eq!(index.len(), 1);
+        let shortlist = index.shortlist(&[1.0, 0.0, 0.0], 1).unwrap();
+        assert_eq!(shortlist.rank([(1, [1.0f32, 0.0].as_slice())]), Err(wrong));
     }
 }

@@ -170,9 +170,13 @@ fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
         .zip(b_chunks.remainder())
         .map(|(&x, &y)| i32::from(x) * i32::from(y))
         .sum();
+    // |x·y| ≤ 128² fits an i16 and a row of them an i32, so wrapping
+    // arithmetic never wraps; it only keeps overflow checks (debug and
+    // test builds) out of the loop, which would stop it vectorising.
     for (x, y) in a_chunks.zip(b_chunks) {
         for i in 0..LANES {
-            lanes[i] += i32::from(i16::from(x[i]) * i16::from(y[i]));
+            let product = i16::from(x[i]).wrapping_mul(i16::from(y[i]));
+            lanes[i] = lanes[i].wrapping_add(i32::from(product));
         }
     }
     lanes.iter().sum::<i32>() + tail

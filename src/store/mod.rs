@@ -6,6 +6,7 @@
 
 pub mod flat;
 mod flat_codes;
+mod flat_snapshot;
 mod model;
 mod postgres;
 mod sqlite;

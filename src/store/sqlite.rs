@@ -16,6 +16,7 @@ use sqlx::sqlite::{
 };
 use sqlx::Row;
 
+use super::flat_snapshot;
 use super::sqlite_vectors::VectorCache;
 use super::vector::to_blob;
 use super::*;
@@ -24,10 +25,10 @@ static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// The embedded SQLite store.
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
     path: String,
     model: Mutex<Option<ModelInfo>>,
-    vectors: VectorCache,
+    pub(super) vectors: VectorCache,
 }
 
 fn query_error(source: sqlx::Error) -> StoreError {
@@ -76,7 +77,7 @@ impl SqliteStore {
             pool,
             path: shown,
             model: Mutex::new(None),
-            vectors: VectorCache::new(),
+            vectors: VectorCache::new(Some(flat_snapshot::path_for(path))),
         })
     }
 
@@ -382,8 +383,8 @@ impl Store for SqliteStore {
         if k == 0 {
             return Ok(Vec::new());
         }
-        self.vectors.refresh(&self.pool, model.dim).await?;
-        self.vectors.search(query, k).await
+        self.vectors.refresh(&self.pool, &model).await?;
+        self.vectors.search(&self.pool, query, k).await
     }
 
     async fn upsert_sighting(&self, s: &NewSighting) -> StoreResult<Upserted<i64>> {

@@ -1,15 +1,23 @@
-//! The embedded store's in-memory copy of its vectors: a [`FlatIndex`] loaded
-//! from SQLite on the first query and kept in step afterwards.
+//! The embedded store's in-memory copy of its vectors: a [`FlatIndex`] of
+//! 8-bit codes, loaded on the first query and kept in step afterwards. The
+//! full `f32` vectors stay in SQLite; a search reads only its shortlist's
+//! (see [`super::flat`]).
 //!
-//! Keeping in step: this process's own `set_embedding` calls update the copy
-//! directly. Before each query, rows added since the last look
+//! Loading: from the snapshot file next to the database
+//! ([`super::flat_snapshot`]) when there is a usable one for this store and
+//! model, else from SQLite; then the rows the snapshot does not have are read
+//! as below. A new snapshot is saved when many rows had to be read from
+//! SQLite, so the next process starts from it.
+//!
+//! Keeping in step, before each query: rows added since the last look
 //! (`id > highest id seen`, an index range scan that is empty when nothing
-//! changed) and rows seen earlier without a vector are read again, so vectors
-//! written by another process are found too. Not detected: another process
-//! *replacing* a vector this process already holds (vectors are only replaced
-//! when an image is embedded again with the same model).
+//! changed); rows seen earlier without a vector; and the rows listed in
+//! `vector_changes` since the last look (a trigger logs every replaced or
+//! deleted vector there). So vectors written by other processes are seen,
+//! and this process's own writes update the copy directly as well.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use futures::TryStreamExt;
@@ -17,25 +25,40 @@ use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::Row;
 
 use super::flat::FlatIndex;
+use super::flat_snapshot::{self, SnapshotHeader};
 use super::vector::from_blob;
-use super::{Backend, ImageId, Neighbor, StoreError, StoreResult};
+use super::{Backend, ImageId, ModelInfo, Neighbor, StoreError, StoreResult};
 
 /// Rows decoded before the index is locked to take them.
 const BATCH: usize = 4096;
 
+/// By default a snapshot is saved once at least this many rows, and a
+/// twentieth of all rows, had to be read from SQLite since the last one.
+const SNAPSHOT_AFTER_ROWS: usize = 10_000;
+
 /// What has been read from the database so far.
 #[derive(Debug, Default)]
 struct Seen {
+    /// Whether the first load (snapshot or full read) has happened.
+    loaded: bool,
     /// The highest image id read.
     max_id: ImageId,
     /// Images read while they had no vector yet.
     without_vector: BTreeSet<ImageId>,
+    /// The last `vector_changes.seq` applied.
+    change_seq: i64,
+    /// Rows read from SQLite since the last snapshot was loaded or saved.
+    unsaved_rows: usize,
 }
 
 /// The vectors of an embedded store, in memory.
 pub(super) struct VectorCache {
     index: Arc<RwLock<FlatIndex>>,
     seen: tokio::sync::Mutex<Seen>,
+    /// Where the snapshot lives; `None` keeps none.
+    snapshot: Option<PathBuf>,
+    /// Rows read from SQLite (at least) before a snapshot is saved.
+    pub(super) snapshot_after_rows: usize,
 }
 
 fn query_error(source: sqlx::Error) -> StoreError {
@@ -45,13 +68,19 @@ fn query_error(source: sqlx::Error) -> StoreError {
     }
 }
 
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 impl VectorCache {
-    /// An empty cache; nothing is read until the first [`Self::refresh`].
-    pub(super) fn new() -> Self {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    /// An empty cache, saving snapshots at `snapshot`; nothing is read
+    /// until the first [`Self::refresh`].
+    pub(super) fn new(snapshot: Option<PathBuf>) -> Self {
         Self {
-            index: Arc::new(RwLock::new(FlatIndex::with_threads(threads))),
+            index: Arc::new(RwLock::new(FlatIndex::with_threads(threads()))),
             seen: tokio::sync::Mutex::new(Seen::default()),
+            snapshot,
+            snapshot_after_rows: SNAPSHOT_AFTER_ROWS,
         }
     }
 
@@ -69,10 +98,140 @@ impl VectorCache {
         Ok(())
     }
 
-    /// Reads the vectors written since the last look (all of them the first
-    /// time) into memory.
-    pub(super) async fn refresh(&self, pool: &SqlitePool, dim: usize) -> StoreResult<()> {
+    /// Brings the copy up to date with the database: the first time from
+    /// the snapshot if there is a usable one, then whatever it lacks.
+    pub(super) async fn refresh(&self, pool: &SqlitePool, model: &ModelInfo) -> StoreResult<()> {
         let mut seen = self.seen.lock().await;
+        let store_id = store_id(pool).await?;
+        if !seen.loaded {
+            // Changes logged before the full read are in it.
+            seen.change_seq = last_change(pool).await?;
+            self.load_snapshot(&store_id, model, &mut seen).await;
+            seen.loaded = true;
+        }
+        self.apply_changes(pool, model.dim, &mut seen).await?;
+        self.read_new_rows(pool, model.dim, &mut seen).await?;
+        self.read_late_vectors(pool, model.dim, &mut seen).await?;
+        let rows = self
+            .index
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        if seen.unsaved_rows > 0 && seen.unsaved_rows >= self.snapshot_after_rows.max(rows / 20) {
+            self.save_snapshot(store_id, model, &mut seen).await;
+        }
+        Ok(())
+    }
+
+    /// Takes over the snapshot if it is this store's, for this model.
+    async fn load_snapshot(&self, store_id: &str, model: &ModelInfo, seen: &mut Seen) {
+        let Some(path) = self.snapshot.clone() else {
+            return;
+        };
+        let loaded = tokio::task::spawn_blocking(move || flat_snapshot::load(&path)).await;
+        let snapshot = match loaded {
+            Ok(Ok(Some(snapshot))) => snapshot,
+            Ok(Ok(None)) => return,
+            Ok(Err(e)) => {
+                tracing::warn!("{e}; reading the vectors from the database instead");
+                return;
+            }
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        let header = &snapshot.header;
+        if header.store_id != store_id || header.model != model.id || header.dim != model.dim {
+            tracing::info!("the vector snapshot belongs to another store or model; not used");
+            return;
+        }
+        match FlatIndex::from_parts(snapshot.parts, threads()) {
+            Ok(index) => {
+                tracing::debug!("{} vectors loaded from the snapshot", index.len());
+                *self.index.write().unwrap_or_else(PoisonError::into_inner) = index;
+                seen.max_id = header.max_id;
+                seen.change_seq = header.change_seq;
+                seen.without_vector = header.without_vector.iter().copied().collect();
+            }
+            Err(e) => tracing::warn!("vector snapshot: {e}; not used"),
+        }
+    }
+
+    /// Saves the copy as the snapshot; a failure only costs the next
+    /// process a slower start, so it is logged, not returned.
+    async fn save_snapshot(&self, store_id: String, model: &ModelInfo, seen: &mut Seen) {
+        let Some(path) = self.snapshot.clone() else {
+            return;
+        };
+        let header = SnapshotHeader {
+            store_id,
+            model: model.id.clone(),
+            dim: model.dim,
+            rows: 0,
+            max_id: seen.max_id,
+            change_seq: seen.change_seq,
+            without_vector: seen.without_vector.iter().copied().collect(),
+        };
+        let index = Arc::clone(&self.index);
+        let saved = tokio::task::spawn_blocking(move || {
+            let index = index.read().unwrap_or_else(PoisonError::into_inner);
+            flat_snapshot::save(&path, &header, &index)
+        })
+        .await;
+        match saved {
+            Ok(Ok(())) => seen.unsaved_rows = 0,
+            Ok(Err(e)) => tracing::warn!("{e}; the next start reads the database instead"),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+
+    /// Re-reads the rows whose vector was replaced or deleted since the
+    /// last look.
+    async fn apply_changes(
+        &self,
+        pool: &SqlitePool,
+        dim: usize,
+        seen: &mut Seen,
+    ) -> StoreResult<()> {
+        let changes: Vec<(i64, ImageId)> =
+            sqlx::query_as("SELECT seq, image_id FROM vector_changes WHERE seq > ? ORDER BY seq")
+                .bind(seen.change_seq)
+                .fetch_all(pool)
+                .await
+                .map_err(query_error)?;
+        let Some(&(last, _)) = changes.last() else {
+            return Ok(());
+        };
+        let ids: BTreeSet<ImageId> = changes.iter().map(|&(_, id)| id).collect();
+        let current: HashMap<ImageId, Vec<f32>> = vectors_of(pool, dim, ids.iter().copied())
+            .await?
+            .into_iter()
+            .collect();
+        let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
+        for id in ids {
+            match current.get(&id) {
+                Some(vector) => upsert(&mut index, id, vector)?,
+                None => {
+                    index.remove(id);
+                    if id <= seen.max_id {
+                        // Still there without a vector, or gone: either way
+                        // a vector written later is picked up.
+                        seen.without_vector.insert(id);
+                    }
+                }
+            }
+        }
+        seen.change_seq = last;
+        seen.unsaved_rows += changes.len();
+        Ok(())
+    }
+
+    /// Reads the rows added since the last look (all of them the first time
+    /// without a snapshot).
+    async fn read_new_rows(
+        &self,
+        pool: &SqlitePool,
+        dim: usize,
+        seen: &mut Seen,
+    ) -> StoreResult<()> {
         let mut rows = sqlx::query("SELECT id, embedding FROM images WHERE id > ? ORDER BY id")
             .bind(seen.max_id)
             .fetch(pool);
@@ -80,6 +239,7 @@ impl VectorCache {
         while let Some(row) = rows.try_next().await.map_err(query_error)? {
             let id: ImageId = row.get("id");
             seen.max_id = seen.max_id.max(id);
+            seen.unsaved_rows += 1;
             match decode(&row, dim)? {
                 Some(vector) => batch.push((id, vector)),
                 None => {
@@ -90,63 +250,124 @@ impl VectorCache {
                 self.take(&mut batch)?;
             }
         }
-        drop(rows);
-        if !seen.without_vector.is_empty() {
-            let ids = serde_json::to_string(&seen.without_vector).unwrap_or_default();
-            let rows = sqlx::query(
-                "SELECT id, embedding FROM images
-                 WHERE embedding IS NOT NULL AND id IN (SELECT value FROM json_each(?))",
-            )
-            .bind(ids)
-            .fetch_all(pool)
-            .await
-            .map_err(query_error)?;
-            for row in &rows {
-                if let Some(vector) = decode(row, dim)? {
-                    let id: ImageId = row.get("id");
-                    seen.without_vector.remove(&id);
-                    batch.push((id, vector));
-                }
-            }
-        }
         self.take(&mut batch)
+    }
+
+    /// Reads the vectors that rows seen without one have got since.
+    async fn read_late_vectors(
+        &self,
+        pool: &SqlitePool,
+        dim: usize,
+        seen: &mut Seen,
+    ) -> StoreResult<()> {
+        if seen.without_vector.is_empty() {
+            return Ok(());
+        }
+        let mut found = vectors_of(pool, dim, seen.without_vector.iter().copied()).await?;
+        for (id, _) in &found {
+            seen.without_vector.remove(id);
+        }
+        seen.unsaved_rows += found.len();
+        self.take(&mut found)
     }
 
     /// Moves decoded vectors into the index.
     fn take(&self, batch: &mut Vec<(ImageId, Vec<f32>)>) -> StoreResult<()> {
         let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
         for (id, vector) in batch.drain(..) {
-            index.upsert(id, &vector).map_err(|e| StoreError::Corrupt {
-                what: "images.embedding",
-                reason: e.to_string(),
-            })?;
+            upsert(&mut index, id, &vector)?;
         }
         Ok(())
     }
 
-    /// Exact search, off the async runtime's threads.
-    pub(super) async fn search(&self, query: &[f32], k: usize) -> StoreResult<Vec<Neighbor>> {
+    /// Exact search: the shortlist from the codes, off the async runtime's
+    /// threads, then the shortlisted rows' full vectors from SQLite.
+    pub(super) async fn search(
+        &self,
+        pool: &SqlitePool,
+        query: &[f32],
+        k: usize,
+    ) -> StoreResult<Vec<Neighbor>> {
         let index = Arc::clone(&self.index);
-        let query = query.to_vec();
-        let found = tokio::task::spawn_blocking(move || {
+        let owned = query.to_vec();
+        let shortlist = tokio::task::spawn_blocking(move || {
             index
                 .read()
                 .unwrap_or_else(PoisonError::into_inner)
-                .search(&query, k)
+                .shortlist(&owned, k)
         })
         .await;
-        match found {
-            Ok(found) => found.map_err(|e| StoreError::Dimension {
-                expected: e.expected,
-                got: e.got,
-            }),
+        let shortlist = match shortlist {
+            Ok(found) => found.map_err(dimension_error)?,
             Err(e) => match e.try_into_panic() {
                 Ok(panic) => std::panic::resume_unwind(panic),
                 // Only when the runtime is shutting down.
-                Err(_) => Err(query_error(sqlx::Error::WorkerCrashed)),
+                Err(_) => return Err(query_error(sqlx::Error::WorkerCrashed)),
             },
+        };
+        let vectors = vectors_of(pool, query.len(), shortlist.ids().iter().copied()).await?;
+        shortlist
+            .rank(vectors.iter().map(|(id, v)| (*id, v.as_slice())))
+            .map_err(dimension_error)
+    }
+}
+
+fn dimension_error(e: super::flat::DimensionMismatch) -> StoreError {
+    StoreError::Dimension {
+        expected: e.expected,
+        got: e.got,
+    }
+}
+
+fn upsert(index: &mut FlatIndex, id: ImageId, vector: &[f32]) -> StoreResult<()> {
+    index.upsert(id, vector).map_err(|e| StoreError::Corrupt {
+        what: "images.embedding",
+        reason: e.to_string(),
+    })
+}
+
+/// This store's id (made by migration 2).
+async fn store_id(pool: &SqlitePool) -> StoreResult<String> {
+    sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'store_id'")
+        .fetch_optional(pool)
+        .await
+        .map_err(query_error)?
+        .ok_or(StoreError::Corrupt {
+            what: "store_meta.store_id",
+            reason: "missing".into(),
+        })
+}
+
+/// The last sequence number in `vector_changes` (0 if none).
+async fn last_change(pool: &SqlitePool) -> StoreResult<i64> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM vector_changes")
+        .fetch_one(pool)
+        .await
+        .map_err(query_error)
+}
+
+/// The vectors of those of `ids` that have one.
+async fn vectors_of(
+    pool: &SqlitePool,
+    dim: usize,
+    ids: impl Iterator<Item = ImageId>,
+) -> StoreResult<Vec<(ImageId, Vec<f32>)>> {
+    let ids = serde_json::Value::from(ids.collect::<Vec<_>>()).to_string();
+    let rows = sqlx::query(
+        "SELECT id, embedding FROM images
+         WHERE embedding IS NOT NULL AND id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await
+    .map_err(query_error)?;
+    let mut found = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if let Some(vector) = decode(row, dim)? {
+            found.push((row.get("id"), vector));
         }
     }
+    Ok(found)
 }
 
 /// The row's vector, `None` if it has none; an error if its length does not
@@ -166,7 +387,10 @@ fn decode(row: &SqliteRow, dim: usize) -> StoreResult<Option<Vec<f32>>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::store::{ExifSummary, ModelInfo, NewImage, SqliteStore, Store};
+    use std::path::Path;
+
+    use super::flat_snapshot;
+    use crate::store::{ExifSummary, ImageId, ModelInfo, NewImage, SqliteStore, Store};
 
     fn image(seed: u8) -> NewImage {
         NewImage {
@@ -183,10 +407,40 @@ mod tests {
         }
     }
 
-    async fn nearest_ids(store: &SqliteStore, query: &[f32]) -> Vec<i64> {
+    fn model(dim: usize) -> ModelInfo {
+        ModelInfo {
+            id: format!("test/clip-{dim}"),
+            dim,
+        }
+    }
+
+    async fn nearest_ids(store: &SqliteStore, query: &[f32]) -> Vec<ImageId> {
         let found = store.nearest(query, 10).await.unwrap();
         found.iter().map(|n| n.image_id).collect()
     }
+
+    /// A store at `path` holding `vectors` (ids in order), bound to a model.
+    async fn store_with(
+        path: &Path,
+        vectors: &[[f32; 3]],
+        seed: u8,
+    ) -> (SqliteStore, Vec<ImageId>) {
+        let store = SqliteStore::open(path).await.unwrap();
+        store.bind_model(&model(3)).await.unwrap();
+        let mut ids = Vec::new();
+        for (i, v) in vectors.iter().enumerate() {
+            let id = store.upsert_image(&image(seed + i as u8)).await.unwrap().id;
+            store.set_embedding(id, v).await.unwrap();
+            ids.push(id);
+        }
+        (store, ids)
+    }
+
+    async fn rows_read_from_sqlite(store: &SqliteStore) -> usize {
+        store.vectors.seen.lock().await.unsaved_rows
+    }
+
+    const AXES: [[f32; 3]; 3] = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
 
     /// Two stores on one file stand for two processes: the reader's
     /// in-memory copy must pick up what the writer adds after its first load.
@@ -198,11 +452,7 @@ mod tests {
             SqliteStore::open(&path).await.unwrap(),
             SqliteStore::open(&path).await.unwrap(),
         );
-        let model = ModelInfo {
-            id: "test/clip-2".into(),
-            dim: 2,
-        };
-        reader.bind_model(&model).await.unwrap();
+        reader.bind_model(&model(2)).await.unwrap();
         let first = reader.upsert_image(&image(1)).await.unwrap().id;
         reader.set_embedding(first, &[1.0, 0.0]).await.unwrap();
         assert_eq!(nearest_ids(&reader, &[1.0, 0.0]).await, vec![first]);
@@ -223,5 +473,93 @@ mod tests {
         reader.set_embedding(first, &[0.0, 1.0]).await.unwrap();
         let top = reader.nearest(&[0.0, 1.0], 2).await.unwrap();
         assert_eq!((top[0].image_id, top[1].image_id), (first, late));
+
+        // A vector the reader holds, replaced by the other process.
+        writer.set_embedding(late, &[-1.0, 0.0]).await.unwrap();
+        let top = reader.nearest(&[-1.0, 0.0], 1).await.unwrap();
+        assert_eq!(top[0].image_id, late);
+        assert!((top[0].similarity - 1.0).abs() < 1e-6);
+
+        // A deleted image is never found again.
+        sqlx::query("DELETE FROM images WHERE id = ?")
+            .bind(late)
+            .execute(&writer.pool)
+            .await
+            .unwrap();
+        assert!(!nearest_ids(&reader, &[-1.0, 0.0]).await.contains(&late));
+    }
+
+    #[tokio::test]
+    async fn a_new_process_starts_from_the_snapshot_and_reads_only_what_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite3");
+        let (mut first, ids) = store_with(&path, &AXES, 1).await;
+        first.vectors.snapshot_after_rows = 1;
+        assert_eq!(nearest_ids(&first, &AXES[0]).await[0], ids[0]);
+        assert!(flat_snapshot::path_for(&path).exists(), "snapshot saved");
+        assert_eq!(
+            rows_read_from_sqlite(&first).await,
+            0,
+            "and counted as saved"
+        );
+
+        let second = SqliteStore::open(&path).await.unwrap();
+        assert_eq!(
+            nearest_ids(&second, &AXES[1]).await,
+            vec![ids[1], ids[0], ids[2]]
+        );
+        assert_eq!(
+            rows_read_from_sqlite(&second).await,
+            0,
+            "all from the snapshot"
+        );
+
+        // Another process adds one vector and replaces one.
+        let added = first.upsert_image(&image(9)).await.unwrap().id;
+        first.set_embedding(added, &[0.0, 0.6, 0.8]).await.unwrap();
+        first
+            .set_embedding(ids[0], &[0.0, 0.0, -1.0])
+            .await
+            .unwrap();
+        let found = second.nearest(&[0.0, 0.0, -1.0], 4).await.unwrap();
+        let found_ids: Vec<_> = found.iter().map(|n| n.image_id).collect();
+        assert_eq!(found_ids, vec![ids[0], ids[1], added, ids[2]]);
+        assert!((found[0].similarity - 1.0).abs() < 1e-6);
+        assert_eq!(
+            rows_read_from_sqlite(&second).await,
+            2,
+            "one new row, one change"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_of_another_store_or_a_damaged_one_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path_a, path_b) = (dir.path().join("a.sqlite3"), dir.path().join("b.sqlite3"));
+        let (mut a, _) = store_with(&path_a, &AXES, 1).await;
+        a.vectors.snapshot_after_rows = 1;
+        nearest_ids(&a, &AXES[0]).await;
+        let reversed: Vec<[f32; 3]> = AXES.iter().rev().copied().collect();
+        let (b, b_ids) = store_with(&path_b, &reversed, 1).await;
+        drop(b);
+        std::fs::copy(
+            flat_snapshot::path_for(&path_a),
+            flat_snapshot::path_for(&path_b),
+        )
+        .unwrap();
+        let b = SqliteStore::open(&path_b).await.unwrap();
+        assert_eq!(
+            nearest_ids(&b, &AXES[0]).await[0],
+            b_ids[2],
+            "b's own vectors"
+        );
+        assert_eq!(rows_read_from_sqlite(&b).await, 3);
+
+        std::fs::write(flat_snapshot::path_for(&path_a), b"PROVFLAT garbage").unwrap();
+        let mut a = SqliteStore::open(&path_a).await.unwrap();
+        a.vectors.snapshot_after_rows = 1;
+        assert_eq!(nearest_ids(&a, &AXES[2]).await.len(), 3);
+        let replaced = flat_snapshot::load(&flat_snapshot::path_for(&path_a));
+        assert!(replaced.unwrap().is_some(), "the damaged file was replaced");
     }
 }
