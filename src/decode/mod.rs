@@ -15,14 +15,12 @@ use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
-use crate::store::ExifSummary;
-
 mod colour;
 mod exif_fields;
 mod jpeg;
 
 pub use colour::to_rgb8;
-pub use exif_fields::exif_summary;
+pub use exif_fields::{exif_summary, ExifSummary};
 
 /// Bounds on what [`decode`] accepts, checked before decoding pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
