@@ -297,6 +297,18 @@ mod tests {
         }
     }
 
+    /// AVIF needs the C dav1d decoder, which this build does not have (nor
+    /// the AVIF encoder, rav1e, since the `image` features were trimmed):
+    /// it must be named unsupported, not mistaken for "not an image".
+    #[test]
+    fn avif_is_named_unsupported() {
+        let bytes = b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf";
+        match decode(bytes, &DecodeLimits::default()) {
+            Err(DecodeError::Unsupported(name)) => assert_eq!(name, "avif"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
     /// A PNG whose header claims `width × height` and that has no pixel data.
     fn png_header_only(width: u32, height: u32) -> Vec<u8> {
         let mut ihdr = b"IHDR".to_vec();
