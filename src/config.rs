@@ -150,7 +150,8 @@ impl StoreLocation {
 }
 
 /// How results are written to stdout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "runtime", derive(clap::ValueEnum))]
 pub enum OutputFormat {
     /// Text for people.
     Human,
@@ -170,6 +171,7 @@ pub struct Config {
 }
 
 /// The platform's data directory for provenance (e.g. `~/.local/share/provenance`).
+#[cfg(feature = "runtime")]
 pub fn default_data_dir() -> Result<PathBuf, ConfigError> {
     directories::ProjectDirs::from("", "", "provenance")
         .map(|dirs| dirs.data_dir().to_path_buf())

@@ -8,17 +8,31 @@
 //!
 //! `cli` turns the command line into a validated [`config::Config`]; nothing
 //! below it reads the environment.
+//!
+//! Everything with I/O or heavy dependencies sits behind the default
+//! `runtime` feature. Without it only the pure parsers of what the web sends
+//! compile ([`decode`], [`embed::preprocess`], [`scrape`], the answer
+//! parsers of [`search`]): that is what the fuzz targets build.
 
-pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod embed;
-pub mod fetch;
-pub mod hash;
-pub mod matching;
-pub mod pipeline;
-pub mod report;
 pub mod scrape;
 pub mod search;
+
+#[cfg(feature = "runtime")]
+pub mod cli;
+#[cfg(feature = "runtime")]
+pub mod fetch;
+#[cfg(feature = "runtime")]
+pub mod hash;
+#[cfg(feature = "runtime")]
+pub mod matching;
+#[cfg(feature = "runtime")]
+pub mod pipeline;
+#[cfg(feature = "runtime")]
+pub mod report;
+#[cfg(feature = "runtime")]
 pub mod store;
+#[cfg(feature = "runtime")]
 pub mod verify;

@@ -1,6 +1,17 @@
 //! The origin-related EXIF fields (DateTimeOriginal, Artist, Copyright).
 
-use crate::store::ExifSummary;
+use serde::{Deserialize, Serialize};
+
+/// EXIF fields that speak to origin, when the file carries them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExifSummary {
+    /// `DateTimeOriginal` as written in the file (no time zone is implied).
+    pub date_time_original: Option<String>,
+    /// `Artist`.
+    pub artist: Option<String>,
+    /// `Copyright`.
+    pub copyright: Option<String>,
+}
 
 /// Reads DateTimeOriginal, Artist and Copyright from raw EXIF (TIFF) bytes.
 /// Garbage yields an empty summary.

@@ -15,14 +15,12 @@ use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
-use crate::store::ExifSummary;
-
 mod colour;
 mod exif_fields;
 mod jpeg;
 
 pub use colour::to_rgb8;
-pub use exif_fields::exif_summary;
+pub use exif_fields::{exif_summary, ExifSummary};
 
 /// Bounds on what [`decode`] accepts, checked before decoding pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,6 +293,18 @@ mod tests {
         let bytes = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic";
         match decode(bytes, &DecodeLimits::default()) {
             Err(DecodeError::Unsupported(name)) => assert_eq!(name, "heif"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// AVIF needs the C dav1d decoder, which this build does not have (nor
+    /// the AVIF encoder, rav1e, since the `image` features were trimmed):
+    /// it must be named unsupported, not mistaken for "not an image".
+    #[test]
+    fn avif_is_named_unsupported() {
+        let bytes = b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf";
+        match decode(bytes, &DecodeLimits::default()) {
+            Err(DecodeError::Unsupported(name)) => assert_eq!(name, "avif"),
             other => panic!("unexpected {other:?}"),
         }
     }

@@ -67,6 +67,7 @@ pub enum SearchError {
         detail: Option<String>,
     },
     /// The request could not be sent or the response not read.
+    #[cfg(feature = "runtime")]
     #[error("could not reach {provider} at {url}; check the network or the base URL setting")]
     Transport {
         /// Provider name.
@@ -105,6 +106,7 @@ fn detail_suffix(detail: &Option<String>) -> String {
 
 /// Removes every occurrence of `secret` from provider-supplied text and caps
 /// its length, so it can go into an error message.
+#[cfg(feature = "runtime")]
 pub(crate) fn scrub(text: &str, secret: Option<&str>) -> String {
     const MAX_CHARS: usize = 300;
     let mut cleaned = match secret.filter(|s| !s.is_empty()) {

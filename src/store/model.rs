@@ -4,6 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// Read while decoding; stored with each image.
+pub use crate::decode::ExifSummary;
+
 /// Row id of a stored image.
 pub type ImageId = i64;
 /// Row id of a scan.
@@ -41,17 +44,6 @@ pub struct ImageFeatures {
     pub kind: String,
     /// The encoded features.
     pub bytes: Vec<u8>,
-}
-
-/// EXIF fields that speak to origin, when the file carries them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExifSummary {
-    /// `DateTimeOriginal` as written in the file (no time zone is implied).
-    pub date_time_original: Option<String>,
-    /// `Artist`.
-    pub artist: Option<String>,
-    /// `Copyright`.
-    pub copyright: Option<String>,
 }
 
 /// A distinct image content to record. Keyed by `sha256`.

@@ -1,85 +1,15 @@
-//! SearXNG (self-hosted, open source, no key):
-//! `GET /search?q=…&categories=images&format=json&pageno=N` (N from 1,
-//! about 20 results a page). The instance must allow the `json` format in
-//! its `settings.yml` (`search.formats`), or it answers 403.
+//! SearXNG JSON answers: `{"results": [{"img_src"…, "resolution"…}]}`.
 
 use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
-use super::candidate::{clean_text, parse_web_url, site_of, Candidate, SearchQuery};
-use super::error::SearchError;
-use super::http::{endpoint_url, Endpoint, RetryPolicy};
-use super::paging::{collect_pages, each_result, parse_body, results_array, Page};
-use super::serpapi::pages_for;
-use super::ImageSearch;
+use super::{each_result, results_array};
+use crate::search::candidate::{clean_text, parse_web_url, site_of, Candidate};
+use crate::search::error::SearchError;
 
 /// Provider name.
 pub(crate) const NAME: &str = "searxng";
-/// Typical results per page.
-const PAGE_SIZE: usize = 20;
-const UNAUTHORIZED_HINT: &str = "the SearXNG instance refused format=json; add `json` to `search.formats` in its settings.yml, or point SEARXNG_URL at an instance that allows it";
-
-/// A SearXNG instance.
-pub(crate) struct SearXng {
-    base_url: Url,
-    client: reqwest::Client,
-    retry: RetryPolicy,
-}
-
-impl SearXng {
-    pub fn new(base_url: Url, client: reqwest::Client, retry: RetryPolicy) -> Self {
-        Self {
-            base_url,
-            client,
-            retry,
-        }
-    }
-
-    async fn fetch_page(&self, keyphrase: &str, page: u32) -> Result<Page, SearchError> {
-        let mut url = endpoint_url(&self.base_url, "search")?;
-        url.query_pairs_mut()
-            .append_pair("q", keyphrase)
-            .append_pair("categories", "images")
-            .append_pair("format", "json")
-            .append_pair("pageno", &(page + 1).to_string());
-        let endpoint = Endpoint {
-            provider: NAME,
-            retry: &self.retry,
-            secret: None,
-            unauthorized_hint: UNAUTHORIZED_HINT,
-            classify: |_, _| None,
-        };
-        let body = endpoint
-            .send(&url, || {
-                self.client
-                    .get(url.clone())
-                    .header("Accept", "application/json")
-            })
-            .await?;
-        let value = parse_body(NAME, &body)?;
-        let candidates = parse_results(&value, &self.base_url)?;
-        Ok(Page {
-            has_more: !candidates.is_empty(),
-            candidates,
-        })
-    }
-}
-
-#[async_trait::async_trait]
-impl ImageSearch for SearXng {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    async fn search(&self, query: &SearchQuery) -> Result<Vec<Candidate>, SearchError> {
-        let max_pages = pages_for(query.max_results, PAGE_SIZE);
-        collect_pages(NAME, query.max_results, max_pages, |page| {
-            self.fetch_page(&query.keyphrase, page)
-        })
-        .await
-    }
-}
 
 #[derive(Deserialize)]
 struct RawResult {
@@ -131,7 +61,7 @@ fn parse_resolution(text: &str) -> Option<(u32, u32)> {
 mod tests {
     use super::*;
 
-    const PAGE_1: &str = include_str!("../../tests/fixtures/search/searxng_page1.json");
+    const PAGE_1: &str = include_str!("../../../tests/fixtures/search/searxng_page1.json");
 
     #[test]
     fn parses_results_and_resolutions() {

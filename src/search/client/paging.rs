@@ -1,25 +1,13 @@
-//! Shared by the providers: paging until enough candidates are found, and
-//! lenient reading of result arrays (a malformed result is skipped, not the
-//! page).
+//! Paging: asking a provider for page after page until enough candidates
+//! are found.
 
 use std::collections::HashSet;
 use std::future::Future;
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer};
-use serde_json::Value;
-
-use super::candidate::Candidate;
-use super::dedupe::normalize_url;
-use super::error::SearchError;
-
-/// One page of a provider's results.
-pub(crate) struct Page {
-    /// The page's candidates, in order (ranks are assigned by [`collect_pages`]).
-    pub candidates: Vec<Candidate>,
-    /// Whether the provider says there is a next page.
-    pub has_more: bool,
-}
+use crate::search::answer::{rank_of, Page};
+use crate::search::candidate::Candidate;
+use crate::search::dedupe::normalize_url;
+use crate::search::error::SearchError;
 
 /// Fetches pages 0, 1, 2… with `fetch` until `max_results` candidates are
 /// gathered, the provider has no more, a page brings nothing new, or
@@ -67,83 +55,6 @@ where
         }
     }
     Ok(gathered)
-}
-
-/// The 1-based rank of the candidate at `index`.
-pub(crate) fn rank_of(index: usize) -> u32 {
-    u32::try_from(index + 1).unwrap_or(u32::MAX)
-}
-
-/// Parses a whole response body as a JSON object (every provider answers
-/// with one; anything else means a wrong base URL, not an empty page).
-pub(crate) fn parse_body(provider: &'static str, body: &str) -> Result<Value, SearchError> {
-    let value: Value = serde_json::from_str(body).map_err(|e| SearchError::Malformed {
-        provider,
-        reason: e.to_string(),
-    })?;
-    if !value.is_object() {
-        return Err(SearchError::Malformed {
-            provider,
-            reason: "the answer is not a JSON object".into(),
-        });
-    }
-    Ok(value)
-}
-
-/// The array at `field`: missing or `null` is an empty page; anything else
-/// that is not an array is malformed.
-pub(crate) fn results_array<'a>(
-    provider: &'static str,
-    value: &'a Value,
-    field: &str,
-) -> Result<&'a [Value], SearchError> {
-    match value.get(field) {
-        None | Some(Value::Null) => Ok(&[]),
-        Some(Value::Array(items)) => Ok(items),
-        Some(_) => Err(SearchError::Malformed {
-            provider,
-            reason: format!("`{field}` is not an array"),
-        }),
-    }
-}
-
-/// Each item of `items` read as `T` and converted with `convert`; items
-/// that do not fit (missing or mistyped fields, unusable URLs) are skipped
-/// with a debug log.
-pub(crate) fn each_result<T: DeserializeOwned>(
-    provider: &'static str,
-    items: &[Value],
-    convert: impl Fn(T) -> Option<Candidate>,
-) -> Vec<Candidate> {
-    let mut out = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        match T::deserialize(item) {
-            Ok(raw) => match convert(raw) {
-                Some(candidate) => out.push(candidate),
-                None => tracing::debug!(
-                    provider,
-                    index,
-                    "skipping a result without a usable image URL"
-                ),
-            },
-            Err(err) => {
-                tracing::debug!(provider, index, error = %err, "skipping a malformed result")
-            }
-        }
-    }
-    out
-}
-
-/// A dimension given as a number or a numeric string; anything else is `None`.
-pub(crate) fn lenient_u32<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<u32>, D::Error> {
-    let value = Option::<Value>::deserialize(deserializer)?;
-    Ok(match value {
-        Some(Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
-        Some(Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    })
 }
 
 #[cfg(test)]

@@ -3,10 +3,10 @@
 
 use futures::future::join_all;
 
-use super::candidate::{ImageCandidate, SearchQuery};
-use super::dedupe::dedupe;
-use super::error::SearchError;
 use super::ImageSearch;
+use crate::search::candidate::{ImageCandidate, SearchQuery};
+use crate::search::dedupe::dedupe;
+use crate::search::error::SearchError;
 
 /// A provider that failed, and why.
 #[derive(Debug)]

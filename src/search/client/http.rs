@@ -7,8 +7,8 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use url::Url;
 
-use super::error::{scrub, SearchError};
 use crate::config::Secret;
+use crate::search::error::{scrub, SearchError};
 
 /// Largest provider response read, in bytes.
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
