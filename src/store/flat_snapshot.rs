@@ -215,6 +215,10 @@ fn read_snapshot(file: File) -> Result<Snapshot, ReadError> {
     while left > 0 {
         let chunk = &mut buffer[..left.min(CHUNK)];
         input.read_exact(chunk)?;
+        // `encode` writes codes in [-127, 127]; the search kernel relies on it.
+        if chunk.contains(&0x80) {
+            return Err(format_error("a code of -128"));
+        }
         codes.extend(chunk.iter().map(|&b| i8::from_le_bytes([b])));
         left -= chunk.len();
     }
