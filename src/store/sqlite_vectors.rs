@@ -102,11 +102,11 @@ impl VectorCache {
     /// the snapshot if there is a usable one, then whatever it lacks.
     pub(super) async fn refresh(&self, pool: &SqlitePool, model: &ModelInfo) -> StoreResult<()> {
         let mut seen = self.seen.lock().await;
-        let store_id = store_id(pool).await?;
         if !seen.loaded {
             // Changes logged before the full read are in it.
             seen.change_seq = last_change(pool).await?;
-            self.load_snapshot(&store_id, model, &mut seen).await;
+            self.load_snapshot(&store_id(pool).await?, model, &mut seen)
+                .await;
             seen.loaded = true;
         }
         self.apply_changes(pool, model.dim, &mut seen).await?;
@@ -118,7 +118,8 @@ impl VectorCache {
             .unwrap_or_else(PoisonError::into_inner)
             .len();
         if seen.unsaved_rows > 0 && seen.unsaved_rows >= self.snapshot_after_rows.max(rows / 20) {
-            self.save_snapshot(store_id, model, &mut seen).await;
+            self.save_snapshot(store_id(pool).await?, model, &mut seen)
+                .await;
         }
         Ok(())
     }
