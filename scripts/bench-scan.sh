@@ -11,7 +11,8 @@
 #
 # usage: scripts/bench-scan.sh [--device cpu|cuda] [--only hash|clip|rss]...
 # env:   N_HASH (2000) N_CLIP (256) RSS_COUNTS ("1000 5000 10000") WORK PORT
-#        CONCURRENCY (32) PER_HOST (32) BATCH (32) CARGO_FEATURES ("" or cuda)
+#        CONCURRENCY (32) PER_HOST (32) BATCH (32) PRECISION (f32)
+#        CARGO_FEATURES ("" or cuda)
 #        TOOLS + BIN: already built executables (skips the build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,7 @@ PORT=${PORT:-18787}
 CONCURRENCY=${CONCURRENCY:-32}
 PER_HOST=${PER_HOST:-32}
 BATCH=${BATCH:-32}
+PRECISION=${PRECISION:-f32}
 FEATURES=()
 if [ -n "${CARGO_FEATURES:-}" ]; then FEATURES=(--features "$CARGO_FEATURES"); fi
 if [ "$DEVICE" != cpu ] && [ -z "${CARGO_FEATURES:-}" ]; then
@@ -124,8 +126,10 @@ fi
 if wants clip; then
   log "embed-only and CLIP scan on $N_CLIP images, device $DEVICE"
   tool embed --dir "$WORK/images" --limit "$N_CLIP" --model-dir "$WORK/model" \
-    --device "$DEVICE" --batch "$BATCH" | stage_row "ViT-B/32 f32 on $DEVICE, batch $BATCH"
-  scan "clip-$DEVICE" "$N_CLIP" --model-dir "$WORK/model" --device "$DEVICE" --batch-size "$BATCH"
+    --device "$DEVICE" --batch "$BATCH" --precision "$PRECISION" |
+    stage_row "ViT-B/32 $PRECISION on $DEVICE, batch $BATCH"
+  scan "clip-$DEVICE" "$N_CLIP" --model-dir "$WORK/model" --device "$DEVICE" \
+    --batch-size "$BATCH" --precision "$PRECISION"
 fi
 if wants rss; then
   for n in $RSS_COUNTS; do

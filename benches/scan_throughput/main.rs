@@ -8,7 +8,7 @@
 //! scan_throughput serve   --dir DIR --count N --port P [--threads T]
 //! scan_throughput fetch   --urls FILE [--concurrency C] [--per-host H]
 //! scan_throughput prepare --dir DIR --limit N [--threads T]
-//! scan_throughput embed   --dir DIR --limit N --model-dir DIR [--device D] [--batch B] [--threads T]
+//! scan_throughput embed   --dir DIR --limit N --model-dir DIR [--device D] [--batch B] [--precision P] [--threads T]
 //! ```
 //!
 //! `cargo bench` passes `--bench`; without it (`cargo test --all-targets`)
@@ -99,6 +99,7 @@ fn run(command: &str, flags: &Flags) -> Result<(), String> {
             model_dir: flags.path("model-dir")?,
             device: flags.text("device").unwrap_or("cpu").parse()?,
             batch: flags.number("batch", 32)?,
+            precision: flags.text("precision").unwrap_or("f32").parse()?,
             threads: flags.number("threads", cores)?,
         }),
         other => Err(format!(

@@ -144,6 +144,8 @@ pub struct EmbedRun {
     pub device: DeviceChoice,
     /// Pictures per forward pass.
     pub batch: usize,
+    /// Number format of the model.
+    pub precision: Precision,
     /// Decode + preprocess threads.
     pub threads: usize,
 }
@@ -157,7 +159,7 @@ pub fn embed(run: &EmbedRun) -> Result<(), String> {
         source: ModelSource::LocalDir(run.model_dir.clone()),
         offline: true,
         device: run.device,
-        precision: Precision::F32,
+        precision: run.precision,
         batch_size: run.batch,
         cache_dir: std::env::temp_dir(),
     };

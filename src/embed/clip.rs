@@ -1,21 +1,26 @@
 //! [`ClipEmbedder`]: a Hugging Face `CLIPModel` run by candle.
 //!
-//! candle-transformers' CLIP matches transformers' `CLIPModel` for the
-//! configurations [`super::config`] accepts: quick-GELU, pre-norm blocks,
-//! image pooling on the class token after `post_layernorm`, text pooling on
-//! the EOS token (`argmax` of the ids, which [`super::text`] keeps unique by
-//! padding with 0), bias-free projections. The parity test
-//! `tests/clip_parity.rs` holds it to the reference.
+//! Pictures go through [`VisionTower`], this crate's throughput-minded image
+//! encoder; texts through candle-transformers' CLIP text model. Both match
+//! transformers' `CLIPModel` for the configurations [`super::config`]
+//! accepts: quick-GELU, pre-norm blocks, image pooling on the class token
+//! after `post_layernorm`, text pooling on the EOS token (`argmax` of the
+//! ids, which [`super::text`] keeps unique by padding with 0), bias-free
+//! projections. The parity test `tests/clip_parity.rs` holds them to the
+//! reference.
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::clip::{div_l2_norm, ClipConfig, ClipModel};
+use candle_nn::{Linear, Module};
+use candle_transformers::models::clip::text_model::ClipTextTransformer;
+use candle_transformers::models::clip::{div_l2_norm, ClipConfig};
 use image::DynamicImage;
 
 use super::config::HfClipConfig;
 use super::hub::{DownloadProgress, ModelFiles};
 use super::preprocess::preprocess_at;
 use super::text::ClipTokenizer;
+use super::vision::VisionTower;
 use super::{DeviceChoice, EmbedError, Embedder, ModelSettings};
 use crate::store::ModelInfo;
 
@@ -24,7 +29,9 @@ const OPENAI_VOCAB_SIZE: usize = 49408;
 
 /// CLIP image and text embeddings.
 pub struct ClipEmbedder {
-    model: ClipModel,
+    vision: VisionTower,
+    text: ClipTextTransformer,
+    text_projection: Linear,
     info: ModelInfo,
     device: Device,
     dtype: DType,
@@ -108,9 +115,17 @@ impl ClipEmbedder {
         }
         let device = vb.device().clone();
         let dtype = vb.dtype();
-        let model = ClipModel::new(vb, config)?;
+        let text = ClipTextTransformer::new(vb.pp("text_model"), &config.text_config)?;
+        let text_projection = candle_nn::linear_no_bias(
+            config.text_config.embed_dim,
+            config.text_config.projection_dim,
+            vb.pp("text_projection"),
+        )?;
+        let vision = VisionTower::new(vb, &config.vision_config)?;
         Ok(Self {
-            model,
+            vision,
+            text,
+            text_projection,
             info: ModelInfo {
                 id,
                 dim: config.vision_config.projection_dim,
@@ -132,6 +147,17 @@ impl ClipEmbedder {
     /// The device the model runs on.
     pub fn device(&self) -> &Device {
         &self.device
+    }
+
+    /// The number format the model computes in.
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// The image encoder, for benchmarks that feed it tensors already on
+    /// the device (unnormalised features).
+    pub fn vision(&self) -> &VisionTower {
+        &self.vision
     }
 
     /// Preprocessing for this model (CPU work; run it on worker threads to
@@ -171,8 +197,7 @@ impl ClipEmbedder {
     /// Embeds preprocessed pixel tensors (each `3 × size × size`, CHW), in
     /// batches of the configured size.
     pub fn embed_pixels(&self, pixels: &[Vec<f32>]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let size = self.image_size;
-        let per_image = 3 * size * size;
+        let per_image = self.pixels_per_image();
         if let Some(bad) = pixels.iter().find(|p| p.len() != per_image) {
             return Err(EmbedError::InvalidInput(format!(
                 "pixel tensor of {} values, expected {per_image}",
@@ -181,13 +206,31 @@ impl ClipEmbedder {
         }
         let mut out = Vec::with_capacity(pixels.len());
         for batch in pixels.chunks(self.batch_size) {
-            let flat: Vec<f32> = batch.iter().flatten().copied().collect();
-            let input = Tensor::from_vec(flat, (batch.len(), 3, size, size), &self.device)?
-                .to_dtype(self.dtype)?;
-            let features = self.model.get_image_features(&input)?;
-            out.extend(unit_rows(&features)?);
+            out.extend(self.embed_flat(batch.concat())?);
         }
         Ok(out)
+    }
+
+    /// Values in one picture's pixel tensor (`3 × size × size`).
+    pub fn pixels_per_image(&self) -> usize {
+        3 * self.image_size * self.image_size
+    }
+
+    /// Embeds pixel tensors laid end to end in one buffer (as many pictures
+    /// as it holds, in one forward pass): producers that fill batches
+    /// directly spare a copy.
+    pub fn embed_flat(&self, flat: Vec<f32>) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let per_image = self.pixels_per_image();
+        if flat.is_empty() || flat.len() % per_image != 0 {
+            return Err(EmbedError::InvalidInput(format!(
+                "pixel buffer of {} values is not a whole number of {per_image}-value pictures",
+                flat.len()
+            )));
+        }
+        let (size, count) = (self.image_size, flat.len() / per_image);
+        let input =
+            Tensor::from_vec(flat, (count, 3, size, size), &self.device)?.to_dtype(self.dtype)?;
+        unit_rows(&self.vision.forward(&input)?)
     }
 
     /// Token ids exactly as they are fed to the text model.
@@ -224,7 +267,7 @@ impl Embedder for ClipEmbedder {
         for batch in texts.chunks(self.batch_size) {
             let (ids, width) = self.tokenizer.encode_batch(batch);
             let input = Tensor::from_vec(ids, (batch.len(), width), &self.device)?;
-            let features = self.model.get_text_features(&input)?;
+            let features = self.text_projection.forward(&self.text.forward(&input)?)?;
             out.extend(unit_rows(&features)?);
         }
         Ok(out)

@@ -5,6 +5,7 @@
 //! * [`hub`]: where the weights come from (Hugging Face hub at a pinned
 //!   revision with a local cache, or a local model directory).
 //! * [`clip`]: [`ClipEmbedder`], the model on candle.
+//! * [`vision`]: [`VisionTower`], the image encoder written for throughput.
 //!
 //! Decoding happens before embedding ([`crate::decode`]), one picture at a
 //! time, so a bad file is a per-image error and never spoils a batch.
@@ -26,6 +27,8 @@ pub mod hub;
 mod settings;
 #[cfg(feature = "runtime")]
 pub mod text;
+#[cfg(feature = "runtime")]
+pub mod vision;
 
 #[cfg(feature = "runtime")]
 pub use clip::ClipEmbedder;
@@ -35,3 +38,5 @@ pub use embedder::{EmbedError, Embedder};
 pub use hub::{ModelFiles, ModelSource, DEFAULT_ENDPOINT, DEFAULT_REPO, DEFAULT_REVISION};
 #[cfg(feature = "runtime")]
 pub use settings::{DeviceChoice, ModelSettings, Precision};
+#[cfg(feature = "runtime")]
+pub use vision::{StageTimes, VisionTower};
