@@ -50,26 +50,28 @@ MODEL=$T/sb/model
 # defaults are openai/clip-vit-base-patch32's shapes), read by both sides.
 [ -f "$MODEL/model.safetensors" ] || python3 -c 'import sys, torch, transformers as t
 torch.manual_seed(0); t.CLIPModel(t.CLIPConfig()).save_pretrained(sys.argv[1])' "$MODEL"
-bench() { "$T/clip_embed" "$@" --bench; }
+# A file, not a function: `timeout` runs it.
+printf '#!/bin/sh\nexec %s "$@" --bench\n' "$T/clip_embed" > "$T/bench" && chmod +x "$T/bench"
+bench() { "$T/bench" "$@"; }
 
 if wants cold; then
   # The very first CUDA process on a fresh machine JIT-compiles candle's
   # kernels; the driver caches them (~/.nv/ComputeCache) for later ones.
-  step cold 300 bench cold --device cuda --model-dir "$MODEL" --dtypes f16 --batches 1
-  step cold 300 bench cold --device cuda --model-dir "$MODEL" --dtypes f16 --batches 1
+  step cold 300 "$T/bench" cold --device cuda --model-dir "$MODEL" --dtypes f16 --batches 1
+  step cold 300 "$T/bench" cold --device cuda --model-dir "$MODEL" --dtypes f16 --batches 1
   step cold 300 env CUDA_CACHE_DISABLE=1 "$T/clip_embed" cold --device cuda --model-dir "$MODEL" --dtypes f16 --batches 1 --bench
-  step cold 120 bench cold --device cpu --model-dir "$MODEL" --dtypes f32 --batches 1
+  step cold 120 "$T/bench" cold --device cpu --model-dir "$MODEL" --dtypes f32 --batches 1
 fi
-wants parity && step parity 300 bench parity --device cuda --dtypes "$DTYPES" --model-dir "$MODEL"
-wants model && step model 600 bench model --device cuda --dtypes "$DTYPES" --batches "$BATCHES" --model-dir "$MODEL" --seconds "$SECONDS_EACH"
+wants parity && step parity 300 "$T/bench" parity --device cuda --dtypes "$DTYPES" --model-dir "$MODEL"
+wants model && step model 600 "$T/bench" model --device cuda --dtypes "$DTYPES" --batches "$BATCHES" --model-dir "$MODEL" --seconds "$SECONDS_EACH"
 wants torch && step torch 600 python3 scripts/bench_clip_torch.py model --model-dir "$MODEL" --dtypes "$DTYPES" --batches "$BATCHES" --seconds "$SECONDS_EACH"
-wants profile && step profile 120 bench profile --device cuda --dtypes f16 --batches 256 --model-dir "$MODEL"
+wants profile && step profile 120 "$T/bench" profile --device cuda --dtypes f16 --batches 256 --model-dir "$MODEL"
 if wants pipeline || wants scan; then
   [ -f "$T/sb/images/img$(printf %05d $((N_IMAGES - 1))).jpg" ] ||
     "$T/scan_throughput" images --sources tests/fixtures/hash --out "$T/sb/images" --count "$N_IMAGES" --threads "$(nproc)" --bench
 fi
 if wants pipeline; then
-  step pipeline 300 bench pipeline --device cuda --dtypes f16,f32 --batches 256 --model-dir "$MODEL" --images "$T/sb/images" --count "$N_IMAGES"
+  step pipeline 300 "$T/bench" pipeline --device cuda --dtypes f16,f32 --batches 256 --model-dir "$MODEL" --images "$T/sb/images" --count "$N_IMAGES"
   step pipeline 300 python3 scripts/bench_clip_torch.py pipeline --model-dir "$MODEL" --images "$T/sb/images" --count "$N_IMAGES" --dtypes f16,f32 --batches 256
 fi
 if wants scan; then

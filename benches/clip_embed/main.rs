@@ -43,7 +43,11 @@ pub struct Args {
 
 fn list<T: std::str::FromStr>(text: &str) -> Result<Vec<T>, String> {
     text.split(',')
-        .map(|item| item.trim().parse().map_err(|_| format!("bad list item {item:?}")))
+        .map(|item| {
+            item.trim()
+                .parse()
+                .map_err(|_| format!("bad list item {item:?}"))
+        })
         .collect()
 }
 

@@ -56,14 +56,17 @@ pub fn load(
 }
 
 fn model_dir(args: &Args) -> Result<&Path, Box<dyn std::error::Error>> {
-    args.model_dir
-        .as_deref()
-        .ok_or_else(|| "--model-dir DIR is needed (examples/random_clip_model.rs writes one)".into())
+    args.model_dir.as_deref().ok_or_else(|| {
+        "--model-dir DIR is needed (examples/random_clip_model.rs writes one)".into()
+    })
 }
 
 /// Runs `work` until `seconds` have passed (after one warm-up call);
 /// returns calls per second.
-pub fn calls_per_second(seconds: f64, mut work: impl FnMut() -> BenchResult) -> Result<f64, Box<dyn std::error::Error>> {
+pub fn calls_per_second(
+    seconds: f64,
+    mut work: impl FnMut() -> BenchResult,
+) -> Result<f64, Box<dyn std::error::Error>> {
     work()?;
     let start = Instant::now();
     let mut calls = 0u32;
@@ -74,7 +77,12 @@ pub fn calls_per_second(seconds: f64, mut work: impl FnMut() -> BenchResult) -> 
     Ok(f64::from(calls) / start.elapsed().as_secs_f64())
 }
 
-fn random_pixels(batch: usize, size: usize, dtype: DType, device: &Device) -> candle_core::Result<Tensor> {
+fn random_pixels(
+    batch: usize,
+    size: usize,
+    dtype: DType,
+    device: &Device,
+) -> candle_core::Result<Tensor> {
     Tensor::randn(0f32, 1f32, (batch, 3, size, size), device)?.to_dtype(dtype)
 }
 
@@ -84,20 +92,38 @@ pub fn model(args: &Args) -> BenchResult {
     let dir = model_dir(args)?;
     let files = files(dir)?;
     let config = HfClipConfig::from_json(&std::fs::read_to_string(&files.config)?)?.to_candle()?;
-    println!("## model alone, {} ({:?}), input on the device\n", args.device, files.id);
+    println!(
+        "## model alone, {} ({:?}), input on the device\n",
+        args.device, files.id
+    );
     println!("| implementation | dtype | batch | images/s |\n|---|---|---:|---:|");
     for &precision in &args.precisions {
         let ours = load(dir, args, precision, 1)?;
         let device = ours.device().clone();
-        let theirs = candle_transformers_model(&files.weights, &config, precision.dtype(), &device)?;
+        let theirs =
+            candle_transformers_model(&files.weights, &config, precision.dtype(), &device)?;
+        let plain = ours.vision().clone().without_fused_kernels();
         for &batch in &args.batches {
-            let x = random_pixels(batch, config.vision_config.image_size, precision.dtype(), &device)?;
+            let x = random_pixels(
+                batch,
+                config.vision_config.image_size,
+                precision.dtype(),
+                &device,
+            )?;
             let rate = batch as f64
                 * calls_per_second(args.seconds, || {
                     ours.vision().forward(&x)?;
                     Ok(device.synchronize()?)
                 })?;
             println!("| provenance VisionTower | {precision:?} | {batch} | {rate:.1} |");
+            if device.is_cuda() {
+                let rate = batch as f64
+                    * calls_per_second(args.seconds, || {
+                        plain.forward(&x)?;
+                        Ok(device.synchronize()?)
+                    })?;
+                println!("| provenance VisionTower, candle ops only | {precision:?} | {batch} | {rate:.1} |");
+            }
             let rate = batch as f64
                 * calls_per_second(args.seconds, || {
                     theirs.get_image_features(&x)?;
@@ -126,26 +152,39 @@ pub fn profile(args: &Args) -> BenchResult {
     for &precision in &args.precisions {
         for &batch in &args.batches {
             let m = load(dir, args, precision, batch)?;
-            let x = random_pixels(batch, m.image_size() as usize, precision.dtype(), m.device())?;
-            m.vision().forward(&x)?;
-            let mut times = StageTimes::default();
-            let passes = 5;
-            for _ in 0..passes {
-                m.vision().forward_probed(&x, Some(&mut times))?;
-            }
-            let total: f64 = times.stages.iter().map(|(_, s)| s).sum();
-            println!(
-                "\n## stages, {} {precision:?} batch {batch}: {:.2} ms a pass (synchronised)\n",
+            let x = random_pixels(
+                batch,
+                m.image_size() as usize,
+                precision.dtype(),
+                m.device(),
+            )?;
+            for (label, tower) in [
+                ("fused", m.vision().clone()),
+                (
+                    "candle ops only",
+                    m.vision().clone().without_fused_kernels(),
+                ),
+            ] {
+                tower.forward(&x)?;
+                let mut times = StageTimes::default();
+                let passes = 5;
+                for _ in 0..passes {
+                    tower.forward_probed(&x, Some(&mut times))?;
+                }
+                let total: f64 = times.stages.iter().map(|(_, s)| s).sum();
+                println!(
+                "\n## stages, {label}, {} {precision:?} batch {batch}: {:.2} ms a pass (synchronised)\n",
                 args.device,
                 1e3 * total / passes as f64
             );
-            println!("| stage | ms a pass | share |\n|---|---:|---:|");
-            for (stage, seconds) in &times.stages {
-                println!(
-                    "| {stage} | {:.3} | {:.1} % |",
-                    1e3 * seconds / passes as f64,
-                    100.0 * seconds / total
-                );
+                println!("| stage | ms a pass | share |\n|---|---:|---:|");
+                for (stage, seconds) in &times.stages {
+                    println!(
+                        "| {stage} | {:.3} | {:.1} % |",
+                        1e3 * seconds / passes as f64,
+                        100.0 * seconds / total
+                    );
+                }
             }
         }
     }

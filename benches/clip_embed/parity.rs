@@ -59,15 +59,23 @@ pub fn run(args: &Args) -> BenchResult {
             Ok(normalize(&crop))
         })
         .collect::<Result<_, Box<dyn std::error::Error>>>()?;
-    let reference_images: Vec<Vec<f32>> =
-        expected.images.iter().map(|c| c.embedding.clone()).collect();
+    let reference_images: Vec<Vec<f32>> = expected
+        .images
+        .iter()
+        .map(|c| c.embedding.clone())
+        .collect();
     let reference_texts: Vec<Vec<f32>> =
         expected.texts.iter().map(|c| c.embedding.clone()).collect();
     let texts: Vec<&str> = expected.texts.iter().map(|c| c.text.as_str()).collect();
     println!(
         "## parity with transformers (tiny model, {} images: {}; {} texts)\n",
         expected.images.len(),
-        expected.images.iter().map(|c| c.file.as_str()).collect::<Vec<_>>().join(", "),
+        expected
+            .images
+            .iter()
+            .map(|c| c.file.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         texts.len()
     );
     println!("| device | dtype | images max abs | texts max abs | min cosine |\n|---|---|---:|---:|---:|");
@@ -101,7 +109,11 @@ fn full_size(dir: &Path, args: &Args, fixtures: &[Vec<f32>]) -> BenchResult {
     let noise = Tensor::randn(0f32, 1f32, (8, per_image), &Device::Cpu)?.to_vec2::<f32>()?;
     let pixels: Vec<Vec<f32>> = fixtures.iter().cloned().chain(noise).collect();
     let expected = reference.embed_pixels(&pixels)?;
-    println!("\n## full-size model on {} against the CPU in F32 ({} inputs)\n", args.device, pixels.len());
+    println!(
+        "\n## full-size model on {} against the CPU in F32 ({} inputs)\n",
+        args.device,
+        pixels.len()
+    );
     println!("| dtype | max abs | min cosine |\n|---|---:|---:|");
     for &precision in &args.precisions {
         let m = load(dir, args, precision, 8)?;

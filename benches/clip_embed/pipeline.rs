@@ -11,7 +11,10 @@ use crate::modes::{load, BenchResult};
 use crate::Args;
 
 pub fn run(args: &Args) -> BenchResult {
-    let dir = args.model_dir.as_deref().ok_or("--model-dir DIR is needed")?;
+    let dir = args
+        .model_dir
+        .as_deref()
+        .ok_or("--model-dir DIR is needed")?;
     let images = args.images.as_deref().ok_or("--images DIR is needed")?;
     let mut paths: Vec<_> = std::fs::read_dir(images)?
         .filter_map(|e| e.ok().map(|e| e.path()))

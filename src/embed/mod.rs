@@ -29,6 +29,8 @@ mod settings;
 pub mod text;
 #[cfg(feature = "runtime")]
 pub mod vision;
+#[cfg(feature = "cuda")]
+mod vision_cuda;
 
 #[cfg(feature = "runtime")]
 pub use clip::ClipEmbedder;

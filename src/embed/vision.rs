@@ -14,7 +14,13 @@
 //!   folded into fc1's weights and its inverse into fc2's, so the
 //!   activation is one kernel instead of three;
 //! - the last layer runs attention, projection and MLP for the class token
-//!   only, the one row the pooled output reads.
+//!   only, the one row the pooled output reads;
+//! - on CUDA (feature `cuda`), layer norms, attention (straight from the
+//!   unbiased qkv product, heads merged on output) and the bias additions
+//!   with activation or residual are this crate's own fused kernels
+//!   ([`super::vision_cuda`]): candle's element-wise and copy kernels reach
+//!   a fraction of the GPU's memory bandwidth, and most of a pass was spent
+//!   in them (BENCHMARKS.md, "CLIP on the GPU").
 //!
 //! The parity tests (`tests/clip_parity.rs`) hold it to the reference.
 
@@ -45,6 +51,8 @@ pub struct VisionTower {
     patch_size: usize,
     grid: usize,
     heads: usize,
+    /// Use the fused CUDA kernels when the input is on a CUDA device.
+    fused: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -202,7 +210,33 @@ impl VisionTower {
             patch_size,
             grid,
             heads,
+            fused: true,
         })
+    }
+
+    /// Turns the fused CUDA kernels off (candle's operations everywhere),
+    /// for benchmarks.
+    pub fn without_fused_kernels(mut self) -> Self {
+        self.fused = false;
+        self
+    }
+
+    /// Whether this pass runs the fused CUDA kernels.
+    fn fuses(&self, device: &Device, tokens: usize) -> bool {
+        #[cfg(feature = "cuda")]
+        {
+            let embed = self.patch.dim(0).unwrap_or(0);
+            let head_dim = embed / self.heads.max(1);
+            self.fused
+                && device.is_cuda()
+                && super::vision_cuda::attention_shared_bytes(tokens, head_dim)
+                    <= super::vision_cuda::SHARED_LIMIT
+        }
+        #[cfg(not(feature = "cuda"))]
+        {
+            let _ = (device, tokens);
+            false
+        }
     }
 
     /// Image features (not normalised), `(batch, projection)`, for pixels
@@ -236,41 +270,73 @@ impl VisionTower {
         let class = self.class.broadcast_as((batch, 1, embed))?;
         let hidden = Tensor::cat(&[&class, &patches], 1)?.broadcast_add(&self.positions)?;
         let tokens = g * g + 1;
-        let mut hidden = self
-            .pre_norm
-            .forward(&hidden.reshape((batch * tokens, embed))?)?;
+        let fused = self.fuses(&device, tokens);
+        let mut hidden = norm(
+            &self.pre_norm,
+            &hidden.reshape((batch * tokens, embed))?,
+            fused,
+        )?;
         mark(&mut probe, &device, "patch embedding + pre-norm")?;
         let last = self.layers.len().saturating_sub(1);
         for (i, layer) in self.layers.iter().enumerate() {
-            hidden = layer.forward(
-                &hidden,
+            let shape = Batch {
                 batch,
                 tokens,
-                self.heads,
-                i == last,
-                &mut probe,
-            )?;
+                heads: self.heads,
+                class_only: i == last,
+            };
+            hidden = if fused {
+                layer.forward_fused(&hidden, shape, &mut probe)?
+            } else {
+                layer.forward(&hidden, shape, &mut probe)?
+            };
         }
         // After the last layer `hidden` holds the class token only.
-        let pooled = self.post_norm.forward(&hidden)?;
+        let pooled = norm(&self.post_norm, &hidden, fused)?;
         let features = pooled.matmul(&self.projection.t()?)?;
         mark(&mut probe, &device, "post-norm + projection")?;
         Ok(features)
     }
 }
 
+/// What one encoder layer is given.
+#[derive(Debug, Clone, Copy)]
+struct Batch {
+    batch: usize,
+    tokens: usize,
+    heads: usize,
+    /// Return the class-token rows `(batch, embed)` only (last layer).
+    class_only: bool,
+}
+
+/// Layer norm by the fused kernel or candle's.
+fn norm(layer: &LayerNorm, x: &Tensor, fused: bool) -> candle_core::Result<Tensor> {
+    #[cfg(feature = "cuda")]
+    if fused {
+        if let Some(bias) = layer.bias() {
+            return super::vision_cuda::layer_norm(x, layer.weight(), bias, LAYER_NORM_EPS as f32);
+        }
+    }
+    let _ = fused;
+    layer.forward(x)
+}
+
 impl EncoderLayer {
-    /// One pre-norm transformer block on `(batch·tokens, embed)`; with
-    /// `class_only`, returns the class-token rows `(batch, embed)` only.
+    /// One pre-norm transformer block on `(batch·tokens, embed)`, by
+    /// candle's operations; with `class_only`, returns the class-token rows
+    /// `(batch, embed)` only.
     fn forward(
         &self,
         x: &Tensor,
-        batch: usize,
-        tokens: usize,
-        heads: usize,
-        class_only: bool,
+        shape: Batch,
         probe: &mut Option<&mut StageTimes>,
     ) -> candle_core::Result<Tensor> {
+        let Batch {
+            batch,
+            tokens,
+            heads,
+            class_only,
+        } = shape;
         let device = x.device().clone();
         let embed = x.dim(1)?;
         let head_dim = embed / heads;
@@ -317,6 +383,61 @@ impl EncoderLayer {
         let out = (linear(&h, &self.fc2_weight, &self.fc2_bias)? + x)?;
         mark(probe, &device, "fc2 + residual")?;
         Ok(out)
+    }
+}
+
+impl EncoderLayer {
+    /// [`Self::forward`] by the fused CUDA kernels.
+    #[cfg(feature = "cuda")]
+    fn forward_fused(
+        &self,
+        x: &Tensor,
+        shape: Batch,
+        probe: &mut Option<&mut StageTimes>,
+    ) -> candle_core::Result<Tensor> {
+        use super::vision_cuda as k;
+        let Batch {
+            batch,
+            tokens,
+            heads,
+            class_only,
+        } = shape;
+        let device = x.device().clone();
+        let embed = x.dim(1)?;
+        let h = norm(&self.norm1, x, true)?;
+        mark(probe, &device, "layer norms")?;
+        let qkv = h.matmul(&self.qkv_weight.t()?)?;
+        mark(probe, &device, "qkv projection")?;
+        let rows = if class_only { 1 } else { tokens };
+        let attended = k::attention(&qkv, &self.qkv_bias, batch, heads, rows)?;
+        mark(probe, &device, "attention")?;
+        let residual = if class_only {
+            x.reshape((batch, tokens, embed))?
+                .i((.., 0, ..))?
+                .contiguous()?
+        } else {
+            x.clone()
+        };
+        let projected = attended.matmul(&self.out_weight.t()?)?;
+        let x = k::bias_residual(&projected, &self.out_bias, &residual)?;
+        mark(probe, &device, "out projection + residual")?;
+        let h = norm(&self.norm2, &x, true)?;
+        mark(probe, &device, "layer norms")?;
+        let h = k::bias_silu(&h.matmul(&self.fc1_weight.t()?)?, &self.fc1_bias)?;
+        mark(probe, &device, "fc1 + activation")?;
+        let out = k::bias_residual(&h.matmul(&self.fc2_weight.t()?)?, &self.fc2_bias, &x)?;
+        mark(probe, &device, "fc2 + residual")?;
+        Ok(out)
+    }
+
+    #[cfg(not(feature = "cuda"))]
+    fn forward_fused(
+        &self,
+        x: &Tensor,
+        shape: Batch,
+        probe: &mut Option<&mut StageTimes>,
+    ) -> candle_core::Result<Tensor> {
+        self.forward(x, shape, probe)
     }
 }
 
