@@ -30,12 +30,27 @@ fn contiguous<'a, T>(
     }
 }
 
-fn elementwise_grid(n: usize) -> LaunchConfig {
-    let blocks = n.div_ceil(THREADS as usize).min(65_535 * 8) as u32;
+/// Blocks tile the columns along x; along y, enough blocks to fill the GPU
+/// many times over, each stepping through rows.
+fn elementwise_grid(rows: usize, cols: usize) -> LaunchConfig {
+    let across = cols.div_ceil(THREADS as usize).max(1) as u32;
+    let down = rows.clamp(1, 4096) as u32;
     LaunchConfig {
-        grid_dim: (blocks.max(1), 1, 1),
+        grid_dim: (across, down, 1),
         block_dim: (THREADS, 1, 1),
         shared_mem_bytes: 0,
+    }
+}
+
+/// Rows and columns of `x` against a bias of `cols`, both fitting the
+/// kernels' 32-bit counts.
+fn rows_cols(n: usize, cols: usize) -> Result<(i32, i32)> {
+    if cols == 0 || n % cols != 0 {
+        bail!("fused vision kernel: {n} values are not rows of the bias's {cols}");
+    }
+    match (i32::try_from(n / cols), i32::try_from(cols)) {
+        (Ok(rows), Ok(cols)) => Ok((rows, cols)),
+        _ => bail!("fused vision kernel: {n} values is too many"),
     }
 }
 
@@ -158,16 +173,17 @@ impl CustomOp2 for BiasSilu {
             ) -> Result<CudaSlice<T>> {
                 let (x, b) = (contiguous(x, xl)?, contiguous(b, bl)?);
                 let n = xl.shape().elem_count();
-                let cols = bl.shape().elem_count();
+                let (rows, cols) = rows_cols(n, bl.shape().elem_count())?;
                 let func =
                     dev.get_or_load_custom_func(&kernel_name::<T>("bias_silu"), MODULE, PTX)?;
                 // Safety: every element is written by the kernel.
                 let y = unsafe { dev.alloc::<T>(n)? };
                 let mut builder = func.builder();
                 builder.arg(&x).arg(&b).arg(&y);
-                candle_core::builder_arg!(builder, n, cols as i32);
+                candle_core::builder_arg!(builder, rows, cols);
+                let grid = elementwise_grid(rows as usize, cols as usize);
                 // Safety: arguments match the kernel's signature.
-                unsafe { builder.launch(elementwise_grid(n)) }.w()?;
+                unsafe { builder.launch(grid) }.w()?;
                 Ok(y)
             }
         }
@@ -227,16 +243,17 @@ impl CustomOp3 for BiasResidual {
                 if rl.shape().elem_count() != n {
                     bail!("bias_residual: residual of another size");
                 }
-                let cols = bl.shape().elem_count();
+                let (rows, cols) = rows_cols(n, bl.shape().elem_count())?;
                 let func =
                     dev.get_or_load_custom_func(&kernel_name::<T>("bias_residual"), MODULE, PTX)?;
                 // Safety: every element is written by the kernel.
                 let y = unsafe { dev.alloc::<T>(n)? };
                 let mut builder = func.builder();
                 builder.arg(&x).arg(&b).arg(&r).arg(&y);
-                candle_core::builder_arg!(builder, n, cols as i32);
+                candle_core::builder_arg!(builder, rows, cols);
+                let grid = elementwise_grid(rows as usize, cols as usize);
                 // Safety: arguments match the kernel's signature.
-                unsafe { builder.launch(elementwise_grid(n)) }.w()?;
+                unsafe { builder.launch(grid) }.w()?;
                 Ok(y)
             }
         }
@@ -249,7 +266,7 @@ impl CustomOp3 for BiasResidual {
 /// Shared memory the attention kernel needs, in bytes.
 pub fn attention_shared_bytes(tokens: usize, head_dim: usize) -> usize {
     let warps = WARPS as usize;
-    4 * (tokens * (head_dim + 1) + tokens * head_dim + warps * head_dim + warps * tokens)
+    4 * (tokens * (head_dim + 1) + tokens * head_dim + 2 * warps * (head_dim + tokens))
 }
 
 /// Largest shared memory a block may use without opting in.
