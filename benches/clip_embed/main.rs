@@ -16,7 +16,8 @@
 //!
 //! Options: `--device cpu|cuda` `--dtypes f32,f16,bf16` `--batches 1,32,256`
 //! `--model-dir DIR` (a full-size model, `examples/random_clip_model.rs`)
-//! `--images DIR` `--count N` `--seconds S` `--fixtures DIR`.
+//! `--images DIR` `--count N` `--seconds S` `--fixtures DIR`
+//! `--tower fused|plain|both` (profile).
 
 mod modes;
 mod parity;
@@ -39,6 +40,8 @@ pub struct Args {
     pub seconds: f64,
     pub fixtures: PathBuf,
     pub threads: usize,
+    /// `profile`: `fused`, `plain` (candle ops only) or `both`.
+    pub tower: String,
 }
 
 fn list<T: std::str::FromStr>(text: &str) -> Result<Vec<T>, String> {
@@ -63,6 +66,7 @@ fn parse(raw: &[String]) -> Result<Args, String> {
         seconds: 3.0,
         fixtures: PathBuf::from("tests/fixtures/clip"),
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        tower: "both".into(),
     };
     let mut it = raw.iter().filter(|a| *a != "--bench");
     while let Some(arg) = it.next() {
@@ -77,6 +81,7 @@ fn parse(raw: &[String]) -> Result<Args, String> {
             "--seconds" => args.seconds = value()?.parse().map_err(|_| "bad --seconds")?,
             "--fixtures" => args.fixtures = value()?.into(),
             "--threads" => args.threads = value()?.parse().map_err(|_| "bad --threads")?,
+            "--tower" => args.tower = value()?,
             mode if !mode.starts_with('-') => args.mode = mode.to_owned(),
             other => return Err(format!("unknown option {other}")),
         }

@@ -165,6 +165,14 @@ pub fn profile(args: &Args) -> BenchResult {
                     m.vision().clone().without_fused_kernels(),
                 ),
             ] {
+                let wanted = match args.tower.as_str() {
+                    "fused" => label == "fused",
+                    "plain" => label != "fused",
+                    _ => true,
+                };
+                if !wanted {
+                    continue;
+                }
                 tower.forward(&x)?;
                 let mut times = StageTimes::default();
                 let passes = 5;

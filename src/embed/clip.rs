@@ -221,7 +221,7 @@ impl ClipEmbedder {
     /// directly spare a copy.
     pub fn embed_flat(&self, flat: Vec<f32>) -> Result<Vec<Vec<f32>>, EmbedError> {
         let per_image = self.pixels_per_image();
-        if flat.is_empty() || flat.len() % per_image != 0 {
+        if flat.is_empty() || !flat.len().is_multiple_of(per_image) {
             return Err(EmbedError::InvalidInput(format!(
                 "pixel buffer of {} values is not a whole number of {per_image}-value pictures",
                 flat.len()

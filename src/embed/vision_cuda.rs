@@ -45,7 +45,7 @@ fn elementwise_grid(rows: usize, cols: usize) -> LaunchConfig {
 /// Rows and columns of `x` against a bias of `cols`, both fitting the
 /// kernels' 32-bit counts.
 fn rows_cols(n: usize, cols: usize) -> Result<(i32, i32)> {
-    if cols == 0 || n % cols != 0 {
+    if cols == 0 || !n.is_multiple_of(cols) {
         bail!("fused vision kernel: {n} values are not rows of the bias's {cols}");
     }
     match (i32::try_from(n / cols), i32::try_from(cols)) {
@@ -322,7 +322,12 @@ impl CustomOp2 for Attention {
     ) -> Result<(CudaStorage, Shape)> {
         let (rows, width) = xl.shape().dims2()?;
         let embed = width / 3;
-        if width % 3 != 0 || rows % self.batch != 0 || embed % self.heads != 0 {
+        if !width.is_multiple_of(3)
+            || self.batch == 0
+            || !rows.is_multiple_of(self.batch)
+            || self.heads == 0
+            || !embed.is_multiple_of(self.heads)
+        {
             bail!(
                 "attention: qkv of shape ({rows}, {width}) for batch {}",
                 self.batch
