@@ -83,6 +83,13 @@ pub struct StageTimes {
 }
 
 impl StageTimes {
+    /// Starts timing a pass (what ran before it is not counted).
+    fn begin(&mut self, device: &Device) -> candle_core::Result<()> {
+        device.synchronize()?;
+        self.last = Some(std::time::Instant::now());
+        Ok(())
+    }
+
     fn mark(&mut self, device: &Device, stage: &'static str) -> candle_core::Result<()> {
         device.synchronize()?;
         let now = std::time::Instant::now();
@@ -252,7 +259,9 @@ impl VisionTower {
         mut probe: Option<&mut StageTimes>,
     ) -> candle_core::Result<Tensor> {
         let device = pixels.device().clone();
-        mark(&mut probe, &device, "start")?;
+        if let Some(times) = probe.as_deref_mut() {
+            times.begin(&device)?;
+        }
         let batch = pixels.dim(0)?;
         let (p, g) = (self.patch_size, self.grid);
         let channels = pixels.dim(1)?;
