@@ -17,6 +17,7 @@
 pub mod config;
 pub mod decode;
 pub mod embed;
+pub mod imageops;
 pub mod scrape;
 pub mod search;
 

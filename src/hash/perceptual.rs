@@ -2,10 +2,13 @@
 //! project ([`CANDIDATES`]) and the ones stored ([`STORED`]). A hash of the
 //! mirrored picture is kept too, so a flipped copy still matches.
 
+use std::borrow::Cow;
+
 use image::imageops::FilterType;
-use image::{DynamicImage, Rgb};
+use image::{DynamicImage, GrayImage, Rgb, RgbImage};
 use image_hasher::{HashAlg, HasherConfig};
 
+use crate::imageops;
 use crate::store::PerceptualHash;
 
 /// How one perceptual hash is computed.
@@ -24,15 +27,50 @@ pub struct HashSpec {
 impl HashSpec {
     /// Hashes a picture with this spec.
     pub fn hash(&self, image: &DynamicImage) -> Vec<u8> {
+        self.hash_grey(&image.to_luma8())
+    }
+
+    /// Hashes a grey picture with this spec. `image_hasher` would shrink
+    /// it with `image`'s slow resize: it is shrunk here to the size the
+    /// algorithm works at with [`imageops::resize_grey`] (same bytes), so
+    /// `image_hasher`'s own resize becomes a copy.
+    pub fn hash_grey(&self, grey: &GrayImage) -> Vec<u8> {
         let mut config = HasherConfig::new()
             .hash_alg(self.alg)
             .hash_size(self.size.0, self.size.1);
         if self.dct {
             config = config.preproc_dct();
         }
-        config.to_hasher().hash_image(image).as_bytes().to_vec()
+        let hasher = config.to_hasher();
+        match self.working_size() {
+            Some((w, h)) => {
+                let small = imageops::resize_grey(grey, w, h, HASHER_RESIZE_FILTER);
+                hasher.hash_image(&small)
+            }
+            None => hasher.hash_image(grey),
+        }
+        .as_bytes()
+        .to_vec()
+    }
+
+    /// The size `image_hasher` resizes to before hashing (its
+    /// `resize_dimensions`, doubled for DCT); `None` for Blockhash, which
+    /// reads the whole picture.
+    fn working_size(&self) -> Option<(u32, u32)> {
+        let (w, h) = self.size;
+        let (w, h) = match self.alg {
+            HashAlg::Mean | HashAlg::Median => (w, h),
+            HashAlg::Gradient => (w + 1, h),
+            HashAlg::VertGradient => (w, h + 1),
+            HashAlg::DoubleGradient => (w / 2 + 1, h / 2 + 1),
+            _ => return None,
+        };
+        Some(if self.dct { (w * 2, h * 2) } else { (w, h) })
     }
 }
+
+/// `image_hasher`'s default resize filter (its `HasherConfig::new`).
+const HASHER_RESIZE_FILTER: FilterType = FilterType::Lanczos3;
 
 const fn spec(kind: &'static str, alg: HashAlg, size: u32, dct: bool) -> HashSpec {
     HashSpec {
@@ -85,18 +123,20 @@ pub fn perceptual_hashes(image: &DynamicImage) -> Vec<PerceptualHash> {
     if hash_detail(&image) < MIN_HASH_DETAIL {
         return Vec::new();
     }
-    let mirrored = image.fliph();
+    // Grey first, then mirrored: the same pixels as grey of the mirror.
+    let grey = image.to_luma8();
+    let mirrored = image::imageops::flip_horizontal(&grey);
     STORED
         .iter()
         .flat_map(|spec| {
             [
                 PerceptualHash {
                     kind: spec.kind.to_owned(),
-                    bits: spec.hash(&image),
+                    bits: spec.hash_grey(&grey),
                 },
                 PerceptualHash {
                     kind: format!("{}{MIRROR_SUFFIX}", spec.kind),
-                    bits: spec.hash(&mirrored),
+                    bits: spec.hash_grey(&mirrored),
                 },
             ]
         })
@@ -109,7 +149,7 @@ pub fn perceptual_hashes(image: &DynamicImage) -> Vec<PerceptualHash> {
 /// textures finer than the thumbnail) score low; their gradient hashes are
 /// mostly noise and would match each other.
 pub fn hash_detail(image: &DynamicImage) -> f32 {
-    let thumbnail = image.resize_exact(17, 16, FilterType::Triangle).to_luma8();
+    let thumbnail = imageops::resize_exact(image, 17, 16, FilterType::Triangle).to_luma8();
     let mut total = 0u32;
     for y in 0..16 {
         for x in 0..16 {
@@ -121,12 +161,16 @@ pub fn hash_detail(image: &DynamicImage) -> f32 {
 }
 
 /// Removes uniform frames (white borders, letterboxing) so a framed copy
-/// hashes like the original. Leaves the picture alone when it is uniform.
-pub fn trim_uniform_border(image: &DynamicImage) -> DynamicImage {
-    let rgb = image.to_rgb8();
+/// hashes like the original. Leaves the picture alone (borrowed, not
+/// copied) when it has none.
+pub fn trim_uniform_border(image: &DynamicImage) -> Cow<'_, DynamicImage> {
+    let rgb: Cow<'_, RgbImage> = match image.as_rgb8() {
+        Some(rgb) => Cow::Borrowed(rgb),
+        None => Cow::Owned(image.to_rgb8()),
+    };
     let (w, h) = rgb.dimensions();
     if w < 8 || h < 8 {
-        return image.clone();
+        return Cow::Borrowed(image);
     }
     let max_x = (w as f32 * BORDER_MAX_FRACTION) as u32;
     let max_y = (h as f32 * BORDER_MAX_FRACTION) as u32;
@@ -143,9 +187,9 @@ pub fn trim_uniform_border(image: &DynamicImage) -> DynamicImage {
         .take_while(|d| column(w - 1 - d, bottom_right))
         .count() as u32;
     if top + bottom + left + right == 0 {
-        return image.clone();
+        return Cow::Borrowed(image);
     }
-    image.crop_imm(left, top, w - left - right, h - top - bottom)
+    Cow::Owned(image.crop_imm(left, top, w - left - right, h - top - bottom))
 }
 
 fn is_uniform(pixels: impl ExactSizeIterator<Item = Rgb<u8>>, corner: Rgb<u8>) -> bool {
@@ -180,7 +224,8 @@ mod tests {
         let inner = gradient(60, 40);
         let mut framed = RgbImage::from_pixel(80, 60, Rgb([255, 255, 255]));
         image::imageops::overlay(&mut framed, &inner, 10, 10);
-        let trimmed = trim_uniform_border(&DynamicImage::ImageRgb8(framed));
+        let framed = DynamicImage::ImageRgb8(framed);
+        let trimmed = trim_uniform_border(&framed);
         // The gradient starts black at (0,0), so at most the frame goes.
         assert_eq!((trimmed.width(), trimmed.height()), (60, 40));
     }

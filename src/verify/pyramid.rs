@@ -6,6 +6,7 @@ use image::imageops::FilterType;
 use image::{DynamicImage, GrayImage};
 
 use crate::hash::trim_uniform_border;
+use crate::imageops;
 
 /// Longer side of pyramid level 0, in pixels.
 pub const BASE_SIDE: u32 = 512;
@@ -35,16 +36,20 @@ pub fn build(image: &DynamicImage) -> Vec<Level> {
         return Vec::new();
     }
     let fit = BASE_SIDE as f32 / w.max(h) as f32;
-    let base = trimmed
-        .resize_exact(scaled(w, fit), scaled(h, fit), FilterType::Triangle)
-        .to_luma8();
+    let base = imageops::resize_exact(
+        &trimmed,
+        scaled(w, fit),
+        scaled(h, fit),
+        FilterType::Triangle,
+    )
+    .to_luma8();
     let mut levels = Vec::with_capacity(LEVELS);
     for index in 0..LEVELS {
         let scale = LEVEL_FACTOR.powi(index as i32);
         let grey = if index == 0 {
             base.clone()
         } else {
-            image::imageops::resize(
+            imageops::resize_grey(
                 &base,
                 scaled(base.width(), 1.0 / scale),
                 scaled(base.height(), 1.0 / scale),
