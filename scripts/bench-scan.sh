@@ -2,10 +2,12 @@
 # The issue-7 scan benchmark, one command (see BENCHMARKS.md, "Scan throughput"):
 # builds the release binary and the bench tools, generates distinct JPEGs from
 # the real photos in tests/fixtures/hash/, serves them on 127.0.0.1, and runs
-#   1. fetch-only (the fetcher alone), decode+hash+thumbnail-only, and the
-#      hash-only scan (`--embedder none`) on N_HASH images;
-#   2. embed-only (decode+preprocess+CLIP) and the CLIP scan on N_CLIP images
-#      with a full-size random-weight ViT-B/32 (`--model-dir`);
+#   1. fetch-only (the fetcher alone), prepare-only (the prepare stage's CPU
+#      work: decode, hashes, thumbnail, keypoints) and the hash-only scan
+#      (`--embedder none`) on N_HASH images;
+#   2. embed-only (decode+preprocess+CLIP), prepare-only with the model
+#      input, and the CLIP scan on N_CLIP images with a full-size
+#      random-weight ViT-B/32 (`--model-dir`);
 #   3. hash-only scans of each count in RSS_COUNTS under /usr/bin/time -v.
 # Results: one markdown table on stdout and in $WORK/results.md.
 #
@@ -128,6 +130,8 @@ if wants clip; then
   tool embed --dir "$WORK/images" --limit "$N_CLIP" --model-dir "$WORK/model" \
     --device "$DEVICE" --batch "$BATCH" --precision "$PRECISION" |
     stage_row "ViT-B/32 $PRECISION on $DEVICE, batch $BATCH"
+  tool prepare --dir "$WORK/images" --limit "$N_CLIP" --model-dir "$WORK/model" |
+    stage_row "$(nproc) threads, bytes in memory"
   scan "clip-$DEVICE" "$N_CLIP" --model-dir "$WORK/model" --device "$DEVICE" \
     --batch-size "$BATCH" --precision "$PRECISION"
 fi

@@ -1,6 +1,7 @@
-//! A fast stand-in for the `image` crate operation the stored hashes and
-//! keypoints are computed with — `imageops::resize` — that gives **the
-//! same bytes**, so nothing already stored changes meaning.
+//! Fast stand-ins for the two `image` crate operations the stored hashes
+//! and keypoints are computed with — `imageops::resize` and the grey
+//! conversion `to_luma8` — that give **the same bytes**, so nothing already
+//! stored changes meaning.
 //!
 //! `image`'s resize walks the picture pixel by pixel through generic
 //! accessors, column by column: shrinking a 1,000 × 800 photo to the
@@ -8,14 +9,16 @@
 //! decoding. The same arithmetic done row by row over plain slices (the
 //! same weights, the same f32 products summed in the same order, so the
 //! same rounding) takes a fraction of that. Equality with `image` is pinned
-//! by the tests on real photographs (`tests/imageops_exact.rs`). (The grey
-//! conversion, `to_luma8`, goes through `image`'s colour-space code; it is
-//! left to `image`.)
+//! by the tests on real photographs (`tests/imageops_exact.rs`). The grey
+//! conversion is checked on all 2²⁴ colours.
 //!
 //! Only 8-bit pictures take the fast path; others are handed to `image`.
 
 use image::imageops::FilterType;
-use image::{DynamicImage, GrayImage, ImageBuffer, Pixel};
+use std::sync::OnceLock;
+
+use image::metadata::Cicp;
+use image::{DynamicImage, GrayImage, ImageBuffer, Pixel, Rgb32FImage, RgbImage};
 
 /// `image`'s resize of an 8-bit picture with `N` channels, same output.
 fn resize_u8<P>(
@@ -35,7 +38,13 @@ where
     let rows = taps(src_h, height, filter);
     let columns = taps(src_w, width, filter);
     let intermediate = vertical_pass(source.as_raw(), src_w as usize * channels, &rows);
-    let out = horizontal_pass(&intermediate, src_w as usize, channels, &columns);
+    let src_w = src_w as usize;
+    let out = match channels {
+        1 => horizontal_pass::<1>(&intermediate, src_w, &columns),
+        2 => horizontal_pass::<2>(&intermediate, src_w, &columns),
+        3 => horizontal_pass::<3>(&intermediate, src_w, &columns),
+        _ => horizontal_pass::<4>(&intermediate, src_w, &columns),
+    };
     ImageBuffer::from_raw(width, height, out).expect("resize output has the requested size")
 }
 
@@ -58,6 +67,74 @@ pub fn resize_exact(
         DynamicImage::ImageRgba8(p) => resize_u8(p, width, height, filter).into(),
         other => other.resize_exact(width, height, filter),
     }
+}
+
+/// [`DynamicImage::to_luma8`], same bytes. For 8-bit sRGB pixels (what
+/// the decoders give) it is `image`'s own arithmetic — each channel scaled
+/// to 0–1, weighted by the luminance row of the sRGB → XYZ matrix, summed
+/// in channel order, scaled back and rounded — without its per-pixel
+/// dispatch through the colour-space machinery.
+pub fn grey(image: &DynamicImage) -> GrayImage {
+    match image {
+        DynamicImage::ImageRgb8(rgb) if rgb.color_space() == Cicp::SRGB => grey_of_srgb(rgb),
+        other => other.to_luma8(),
+    }
+}
+
+fn grey_of_srgb(rgb: &RgbImage) -> GrayImage {
+    const SCALE: f32 = 1.0 / u8::MAX as f32;
+    let [kr, kg, kb] = luminance_weights();
+    let mut grey = vec![0u8; rgb.as_raw().len() / 3];
+    let mut lumas = [0.0f32; 256];
+    for (pixels, out) in rgb.as_raw().chunks(3 * 256).zip(grey.chunks_mut(256)) {
+        for (pixel, luma) in pixels.chunks_exact(3).zip(lumas.iter_mut()) {
+            let [r, g, b] = [pixel[0], pixel[1], pixel[2]].map(|c| f32::from(c) * SCALE);
+            let mut sum = 0.0;
+            sum = multiply_accumulate(sum, r, kr);
+            sum = multiply_accumulate(sum, g, kg);
+            sum = multiply_accumulate(sum, b, kb);
+            *luma = sum * f32::from(u8::MAX);
+        }
+        for (luma, byte) in lumas.iter().zip(out.iter_mut()) {
+            *byte = round_byte(*luma);
+        }
+    }
+    GrayImage::from_raw(rgb.width(), rgb.height(), grey).expect("one grey byte per pixel")
+}
+
+/// The weights `image` uses for sRGB, read from `image` itself: converting
+/// the unit colours in f32 gives each weight exactly.
+fn luminance_weights() -> [f32; 3] {
+    static WEIGHTS: OnceLock<[f32; 3]> = OnceLock::new();
+    *WEIGHTS.get_or_init(|| {
+        let units = Rgb32FImage::from_raw(3, 1, vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0])
+            .expect("three pixels");
+        let luma = DynamicImage::ImageRgb32F(units).to_luma32f();
+        [luma.as_raw()[0], luma.as_raw()[1], luma.as_raw()[2]]
+    })
+}
+
+/// `image`'s `multiply_accumulate`: fused where it compiles it fused.
+#[cfg(any(
+    all(
+        any(target_arch = "x86", target_arch = "x86_64"),
+        target_feature = "fma"
+    ),
+    all(target_arch = "aarch64", target_feature = "neon")
+))]
+fn multiply_accumulate(acc: f32, a: f32, b: f32) -> f32 {
+    a.mul_add(b, acc)
+}
+
+#[cfg(not(any(
+    all(
+        any(target_arch = "x86", target_arch = "x86_64"),
+        target_feature = "fma"
+    ),
+    all(target_arch = "aarch64", target_feature = "neon")
+)))]
+fn multiply_accumulate(acc: f32, a: f32, b: f32) -> f32 {
+    acc + a * b
 }
 
 /// The input samples one output sample reads, and their weights.
@@ -128,21 +205,20 @@ fn vertical_pass(source: &[u8], row_len: usize, rows: &[Taps]) -> Vec<f32> {
 
 /// Resamples the columns of the f32 intermediate and rounds to bytes,
 /// clamped to 0–255 first, as `image` does.
-fn horizontal_pass(source: &[f32], width: usize, channels: usize, columns: &[Taps]) -> Vec<u8> {
-    let row_len = width * channels;
+fn horizontal_pass<const N: usize>(source: &[f32], width: usize, columns: &[Taps]) -> Vec<u8> {
+    let row_len = width * N;
     let rows = source.len() / row_len.max(1);
-    let mut out = Vec::with_capacity(rows * columns.len() * channels);
-    let mut pixel = [0.0f32; 4];
+    let mut out = Vec::with_capacity(rows * columns.len() * N);
     for row in source.chunks_exact(row_len) {
         for taps in columns {
-            pixel[..channels].fill(0.0);
-            for (k, &w) in taps.weights.iter().enumerate() {
-                let at = (taps.first + k) * channels;
-                for (c, value) in pixel[..channels].iter_mut().enumerate() {
-                    *value += row[at + c] * w;
+            let window = &row[taps.first * N..(taps.first + taps.weights.len()) * N];
+            let mut pixel = [0.0f32; N];
+            for (input, &w) in window.chunks_exact(N).zip(&taps.weights) {
+                for (value, &p) in pixel.iter_mut().zip(input) {
+                    *value += p * w;
                 }
             }
-            out.extend(pixel[..channels].iter().map(|v| round_byte(*v)));
+            out.extend(pixel.map(round_byte));
         }
     }
     out
@@ -212,7 +288,6 @@ fn gaussian(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::RgbImage;
 
     #[test]
     fn taps_cover_the_source_and_sum_to_one() {
@@ -227,6 +302,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn grey_equals_image_crate_on_every_colour() {
+        let every = RgbImage::from_fn(4096, 4096, |x, y| {
+            let c = y * 4096 + x;
+            image::Rgb([(c >> 16) as u8, (c >> 8) as u8, c as u8])
+        });
+        let every = DynamicImage::ImageRgb8(every);
+        let ours = grey(&every);
+        let theirs = every.to_luma8();
+        let first_difference = ours
+            .as_raw()
+            .iter()
+            .zip(theirs.as_raw())
+            .position(|(a, b)| a != b);
+        assert_eq!(first_difference, None);
     }
 
     #[test]

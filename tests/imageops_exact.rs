@@ -1,4 +1,5 @@
-//! The fast resize (`provenance::imageops`) gives the same bytes as the `image` crate on real photographs, for every shape
+//! The fast resize and grey conversion (`provenance::imageops`) give the
+//! same bytes as the `image` crate on real photographs, for every shape
 //! the hashes and keypoints use, so hashes stored before them still match.
 
 use std::path::PathBuf;
@@ -7,7 +8,7 @@ use image::imageops::FilterType;
 use image::DynamicImage;
 use image_hasher::{HashAlg, HasherConfig};
 use provenance::hash::{perceptual_hashes, trim_uniform_border, MIRROR_SUFFIX};
-use provenance::imageops::{resize_exact, resize_grey};
+use provenance::imageops::{self, resize_exact, resize_grey};
 
 fn photos() -> Vec<(String, DynamicImage)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hash");
@@ -82,6 +83,10 @@ fn resizes_equal_image_crate_on_photographs() {
         let reference =
             image::imageops::resize(&grey, w * 10 / 13, h * 10 / 13, FilterType::Triangle);
         assert!(level == reference, "{name}: grey pyramid level differs");
+        assert!(
+            imageops::grey(&photo) == photo.to_luma8(),
+            "{name}: grey differs"
+        );
     }
 }
 

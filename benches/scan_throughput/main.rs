@@ -7,7 +7,7 @@
 //! scan_throughput images  --sources DIR --out DIR --count N [--threads T]
 //! scan_throughput serve   --dir DIR --count N --port P [--threads T]
 //! scan_throughput fetch   --urls FILE [--concurrency C] [--per-host H]
-//! scan_throughput prepare --dir DIR --limit N [--threads T]
+//! scan_throughput prepare --dir DIR --limit N [--threads T] [--model-dir DIR]
 //! scan_throughput embed   --dir DIR --limit N --model-dir DIR [--device D] [--batch B] [--precision P] [--threads T]
 //! ```
 //!
@@ -92,6 +92,7 @@ fn run(command: &str, flags: &Flags) -> Result<(), String> {
             &flags.path("dir")?,
             flags.number("limit", usize::MAX)?,
             flags.number("threads", cores)?,
+            flags.0.get("model-dir").map(PathBuf::from),
         ),
         "embed" => stages::embed(&stages::EmbedRun {
             dir: flags.path("dir")?,

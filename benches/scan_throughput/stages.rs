@@ -1,7 +1,7 @@
 //! Single stages of the scan pipeline, alone, on the same images as the
-//! scan: the fetcher (as the fetch stage drives it), decode + hash +
-//! thumbnail (the prepare stage's CPU work), and decode + preprocess +
-//! CLIP model (embed-only). Each prints one JSON line.
+//! scan: the fetcher (as the fetch stage drives it), the prepare stage's
+//! CPU work (decode, hashes, thumbnail, keypoints, model input), and
+//! decode + preprocess + CLIP model (embed-only). Each prints one JSON line.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
@@ -10,10 +10,11 @@ use std::time::Instant;
 
 use futures::{stream, StreamExt};
 use provenance::decode::{decode, DecodeLimits};
-use provenance::embed::{ClipEmbedder, DeviceChoice, ModelSettings, ModelSource, Precision};
+use provenance::embed::{
+    ClipEmbedder, DeviceChoice, Embedder, ModelSettings, ModelSource, Precision,
+};
 use provenance::fetch::{FetchSettings, Fetcher};
-use provenance::hash::perceptual_hashes;
-use provenance::report::thumbnail_jpeg;
+use provenance::pipeline::analyse::analyse;
 use url::Url;
 
 /// Prints a measurement as one JSON line.
@@ -93,11 +94,23 @@ pub fn fetch(urls: &Path, concurrency: usize, per_host: usize) -> Result<(), Str
     Ok(())
 }
 
-/// Prepare-only: decode + perceptual hashes + thumbnail, as the pipeline's
-/// prepare stage does, on `threads` threads, files already in memory.
-pub fn prepare(dir: &Path, limit: usize, threads: usize) -> Result<(), String> {
+/// Prepare-only: the scan's prepare stage work
+/// ([`provenance::pipeline::analyse::analyse`]: decode, perceptual hashes,
+/// thumbnail, keypoint features, and the model input when `model_dir` is
+/// given) on `threads` threads, files already in memory.
+pub fn prepare(
+    dir: &Path,
+    limit: usize,
+    threads: usize,
+    model_dir: Option<PathBuf>,
+) -> Result<(), String> {
     let files = read_files(dir, limit)?;
     let bytes: u64 = files.iter().map(|f| f.len() as u64).sum();
+    let model = match &model_dir {
+        Some(dir) => Some(load_model(dir, DeviceChoice::Cpu, Precision::F32, 1)?),
+        None => None,
+    };
+    let embedder = model.as_ref().map(|m| m as &dyn Embedder);
     let limits = DecodeLimits::default();
     let next = Mutex::new(files.iter());
     let started = Instant::now();
@@ -107,11 +120,8 @@ pub fn prepare(dir: &Path, limit: usize, threads: usize) -> Result<(), String> {
                 scope.spawn(|| {
                     let mut failed = 0;
                     while let Some(file) = next.lock().map(|mut i| i.next()).unwrap_or(None) {
-                        match decode(file, &limits) {
-                            Ok(decoded) => {
-                                std::hint::black_box(perceptual_hashes(&decoded.image));
-                                std::hint::black_box(thumbnail_jpeg(&decoded.image, 160).ok());
-                            }
+                        match analyse(file, &limits, embedder) {
+                            Ok(analysis) => drop(std::hint::black_box(analysis)),
                             Err(_) => failed += 1,
                         }
                     }
@@ -122,14 +132,34 @@ pub fn prepare(dir: &Path, limit: usize, threads: usize) -> Result<(), String> {
         workers.into_iter().map(|w| w.join().unwrap_or(0)).sum()
     });
     let secs = started.elapsed().as_secs_f64();
-    report(
-        "decode+hash+thumbnail-only",
-        files.len() - failed,
-        failed,
-        bytes,
-        secs,
-    );
+    let stage = if model.is_some() {
+        "prepare-only (decode+hashes+thumbnail+features+model input)"
+    } else {
+        "prepare-only (decode+hashes+thumbnail+features)"
+    };
+    report(stage, files.len() - failed, failed, bytes, secs);
     Ok(())
+}
+
+/// Loads the model of `dir` (no download).
+fn load_model(
+    dir: &Path,
+    device: DeviceChoice,
+    precision: Precision,
+    batch: usize,
+) -> Result<ClipEmbedder, String> {
+    let settings = ModelSettings {
+        source: ModelSource::LocalDir(dir.to_path_buf()),
+        offline: true,
+        device,
+        precision,
+        batch_size: batch,
+        cache_dir: std::env::temp_dir(),
+    };
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime
+        .block_on(ClipEmbedder::load(&settings))
+        .map_err(|e| e.to_string())
 }
 
 /// How the embed-only measurement runs.
@@ -155,18 +185,7 @@ pub struct EmbedRun {
 pub fn embed(run: &EmbedRun) -> Result<(), String> {
     let files = read_files(&run.dir, run.limit)?;
     let bytes: u64 = files.iter().map(|f| f.len() as u64).sum();
-    let settings = ModelSettings {
-        source: ModelSource::LocalDir(run.model_dir.clone()),
-        offline: true,
-        device: run.device,
-        precision: run.precision,
-        batch_size: run.batch,
-        cache_dir: std::env::temp_dir(),
-    };
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    let model = runtime
-        .block_on(ClipEmbedder::load(&settings))
-        .map_err(|e| e.to_string())?;
+    let model = load_model(&run.model_dir, run.device, run.precision, run.batch)?;
     let limits = DecodeLimits::default();
     let next = Mutex::new(files.iter());
     let (send, receive) = sync_channel::<Vec<f32>>(run.batch * 2);

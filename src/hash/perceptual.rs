@@ -27,7 +27,7 @@ pub struct HashSpec {
 impl HashSpec {
     /// Hashes a picture with this spec.
     pub fn hash(&self, image: &DynamicImage) -> Vec<u8> {
-        self.hash_grey(&image.to_luma8())
+        self.hash_grey(&imageops::grey(image))
     }
 
     /// Hashes a grey picture with this spec. `image_hasher` would shrink
@@ -124,7 +124,7 @@ pub fn perceptual_hashes(image: &DynamicImage) -> Vec<PerceptualHash> {
         return Vec::new();
     }
     // Grey first, then mirrored: the same pixels as grey of the mirror.
-    let grey = image.to_luma8();
+    let grey = imageops::grey(&image);
     let mirrored = image::imageops::flip_horizontal(&grey);
     STORED
         .iter()
@@ -149,7 +149,7 @@ pub fn perceptual_hashes(image: &DynamicImage) -> Vec<PerceptualHash> {
 /// textures finer than the thumbnail) score low; their gradient hashes are
 /// mostly noise and would match each other.
 pub fn hash_detail(image: &DynamicImage) -> f32 {
-    let thumbnail = imageops::resize_exact(image, 17, 16, FilterType::Triangle).to_luma8();
+    let thumbnail = imageops::grey(&imageops::resize_exact(image, 17, 16, FilterType::Triangle));
     let mut total = 0u32;
     for y in 0..16 {
         for x in 0..16 {

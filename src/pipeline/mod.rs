@@ -12,6 +12,7 @@
 //! known bytes are not decoded or embedded again. Rerunning an unfinished
 //! scan resumes it under the same scan id.
 
+pub mod analyse;
 pub mod progress;
 pub mod sources;
 mod stages;

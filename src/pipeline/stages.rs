@@ -8,18 +8,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use url::Url;
 
+use super::analyse::analyse;
 use super::progress::Counter;
 use super::{PipelineError, StageContext};
-use crate::decode::{decode, Decoded};
 use crate::fetch::FetchedImage;
-use crate::hash::perceptual_hashes;
-use crate::report::thumbnail_jpeg;
 use crate::search::ImageCandidate;
-use crate::store::{ImageFeatures, ImageId, NewFailure, NewImage, NewSighting};
-use crate::verify::{self, VerifySettings};
-
-/// Longest side of the stored preview, in pixels.
-const THUMBNAIL_SIDE: u32 = 160;
+use crate::store::{ImageId, NewFailure, NewImage, NewSighting};
 
 /// A candidate whose bytes are in hand.
 pub struct Fetched {
@@ -244,27 +238,13 @@ pub async fn prepare_one(
     let limits = ctx.options.decode_limits;
     let embedder = ctx.embedder.clone();
     let bytes = image.bytes.clone();
-    let work = tokio::task::spawn_blocking(move || {
-        decode(&bytes, &limits).map(|decoded| {
-            let hashes = perceptual_hashes(&decoded.image);
-            let thumbnail = thumbnail_jpeg(&decoded.image, THUMBNAIL_SIDE).ok();
-            let features = ImageFeatures {
-                kind: verify::FEATURE_KIND.to_string(),
-                bytes: verify::encode(&verify::extract(
-                    &decoded.image,
-                    VerifySettings::default().max_keypoints,
-                )),
-            };
-            let pixels = embedder.map(|e| e.preprocess(&decoded.image));
-            (decoded, hashes, thumbnail, features, pixels)
-        })
-    });
+    let work = tokio::task::spawn_blocking(move || analyse(&bytes, &limits, embedder.as_deref()));
     let reason = match work.await {
         Ok(Ok(done)) => Ok(done),
         Ok(Err(e)) => Err(e.to_string()),
         Err(panic) => Err(format!("decoder crashed: {panic}")),
     };
-    let (decoded, hashes, thumbnail, features, pixels) = match reason {
+    let analysis = match reason {
         Ok(done) => done,
         Err(reason) => {
             let waiting = ctx
@@ -280,30 +260,23 @@ pub async fn prepare_one(
             return Ok(None);
         }
     };
-    let Decoded {
-        format,
-        width,
-        height,
-        exif,
-        ..
-    } = decoded;
     Ok(Some(Prepared {
         image: NewImage {
             sha256: image.sha256,
-            perceptual_hashes: hashes,
-            width,
-            height,
-            format,
+            perceptual_hashes: analysis.hashes,
+            width: analysis.width,
+            height: analysis.height,
+            format: analysis.format,
             byte_size: image.bytes.len() as u64,
-            exif,
-            thumbnail,
-            features: Some(features),
+            exif: analysis.exif,
+            thumbnail: analysis.thumbnail,
+            features: Some(analysis.features),
             seen_at: Utc::now(),
         },
         candidate,
         last_modified: image.last_modified,
         etag: image.etag,
-        pixels,
+        pixels: analysis.pixels,
     }))
 }
 

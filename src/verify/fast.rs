@@ -47,10 +47,17 @@ pub fn detect(image: &GrayImage, threshold: u8, margin: u32) -> Vec<Corner> {
     if w <= 2 * margin || h <= 2 * margin {
         return Vec::new();
     }
+    let pixels = image.as_raw();
+    let stride = w as isize;
+    let offsets: [isize; 16] = CIRCLE.map(|(dx, dy)| dy as isize * stride + dx as isize);
     let mut scores = vec![0u32; (w * h) as usize];
-    for y in margin..h - margin {
-        for x in margin..w - margin {
-            scores[(y * w + x) as usize] = corner_score(image, x, y, threshold);
+    let (width, m) = (w as usize, margin as usize);
+    let mut candidate = vec![false; width];
+    for y in m..h as usize - m {
+        compass_candidates(pixels, width, y, m, threshold, &mut candidate);
+        for (x, _) in candidate.iter().enumerate().filter(|(_, c)| **c) {
+            let at = y * width + x;
+            scores[at] = corner_score(pixels, at, &offsets, threshold);
         }
     }
     let mut corners = Vec::new();
@@ -65,22 +72,59 @@ pub fn detect(image: &GrayImage, threshold: u8, margin: u32) -> Vec<Corner> {
     corners
 }
 
-/// Strength of the corner at (x, y), 0 when it is none.
-fn corner_score(image: &GrayImage, x: u32, y: u32, threshold: u8) -> u32 {
-    let centre = i32::from(image.get_pixel(x, y)[0]);
+/// Marks in `candidate` the pixels of row `y` (between the margins) that
+/// pass FAST's quick test: at least two of the four compass points of the
+/// circle are brighter, or at least two darker, than the centre by more
+/// than the threshold. Written over whole rows so it vectorises; the few
+/// pixels that pass get the full test ([`corner_score`]).
+fn compass_candidates(
+    pixels: &[u8],
+    width: usize,
+    y: usize,
+    margin: usize,
+    threshold: u8,
+    candidate: &mut [bool],
+) {
+    let row = |dy: isize| {
+        let start = (y as isize + dy) as usize * width;
+        &pixels[start..start + width]
+    };
+    let (up, mid, down) = (row(-3), row(0), row(3));
+    let span = margin..width - margin;
+    let shifted = |dx: isize| {
+        let start = (margin as isize + dx) as usize;
+        &mid[start..start + span.len()]
+    };
+    let t = i16::from(threshold);
+    let lanes = mid[span.clone()]
+        .iter()
+        .zip(&up[span.clone()])
+        .zip(&down[span.clone()])
+        .zip(shifted(3).iter().zip(shifted(-3)));
+    for (out, (((&c, &n), &s), (&e, &w))) in candidate[span.clone()].iter_mut().zip(lanes) {
+        let c = i16::from(c);
+        let compass = [n, e, s, w].map(i16::from);
+        let bright: u8 = compass.iter().map(|&p| u8::from(p - c > t)).sum();
+        let dark: u8 = compass.iter().map(|&p| u8::from(c - p > t)).sum();
+        *out = bright >= 2 || dark >= 2;
+    }
+}
+
+/// Strength of the corner at pixel index `at` (whose circle, at
+/// `offsets`, lies inside the picture), 0 when it is none.
+fn corner_score(pixels: &[u8], at: usize, offsets: &[isize; 16], threshold: u8) -> u32 {
+    let centre = i32::from(pixels[at]);
     let t = i32::from(threshold);
-    let ring: [i32; 16] = std::array::from_fn(|i| {
-        let (dx, dy) = CIRCLE[i];
-        i32::from(image.get_pixel((x as i32 + dx) as u32, (y as i32 + dy) as u32)[0]) - centre
-    });
+    let ring_at = |i: usize| i32::from(pixels[at.wrapping_add_signed(offsets[i])]) - centre;
     // Quick rejection: of the four compass points, at least two of a
     // 9-arc lie on the same side.
-    let compass = [ring[0], ring[4], ring[8], ring[12]];
+    let compass = [ring_at(0), ring_at(4), ring_at(8), ring_at(12)];
     let bright = compass.iter().filter(|d| **d > t).count();
     let dark = compass.iter().filter(|d| **d < -t).count();
     if bright < 2 && dark < 2 {
         return 0;
     }
+    let ring: [i32; 16] = std::array::from_fn(ring_at);
     if has_arc(&ring, |d| d > t) {
         ring.iter().map(|d| (d - t).max(0) as u32).sum()
     } else if has_arc(&ring, |d| d < -t) {

@@ -36,13 +36,12 @@ pub fn build(image: &DynamicImage) -> Vec<Level> {
         return Vec::new();
     }
     let fit = BASE_SIDE as f32 / w.max(h) as f32;
-    let base = imageops::resize_exact(
+    let base = imageops::grey(&imageops::resize_exact(
         &trimmed,
         scaled(w, fit),
         scaled(h, fit),
         FilterType::Triangle,
-    )
-    .to_luma8();
+    ));
     let mut levels = Vec::with_capacity(LEVELS);
     for index in 0..LEVELS {
         let scale = LEVEL_FACTOR.powi(index as i32);
@@ -83,14 +82,25 @@ pub fn box_blur5(image: &GrayImage) -> GrayImage {
 }
 
 /// One 5-tap averaging pass along lines of `len` pixels spaced `step`
-/// apart; `lines` lines spaced `line_step` apart.
+/// apart; `lines` lines spaced `line_step` apart. Each line is copied with
+/// its end pixels repeated twice on either side (the clamped edges), then
+/// averaged with a running sum.
 fn blur_pass(src: &[u8], len: usize, lines: usize, step: usize, line_step: usize) -> Vec<u8> {
     let mut out = vec![0u8; src.len()];
+    let mut padded = vec![0u8; len + 4];
     for line in 0..lines {
-        let at = |i: isize| src[line * line_step + i.clamp(0, len as isize - 1) as usize * step];
-        for i in 0..len as isize {
-            let sum: u32 = (-2..=2).map(|d| u32::from(at(i + d))).sum();
-            out[line * line_step + i as usize * step] = ((sum + 2) / 5) as u8;
+        let start = line * line_step;
+        for (i, slot) in padded[2..len + 2].iter_mut().enumerate() {
+            *slot = src[start + i * step];
+        }
+        let (first, last) = (padded[2], padded[len + 1]);
+        padded[..2].fill(first);
+        padded[len + 2..].fill(last);
+        let mut sum: u32 = padded[..4].iter().map(|&p| u32::from(p)).sum();
+        for i in 0..len {
+            sum += u32::from(padded[i + 4]);
+            out[start + i * step] = ((sum + 2) / 5) as u8;
+            sum -= u32::from(padded[i]);
         }
     }
     out

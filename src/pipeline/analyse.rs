@@ -1,0 +1,67 @@
+//! The CPU work a scan does on the bytes of each new image, as one pure
+//! function: decode, perceptual hashes, thumbnail, keypoint features and,
+//! when embedding, the model input. The prepare stage runs it on a worker
+//! thread; the scan benchmark (`scan_throughput prepare`) runs the same
+//! function alone, so "the slowest stage" is measured on the same work.
+
+use crate::decode::{decode, DecodeError, DecodeLimits, Decoded, ExifSummary};
+use crate::embed::Embedder;
+use crate::hash::perceptual_hashes;
+use crate::report::thumbnail_jpeg;
+use crate::store::{ImageFeatures, PerceptualHash};
+use crate::verify::{self, VerifySettings};
+
+/// Longest side of the stored preview, in pixels.
+pub const THUMBNAIL_SIDE: u32 = 160;
+
+/// What the scan keeps of one decoded image (the picture itself is not
+/// kept: only the model input travels on).
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// Format sniffed from the bytes.
+    pub format: String,
+    /// Width after EXIF orientation.
+    pub width: u32,
+    /// Height after EXIF orientation.
+    pub height: u32,
+    /// Origin-related EXIF fields.
+    pub exif: ExifSummary,
+    /// Perceptual hashes (none for pictures too smooth to hash).
+    pub hashes: Vec<PerceptualHash>,
+    /// The stored preview (`None` if it could not be encoded).
+    pub thumbnail: Option<Vec<u8>>,
+    /// Keypoint features for `match`'s verifier.
+    pub features: ImageFeatures,
+    /// Model input, when an embedder is given.
+    pub pixels: Option<Vec<f32>>,
+}
+
+/// Decodes `bytes` and computes everything the store keeps about the
+/// picture; the model input too when `embedder` is given.
+pub fn analyse(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+    embedder: Option<&dyn Embedder>,
+) -> Result<Analysis, DecodeError> {
+    let Decoded {
+        image,
+        format,
+        width,
+        height,
+        exif,
+    } = decode(bytes, limits)?;
+    let keypoints = verify::extract(&image, VerifySettings::default().max_keypoints);
+    Ok(Analysis {
+        format,
+        width,
+        height,
+        exif,
+        hashes: perceptual_hashes(&image),
+        thumbnail: thumbnail_jpeg(&image, THUMBNAIL_SIDE).ok(),
+        features: ImageFeatures {
+            kind: verify::FEATURE_KIND.to_string(),
+            bytes: verify::encode(&keypoints),
+        },
+        pixels: embedder.map(|e| e.preprocess(&image)),
+    })
+}
