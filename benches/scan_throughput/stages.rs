@@ -133,9 +133,9 @@ pub fn prepare(
     });
     let secs = started.elapsed().as_secs_f64();
     let stage = if model.is_some() {
-        "prepare-only (decode+hashes+thumbnail+features+model input)"
+        "prepare-only+model-input"
     } else {
-        "prepare-only (decode+hashes+thumbnail+features)"
+        "prepare-only"
     };
     report(stage, files.len() - failed, failed, bytes, secs);
     Ok(())

@@ -115,38 +115,28 @@ fn compass_candidates(
 fn corner_score(pixels: &[u8], at: usize, offsets: &[isize; 16], threshold: u8) -> u32 {
     let centre = i32::from(pixels[at]);
     let t = i32::from(threshold);
-    let ring_at = |i: usize| i32::from(pixels[at.wrapping_add_signed(offsets[i])]) - centre;
-    // Quick rejection: of the four compass points, at least two of a
-    // 9-arc lie on the same side.
-    let compass = [ring_at(0), ring_at(4), ring_at(8), ring_at(12)];
-    let bright = compass.iter().filter(|d| **d > t).count();
-    let dark = compass.iter().filter(|d| **d < -t).count();
-    if bright < 2 && dark < 2 {
-        return 0;
-    }
-    let ring: [i32; 16] = std::array::from_fn(ring_at);
-    if has_arc(&ring, |d| d > t) {
+    let ring: [i32; 16] =
+        std::array::from_fn(|i| i32::from(pixels[at.wrapping_add_signed(offsets[i])]) - centre);
+    let side_mask = |side: &dyn Fn(i32) -> bool| {
+        ring.iter()
+            .enumerate()
+            .fold(0u16, |mask, (i, &d)| mask | (u16::from(side(d)) << i))
+    };
+    if has_arc(side_mask(&|d| d > t)) {
         ring.iter().map(|d| (d - t).max(0) as u32).sum()
-    } else if has_arc(&ring, |d| d < -t) {
+    } else if has_arc(side_mask(&|d| d < -t)) {
         ring.iter().map(|d| (-d - t).max(0) as u32).sum()
     } else {
         0
     }
 }
 
-fn has_arc(ring: &[i32; 16], side: impl Fn(i32) -> bool) -> bool {
-    let mut run = 0;
-    for i in 0..16 + ARC {
-        if side(ring[i % 16]) {
-            run += 1;
-            if run >= ARC {
-                return true;
-            }
-        } else {
-            run = 0;
-        }
-    }
-    false
+/// Whether the circle (bit i = pixel i) has [`ARC`] contiguous set bits,
+/// wrapping around.
+fn has_arc(mask: u16) -> bool {
+    let circle = u32::from(mask) | (u32::from(mask) << 16);
+    let run = (1..ARC).fold(circle, |run, k| run & (circle >> k));
+    run != 0
 }
 
 fn is_local_maximum(scores: &[u32], w: u32, x: u32, y: u32) -> bool {
@@ -168,6 +158,24 @@ fn is_local_maximum(scores: &[u32], w: u32, x: u32, y: u32) -> bool {
 mod tests {
     use super::*;
     use image::Luma;
+
+    #[test]
+    fn arcs_are_found_on_every_circle_wrapping_around() {
+        let walk = |mask: u16| {
+            let mut run = 0;
+            (0..16 + ARC).any(|i| {
+                run = if mask >> (i % 16) & 1 == 1 {
+                    run + 1
+                } else {
+                    0
+                };
+                run >= ARC
+            })
+        };
+        for mask in 0..=u16::MAX {
+            assert_eq!(has_arc(mask), walk(mask), "{mask:016b}");
+        }
+    }
 
     #[test]
     fn a_bright_square_on_dark_has_corners_at_its_corners_only() {
