@@ -5,11 +5,13 @@
 #   cold start (first process on the machine, a second one, and with the
 #   driver's kernel cache disabled); parity on the GPU; the model alone,
 #   candle vs PyTorch (same weights, same run); where a pass spends its
-#   time; JPEG → model pipelines; the scan benchmark with --device cuda.
+#   time; JPEG → model pipelines; how the scan's CPU stage scales with
+#   threads (and with glibc malloc's trimming turned off); the scan
+#   benchmark with --device cuda.
 # Each step has its own time limit; one failing step does not stop the rest.
 #
 # usage: scripts/bench-gpu.sh [step...]   (steps: cold parity model torch
-#        profile pipeline scan; default all)
+#        profile pipeline scaling scan; default all)
 # env:   PACK (.gpu) T (/tmp/gpu) DTYPES (f32,f16,bf16) BATCHES (1,32,128,256)
 #        SECONDS_EACH (2) N_IMAGES (2048) OUT (where logs go, default $T)
 cd "$(dirname "$0")/.."
@@ -21,7 +23,7 @@ SECONDS_EACH=${SECONDS_EACH:-2}
 N_IMAGES=${N_IMAGES:-2048}
 LOGS=${OUT:-$T}
 STEPS=("$@")
-[ ${#STEPS[@]} -eq 0 ] && STEPS=(cold parity model torch profile pipeline scan)
+[ ${#STEPS[@]} -eq 0 ] && STEPS=(cold parity model torch profile pipeline scaling scan)
 mkdir -p "$T" "$LOGS"
 log() { echo "[bench-gpu $(date +%T)] $*" >&2; }
 step() { # name, limit seconds, command… (output to stdout and $LOGS/name.md)
@@ -66,13 +68,25 @@ wants parity && step parity 300 "$T/bench" parity --device cuda --dtypes "$DTYPE
 wants model && step model 600 "$T/bench" model --device cuda --dtypes "$DTYPES" --batches "$BATCHES" --model-dir "$MODEL" --seconds "$SECONDS_EACH"
 wants torch && step torch 600 python3 scripts/bench_clip_torch.py model --model-dir "$MODEL" --dtypes "$DTYPES" --batches "$BATCHES" --seconds "$SECONDS_EACH"
 wants profile && step profile 120 "$T/bench" profile --device cuda --dtypes f16 --batches 256 --model-dir "$MODEL"
-if wants pipeline || wants scan; then
+if wants pipeline || wants scaling || wants scan; then
   [ -f "$T/sb/images/img$(printf %05d $((N_IMAGES - 1))).jpg" ] ||
     "$T/scan_throughput" images --sources tests/fixtures/hash --out "$T/sb/images" --count "$N_IMAGES" --threads "$(nproc)" --bench
 fi
 if wants pipeline; then
   step pipeline 300 "$T/bench" pipeline --device cuda --dtypes f16,f32 --batches 256 --model-dir "$MODEL" --images "$T/sb/images" --count "$N_IMAGES"
   step pipeline 300 python3 scripts/bench_clip_torch.py pipeline --model-dir "$MODEL" --images "$T/sb/images" --count "$N_IMAGES" --dtypes f16,f32 --batches 256
+fi
+if wants scaling; then
+  # The prepare stage (decode, hashes, thumbnail, keypoints, model input)
+  # alone on 1…16 threads: does the scan's CPU stage use the machine?
+  cat /sys/fs/cgroup/cpu.max 2>/dev/null | sed 's/^/cgroup cpu.max: /' >&2
+  for threads in 1 2 4 8 16; do
+    step scaling 120 "$T/scan_throughput" prepare --dir "$T/sb/images" --limit 1024 \
+      --threads "$threads" --model-dir "$MODEL" --bench
+  done
+  # The same with glibc malloc keeping freed memory (no munmap/trim churn).
+  step scaling 120 env GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824 \
+    "$T/scan_throughput" prepare --dir "$T/sb/images" --limit 1024 --threads 16 --model-dir "$MODEL" --bench
 fi
 if wants scan; then
   step scan 600 env TOOLS="$T/scan_throughput" BIN="$T/provenance" WORK="$T/sb" N_CLIP="$N_IMAGES" \

@@ -8,6 +8,7 @@
 //! scan_throughput serve   --dir DIR --count N --port P [--threads T]
 //! scan_throughput fetch   --urls FILE [--concurrency C] [--per-host H]
 //! scan_throughput prepare --dir DIR --limit N [--threads T] [--model-dir DIR]
+//! scan_throughput steps   --dir DIR --limit N
 //! scan_throughput embed   --dir DIR --limit N --model-dir DIR [--device D] [--batch B] [--precision P] [--threads T]
 //! ```
 //!
@@ -17,6 +18,7 @@
 mod images;
 mod serve;
 mod stages;
+mod steps;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -103,8 +105,9 @@ fn run(command: &str, flags: &Flags) -> Result<(), String> {
             precision: flags.text("precision").unwrap_or("f32").parse()?,
             threads: flags.number("threads", cores)?,
         }),
+        "steps" => steps::steps(&flags.path("dir")?, flags.number("limit", usize::MAX)?),
         other => Err(format!(
-            "unknown command {other:?}: images, serve, fetch, prepare or embed"
+            "unknown command {other:?}: images, serve, fetch, prepare, steps or embed"
         )),
     }
 }

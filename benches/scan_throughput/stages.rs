@@ -42,7 +42,7 @@ fn read_urls(path: &Path) -> Result<Vec<Url>, String> {
 }
 
 /// The first `limit` `.jpg` files of `dir`, by name, read into memory.
-fn read_files(dir: &Path, limit: usize) -> Result<Vec<Vec<u8>>, String> {
+pub fn read_files(dir: &Path, limit: usize) -> Result<Vec<Vec<u8>>, String> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
