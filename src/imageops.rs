@@ -12,15 +12,17 @@
 //! by the tests on real photographs (`tests/imageops_exact.rs`). The grey
 //! conversion is checked on all 2²⁴ colours.
 //!
-//! Only 8-bit pictures take the fast path; others are handed to `image`.
+//! Only 8-bit sRGB pictures take the fast path; others are handed to `image`.
 
-use image::imageops::FilterType;
 use std::sync::OnceLock;
 
+use image::imageops::FilterType;
 use image::metadata::Cicp;
 use image::{DynamicImage, GrayImage, ImageBuffer, Pixel, Rgb32FImage, RgbImage};
 
-/// `image`'s resize of an 8-bit picture with `N` channels, same output.
+/// `image`'s resize of an 8-bit picture, same output. Pictures tagged
+/// with another colour space than sRGB (the default, which the new buffer
+/// gets) go to `image`, which carries the tag over.
 fn resize_u8<P>(
     source: &ImageBuffer<P, Vec<u8>>,
     width: u32,
@@ -31,7 +33,8 @@ where
     P: Pixel<Subpixel = u8> + 'static,
 {
     let (src_w, src_h) = source.dimensions();
-    if src_w == 0 || src_h == 0 || (src_w, src_h) == (width, height) {
+    let trivial = src_w == 0 || src_h == 0 || (src_w, src_h) == (width, height);
+    if trivial || source.color_space() != Cicp::SRGB {
         return image::imageops::resize(source, width, height, filter);
     }
     let channels = usize::from(P::CHANNEL_COUNT);
@@ -355,5 +358,21 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn pictures_in_other_colour_spaces_keep_their_tag_and_their_grey() {
+        let mut rgb = RgbImage::from_fn(40, 30, |x, y| {
+            image::Rgb([(x * 6) as u8, (y * 8) as u8, 90])
+        });
+        rgb.set_color_space(Cicp::DISPLAY_P3)
+            .expect("an RGB colour space");
+        let picture = DynamicImage::ImageRgb8(rgb);
+        let ours = resize_exact(&picture, 16, 12, FilterType::Triangle);
+        let theirs = picture.resize_exact(16, 12, FilterType::Triangle);
+        assert_eq!(ours.color_space(), theirs.color_space());
+        assert_eq!(ours.as_bytes(), theirs.as_bytes());
+        assert_eq!(grey(&ours), theirs.to_luma8());
+        assert_eq!(grey(&picture), picture.to_luma8());
     }
 }
