@@ -191,16 +191,24 @@ fn taps(source: u32, target: u32, filter: FilterType) -> Vec<Taps> {
 }
 
 /// Resamples the rows: one f32 row per output row (not rounded, as in
-/// `image`), each sample the taps' products summed in tap order.
+/// `image`), each sample the taps' products summed in tap order. The row
+/// is done in blocks of [`BLOCK`] samples that stay in registers across
+/// the taps, instead of loading and storing the whole row once per tap.
 fn vertical_pass(source: &[u8], row_len: usize, rows: &[Taps]) -> Vec<f32> {
+    const BLOCK: usize = 32;
     let mut out = vec![0.0f32; row_len * rows.len()];
     for (taps, acc) in rows.iter().zip(out.chunks_exact_mut(row_len)) {
-        for (k, &w) in taps.weights.iter().enumerate() {
-            let start = (taps.first + k) * row_len;
-            let row = &source[start..start + row_len];
-            for (a, &p) in acc.iter_mut().zip(row) {
-                *a += f32::from(p) * w;
+        for (index, block_out) in acc.chunks_mut(BLOCK).enumerate() {
+            let start = index * BLOCK;
+            let mut block = [0.0f32; BLOCK];
+            for (k, &w) in taps.weights.iter().enumerate() {
+                let at = (taps.first + k) * row_len + start;
+                let row = &source[at..at + block_out.len()];
+                for (a, &p) in block.iter_mut().zip(row) {
+                    *a += f32::from(p) * w;
+                }
             }
+            block_out.copy_from_slice(&block[..block_out.len()]);
         }
     }
     out
