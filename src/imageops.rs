@@ -192,7 +192,7 @@ fn taps(source: u32, target: u32, filter: FilterType) -> Vec<Taps> {
 
 /// Resamples the rows: one f32 row per output row (not rounded, as in
 /// `image`), each sample the taps' products summed in tap order. The row
-/// is done in blocks of [`BLOCK`] samples that stay in registers across
+/// is done in blocks of `BLOCK` samples that stay in registers across
 /// the taps, instead of loading and storing the whole row once per tap.
 fn vertical_pass(source: &[u8], row_len: usize, rows: &[Taps]) -> Vec<f32> {
     const BLOCK: usize = 32;
