@@ -27,8 +27,9 @@ mod pg;
 
 use std::time::{Duration, Instant};
 
-use provenance::store::flat::FlatIndex;
-use provenance::store::{ModelInfo, Store};
+use provenance::model::ModelInfo;
+use provenance::store::sqlite::index::FlatIndex;
+use provenance::store::Store;
 
 /// Command-line settings.
 pub struct Args {

@@ -1,13 +1,21 @@
 //! provenance — find where an image lives on the web.
 //!
-//! The pipeline, in the order data flows through it:
-//! search providers give candidates → pages are scraped for more →
-//! images are fetched, decoded, hashed and embedded → everything is kept in a
-//! [`store`] → `match` ranks stored images against a suspect image and
-//! reports where it was seen and where it most likely came from.
+//! Two journeys, two rooms:
+//! - [`scan`]: search providers give candidates → pages are scraped for
+//!   more → images are fetched, decoded, hashed and embedded → everything is
+//!   kept in a [`store`].
+//! - [`lookup`]: a suspect image (or a text) is found among stored ones,
+//!   matches are ranked and a [`report`] says where each was seen and where
+//!   the picture most likely came from.
 //!
-//! `cli` turns the command line into a validated [`config::Config`]; nothing
-//! below it reads the environment.
+//! Both speak the domain [`model`] (pictures, sightings, scans, failures).
+//! Below them: [`search`] and [`scrape`] (what the web says), [`fetch`] (one
+//! polite, safe fetcher) on [`http`] (one client factory and retry policy
+//! for every request), [`decode`], [`hash`], [`verify`] (keypoints) and
+//! [`embed`] (CLIP), then the pure core of matching ([`matching`]).
+//!
+//! `cli` turns the command line into validated settings; nothing below it
+//! reads the environment or prints.
 //!
 //! Everything with I/O or heavy dependencies sits behind the default
 //! `runtime` feature. Without it only the pure parsers of what the web sends
@@ -28,12 +36,20 @@ pub mod fetch;
 #[cfg(feature = "runtime")]
 pub mod hash;
 #[cfg(feature = "runtime")]
+pub mod http;
+#[cfg(feature = "runtime")]
+pub mod lookup;
+#[cfg(feature = "runtime")]
 pub mod matching;
 #[cfg(feature = "runtime")]
-pub mod pipeline;
+pub mod model;
 #[cfg(feature = "runtime")]
 pub mod report;
 #[cfg(feature = "runtime")]
+pub mod scan;
+#[cfg(feature = "runtime")]
 pub mod store;
+#[cfg(feature = "runtime")]
+pub mod thumbnail;
 #[cfg(feature = "runtime")]
 pub mod verify;

@@ -14,10 +14,9 @@ use candle_nn::{Init, VarBuilder, VarMap};
 use candle_transformers::models::clip::ClipConfig;
 use image::RgbImage;
 use provenance::decode::{decode, to_rgb8, DecodeLimits};
-use provenance::embed::hub::{ModelFiles, ModelSource};
 use provenance::embed::preprocess::{normalize, resize_and_crop};
 use provenance::embed::text::ClipTokenizer;
-use provenance::embed::{ClipEmbedder, DeviceChoice, Embedder, ModelSettings, Precision};
+use provenance::embed::{ClipEmbedder, Embedder, ModelSettings, Precision};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -80,24 +79,17 @@ fn tiny_model() -> ClipEmbedder {
 
 fn tiny_model_in(precision: Precision) -> ClipEmbedder {
     let settings = ModelSettings {
-        source: ModelSource::LocalDir(fixtures().join("tiny")),
-        offline: true,
-        device: DeviceChoice::Cpu,
         precision,
         batch_size: 4,
-        cache_dir: std::env::temp_dir(),
+        ..ModelSettings::local(fixtures().join("tiny"))
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .build()
         .unwrap();
-    let files = runtime
-        .block_on(ModelFiles::resolve(
-            &settings,
-            &reqwest::Client::new(),
-            &|_| {},
-        ))
-        .unwrap();
-    ClipEmbedder::from_files(&files, &settings).unwrap()
+    runtime
+        .block_on(ClipEmbedder::load(&settings, &|_| {}))
+        .unwrap()
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

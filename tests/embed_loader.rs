@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
@@ -11,10 +12,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use provenance::embed::hub::{DownloadProgress, ModelFiles, ModelSource};
+use provenance::embed::hub::{hub_client, DownloadProgress, ModelFiles, ModelSource};
 use provenance::embed::{
     ClipEmbedder, DeviceChoice, EmbedError, Embedder, ModelSettings, Precision,
 };
+use provenance::http::RetryPolicy;
 use url::Url;
 
 const REPO: &str = "test-org/clip-tiny";
@@ -78,11 +80,17 @@ fn hub_settings(endpoint: &Url, repo: &str, cache: &Path, offline: bool) -> Mode
         precision: Precision::F32,
         batch_size: 8,
         cache_dir: cache.to_owned(),
+        // Quick retries, so the broken-download cases stay fast.
+        retry: RetryPolicy {
+            retries: 1,
+            base: Duration::from_millis(10),
+            max: Duration::from_secs(1),
+        },
     }
 }
 
 async fn resolve(settings: &ModelSettings) -> Result<ModelFiles, EmbedError> {
-    ModelFiles::resolve(settings, &reqwest::Client::new(), &|_| {}).await
+    ModelFiles::resolve(settings, &hub_client().unwrap(), &|_| {}).await
 }
 
 #[tokio::test]
@@ -92,7 +100,7 @@ async fn hub_download_is_cached_and_reused_offline() {
     let settings = hub_settings(&endpoint, REPO, cache.path(), false);
     let seen = Mutex::new(Vec::<DownloadProgress>::new());
     let record = |p: DownloadProgress| seen.lock().unwrap().push(p);
-    let files = ModelFiles::resolve(&settings, &reqwest::Client::new(), &record)
+    let files = ModelFiles::resolve(&settings, &hub_client().unwrap(), &record)
         .await
         .unwrap();
     assert_eq!(hub.hits.load(Ordering::SeqCst), 2);
@@ -127,12 +135,12 @@ async fn hub_download_is_cached_and_reused_offline() {
     assert_eq!(hub.hits.load(Ordering::SeqCst), 2);
 
     // The downloaded model embeds exactly like the local directory.
-    let from_hub = ClipEmbedder::load(&offline).await.unwrap();
+    let from_hub = ClipEmbedder::load(&offline, &|_| {}).await.unwrap();
     let local = ModelSettings {
         source: ModelSource::LocalDir(tiny_dir()),
         ..offline.clone()
     };
-    let from_dir = ClipEmbedder::load(&local).await.unwrap();
+    let from_dir = ClipEmbedder::load(&local, &|_| {}).await.unwrap();
     assert_eq!(from_hub.model().id, format!("{REPO}@{REVISION}"));
     assert_eq!(from_hub.model().dim, 16);
     let text = ["a photo of a cat"];
@@ -204,12 +212,8 @@ async fn local_dir_without_weights_is_a_clear_error() {
     )
     .unwrap();
     let settings = ModelSettings {
-        source: ModelSource::LocalDir(dir.path().to_owned()),
-        offline: true,
-        device: DeviceChoice::Cpu,
-        precision: Precision::F32,
         batch_size: 1,
-        cache_dir: dir.path().to_owned(),
+        ..ModelSettings::local(dir.path().to_owned())
     };
     let err = resolve(&settings).await.unwrap_err();
     match err {
@@ -223,12 +227,8 @@ async fn local_dir_without_weights_is_a_clear_error() {
 #[tokio::test]
 async fn local_dir_identity_names_the_directory_and_config() {
     let settings = ModelSettings {
-        source: ModelSource::LocalDir(tiny_dir()),
-        offline: true,
-        device: DeviceChoice::Cpu,
-        precision: Precision::F32,
         batch_size: 1,
-        cache_dir: std::env::temp_dir(),
+        ..ModelSettings::local(tiny_dir())
     };
     let files = resolve(&settings).await.unwrap();
     assert!(files.id.starts_with("local/tiny@config-"), "{}", files.id);
@@ -264,13 +264,9 @@ async fn a_weights_file_that_is_not_clip_is_refused() {
     .unwrap();
     std::fs::write(dir.path().join("model.safetensors"), b"garbage").unwrap();
     let settings = ModelSettings {
-        source: ModelSource::LocalDir(dir.path().to_owned()),
-        offline: true,
-        device: DeviceChoice::Cpu,
-        precision: Precision::F32,
         batch_size: 1,
-        cache_dir: dir.path().to_owned(),
+        ..ModelSettings::local(dir.path().to_owned())
     };
-    let err = ClipEmbedder::load(&settings).await.unwrap_err();
+    let err = ClipEmbedder::load(&settings, &|_| {}).await.unwrap_err();
     assert!(matches!(err, EmbedError::Model(_)), "{err:?}");
 }

@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeZone, Utc};
 use image::{DynamicImage, Rgb, RgbImage};
 use provenance::matching::{self, Evidence, MatchCandidate, Thresholds};
+use provenance::model::{ExifSummary, ImageRecord, SightingRecord};
 use provenance::report::{
-    self, parse_json, thumbnail_data_uri, write_reports, MatchRecords, Mode, QueryInfo, Report,
-    ReportContext, ReportFormat,
+    self, parse_json, write_reports, MatchRecords, Mode, QueryInfo, Report, ReportContext,
+    ReportFormat,
 };
-use provenance::store::{ExifSummary, ImageRecord, SightingRecord};
+use provenance::thumbnail::thumbnail_data_uri;
 
 fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).single().unwrap()

@@ -9,11 +9,11 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, TimeZone, Utc};
 use provenance::matching::{DateKind, MatchKind, OriginClaim, OriginEvidence, Thresholds};
+use provenance::model::{ExifSummary, ModelInfo};
 use provenance::report::{
     parse_json, render_html, render_json, render_markdown, Mode, QueryInfo, Report, ReportImage,
     ReportMatch, ReportSighting, SCHEMA_VERSION,
 };
-use provenance::store::{ExifSummary, ModelInfo};
 use scraper::{Html, Selector};
 
 const HOSTILE: &str = "</title><script>alert(1)</script>\"'<img src=x onerror=alert(1)>";

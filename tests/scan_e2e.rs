@@ -269,7 +269,7 @@ async fn scan_stores_what_the_world_holds(database_url: Option<String>) {
         .await
         .unwrap()
         .into_iter()
-        .map(|f| f.stage)
+        .map(|f| f.stage.to_string())
         .collect();
     stages.sort();
     assert_eq!(stages, ["decode", "decode", "http-status"]);
@@ -376,7 +376,7 @@ async fn loopback_images_are_refused_by_default() {
         .await
         .unwrap()
         .iter()
-        .all(|f| f.stage == "ssrf"));
+        .all(|f| f.stage.to_string() == "ssrf"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,10 +20,11 @@ use std::time::{Duration, Instant};
 
 use mock::{fixture, MockServer, Recorded, Reply};
 use provenance::config::Secret;
+use provenance::http::RetryPolicy;
 use provenance::scrape::{candidates_from_page, extract_images};
 use provenance::search::{
     dedupe, gather, provider, Candidate, ImageSearch, Lens, ProviderKind, ProviderSettings,
-    RetryPolicy, SearchError, SearchQuery,
+    SearchError, SearchQuery,
 };
 use serde_json::json;
 use url::Url;
@@ -32,9 +33,9 @@ const KEY: &str = "sk-test-0123456789abcdef";
 
 fn fast_retry() -> RetryPolicy {
     RetryPolicy {
-        max_retries: 2,
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(50),
+        retries: 2,
+        base: Duration::from_millis(5),
+        max: Duration::from_millis(50),
     }
 }
 

@@ -4,6 +4,7 @@
 mod common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use provenance::model::*;
 use provenance::store::*;
 
 fn t(secs: i64) -> DateTime<Utc> {
@@ -43,9 +44,13 @@ fn model(dim: usize) -> ModelInfo {
 }
 
 fn unit(v: &[f32]) -> Vec<f32> {
-    let mut v = v.to_vec();
-    vector::l2_normalize(&mut v);
-    v
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    v.iter().map(|x| x / norm).collect()
+}
+
+/// Cosine similarity of two unit vectors.
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 async fn image_upsert_is_idempotent(store: &dyn Store) {
@@ -282,7 +287,7 @@ both_backends!(resumable_scans, unfinished_scans_are_resumable);
 async fn failures_are_upserted_per_url_and_stage(store: &dyn Store) {
     let fail = |reason: &str, at| NewFailure {
         url: "https://bad.example/x.jpg".into(),
-        stage: "fetch".into(),
+        stage: FailureStage::failed(Stage::Timeout),
         reason: reason.into(),
         scan_id: None,
         at: t(at),
@@ -294,14 +299,18 @@ async fn failures_are_upserted_per_url_and_stage(store: &dyn Store) {
         .unwrap();
     store
         .record_failure(&NewFailure {
-            stage: "decode".into(),
+            stage: FailureStage::failed(Stage::Decode),
             ..fail("truncated JPEG", 3)
         })
         .await
         .unwrap();
     let failures = store.failures(10).await.unwrap();
     assert_eq!(failures.len(), 2);
-    assert_eq!(failures[0].stage, "decode", "newest first");
+    assert_eq!(
+        failures[0].stage,
+        FailureStage::failed(Stage::Decode),
+        "newest first"
+    );
     let fetch = &failures[1];
     assert_eq!(
         (fetch.attempts, fetch.reason.as_str()),
@@ -379,7 +388,7 @@ async fn nearest_ranks_by_cosine(store: &dyn Store) {
     let got = store.nearest(&unit(&[1.0, 0.05, 0.0]), 3).await.unwrap();
     let got_ids: Vec<_> = got.iter().map(|n| n.image_id).collect();
     assert_eq!(got_ids, vec![ids[0], ids[1], ids[4]]);
-    let expected = vector::cosine(&unit(&[1.0, 0.05, 0.0]), &unit(&[1.0, 0.0, 0.0]));
+    let expected = cosine(&unit(&[1.0, 0.05, 0.0]), &unit(&[1.0, 0.0, 0.0]));
     assert!(
         (got[0].similarity - expected).abs() < 1e-5,
         "{} vs {expected}",

@@ -7,8 +7,8 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::clip::{ClipConfig, ClipModel};
 use provenance::embed::config::HfClipConfig;
-use provenance::embed::hub::{ModelFiles, ModelSource};
-use provenance::embed::{ClipEmbedder, DeviceChoice, ModelSettings, Precision, StageTimes};
+use provenance::embed::hub::{hub_client, ModelFiles};
+use provenance::embed::{ClipEmbedder, ModelSettings, Precision, StageTimes};
 
 use crate::Args;
 
@@ -17,29 +17,19 @@ pub type BenchResult = Result<(), Box<dyn std::error::Error>>;
 /// The resolved files of a local model directory.
 pub fn files(dir: &Path) -> Result<ModelFiles, Box<dyn std::error::Error>> {
     let settings = ModelSettings {
-        source: ModelSource::LocalDir(dir.to_owned()),
-        offline: true,
-        device: DeviceChoice::Cpu,
-        precision: Precision::F32,
         batch_size: 1,
-        cache_dir: std::env::temp_dir(),
+        ..ModelSettings::local(dir.to_owned())
     };
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
-    Ok(runtime.block_on(ModelFiles::resolve(
-        &settings,
-        &reqwest::Client::new(),
-        &|_| {},
-    ))?)
+    Ok(runtime.block_on(ModelFiles::resolve(&settings, &hub_client()?, &|_| {}))?)
 }
 
 pub fn settings(dir: &Path, args: &Args, precision: Precision, batch: usize) -> ModelSettings {
     ModelSettings {
-        source: ModelSource::LocalDir(dir.to_owned()),
-        offline: true,
         device: args.device,
         precision,
         batch_size: batch,
-        cache_dir: std::env::temp_dir(),
+        ..ModelSettings::local(dir.to_owned())
     }
 }
 
@@ -49,10 +39,9 @@ pub fn load(
     precision: Precision,
     batch: usize,
 ) -> Result<ClipEmbedder, Box<dyn std::error::Error>> {
-    Ok(ClipEmbedder::from_files(
-        &files(dir)?,
-        &settings(dir, args, precision, batch),
-    )?)
+    let runtime = tokio::runtime::Builder::new_multi_thread().build()?;
+    let settings = settings(dir, args, precision, batch);
+    Ok(runtime.block_on(ClipEmbedder::load(&settings, &|_| {}))?)
 }
 
 fn model_dir(args: &Args) -> Result<&Path, Box<dyn std::error::Error>> {

@@ -5,7 +5,7 @@
 
 use half::f16;
 use half::slice::HalfFloatSliceExt;
-use provenance::store::flat::dot;
+use provenance::store::sqlite::index::flat::dot;
 
 use crate::data::{id_of, Vectors};
 

@@ -10,11 +10,9 @@ use std::time::Instant;
 
 use futures::{stream, StreamExt};
 use provenance::decode::{decode, DecodeLimits};
-use provenance::embed::{
-    ClipEmbedder, DeviceChoice, Embedder, ModelSettings, ModelSource, Precision,
-};
+use provenance::embed::{ClipEmbedder, DeviceChoice, Embedder, ModelSettings, Precision};
 use provenance::fetch::{FetchSettings, Fetcher};
-use provenance::pipeline::analyse::analyse;
+use provenance::scan::analyse::analyse;
 use url::Url;
 
 /// Prints a measurement as one JSON line.
@@ -95,7 +93,7 @@ pub fn fetch(urls: &Path, concurrency: usize, per_host: usize) -> Result<(), Str
 }
 
 /// Prepare-only: the scan's prepare stage work
-/// ([`provenance::pipeline::analyse::analyse`]: decode, perceptual hashes,
+/// ([`provenance::scan::analyse::analyse`]: decode, perceptual hashes,
 /// thumbnail, keypoint features, and the model input when `model_dir` is
 /// given) on `threads` threads, files already in memory.
 pub fn prepare(
@@ -149,16 +147,14 @@ fn load_model(
     batch: usize,
 ) -> Result<ClipEmbedder, String> {
     let settings = ModelSettings {
-        source: ModelSource::LocalDir(dir.to_path_buf()),
-        offline: true,
         device,
         precision,
         batch_size: batch,
-        cache_dir: std::env::temp_dir(),
+        ..ModelSettings::local(dir.to_path_buf())
     };
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime
-        .block_on(ClipEmbedder::load(&settings))
+        .block_on(ClipEmbedder::load(&settings, &|_| {}))
         .map_err(|e| e.to_string())
 }
 

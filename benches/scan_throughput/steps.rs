@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use provenance::decode::{decode, DecodeLimits};
 use provenance::hash::{perceptual_hashes, sha256};
-use provenance::report::thumbnail_jpeg;
+use provenance::thumbnail::thumbnail_jpeg;
 use provenance::verify;
 
 /// Times each step on the first `limit` images of `dir`; one JSON line.

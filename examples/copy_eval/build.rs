@@ -10,7 +10,7 @@ use image::imageops::FilterType;
 use image::DynamicImage;
 use provenance::decode::{decode, DecodeLimits};
 use provenance::hash::{hash_distance, perceptual_hashes, STRICT_MATCH_DISTANCE};
-use provenance::store::PerceptualHash;
+use provenance::model::PerceptualHash;
 use provenance::verify;
 
 use crate::transforms::{self, Lcg};

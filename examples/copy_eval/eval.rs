@@ -7,10 +7,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use provenance::decode::{decode, DecodeLimits};
-use provenance::embed::hub::{ModelFiles, ModelSource};
-use provenance::embed::{ClipEmbedder, DeviceChoice, Embedder, ModelSettings};
+use provenance::embed::{ClipEmbedder, Embedder, ModelSettings};
 use provenance::hash::{hash_distance, perceptual_hashes, sha256};
-use provenance::store::PerceptualHash;
+use provenance::model::PerceptualHash;
 use provenance::verify::{self, Features, QueryFeatures, VerifySettings};
 
 use crate::report;
@@ -76,20 +75,12 @@ pub fn run(dir: &Path, clip_dir: &Path, settings: &VerifySettings, shortlist: us
 
 fn tiny_clip(dir: &Path) -> Result<ClipEmbedder> {
     let settings = ModelSettings {
-        source: ModelSource::LocalDir(dir.to_path_buf()),
-        offline: true,
-        device: DeviceChoice::Cpu,
         precision: Default::default(),
         batch_size: 16,
-        cache_dir: std::env::temp_dir(),
+        ..ModelSettings::local(dir.to_path_buf())
     };
-    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
-    let files = runtime.block_on(ModelFiles::resolve(
-        &settings,
-        &reqwest::Client::new(),
-        &|_| {},
-    ))?;
-    Ok(ClipEmbedder::from_files(&files, &settings)?)
+    let runtime = tokio::runtime::Builder::new_multi_thread().build()?;
+    Ok(runtime.block_on(ClipEmbedder::load(&settings, &|_| {}))?)
 }
 
 fn index_all(

@@ -6,6 +6,7 @@ pub mod args;
 mod db;
 mod lookup;
 mod scan;
+mod settings;
 mod setup;
 
 use std::process::ExitCode;

@@ -13,20 +13,23 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::args::{IndexArgs, IngestArgs, ProviderArg, ScanArgs};
-use super::{exit, setup};
+use super::{exit, settings, setup};
 use crate::config::{Config, ConfigError, OutputFormat};
-use crate::pipeline::{self, sources, Progress, ScanOptions, ScanSummary, Seed, Services};
+use crate::http::{self, ClientOptions, RetryPolicy};
+use crate::model::{NewScan, ScanStatus};
+use crate::report::scan_summary;
+use crate::scan::{self, sources, Progress, ScanOptions, ScanSummary, Seed, Services};
 use crate::search::{
-    self, Lens, ProviderKind, ProviderSettings, RetryPolicy, SearchError, SearchQuery,
+    self, search_retry_policy, Lens, ProviderKind, ProviderSettings, SearchError, SearchQuery,
 };
-use crate::store::{self, NewScan, ScanStatus, Store};
+use crate::store::{self, Store};
 
 /// Runs `scan`.
 pub async fn run_scan(config: &Config, args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
     let search_client = search_client()?;
     let retry = RetryPolicy {
-        max_retries: args.search_retries,
-        ..RetryPolicy::default()
+        retries: args.search_retries,
+        ..search_retry_policy()
     };
     let (seed, keyphrase, provider) = scan_seed(&args, search_client, retry)?;
     let options = serde_json::json!({
@@ -40,7 +43,7 @@ pub async fn run_scan(config: &Config, args: ScanArgs, quiet: bool) -> anyhow::R
         follow_pages: args.follow_pages,
         max_pages: args.max_pages,
         fetch_workers: args.fetch.concurrency,
-        ..ingest_options(&args.ingest)
+        ..settings::scan_options(&args.ingest)
     };
     let record = NewScan {
         keyphrase,
@@ -77,7 +80,7 @@ pub async fn run_index(config: &Config, args: IndexArgs, quiet: bool) -> anyhow:
         }),
         started_at: Utc::now(),
     };
-    let options = ingest_options(&args.ingest);
+    let options = settings::scan_options(&args.ingest);
     run(
         config,
         &args.ingest,
@@ -90,27 +93,13 @@ pub async fn run_index(config: &Config, args: IndexArgs, quiet: bool) -> anyhow:
     .await
 }
 
-fn ingest_options(ingest: &IngestArgs) -> ScanOptions {
-    let defaults = ScanOptions::default();
-    ScanOptions {
-        refresh: ingest.refresh,
-        batch_size: ingest.model.batch_size.max(1),
-        decode_workers: ingest
-            .decode_workers
-            .unwrap_or(defaults.decode_workers)
-            .max(1),
-        decode_limits: setup::decode_limits(ingest),
-        ..defaults
-    }
-}
-
+/// The client for search APIs: 15 s to connect, 90 s a request.
 fn search_client() -> anyhow::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .user_agent(crate::fetch::FetchSettings::user_agent_for(None))
-        .connect_timeout(Duration::from_secs(15))
-        .timeout(Duration::from_secs(90))
-        .build()
-        .context("cannot set up the HTTP client for the search API")
+    http::client(ClientOptions {
+        total_timeout: Some(Duration::from_secs(90)),
+        ..ClientOptions::new(http::user_agent(None))
+    })
+    .context("cannot set up the HTTP client for the search API")
 }
 
 /// A missing key or a bad provider setting is the user's to fix: exit 2.
@@ -220,7 +209,7 @@ async fn run(
     });
     let bar = progress_bar(quiet);
     let drawer = tokio::spawn(draw_progress(bar.clone(), progress.clone()));
-    let result = pipeline::run_scan(&services, seed, record, options, progress, cancel).await;
+    let result = scan::run_scan(&services, seed, record, options, progress, cancel).await;
     drawer.abort();
     bar.finish_and_clear();
     let summary = result
@@ -265,32 +254,7 @@ fn print_summary(summary: &ScanSummary, format: OutputFormat) -> anyhow::Result<
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", serde_json::to_string_pretty(summary)?)?;
         }
-        OutputFormat::Human => eprint!("{}", render_summary(summary)),
+        OutputFormat::Human => eprint!("{}", scan_summary(summary)),
     }
     Ok(())
-}
-
-/// The summary for people.
-pub fn render_summary(s: &ScanSummary) -> String {
-    let c = &s.progress.counts;
-    let resumed = if s.resumed { " (resumed)" } else { "" };
-    let mut text = format!(
-        "scan {} {}{resumed} in {:.1} s\n  {} candidates: {} fetched ({:.1} MB), {} skipped, {} failed, {} already stored\n  stored {} new images ({} embedded) and {} new sightings\n",
-        s.scan_id,
-        s.status.as_str(),
-        s.elapsed_secs,
-        c.candidates,
-        c.fetched,
-        s.progress.bytes as f64 / 1e6,
-        c.skipped,
-        c.failed,
-        s.progress.known_bytes,
-        c.new_images,
-        c.embedded,
-        c.new_sightings,
-    );
-    if c.failed > 0 || c.skipped > 0 {
-        text.push_str("  see `provenance db failures` for what failed or was skipped and why\n");
-    }
-    text
 }

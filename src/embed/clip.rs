@@ -17,12 +17,12 @@ use candle_transformers::models::clip::{div_l2_norm, ClipConfig};
 use image::DynamicImage;
 
 use super::config::HfClipConfig;
-use super::hub::{DownloadProgress, ModelFiles};
+use super::hub::{hub_client, DownloadProgress, ModelFiles};
 use super::preprocess::preprocess_at;
 use super::text::ClipTokenizer;
 use super::vision::VisionTower;
 use super::{DeviceChoice, EmbedError, Embedder, ModelSettings};
-use crate::store::ModelInfo;
+use crate::model::ModelInfo;
 
 /// Size of OpenAI's CLIP vocabulary, the one [`ClipTokenizer`] encodes to.
 const OPENAI_VOCAB_SIZE: usize = 49408;
@@ -54,20 +54,15 @@ impl std::fmt::Debug for ClipEmbedder {
 }
 
 impl ClipEmbedder {
-    /// Resolves the model files (downloading them unless offline, progress
-    /// reported through `tracing`) and loads the model.
-    pub async fn load(settings: &ModelSettings) -> Result<Self, EmbedError> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(30))
-            .read_timeout(std::time::Duration::from_secs(120))
-            .build()
-            .map_err(|source| EmbedError::Http {
-                url: String::new(),
-                source,
-            })?;
-        let log =
-            |p: DownloadProgress| tracing::debug!(file = %p.file, done = p.done, total = ?p.total);
-        let files = ModelFiles::resolve(settings, &client, &log).await?;
+    /// The one way a model is loaded (the binary, tests and benchmarks all
+    /// come here): resolves the model files, downloading them unless
+    /// offline and reporting each chunk to `progress`, then loads the model
+    /// off the async worker threads.
+    pub async fn load(
+        settings: &ModelSettings,
+        progress: &(dyn Fn(DownloadProgress) + Send + Sync),
+    ) -> Result<Self, EmbedError> {
+        let files = ModelFiles::resolve(settings, &hub_client()?, progress).await?;
         // Reading the config and mapping the weights block: keep them off
         // the async worker threads.
         let settings = settings.clone();
@@ -81,8 +76,9 @@ impl ClipEmbedder {
             })
     }
 
-    /// Loads a model from resolved files.
-    pub fn from_files(files: &ModelFiles, settings: &ModelSettings) -> Result<Self, EmbedError> {
+    /// Loads a model from resolved files (blocking: reads the config and
+    /// maps the weights).
+    fn from_files(files: &ModelFiles, settings: &ModelSettings) -> Result<Self, EmbedError> {
         let text = std::fs::read_to_string(&files.config).map_err(|source| EmbedError::Io {
             path: files.config.clone(),
             source,

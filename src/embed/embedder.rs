@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::store::ModelInfo;
+use crate::model::ModelInfo;
 
 /// Turns pictures and texts into L2-normalised vectors of one model.
 pub trait Embedder: Send + Sync {

@@ -5,10 +5,13 @@
 //! and cached as `{cache_dir}/{owner}--{name}/{revision}/{file}`. A file
 //! appears there only complete: it is streamed to a temporary file in the
 //! same directory, its size checked against `Content-Length`, then renamed.
-//! In offline mode nothing touches the network, and a missing file is an
-//! error that names the files and how to get them.
+//! A dropped connection, a cut body, 429 or 5xx are retried under the
+//! crate's one retry policy ([`crate::http::RetryPolicy`], from
+//! [`ModelSettings::retry`]). In offline mode nothing touches the network,
+//! and a missing file is an error that names the files and how to get them.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
@@ -16,6 +19,7 @@ use tokio::io::AsyncWriteExt;
 use url::Url;
 
 use super::{EmbedError, ModelSettings};
+use crate::http::{self, ClientOptions, RetryDecision, RetryPolicy};
 
 /// The default hub.
 pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
@@ -111,7 +115,12 @@ impl ModelFiles {
                 for path in &missing {
                     let file = file_name(path);
                     let url = file_url(endpoint, repo, revision, &file)?;
-                    download(client, &url, path, &file, progress).await?;
+                    let target = Target {
+                        url: &url,
+                        dest: path,
+                        file: &file,
+                    };
+                    download(client, &target, &settings.retry, progress).await?;
                 }
                 Ok(Self {
                     config: dir.join(MODEL_FILES[0]),
@@ -193,24 +202,99 @@ fn local_files(dir: &Path) -> Result<ModelFiles, EmbedError> {
     })
 }
 
-/// Streams `url` into `dest` through a temporary file, checking the size.
+/// The HTTP client for the hub: our `User-Agent`, 30 s to connect, at most
+/// 120 s of silence while a file streams (a whole download may take long).
+pub fn hub_client() -> Result<reqwest::Client, EmbedError> {
+    http::client(ClientOptions {
+        connect_timeout: Duration::from_secs(30),
+        read_timeout: Some(Duration::from_secs(120)),
+        ..ClientOptions::new(http::user_agent(None))
+    })
+    .map_err(|source| EmbedError::Http {
+        url: String::new(),
+        source,
+    })
+}
+
+/// One file to download.
+struct Target<'a> {
+    url: &'a Url,
+    dest: &'a Path,
+    file: &'a str,
+}
+
+/// Downloads `target`, retrying what may succeed another time.
 async fn download(
     client: &reqwest::Client,
-    url: &Url,
-    dest: &Path,
-    file: &str,
+    target: &Target<'_>,
+    retry: &RetryPolicy,
     progress: &(dyn Fn(DownloadProgress) + Send + Sync),
 ) -> Result<(), EmbedError> {
+    let mut attempt = 0;
+    loop {
+        let failed = match download_once(client, target, progress).await {
+            Ok(()) => return Ok(()),
+            Err(failed) => failed,
+        };
+        if !failed.retryable {
+            return Err(failed.error);
+        }
+        match retry.decide(attempt, failed.retry_after) {
+            RetryDecision::After(wait) => {
+                tracing::info!(url = %target.url, error = %failed.error, ?wait, "retrying the download");
+                tokio::time::sleep(wait).await;
+            }
+            RetryDecision::GiveUp | RetryDecision::TooLongRequested(_) => return Err(failed.error),
+        }
+        attempt += 1;
+    }
+}
+
+/// A failed attempt: the error, whether another may succeed, and how long
+/// the hub asked us to wait.
+struct Failed {
+    error: EmbedError,
+    retryable: bool,
+    retry_after: Option<Duration>,
+}
+
+impl From<EmbedError> for Failed {
+    fn from(error: EmbedError) -> Self {
+        let retryable = matches!(
+            error,
+            EmbedError::Http { .. } | EmbedError::Truncated { .. }
+        );
+        Self {
+            error,
+            retryable,
+            retry_after: None,
+        }
+    }
+}
+
+/// Streams the file into its destination through a temporary file,
+/// checking the size.
+async fn download_once(
+    client: &reqwest::Client,
+    target: &Target<'_>,
+    progress: &(dyn Fn(DownloadProgress) + Send + Sync),
+) -> Result<(), Failed> {
+    let Target { url, dest, file } = *target;
     let http = |source| EmbedError::Http {
         url: url.to_string(),
         source,
     };
     tracing::info!(%url, "downloading model file");
     let response = client.get(url.clone()).send().await.map_err(http)?;
-    if !response.status().is_success() {
-        return Err(EmbedError::Status {
-            url: url.to_string(),
-            status: response.status().as_u16(),
+    let status = response.status();
+    if !status.is_success() {
+        return Err(Failed {
+            retryable: status.as_u16() == 429 || status.is_server_error(),
+            retry_after: http::retry_after(response.headers()),
+            error: EmbedError::Status {
+                url: url.to_string(),
+                status: status.as_u16(),
+            },
         });
     }
     let total = response.content_length();
@@ -224,7 +308,7 @@ async fn download(
     let result = write_body(response, &temp, file, total, progress, url).await;
     if let Err(e) = result {
         let _ = tokio::fs::remove_file(&temp).await;
-        return Err(e);
+        return Err(e.into());
     }
     tokio::fs::rename(&temp, dest).await.map_err(io(dest))?;
     tracing::info!(path = %dest.display(), "model file cached");

@@ -2,8 +2,10 @@
 //! [`DeviceChoice`] and [`Precision`].
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::hub::ModelSource;
+use crate::http::RetryPolicy;
 
 /// Where the model runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -101,9 +103,20 @@ pub struct ModelSettings {
     pub batch_size: usize,
     /// Where hub downloads are kept.
     pub cache_dir: PathBuf,
+    /// Retries of a hub download after a dropped connection, a cut body,
+    /// 429 or 5xx ([`ModelSettings::HUB_RETRY`] by default).
+    pub retry: RetryPolicy,
 }
 
 impl ModelSettings {
+    /// How hub downloads are retried by default: 3 retries, 1 s doubling
+    /// up to 30 s.
+    pub const HUB_RETRY: RetryPolicy = RetryPolicy {
+        retries: 3,
+        base: Duration::from_secs(1),
+        max: Duration::from_secs(30),
+    };
+
     /// The pinned default model from the Hugging Face hub, cached in
     /// `cache_dir`, online, on the best device, 32 pictures a batch.
     pub fn hub_default(cache_dir: PathBuf) -> Self {
@@ -114,6 +127,21 @@ impl ModelSettings {
             precision: Precision::F32,
             batch_size: 32,
             cache_dir,
+            retry: Self::HUB_RETRY,
+        }
+    }
+
+    /// The model in a local directory, on the CPU in f32, 32 pictures a
+    /// batch; nothing is downloaded.
+    pub fn local(dir: PathBuf) -> Self {
+        Self {
+            source: ModelSource::LocalDir(dir.clone()),
+            offline: true,
+            device: DeviceChoice::Cpu,
+            precision: Precision::F32,
+            batch_size: 32,
+            cache_dir: dir,
+            retry: Self::HUB_RETRY,
         }
     }
 }

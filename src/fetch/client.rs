@@ -5,22 +5,21 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, ACCEPT, LOCATION, RETRY_AFTER};
-use reqwest::{redirect, Response, StatusCode};
+use reqwest::header::{HeaderMap, ACCEPT, LOCATION};
+use reqwest::{Response, StatusCode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
-use super::body::{read_body, Body, Overflow};
 use super::error::{FetchError, TimeoutPhase};
 use super::guard::{AddressPolicy, BlockedAddress, GuardedResolver};
 use super::headers::RobotsTag;
 use super::limits::{host_key, HostLimits};
 use super::page::{html_verdict, HtmlVerdict};
-use super::retry::{decide, parse_retry_after, RetryDecision};
 use super::robots_cache::RobotsCache;
-use super::settings::{FetchSettings, PRODUCT_TOKEN};
+use super::settings::FetchSettings;
+use crate::http::{self, read_body, Body, ClientOptions, Overflow, RetryDecision, PRODUCT_TOKEN};
 
 /// What is being fetched: decides the `Accept` header, the cap and the checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,17 +74,16 @@ impl Fetcher {
             allow_private: settings.allow_private_addresses,
             allowed_networks: settings.allowed_networks.clone(),
         });
-        let client = reqwest::Client::builder()
-            .user_agent(settings.user_agent.clone())
-            .redirect(redirect::Policy::none())
-            .connect_timeout(settings.connect_timeout)
-            .dns_resolver(Arc::new(GuardedResolver::new(Arc::clone(&policy))))
-            // A proxy would resolve names itself, out of the guard's sight.
-            .no_proxy()
-            .gzip(true)
-            .pool_max_idle_per_host(settings.per_host_concurrency.max(1))
-            .build()
-            .map_err(FetchError::Client)?;
+        let client = http::client(ClientOptions {
+            connect_timeout: settings.connect_timeout,
+            // Redirects are followed by hand, so the guard and robots.txt
+            // see every hop; the guard resolves every name.
+            follow_redirects: false,
+            resolver: Some(Arc::new(GuardedResolver::new(Arc::clone(&policy)))),
+            idle_per_host: Some(settings.per_host_concurrency.max(1)),
+            ..ClientOptions::new(settings.user_agent.clone())
+        })
+        .map_err(FetchError::Client)?;
         let inner = Inner {
             client,
             global: Semaphore::new(settings.concurrency.max(1)),
@@ -131,13 +129,7 @@ impl Fetcher {
                 FetchError::Status { retry_after, .. } => *retry_after,
                 _ => None,
             };
-            match decide(
-                attempt,
-                settings.retries,
-                retry_after,
-                settings.backoff_base,
-                settings.backoff_max,
-            ) {
+            match settings.retry.decide(attempt, retry_after) {
                 RetryDecision::After(pause) if retry_after.is_some() => {
                     // The server asked the whole host to slow down.
                     tracing::debug!(%url, %error, ?pause, attempt, "host paused by Retry-After");
@@ -258,7 +250,9 @@ impl Fetcher {
             Kind::Robots => (settings.max_robots_bytes, Overflow::Truncate),
         };
         let headers = response.headers().clone();
-        let body = read_body(&url, response, limit, overflow, settings.read_timeout).await?;
+        let body = read_body(response, limit, overflow, settings.read_timeout)
+            .await
+            .map_err(|e| FetchError::from_body(&url, e))?;
         Ok(Downloaded {
             final_url: url,
             headers,
@@ -309,7 +303,7 @@ fn retry_after(headers: &HeaderMap, status: StatusCode) -> Option<Duration> {
     if !matches!(status.as_u16(), 429 | 503) {
         return None;
     }
-    parse_retry_after(headers.get(RETRY_AFTER)?.to_str().ok()?, SystemTime::now())
+    http::retry_after(headers)
 }
 
 /// Turns a transport error into a typed one, finding the guard's refusal
@@ -363,14 +357,14 @@ mod tests {
             "gopher://x/",
         ] {
             let err = check_scheme(&Url::parse(bad).unwrap()).unwrap_err();
-            assert_eq!(err.stage(), "url", "{bad}");
+            assert_eq!(err.stage(), crate::model::Stage::Url, "{bad}");
         }
     }
 
     #[test]
     fn retry_after_only_for_429_and_503() {
         let mut headers = HeaderMap::new();
-        headers.insert(RETRY_AFTER, "7".parse().unwrap());
+        headers.insert(reqwest::header::RETRY_AFTER, "7".parse().unwrap());
         assert_eq!(
             retry_after(&headers, StatusCode::TOO_MANY_REQUESTS),
             Some(Duration::from_secs(7))

@@ -8,6 +8,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::guard::BlockedAddress;
+use crate::model::{Setback, Stage};
 
 /// The phase of a request that ran out of time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +137,21 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// The error of a body that could not be read from `url`.
+    pub(crate) fn from_body(url: &Url, error: crate::http::BodyError) -> Self {
+        use crate::http::BodyError;
+        match error {
+            BodyError::Timeout => Self::Timeout {
+                phase: TimeoutPhase::Read,
+            },
+            BodyError::Transfer(source) => Self::Transfer {
+                url: url.clone(),
+                source,
+            },
+            BodyError::TooLarge { limit } => Self::TooLarge { limit },
+        }
+    }
+
     /// A polite skip (robots.txt, `noai`), not a failure of the scan.
     pub fn is_skip(&self) -> bool {
         matches!(
@@ -144,24 +160,34 @@ impl FetchError {
         )
     }
 
-    /// The name of what failed, for the failures table: `ssrf`, `robots`,
-    /// `noai`, `http-status`, `rate-limit`, `too-large`, `timeout`,
-    /// `redirect`, `connect`, `transfer`, `not-html`, `url`, `client`.
-    pub fn stage(&self) -> &'static str {
+    /// What failed, for the failures table: `ssrf`, `robots`, `noai`,
+    /// `http-status`, `rate-limit`, `too-large`, `timeout`, `redirect`,
+    /// `connect`, `transfer`, `not-html`, `url`, `client`.
+    pub fn stage(&self) -> Stage {
         match self.root() {
-            Self::InvalidUrl { .. } => "url",
-            Self::BlockedAddress(_) => "ssrf",
-            Self::RobotsDisallowed { .. } => "robots",
-            Self::NoAiTag { .. } => "noai",
-            Self::Status { .. } => "http-status",
-            Self::RateLimited { .. } => "rate-limit",
-            Self::TooLarge { .. } => "too-large",
-            Self::Timeout { .. } => "timeout",
-            Self::TooManyRedirects { .. } => "redirect",
-            Self::Connect { .. } => "connect",
-            Self::Transfer { .. } => "transfer",
-            Self::NotHtml { .. } => "not-html",
-            Self::Client(_) | Self::GaveUp { .. } => "client",
+            Self::InvalidUrl { .. } => Stage::Url,
+            Self::BlockedAddress(_) => Stage::Ssrf,
+            Self::RobotsDisallowed { .. } => Stage::Robots,
+            Self::NoAiTag { .. } => Stage::NoAi,
+            Self::Status { .. } => Stage::HttpStatus,
+            Self::RateLimited { .. } => Stage::RateLimit,
+            Self::TooLarge { .. } => Stage::TooLarge,
+            Self::Timeout { .. } => Stage::Timeout,
+            Self::TooManyRedirects { .. } => Stage::Redirect,
+            Self::Connect { .. } => Stage::Connect,
+            Self::Transfer { .. } => Stage::Transfer,
+            Self::NotHtml { .. } => Stage::NotHtml,
+            Self::Client(_) | Self::GaveUp { .. } => Stage::Client,
+        }
+    }
+
+    /// What the scan records: a polite skip or a failure, at this error's
+    /// stage, with [`Self::reason`].
+    pub fn setback(&self) -> Setback {
+        if self.is_skip() {
+            Setback::skipped(self.stage(), self.reason())
+        } else {
+            Setback::failed(self.stage(), self.reason())
         }
     }
 
@@ -219,7 +245,8 @@ mod tests {
             }),
         };
         assert!(wrapped.is_skip());
-        assert_eq!(wrapped.stage(), "noai");
+        assert_eq!(wrapped.stage(), Stage::NoAi);
+        assert!(wrapped.setback().stage.is_skip());
         assert!(!FetchError::Status {
             code: 404,
             url: url(),

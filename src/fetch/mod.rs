@@ -14,14 +14,12 @@
 //! Defaults are documented on [`FetchSettings`]. Skips for politeness are
 //! errors for which [`FetchError::is_skip`] is true.
 
-mod body;
 mod client;
 mod error;
 pub mod guard;
 pub mod headers;
 mod limits;
 pub mod page;
-pub mod retry;
 pub mod robots;
 mod robots_cache;
 mod settings;
@@ -32,7 +30,7 @@ use url::Url;
 pub use client::Fetcher;
 pub use error::{FetchError, TimeoutPhase};
 pub use guard::BlockedAddress;
-pub use settings::{FetchSettings, PRODUCT_TOKEN};
+pub use settings::FetchSettings;
 
 use client::{Downloaded, Kind};
 use page::{decode_html, html_verdict, looks_like_html, HtmlVerdict};

@@ -13,7 +13,7 @@ use url::Url;
 use super::client::{Fetcher, Kind};
 use super::error::{FetchError, TimeoutPhase};
 use super::robots::RobotsRules;
-use super::settings::PRODUCT_TOKEN;
+use crate::http::PRODUCT_TOKEN;
 
 /// Above this many cached origins the cache starts over.
 const ROBOTS_CACHE_LIMIT: usize = 10_000;

@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
-/// The product token the fetcher identifies itself with, also the name matched
-/// against `User-agent:` lines of robots.txt and `X-Robots-Tag` prefixes.
-pub const PRODUCT_TOKEN: &str = "provenance";
+use crate::http::{self, RetryPolicy};
 
 /// Everything that shapes how the fetcher talks to the web.
 ///
@@ -17,8 +15,8 @@ pub const PRODUCT_TOKEN: &str = "provenance";
 /// so the worst case is `concurrency × max_image_bytes` (640 MiB by default).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FetchSettings {
-    /// `User-Agent` header. Build it with [`FetchSettings::user_agent_for`] to
-    /// include a contact (URL or e-mail) site owners can reach.
+    /// `User-Agent` header. Build it with [`http::user_agent`] to include a
+    /// contact (URL or e-mail) site owners can reach.
     pub user_agent: String,
     /// Largest image body accepted, counted after content decoding (default 20 MiB).
     pub max_image_bytes: u64,
@@ -34,14 +32,11 @@ pub struct FetchSettings {
     pub total_timeout: Duration,
     /// Redirects followed before giving up (default 5).
     pub max_redirects: usize,
-    /// Extra attempts after a timeout, a 5xx, a 408/429 or a dropped
-    /// connection (default 2, so at most 3 attempts).
-    pub retries: u32,
-    /// First back-off delay; doubled per attempt, with jitter (default 500 ms).
-    pub backoff_base: Duration,
-    /// Longest back-off delay. A `Retry-After` asking for longer than this
-    /// makes the fetch give up at once rather than hammer the host (default 30 s).
-    pub backoff_max: Duration,
+    /// Retries after a timeout, a 5xx, a 408/429 or a dropped connection
+    /// (default 2 retries, so at most 3 attempts; 0.5 s back-off doubling
+    /// up to 30 s; a `Retry-After` asking for longer than 30 s gives up at
+    /// once rather than hammer the host).
+    pub retry: RetryPolicy,
     /// Requests in flight at once, all hosts together (default 32).
     pub concurrency: usize,
     /// Requests in flight at once to one host (default 4).
@@ -62,16 +57,6 @@ pub struct FetchSettings {
 }
 
 impl FetchSettings {
-    /// The `User-Agent` value for a contact, e.g.
-    /// `provenance/0.1.0 (+mailto:me@example.org)`.
-    pub fn user_agent_for(contact: Option<&str>) -> String {
-        let version = env!("CARGO_PKG_VERSION");
-        match contact.map(str::trim).filter(|c| !c.is_empty()) {
-            Some(contact) => format!("{PRODUCT_TOKEN}/{version} (+{contact})"),
-            None => format!("{PRODUCT_TOKEN}/{version} (image provenance scanner)"),
-        }
-    }
-
     /// Settings for tests and intranets: private addresses allowed.
     pub fn allowing_private_addresses(mut self) -> Self {
         self.allow_private_addresses = true;
@@ -82,16 +67,14 @@ impl FetchSettings {
 impl Default for FetchSettings {
     fn default() -> Self {
         Self {
-            user_agent: Self::user_agent_for(None),
+            user_agent: http::user_agent(None),
             max_image_bytes: 20 * 1024 * 1024,
             max_page_bytes: 5 * 1024 * 1024,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(15),
             total_timeout: Duration::from_secs(60),
             max_redirects: 5,
-            retries: 2,
-            backoff_base: Duration::from_millis(500),
-            backoff_max: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
             concurrency: 32,
             per_host_concurrency: 4,
             allow_private_addresses: false,
@@ -106,14 +89,6 @@ impl Default for FetchSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn user_agent_names_the_contact() {
-        let ua = FetchSettings::user_agent_for(Some("mailto:me@example.org"));
-        assert!(ua.starts_with("provenance/"));
-        assert!(ua.ends_with("(+mailto:me@example.org)"));
-        assert!(!FetchSettings::user_agent_for(Some("  ")).contains('+'));
-    }
 
     #[test]
     fn defaults_are_safe() {

@@ -57,7 +57,7 @@ pub mod perceptual;
 
 use sha2::{Digest, Sha256};
 
-use crate::store::PerceptualHash;
+use crate::model::PerceptualHash;
 pub use perceptual::{perceptual_hashes, trim_uniform_border, HashSpec, MIRROR_SUFFIX, STORED};
 
 /// At or under this [`hash_distance`], two pictures are the same picture

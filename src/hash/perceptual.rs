@@ -9,7 +9,7 @@ use image::{DynamicImage, GrayImage, Rgb, RgbImage};
 use image_hasher::{HashAlg, HasherConfig};
 
 use crate::imageops;
-use crate::store::PerceptualHash;
+use crate::model::PerceptualHash;
 
 /// How one perceptual hash is computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{ImageId, ImageRecord, SightingRecord};
+use crate::model::{ImageId, ImageRecord, SightingRecord};
 
 mod wording;
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::kind::{classify, Evidence, MatchKind, Thresholds};
-use crate::store::ImageId;
+use crate::model::ImageId;
 
 /// A stored image that may match the query, with what is known about it.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Mode, QueryInfo, Report, ReportMatch, SCHEMA_VERSION};
 use crate::matching::{order_origins, origin::missing_origin_evidence, RankedMatch, Thresholds};
-use crate::store::{ImageId, ImageRecord, ModelInfo, SightingRecord};
+use crate::model::{ImageId, ImageRecord, ModelInfo, SightingRecord};
 
 /// At most this many origin claims are shown; the rest share weaker or equal
 /// evidence and are counted in a note.
@@ -107,7 +107,7 @@ mod tests {
 
     use super::*;
     use crate::matching::{Evidence, MatchKind};
-    use crate::store::ExifSummary;
+    use crate::model::ExifSummary;
 
     fn at(d: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, d, 0, 0, 0).single().unwrap()

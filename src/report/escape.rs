@@ -112,7 +112,7 @@ fn starts_entity(rest: &str) -> bool {
 }
 
 /// The value, if it is a base64 `data:` URI of a raster image (what
-/// [`super::thumbnail_data_uri`] makes); anything else is not shown.
+/// [`crate::thumbnail::thumbnail_data_uri`] makes); anything else is not shown.
 pub(super) fn data_image_uri(raw: &str) -> Option<&str> {
     let payload = ["jpeg", "png", "gif", "webp"].iter().find_map(|kind| {
         raw.strip_prefix("data:image/")?

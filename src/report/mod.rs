@@ -12,20 +12,20 @@ mod files;
 mod html;
 mod json;
 mod markdown;
-mod thumbnail;
+mod terminal;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::matching::{MatchKind, OriginClaim, RankedMatch, Thresholds};
-use crate::store::{ExifSummary, ImageId, ImageRecord, ModelInfo, SightingRecord};
+use crate::model::{ExifSummary, ImageId, ImageRecord, ModelInfo, SightingRecord};
 
 pub use assemble::{assemble, MatchRecords, ReportContext};
 pub use files::{report_file_name, write_reports, ReportFormat};
 pub use html::render_html;
 pub use json::{parse_json, render_json};
 pub use markdown::render_markdown;
-pub use thumbnail::{jpeg_data_uri, thumbnail_data_uri, thumbnail_jpeg};
+pub use terminal::{failures as render_failures, match_overview, scan_summary, store_status};
 
 /// Version of the JSON schema; raised on any change that is not a pure
 /// addition of an optional field.
@@ -34,9 +34,6 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// A report could not be made or written.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    /// A thumbnail could not be encoded.
-    #[error("could not encode a thumbnail as JPEG")]
-    Thumbnail(#[source] image::ImageError),
     /// A report format name was not recognised.
     #[error("unknown report format `{0}`; choose from html, json, md")]
     UnknownFormat(String),

@@ -1,25 +1,30 @@
-//! Storage behind one narrow trait, one file per backend: the embedded SQLite
-//! file (default, zero set-up) and PostgreSQL with pgvector.
+//! Storage behind one narrow trait, a folder per backend: the embedded
+//! SQLite file (default, zero set-up; with its own in-memory vector index in
+//! `sqlite/index/`) and PostgreSQL with pgvector. What both backends must do
+//! alike (binding a model, checking vectors, reading rows into the domain
+//! model) is written once, in `rules` and `rows`.
 //!
 //! Every write is idempotent: writing the same image, sighting or failure
 //! twice updates the existing row and never duplicates it.
 
-pub mod flat;
-mod flat_codes;
-mod flat_snapshot;
-mod model;
 mod postgres;
-mod sqlite;
-mod sqlite_vectors;
-pub mod vector;
+mod rows;
+mod rules;
+pub mod sqlite;
+mod types;
 
-pub use model::*;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use types::{Backend, Neighbor, StoreStatus, Upserted};
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::config::StoreLocation;
+use crate::model::{
+    FailureRecord, ImageId, ImageRecord, ModelInfo, NewFailure, NewImage, NewScan, NewSighting,
+    PerceptualHash, ScanCounts, ScanId, ScanRecord, ScanStatus, SightingRecord,
+};
 
 /// Why a store operation failed. Each message says what to do next.
 #[derive(Debug, thiserror::Error)]
@@ -118,11 +123,7 @@ pub trait Store: Send + Sync {
 
     /// Widens an image's first/last seen times to include `seen_at` (a known
     /// image seen again, without decoding it again).
-    async fn touch_image(
-        &self,
-        id: ImageId,
-        seen_at: chrono::DateTime<chrono::Utc>,
-    ) -> StoreResult<()>;
+    async fn touch_image(&self, id: ImageId, seen_at: DateTime<Utc>) -> StoreResult<()>;
 
     /// The image with these exact bytes, if stored.
     async fn image_by_sha256(&self, sha256: &[u8; 32]) -> StoreResult<Option<ImageId>>;
@@ -170,7 +171,7 @@ pub trait Store: Send + Sync {
         id: ScanId,
         status: ScanStatus,
         counts: &ScanCounts,
-        finished_at: Option<chrono::DateTime<chrono::Utc>>,
+        finished_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()>;
 
     /// One scan.
@@ -191,31 +192,4 @@ pub async fn open(location: &StoreLocation) -> StoreResult<Box<dyn Store>> {
         StoreLocation::Sqlite(path) => Box::new(SqliteStore::open(path).await?),
         StoreLocation::Postgres(url) => Box::new(PostgresStore::open(url).await?),
     })
-}
-
-/// Groups `(image id, kind, bits)` rows ordered by image id.
-pub(crate) fn group_hashes(
-    rows: Vec<(ImageId, String, Vec<u8>)>,
-) -> Vec<(ImageId, Vec<PerceptualHash>)> {
-    let mut out: Vec<(ImageId, Vec<PerceptualHash>)> = Vec::new();
-    for (id, kind, bits) in rows {
-        let hash = PerceptualHash { kind, bits };
-        match out.last_mut() {
-            Some((last, hashes)) if *last == id => hashes.push(hash),
-            _ => out.push((id, vec![hash])),
-        }
-    }
-    out
-}
-
-/// Checks the bound model against `model`, for both backends.
-pub(crate) fn check_model(stored: Option<ModelInfo>, current: &ModelInfo) -> StoreResult<bool> {
-    match stored {
-        None => Ok(false),
-        Some(stored) if &stored == current => Ok(true),
-        Some(stored) => Err(StoreError::ModelMismatch {
-            stored,
-            current: current.clone(),
-        }),
-    }
 }

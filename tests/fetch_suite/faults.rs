@@ -12,7 +12,7 @@ use axum::routing::get;
 use axum::Router;
 use provenance::fetch::{FetchError, FetchSettings, TimeoutPhase};
 
-use crate::support::{fetcher, jpeg_bytes, raw_server, serve, settings, url, write};
+use crate::support::{fetcher, jpeg_bytes, raw_server, retries, serve, settings, url, write};
 
 const CAP: u64 = 1024 * 1024;
 
@@ -66,7 +66,7 @@ async fn error_status_is_reported_and_404_not_retried() {
     );
     let addr = serve(router).await;
     let settings = FetchSettings {
-        retries: 3,
+        retry: retries(3),
         ..settings()
     };
     let err = fetcher(settings)
@@ -77,7 +77,7 @@ async fn error_status_is_reported_and_404_not_retried() {
         matches!(err, FetchError::Status { code: 404, .. }),
         "{err:?}"
     );
-    assert_eq!(err.stage(), "http-status");
+    assert_eq!(err.stage().as_str(), "http-status");
     assert_eq!(hits.load(Ordering::SeqCst), 1);
 }
 
@@ -137,7 +137,7 @@ async fn body_shorter_than_its_content_length_is_an_error_not_a_partial_image() 
         .fetch_image(&url(addr, "/short.jpg"))
         .await
         .unwrap_err();
-    assert_eq!(err.stage(), "transfer", "{err:?}");
+    assert_eq!(err.stage().as_str(), "transfer", "{err:?}");
 }
 
 #[tokio::test]
@@ -335,7 +335,7 @@ async fn connection_reset_is_retried_then_reported() {
     })
     .await;
     let settings = FetchSettings {
-        retries: 2,
+        retry: retries(2),
         ..settings()
     };
     let err = fetcher(settings)
@@ -346,7 +346,7 @@ async fn connection_reset_is_retried_then_reported() {
         matches!(err, FetchError::GaveUp { attempts: 3, .. }),
         "{err:?}"
     );
-    assert_eq!(err.stage(), "transfer");
+    assert_eq!(err.stage().as_str(), "transfer");
     assert_eq!(connections.load(Ordering::SeqCst), 3);
 }
 
@@ -367,7 +367,7 @@ async fn reset_in_the_middle_of_the_body_is_an_error() {
         .fetch_image(&url(addr, "/cut.jpg"))
         .await
         .unwrap_err();
-    assert_eq!(err.stage(), "transfer", "{err:?}");
+    assert_eq!(err.stage().as_str(), "transfer", "{err:?}");
 }
 
 #[tokio::test]
@@ -392,7 +392,7 @@ async fn redirect_loop_stops_at_the_limit() {
     let addr = serve(router).await;
     let settings = FetchSettings {
         max_redirects: 4,
-        retries: 2,
+        retry: retries(2),
         ..settings()
     };
     let err = fetcher(settings)

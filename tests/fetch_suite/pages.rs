@@ -82,7 +82,7 @@ async fn non_html_is_refused() {
     for path in ["/image", "/binary"] {
         let err = fetcher.fetch_page(&url(addr, path)).await.unwrap_err();
         assert!(matches!(err, FetchError::NotHtml { .. }), "{path}: {err:?}");
-        assert_eq!(err.stage(), "not-html");
+        assert_eq!(err.stage().as_str(), "not-html");
     }
 }
 

@@ -11,7 +11,7 @@ use axum::routing::get;
 use axum::Router;
 use provenance::fetch::{FetchError, FetchSettings};
 
-use crate::support::{fetcher, serve, settings, url, InFlight};
+use crate::support::{fetcher, retries, serve, settings, url, InFlight};
 
 fn robots_settings() -> FetchSettings {
     FetchSettings {
@@ -54,7 +54,7 @@ async fn robots_txt_disallow_is_a_polite_skip_and_fetched_once() {
         "{err:?}"
     );
     assert!(err.is_skip());
-    assert_eq!(err.stage(), "robots");
+    assert_eq!(err.stage().as_str(), "robots");
     // Our own group applies, not the `*` one.
     assert!(fetcher
         .fetch_image(&url(addr, "/private/a.jpg"))
@@ -153,7 +153,7 @@ async fn too_many_requests_waits_for_retry_after_then_succeeds() {
     let (router, hits) = scripted(vec![(StatusCode::TOO_MANY_REQUESTS, Some("1"))]);
     let addr = serve(router).await;
     let settings = FetchSettings {
-        retries: 2,
+        retry: retries(2),
         ..settings()
     };
     let started = Instant::now();
@@ -174,7 +174,7 @@ async fn retry_after_longer_than_the_limit_gives_up_at_once() {
     let (router, hits) = scripted(vec![(StatusCode::TOO_MANY_REQUESTS, Some("3600"))]);
     let addr = serve(router).await;
     let settings = FetchSettings {
-        retries: 5,
+        retry: retries(5),
         ..settings()
     };
     let err = fetcher(settings)
@@ -198,7 +198,7 @@ async fn server_error_burst_is_retried_with_backoff() {
     let (router, hits) = scripted(burst.clone());
     let addr = serve(router).await;
     let settings = FetchSettings {
-        retries: 3,
+        retry: retries(3),
         ..settings()
     };
     assert!(fetcher(settings.clone())
@@ -210,7 +210,7 @@ async fn server_error_burst_is_retried_with_backoff() {
     let (router, hits) = scripted(burst);
     let addr = serve(router).await;
     let err = fetcher(FetchSettings {
-        retries: 2,
+        retry: retries(2),
         ..settings
     })
     .fetch_image(&url(addr, "/a.jpg"))
@@ -300,7 +300,7 @@ async fn user_agent_names_the_tool_and_contact() {
         async { "pixels" }
     });
     let addr = serve(router).await;
-    let user_agent = FetchSettings::user_agent_for(Some("mailto:ops@example.org"));
+    let user_agent = provenance::http::user_agent(Some("mailto:ops@example.org"));
     fetcher(FetchSettings {
         user_agent,
         ..settings()
@@ -335,7 +335,7 @@ async fn retry_after_pauses_the_whole_host() {
     });
     let addr = serve(router).await;
     let fetcher = fetcher(FetchSettings {
-        retries: 1,
+        retry: retries(1),
         ..settings()
     });
     let first = tokio::spawn({

@@ -57,7 +57,7 @@ async fn default_refuses_literal_loopback_without_connecting() {
         }
         other => panic!("expected BlockedAddress, got {other:?}"),
     }
-    assert_eq!(err.stage(), "ssrf");
+    assert_eq!(err.stage().as_str(), "ssrf");
     assert!(!err.is_skip());
     assert_eq!(
         connections.load(Ordering::SeqCst),
@@ -145,7 +145,7 @@ async fn redirect_to_another_scheme_is_refused() {
         .fetch_image(&url(addr, "/start"))
         .await
         .unwrap_err();
-    assert_eq!(err.stage(), "url", "{err:?}");
+    assert_eq!(err.stage().as_str(), "url", "{err:?}");
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use provenance::fetch::{FetchSettings, Fetcher};
+use provenance::http::RetryPolicy;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
@@ -19,15 +20,23 @@ pub fn settings() -> FetchSettings {
         connect_timeout: Duration::from_secs(1),
         read_timeout: Duration::from_millis(500),
         total_timeout: Duration::from_secs(5),
-        retries: 0,
-        backoff_base: Duration::from_millis(10),
-        backoff_max: Duration::from_secs(2),
+        retry: retries(0),
         max_image_bytes: 1024 * 1024,
         max_page_bytes: 64 * 1024,
         respect_robots_txt: false,
         ..FetchSettings::default()
     }
     .allowing_private_addresses()
+}
+
+/// A retry policy with `n` retries and short back-offs (10 ms doubling,
+/// `Retry-After` honoured up to 2 s).
+pub fn retries(n: u32) -> RetryPolicy {
+    RetryPolicy {
+        retries: n,
+        base: Duration::from_millis(10),
+        max: Duration::from_secs(2),
+    }
 }
 
 /// A fetcher with `settings`.

@@ -13,7 +13,7 @@
 use image::DynamicImage;
 use provenance::hash::perceptual::{hash_detail, trim_uniform_border, HashSpec, CANDIDATES};
 use provenance::hash::{hash_distance, normalised_hamming, perceptual_hashes};
-use provenance::store::PerceptualHash;
+use provenance::model::PerceptualHash;
 
 use crate::fixtures::photos;
 use crate::variants::VARIANTS;

@@ -5,7 +5,7 @@ use image::DynamicImage;
 use provenance::hash::{
     hash_distance, perceptual_hashes, LOOSE_MATCH_DISTANCE, STRICT_MATCH_DISTANCE,
 };
-use provenance::store::PerceptualHash;
+use provenance::model::PerceptualHash;
 
 use crate::fixtures::photos;
 use crate::variants::{jpeg, VARIANTS};

@@ -4,7 +4,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::*;
-use crate::store::ExifSummary;
+use crate::model::ExifSummary;
 
 fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).single().unwrap()

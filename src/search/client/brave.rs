@@ -4,9 +4,10 @@
 use serde_json::Value;
 use url::Url;
 
-use super::http::{endpoint_url, Endpoint, RetryPolicy, Verdict};
+use super::http::{endpoint_url, Endpoint, Verdict};
 use super::ImageSearch;
 use crate::config::Secret;
+use crate::http::RetryPolicy;
 use crate::search::answer::brave::{parse_results, NAME};
 use crate::search::answer::parse_body;
 use crate::search::candidate::{Candidate, SearchQuery};

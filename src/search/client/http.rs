@@ -1,17 +1,21 @@
-//! Sending provider requests: bounded retries with exponential backoff,
-//! `Retry-After`, status → [`SearchError`] mapping, body size cap, and
+//! Sending provider requests under the crate's one HTTP policy
+//! ([`crate::http`]: retries with back-off, `Retry-After`, capped bodies),
+//! with the status → [`SearchError`] mapping of search APIs, and
 //! [`redact_url`] so that keys carried in query strings are never logged.
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, RETRY_AFTER};
 use url::Url;
 
 use crate::config::Secret;
+use crate::http::{read_body, retry_after, BodyError, Overflow, RetryDecision, RetryPolicy};
 use crate::search::error::{scrub, SearchError};
 
 /// Largest provider response read, in bytes.
-const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+const MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Longest silence while reading a provider's answer.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Query parameters whose values are credentials.
 const SENSITIVE_PARAMS: &[&str] = &[
@@ -28,49 +32,13 @@ const SENSITIVE_PARAMS: &[&str] = &[
     "subscription_token",
 ];
 
-/// How often, and how patiently, to retry rate-limited (429) and failing
-/// (5xx, connect/timeout) requests.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Retries after the first attempt (0 = never retry).
-    pub max_retries: u32,
-    /// Wait before the first retry; doubled for each further one.
-    pub initial_backoff: Duration,
-    /// No single wait is longer; a `Retry-After` beyond it gives up at once.
-    pub max_backoff: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_retries: 3,
-            initial_backoff: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(30),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The wait before retry number `retry` (0-based): exponential, capped.
-    pub fn backoff(&self, retry: u32) -> Duration {
-        let factor = 2u32.saturating_pow(retry.min(20));
-        self.initial_backoff
-            .saturating_mul(factor)
-            .min(self.max_backoff)
-    }
-
-    /// The wait before retrying a 429 after `attempts` requests, or `None`
-    /// to give up: retries used up, or the provider asks for longer than
-    /// `max_backoff`.
-    fn rate_limit_wait(&self, attempts: u32, retry_after: Option<Duration>) -> Option<Duration> {
-        if attempts > self.max_retries {
-            return None;
-        }
-        match retry_after {
-            Some(asked) if asked > self.max_backoff => None,
-            Some(asked) => Some(asked.max(self.backoff(attempts - 1))),
-            None => Some(self.backoff(attempts - 1)),
-        }
+/// The retry policy of search API calls by default: 3 retries, 1 s
+/// doubling up to 30 s; a `Retry-After` beyond 30 s gives up at once.
+pub fn search_retry_policy() -> RetryPolicy {
+    RetryPolicy {
+        retries: 3,
+        base: Duration::from_secs(1),
+        max: Duration::from_secs(30),
     }
 }
 
@@ -171,23 +139,35 @@ impl Endpoint<'_> {
         attempts: u32,
         sent: Result<reqwest::Response, reqwest::Error>,
     ) -> Step {
-        let can_retry = attempts <= self.retry.max_retries;
         let response = match sent {
             Ok(response) => response,
-            Err(err) if retryable(&err) && can_retry => {
-                tracing::debug!(provider = self.provider, error = %err.without_url(), "request failed");
-                return Step::Retry(self.retry.backoff(attempts - 1));
-            }
+            Err(err) if retryable(&err) => match self.retry.decide(attempts - 1, None) {
+                RetryDecision::After(wait) => {
+                    tracing::debug!(provider = self.provider, error = %err.without_url(), "request failed");
+                    return Step::Retry(wait);
+                }
+                _ => return Step::Fail(self.transport(shown, err)),
+            },
             Err(err) => return Step::Fail(self.transport(shown, err)),
         };
         let status = response.status().as_u16();
-        let retry_after = parse_retry_after(response.headers());
-        match read_capped(response).await {
-            Ok(body) => self.judge(shown, attempts, status, retry_after, body),
-            Err(BodyError::Transport(err)) => Step::Fail(self.transport(shown, err)),
-            Err(BodyError::TooLarge) => Step::Fail(SearchError::Malformed {
+        let retry_after = retry_after(response.headers());
+        match read_body(response, MAX_BODY_BYTES, Overflow::Fail, READ_TIMEOUT).await {
+            Ok(body) => {
+                let body = String::from_utf8_lossy(&body.bytes).into_owned();
+                self.judge(shown, attempts, status, retry_after, body)
+            }
+            Err(BodyError::Transfer(err)) => Step::Fail(self.transport(shown, err)),
+            Err(BodyError::Timeout) => Step::Fail(SearchError::Malformed {
                 provider: self.provider,
-                reason: format!("response larger than {MAX_BODY_BYTES} bytes"),
+                reason: format!(
+                    "the answer stalled for more than {} s",
+                    READ_TIMEOUT.as_secs()
+                ),
+            }),
+            Err(BodyError::TooLarge { limit }) => Step::Fail(SearchError::Malformed {
+                provider: self.provider,
+                reason: format!("response larger than {limit} bytes"),
             }),
         }
     }
@@ -214,8 +194,8 @@ impl Endpoint<'_> {
         match status {
             200..=299 => Step::Done(body),
             401 | 403 => Step::Fail(self.unauthorized(status)),
-            429 => match self.retry.rate_limit_wait(attempts, retry_after) {
-                Some(wait) => {
+            429 => match self.retry.decide(attempts - 1, retry_after) {
+                RetryDecision::After(wait) => {
                     tracing::warn!(
                         provider = self.provider,
                         wait_ms = wait.as_millis() as u64,
@@ -223,21 +203,28 @@ impl Endpoint<'_> {
                     );
                     Step::Retry(wait)
                 }
-                None => Step::Fail(SearchError::RateLimited {
-                    provider: self.provider,
-                    retry_after,
-                    attempts,
-                }),
+                RetryDecision::GiveUp | RetryDecision::TooLongRequested(_) => {
+                    Step::Fail(SearchError::RateLimited {
+                        provider: self.provider,
+                        retry_after,
+                        attempts,
+                    })
+                }
             },
-            500 | 502 | 503 | 504 if attempts <= self.retry.max_retries => {
-                Step::Retry(self.retry.backoff(attempts - 1))
-            }
-            _ => Step::Fail(SearchError::Http {
-                provider: self.provider,
-                status,
-                url: shown.to_string(),
-                detail: Some(self.scrub(&body)).filter(|d| !d.is_empty()),
-            }),
+            500 | 502 | 503 | 504 => match self.retry.decide(attempts - 1, None) {
+                RetryDecision::After(wait) => Step::Retry(wait),
+                _ => Step::Fail(self.http_status(shown, status, &body)),
+            },
+            _ => Step::Fail(self.http_status(shown, status, &body)),
+        }
+    }
+
+    fn http_status(&self, shown: &str, status: u16, body: &str) -> SearchError {
+        SearchError::Http {
+            provider: self.provider,
+            status,
+            url: shown.to_string(),
+            detail: Some(self.scrub(body)).filter(|d| !d.is_empty()),
         }
     }
 
@@ -265,33 +252,6 @@ impl Endpoint<'_> {
 
 fn retryable(err: &reqwest::Error) -> bool {
     err.is_connect() || err.is_timeout()
-}
-
-/// `Retry-After` as seconds or as an HTTP date (a date in the past is 0 s).
-fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let wait = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
-    Some(wait.to_std().unwrap_or(Duration::ZERO))
-}
-
-enum BodyError {
-    Transport(reqwest::Error),
-    TooLarge,
-}
-
-async fn read_capped(mut response: reqwest::Response) -> Result<String, BodyError> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(BodyError::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
 /// `base` with `path` appended below it (`base` may itself have a path,
@@ -330,62 +290,6 @@ mod tests {
         assert!(shown.contains("ijn=2"), "{shown}");
         let plain = Url::parse("https://example.org/a?b=c").unwrap();
         assert_eq!(redact_url(&plain), "https://example.org/a?b=c");
-    }
-
-    #[test]
-    fn backoff_doubles_up_to_the_cap() {
-        let policy = RetryPolicy {
-            max_retries: 10,
-            initial_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_millis(500),
-        };
-        let waits: Vec<u128> = (0..5).map(|r| policy.backoff(r).as_millis()).collect();
-        assert_eq!(waits, vec![100, 200, 400, 500, 500]);
-        assert_eq!(policy.backoff(u32::MAX), Duration::from_millis(500));
-    }
-
-    #[test]
-    fn rate_limit_gives_up_when_asked_to_wait_too_long_or_out_of_retries() {
-        let policy = RetryPolicy {
-            max_retries: 2,
-            initial_backoff: Duration::from_millis(10),
-            max_backoff: Duration::from_secs(5),
-        };
-        assert_eq!(
-            policy.rate_limit_wait(1, Some(Duration::from_secs(2))),
-            Some(Duration::from_secs(2))
-        );
-        assert_eq!(
-            policy.rate_limit_wait(2, None),
-            Some(Duration::from_millis(20))
-        );
-        assert_eq!(
-            policy.rate_limit_wait(1, Some(Duration::from_secs(60))),
-            None
-        );
-        assert_eq!(policy.rate_limit_wait(3, None), None);
-    }
-
-    #[test]
-    fn retry_after_seconds_or_date() {
-        let mut headers = HeaderMap::new();
-        assert_eq!(parse_retry_after(&headers), None);
-        headers.insert(RETRY_AFTER, " 12 ".parse().unwrap());
-        assert_eq!(parse_retry_after(&headers), Some(Duration::from_secs(12)));
-        let in_a_minute = (chrono::Utc::now() + chrono::Duration::seconds(60)).to_rfc2822();
-        headers.insert(RETRY_AFTER, in_a_minute.parse().unwrap());
-        let wait = parse_retry_after(&headers).unwrap();
-        assert!(
-            wait > Duration::from_secs(55) && wait <= Duration::from_secs(60),
-            "{wait:?}"
-        );
-        headers.insert(
-            RETRY_AFTER,
-            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
-        );
-        assert_eq!(parse_retry_after(&headers), Some(Duration::ZERO));
-        headers.insert(RETRY_AFTER, "soon".parse().unwrap());
-        assert_eq!(parse_retry_after(&headers), None);
     }
 
     #[test]

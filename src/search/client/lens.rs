@@ -6,9 +6,9 @@
 use serde_json::Value;
 use url::Url;
 
-use super::http::RetryPolicy;
 use super::serpapi::SerpApiClient;
 use crate::config::Secret;
+use crate::http::RetryPolicy;
 use crate::search::answer::lens::{parse_lens, LensMatches, NAME};
 use crate::search::answer::rank_of;
 use crate::search::error::SearchError;

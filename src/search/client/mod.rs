@@ -12,9 +12,10 @@ mod serpapi;
 mod serper;
 
 pub use gather::{gather, Gathered, ProviderFailure};
-pub use http::{redact_url, RetryPolicy};
+pub use http::{redact_url, search_retry_policy};
 pub use lens::Lens;
 
+use crate::http::RetryPolicy;
 use crate::search::candidate::{Candidate, SearchQuery};
 use crate::search::error::SearchError;
 use crate::search::settings::ProviderSettings;

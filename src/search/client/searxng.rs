@@ -5,10 +5,11 @@
 
 use url::Url;
 
-use super::http::{endpoint_url, Endpoint, RetryPolicy};
+use super::http::{endpoint_url, Endpoint};
 use super::paging::collect_pages;
 use super::serpapi::pages_for;
 use super::ImageSearch;
+use crate::http::RetryPolicy;
 use crate::search::answer::searxng::{parse_results, NAME};
 use crate::search::answer::{parse_body, Page};
 use crate::search::candidate::{Candidate, SearchQuery};

@@ -6,10 +6,11 @@
 use serde_json::Value;
 use url::Url;
 
-use super::http::{endpoint_url, Endpoint, RetryPolicy, Verdict};
+use super::http::{endpoint_url, Endpoint, Verdict};
 use super::paging::collect_pages;
 use super::ImageSearch;
 use crate::config::Secret;
+use crate::http::RetryPolicy;
 use crate::search::answer::serpapi::{parse_images_page, NAME};
 use crate::search::answer::{parse_body, Page};
 use crate::search::candidate::{Candidate, SearchQuery};

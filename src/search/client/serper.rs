@@ -4,11 +4,12 @@
 use serde_json::{json, Value};
 use url::Url;
 
-use super::http::{endpoint_url, Endpoint, RetryPolicy, Verdict};
+use super::http::{endpoint_url, Endpoint, Verdict};
 use super::paging::collect_pages;
 use super::serpapi::pages_for;
 use super::ImageSearch;
 use crate::config::Secret;
+use crate::http::RetryPolicy;
 use crate::search::answer::serper::{parse_images, NAME};
 use crate::search::answer::{parse_body, results_array, Page};
 use crate::search::candidate::{Candidate, SearchQuery};

@@ -3,7 +3,7 @@
 //! of SQLite again.
 //!
 //! Only 8-bit codes of the vectors are held, with a proven error bound
-//! ([`super::flat_codes`]): 1 byte a value, a quarter of `f32`. A search is
+//! (`codes`): 1 byte a value, a quarter of `f32`. A search is
 //! two steps. [`FlatIndex::shortlist`] scans the codes (memory bandwidth is
 //! what limits a full scan), split across threads, and keeps every row whose
 //! upper bound reaches the k-th best lower bound — the true top `k` is always
@@ -20,8 +20,9 @@ use std::collections::hash_map::Entry;
 use std::collections::{BinaryHeap, HashMap};
 use std::ops::Range;
 
-use super::flat_codes::{self, Coded, CodedQuery, Pass};
-use super::{ImageId, Neighbor};
+use super::codes::{self, Coded, CodedQuery, Pass};
+use crate::model::ImageId;
+use crate::store::Neighbor;
 
 /// Below this many rows one thread scans everything: spawning costs more
 /// than it saves.
@@ -129,7 +130,7 @@ impl FlatIndex {
             }
         };
         let codes = &mut self.codes[row * self.dim..(row + 1) * self.dim];
-        self.coded[row] = flat_codes::encode(&unit, codes);
+        self.coded[row] = codes::encode(&unit, codes);
         Ok(())
     }
 
@@ -163,7 +164,7 @@ impl FlatIndex {
         }
         self.check(query)?;
         let passes = self.coded_passes(&CodedQuery::new(&unit), k);
-        let floor = flat_codes::kth_largest(&passes, k);
+        let floor = codes::kth_largest(&passes, k);
         let ids = passes
             .iter()
             .flat_map(|p| &p.candidates)
@@ -206,7 +207,7 @@ impl FlatIndex {
             .threads
             .min(self.len().div_ceil(MIN_ROWS_PER_THREAD))
             .max(1);
-        let pass = |rows: Range<usize>| flat_codes::pass(query, &self.codes, &self.coded, rows, k);
+        let pass = |rows: Range<usize>| codes::pass(query, &self.codes, &self.coded, rows, k);
         if threads == 1 {
             return vec![pass(0..self.len())];
         }
@@ -427,7 +428,7 @@ impl Best {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::vector::cosine;
+    use crate::store::sqlite::index::blob::reference::cosine;
 
     type Vectors = Vec<(ImageId, Vec<f32>)>;
 

@@ -4,7 +4,7 @@
 //! (see [`super::flat`]).
 //!
 //! Loading: from the snapshot file next to the database
-//! ([`super::flat_snapshot`]) when there is a usable one for this store and
+//! (`snapshot`) when there is a usable one for this store and
 //! model, else from SQLite; then the rows the snapshot does not have are read
 //! as below. A new snapshot is saved when many rows had to be read from
 //! SQLite, so the next process starts from it.
@@ -24,10 +24,11 @@ use futures::TryStreamExt;
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::Row;
 
+use super::blob::from_blob;
 use super::flat::FlatIndex;
-use super::flat_snapshot::{self, SnapshotHeader};
-use super::vector::from_blob;
-use super::{Backend, ImageId, ModelInfo, Neighbor, StoreError, StoreResult};
+use super::snapshot::{self as flat_snapshot, SnapshotHeader};
+use crate::model::{ImageId, ModelInfo};
+use crate::store::{Backend, Neighbor, StoreError, StoreResult};
 
 /// Rows decoded before the index is locked to take them.
 const BATCH: usize = 4096;
@@ -52,13 +53,13 @@ struct Seen {
 }
 
 /// The vectors of an embedded store, in memory.
-pub(super) struct VectorCache {
+pub(crate) struct VectorCache {
     index: Arc<RwLock<FlatIndex>>,
     seen: tokio::sync::Mutex<Seen>,
     /// Where the snapshot lives; `None` keeps none.
     snapshot: Option<PathBuf>,
     /// Rows read from SQLite (at least) before a snapshot is saved.
-    pub(super) snapshot_after_rows: usize,
+    pub(crate) snapshot_after_rows: usize,
 }
 
 fn query_error(source: sqlx::Error) -> StoreError {
@@ -75,7 +76,7 @@ fn threads() -> usize {
 impl VectorCache {
     /// An empty cache, saving snapshots at `snapshot`; nothing is read
     /// until the first [`Self::refresh`].
-    pub(super) fn new(snapshot: Option<PathBuf>) -> Self {
+    pub(crate) fn new(snapshot: Option<PathBuf>) -> Self {
         Self {
             index: Arc::new(RwLock::new(FlatIndex::with_threads(threads()))),
             seen: tokio::sync::Mutex::new(Seen::default()),
@@ -85,7 +86,7 @@ impl VectorCache {
     }
 
     /// Records a vector this process has just written to the database.
-    pub(super) async fn remember(&self, id: ImageId, vector: &[f32]) -> StoreResult<()> {
+    pub(crate) async fn remember(&self, id: ImageId, vector: &[f32]) -> StoreResult<()> {
         self.index
             .write()
             .unwrap_or_else(PoisonError::into_inner)
@@ -100,7 +101,7 @@ impl VectorCache {
 
     /// Brings the copy up to date with the database: the first time from
     /// the snapshot if there is a usable one, then whatever it lacks.
-    pub(super) async fn refresh(&self, pool: &SqlitePool, model: &ModelInfo) -> StoreResult<()> {
+    pub(crate) async fn refresh(&self, pool: &SqlitePool, model: &ModelInfo) -> StoreResult<()> {
         let mut seen = self.seen.lock().await;
         if !seen.loaded {
             // Changes logged before the full read are in it.
@@ -283,7 +284,7 @@ impl VectorCache {
 
     /// Exact search: the shortlist from the codes, off the async runtime's
     /// threads, then the shortlisted rows' full vectors from SQLite.
-    pub(super) async fn search(
+    pub(crate) async fn search(
         &self,
         pool: &SqlitePool,
         query: &[f32],
@@ -391,7 +392,8 @@ mod tests {
     use std::path::Path;
 
     use super::flat_snapshot;
-    use crate::store::{ExifSummary, ImageId, ModelInfo, NewImage, SqliteStore, Store};
+    use crate::model::{ExifSummary, ImageId, ModelInfo, NewImage};
+    use crate::store::{SqliteStore, Store};
 
     fn image(seed: u8) -> NewImage {
         NewImage {

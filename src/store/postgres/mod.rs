@@ -3,19 +3,20 @@
 //! cosine index over `embedding::vector(dim)`, created when a model is bound.
 
 use std::str::FromStr;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pgvector::Vector;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Row};
 
-use super::sqlite::parse_model;
+use super::rows;
+use super::rules::{self, ModelCell, ModelRow};
 use super::*;
 use crate::config::PostgresUrl;
+use crate::model::*;
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -29,7 +30,7 @@ const HNSW_INDEX: &str = "images_embedding_hnsw";
 pub struct PostgresStore {
     pool: PgPool,
     location: String,
-    model: Mutex<Option<ModelInfo>>,
+    model: ModelCell,
 }
 
 fn query_error(source: sqlx::Error) -> StoreError {
@@ -90,57 +91,46 @@ impl PostgresStore {
         Ok(Self {
             pool,
             location,
-            model: Mutex::new(None),
+            model: ModelCell::default(),
         })
     }
 
-    async fn load_model(&self) -> StoreResult<Option<ModelInfo>> {
-        if let Some(model) = self.model.lock().expect("model lock").clone() {
-            return Ok(Some(model));
-        }
-        let raw: Option<String> =
-            sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'model'")
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(query_error)?;
-        let model = raw.map(|raw| parse_model(&raw)).transpose()?;
-        *self.model.lock().expect("model lock") = model.clone();
-        Ok(model)
-    }
-
     async fn hashes(&self, id: ImageId) -> StoreResult<Vec<PerceptualHash>> {
-        let rows =
-            sqlx::query("SELECT kind, bits FROM image_hashes WHERE image_id = $1 ORDER BY kind")
+        let found: Vec<(String, Vec<u8>)> =
+            sqlx::query_as("SELECT kind, bits FROM image_hashes WHERE image_id = $1 ORDER BY kind")
                 .bind(id)
                 .fetch_all(&self.pool)
                 .await
                 .map_err(query_error)?;
-        Ok(rows
-            .iter()
-            .map(|r| PerceptualHash {
-                kind: r.get("kind"),
-                bits: r.get("bits"),
-            })
+        Ok(found
+            .into_iter()
+            .map(|(kind, bits)| PerceptualHash { kind, bits })
             .collect())
     }
 }
 
-fn sighting_from_row(r: &PgRow) -> SightingRecord {
-    SightingRecord {
-        id: r.get("id"),
-        image_id: r.get("image_id"),
-        image_url: r.get("image_url"),
-        page_url: Some(r.get::<String, _>("page_url")).filter(|p| !p.is_empty()),
-        page_title: r.get("page_title"),
-        site: r.get("site"),
-        provider: r.get("provider"),
-        scan_id: r.get("scan_id"),
-        keyphrase: r.get("keyphrase"),
-        rank: r.get::<Option<i32>, _>("rank").map(|v| v as u32),
-        first_seen_at: r.get("first_seen_at"),
-        last_seen_at: r.get("last_seen_at"),
-        last_modified: r.get("last_modified"),
-        etag: r.get("etag"),
+#[async_trait]
+impl ModelRow for PostgresStore {
+    fn model_cell(&self) -> &ModelCell {
+        &self.model
+    }
+
+    async fn read_model_row(&self) -> StoreResult<Option<String>> {
+        sqlx::query_scalar(rules::MODEL_SQL)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error)
+    }
+
+    async fn insert_model_row(&self, raw: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO store_meta (key, value) VALUES ('model', $1) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(raw)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error)?;
+        Ok(())
     }
 }
 
@@ -151,49 +141,27 @@ impl Store for PostgresStore {
     }
 
     async fn status(&self) -> StoreResult<StoreStatus> {
-        let row = sqlx::query(
-            "SELECT (SELECT count(*) FROM images) AS images,
-                    (SELECT count(*) FROM images WHERE embedding IS NOT NULL) AS embedded,
-                    (SELECT count(*) FROM sightings) AS sightings,
-                    (SELECT count(*) FROM scans) AS scans,
-                    (SELECT count(*) FROM failures) AS failures,
-                    (SELECT coalesce(max(version), 0) FROM _sqlx_migrations WHERE success) AS version",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(query_error)?;
-        let count = |c: &str| row.get::<i64, _>(c) as u64;
-        Ok(StoreStatus {
-            backend: Backend::Postgres,
-            location: self.location.clone(),
-            schema_version: row.get("version"),
-            model: self.load_model().await?,
-            images: count("images"),
-            embedded: count("embedded"),
-            sightings: count("sightings"),
-            scans: count("scans"),
-            failures: count("failures"),
-        })
+        let row = sqlx::query(rules::STATUS_SQL)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(query_error)?;
+        let model = rules::load_model(self).await?;
+        Ok(rows::status(
+            &row,
+            Backend::Postgres,
+            self.location.clone(),
+            model,
+        ))
     }
 
     async fn model(&self) -> StoreResult<Option<ModelInfo>> {
-        self.load_model().await
+        rules::load_model(self).await
     }
 
     async fn bind_model(&self, model: &ModelInfo) -> StoreResult<()> {
-        if check_model(self.load_model().await?, model)? {
+        if !rules::bind_model(self, model).await? {
             return Ok(());
         }
-        let raw = serde_json::to_string(model).expect("model serialises");
-        sqlx::query(
-            "INSERT INTO store_meta (key, value) VALUES ('model', $1) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(raw)
-        .execute(&self.pool)
-        .await
-        .map_err(query_error)?;
-        *self.model.lock().expect("model lock") = None;
-        check_model(self.load_model().await?, model)?;
         // The dimension is an integer we control, so formatting it is safe.
         let create_index = format!(
             "CREATE INDEX IF NOT EXISTS {HNSW_INDEX} ON images USING hnsw ((embedding::vector({})) vector_cosine_ops)",
@@ -307,23 +275,7 @@ impl Store for PostgresStore {
         else {
             return Ok(None);
         };
-        Ok(Some(ImageRecord {
-            id,
-            sha256: hex::encode(r.get::<Vec<u8>, _>("sha256")),
-            perceptual_hashes: self.hashes(id).await?,
-            width: r.get::<i32, _>("width") as u32,
-            height: r.get::<i32, _>("height") as u32,
-            format: r.get("format"),
-            byte_size: r.get::<i64, _>("byte_size") as u64,
-            exif: ExifSummary {
-                date_time_original: r.get("exif_date_time_original"),
-                artist: r.get("exif_artist"),
-                copyright: r.get("exif_copyright"),
-            },
-            has_embedding: r.get("has_embedding"),
-            first_seen_at: r.get("first_seen_at"),
-            last_seen_at: r.get("last_seen_at"),
-        }))
+        Ok(Some(rows::image(&r, id, self.hashes(id).await?)))
     }
 
     async fn features(&self, id: ImageId, kind: &str) -> StoreResult<Option<Vec<u8>>> {
@@ -346,22 +298,15 @@ impl Store for PostgresStore {
     }
 
     async fn all_perceptual_hashes(&self) -> StoreResult<Vec<(ImageId, Vec<PerceptualHash>)>> {
-        let rows: Vec<(ImageId, String, Vec<u8>)> =
-            sqlx::query_as("SELECT image_id, kind, bits FROM image_hashes ORDER BY image_id, kind")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(query_error)?;
-        Ok(group_hashes(rows))
+        let found: Vec<(ImageId, String, Vec<u8>)> = sqlx::query_as(rules::ALL_HASHES_SQL)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(rules::group_hashes(found))
     }
 
     async fn set_embedding(&self, id: ImageId, embedding: &[f32]) -> StoreResult<()> {
-        let model = self.load_model().await?.ok_or(StoreError::NoModel)?;
-        if embedding.len() != model.dim {
-            return Err(StoreError::Dimension {
-                expected: model.dim,
-                got: embedding.len(),
-            });
-        }
+        let model = rules::model_for_vector(rules::load_model(self).await?, embedding.len())?;
         sqlx::query("UPDATE images SET embedding = $1, embedding_model = $2 WHERE id = $3")
             .bind(Vector::from(embedding.to_vec()))
             .bind(&model.id)
@@ -373,18 +318,10 @@ impl Store for PostgresStore {
     }
 
     async fn nearest(&self, query: &[f32], k: usize) -> StoreResult<Vec<Neighbor>> {
-        let Some(model) = self.load_model().await? else {
+        let model = rules::load_model(self).await?;
+        let Some(model) = rules::model_for_query(model, query.len(), k)? else {
             return Ok(Vec::new());
         };
-        if query.len() != model.dim {
-            return Err(StoreError::Dimension {
-                expected: model.dim,
-                got: query.len(),
-            });
-        }
-        if k == 0 {
-            return Ok(Vec::new());
-        }
         // The ORDER BY expression must match the index expression exactly.
         let sql = format!(
             "SELECT id, 1 - (embedding::vector({dim}) <=> $1) AS similarity FROM images
@@ -462,7 +399,7 @@ impl Store for PostgresStore {
     }
 
     async fn sightings(&self, image: ImageId) -> StoreResult<Vec<SightingRecord>> {
-        let rows = sqlx::query(
+        let found = sqlx::query(
             "SELECT s.*, sc.keyphrase FROM sightings s LEFT JOIN scans sc ON sc.id = s.scan_id
              WHERE s.image_id = $1 ORDER BY s.first_seen_at, s.id",
         )
@@ -470,7 +407,7 @@ impl Store for PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(query_error)?;
-        Ok(rows.iter().map(sighting_from_row).collect())
+        Ok(found.iter().map(rows::sighting).collect())
     }
 
     async fn start_scan(&self, scan: &NewScan) -> StoreResult<ScanId> {
@@ -528,22 +465,7 @@ impl Store for PostgresStore {
         else {
             return Ok(None);
         };
-        let corrupt = |what, e: &dyn std::fmt::Display| StoreError::Corrupt {
-            what,
-            reason: e.to_string(),
-        };
-        let status: String = r.get("status");
-        Ok(Some(ScanRecord {
-            id,
-            keyphrase: r.get("keyphrase"),
-            provider: r.get("provider"),
-            options: r.get("options"),
-            status: ScanStatus::parse(&status).ok_or_else(|| corrupt("scans.status", &status))?,
-            counts: serde_json::from_value(r.get("counts"))
-                .map_err(|e| corrupt("scans.counts", &e))?,
-            started_at: r.get("started_at"),
-            finished_at: r.get("finished_at"),
-        }))
+        rows::scan(&r).map(Some)
     }
 
     async fn record_failure(&self, f: &NewFailure) -> StoreResult<()> {
@@ -557,7 +479,7 @@ impl Store for PostgresStore {
                  last_at = greatest(t.last_at, excluded.last_at)",
         )
         .bind(&f.url)
-        .bind(&f.stage)
+        .bind(f.stage.to_string())
         .bind(&f.reason)
         .bind(f.scan_id)
         .bind(f.at)
@@ -568,22 +490,11 @@ impl Store for PostgresStore {
     }
 
     async fn failures(&self, limit: u32) -> StoreResult<Vec<FailureRecord>> {
-        let rows = sqlx::query("SELECT * FROM failures ORDER BY last_at DESC, id DESC LIMIT $1")
+        let found = sqlx::query("SELECT * FROM failures ORDER BY last_at DESC, id DESC LIMIT $1")
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await
             .map_err(query_error)?;
-        Ok(rows
-            .iter()
-            .map(|r| FailureRecord {
-                url: r.get("url"),
-                stage: r.get("stage"),
-                reason: r.get("reason"),
-                scan_id: r.get("scan_id"),
-                attempts: r.get::<i32, _>("attempts") as u32,
-                first_at: r.get("first_at"),
-                last_at: r.get("last_at"),
-            })
-            .collect())
+        found.iter().map(rows::failure).collect()
     }
 }

@@ -7,8 +7,8 @@
 use crate::decode::{decode, DecodeError, DecodeLimits, Decoded, ExifSummary};
 use crate::embed::Embedder;
 use crate::hash::perceptual_hashes;
-use crate::report::thumbnail_jpeg;
-use crate::store::{ImageFeatures, PerceptualHash};
+use crate::model::{ImageFeatures, PerceptualHash};
+use crate::thumbnail::thumbnail_jpeg;
 use crate::verify::{self, VerifySettings};
 
 /// Longest side of the stored preview, in pixels.

@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::store::ScanCounts;
+use crate::model::ScanCounts;
 
 /// Counters updated by the stages as items move through them.
 #[derive(Debug, Default)]

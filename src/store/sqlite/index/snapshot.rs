@@ -17,9 +17,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::codes::Coded;
 use super::flat::{FlatIndex, FlatParts};
-use super::flat_codes::Coded;
-use super::ImageId;
+use crate::model::ImageId;
 
 const MAGIC: &[u8; 8] = b"PROVFLAT";
 const VERSION: u32 = 1;
@@ -65,7 +65,7 @@ pub(super) enum SnapshotError {
 }
 
 /// The snapshot file of the store at `store_path`.
-pub(super) fn path_for(store_path: &Path) -> PathBuf {
+pub(crate) fn path_for(store_path: &Path) -> PathBuf {
     let mut name = store_path.as_os_str().to_owned();
     name.push(".vectors");
     PathBuf::from(name)
@@ -315,7 +315,7 @@ impl<W: Write> Write for Checksummed<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::flat::FlatIndex;
+    use crate::store::sqlite::index::flat::FlatIndex;
 
     fn snapshot(rows: usize, dim: usize) -> (SnapshotHeader, FlatIndex) {
         let mut index = FlatIndex::with_threads(1);

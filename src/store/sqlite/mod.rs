@@ -1,25 +1,27 @@
 //! The embedded store: one SQLite file, zero set-up. Vectors are blobs of
 //! little-endian f32; nearest-neighbour search is exact, over an in-memory
-//! copy of the vectors (see `sqlite_vectors`).
+//! copy of the vectors ([`index`]).
+
+pub mod index;
 
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::Row;
 
-use super::flat_snapshot;
-use super::sqlite_vectors::VectorCache;
-use super::vector::to_blob;
+use super::rows::{self, micros};
+use super::rules::{self, ModelCell, ModelRow};
 use super::*;
+use crate::model::*;
+use index::blob::to_blob;
+use index::cache::VectorCache;
+use index::snapshot;
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -27,7 +29,7 @@ static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 pub struct SqliteStore {
     pub(super) pool: SqlitePool,
     path: String,
-    model: Mutex<Option<ModelInfo>>,
+    model: ModelCell,
     pub(super) vectors: VectorCache,
 }
 
@@ -36,14 +38,6 @@ fn query_error(source: sqlx::Error) -> StoreError {
         backend: Backend::Sqlite,
         source,
     }
-}
-
-fn micros(t: DateTime<Utc>) -> i64 {
-    t.timestamp_micros()
-}
-
-fn from_micros(us: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(us).unwrap_or_default()
 }
 
 impl SqliteStore {
@@ -76,38 +70,21 @@ impl SqliteStore {
         Ok(Self {
             pool,
             path: shown,
-            model: Mutex::new(None),
-            vectors: VectorCache::new(Some(flat_snapshot::path_for(path))),
+            model: ModelCell::default(),
+            vectors: VectorCache::new(Some(snapshot::path_for(path))),
         })
     }
 
-    async fn load_model(&self) -> StoreResult<Option<ModelInfo>> {
-        if let Some(model) = self.model.lock().expect("model lock").clone() {
-            return Ok(Some(model));
-        }
-        let raw: Option<String> =
-            sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'model'")
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(query_error)?;
-        let model = raw.map(|raw| parse_model(&raw)).transpose()?;
-        *self.model.lock().expect("model lock") = model.clone();
-        Ok(model)
-    }
-
     async fn hashes(&self, id: ImageId) -> StoreResult<Vec<PerceptualHash>> {
-        let rows =
-            sqlx::query("SELECT kind, bits FROM image_hashes WHERE image_id = ? ORDER BY kind")
+        let found: Vec<(String, Vec<u8>)> =
+            sqlx::query_as("SELECT kind, bits FROM image_hashes WHERE image_id = ? ORDER BY kind")
                 .bind(id)
                 .fetch_all(&self.pool)
                 .await
                 .map_err(query_error)?;
-        Ok(rows
-            .iter()
-            .map(|r| PerceptualHash {
-                kind: r.get("kind"),
-                bits: r.get("bits"),
-            })
+        Ok(found
+            .into_iter()
+            .map(|(kind, bits)| PerceptualHash { kind, bits })
             .collect())
     }
 }
@@ -120,33 +97,28 @@ fn connect_error(location: &str, e: sqlx::Error) -> StoreError {
     }
 }
 
-pub(super) fn parse_model(raw: &str) -> StoreResult<ModelInfo> {
-    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt {
-        what: "store_meta.model",
-        reason: e.to_string(),
-    })
-}
+#[async_trait]
+impl ModelRow for SqliteStore {
+    fn model_cell(&self) -> &ModelCell {
+        &self.model
+    }
 
-fn opt_micros(row: &SqliteRow, column: &str) -> Option<DateTime<Utc>> {
-    row.get::<Option<i64>, _>(column).map(from_micros)
-}
+    async fn read_model_row(&self) -> StoreResult<Option<String>> {
+        sqlx::query_scalar(rules::MODEL_SQL)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error)
+    }
 
-fn sighting_from_row(r: &SqliteRow) -> SightingRecord {
-    SightingRecord {
-        id: r.get("id"),
-        image_id: r.get("image_id"),
-        image_url: r.get("image_url"),
-        page_url: Some(r.get::<String, _>("page_url")).filter(|p| !p.is_empty()),
-        page_title: r.get("page_title"),
-        site: r.get("site"),
-        provider: r.get("provider"),
-        scan_id: r.get("scan_id"),
-        keyphrase: r.get("keyphrase"),
-        rank: r.get::<Option<i64>, _>("rank").map(|v| v as u32),
-        first_seen_at: from_micros(r.get("first_seen_at")),
-        last_seen_at: from_micros(r.get("last_seen_at")),
-        last_modified: opt_micros(r, "last_modified"),
-        etag: r.get("etag"),
+    async fn insert_model_row(&self, raw: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO store_meta (key, value) VALUES ('model', ?) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(raw)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error)?;
+        Ok(())
     }
 }
 
@@ -157,50 +129,25 @@ impl Store for SqliteStore {
     }
 
     async fn status(&self) -> StoreResult<StoreStatus> {
-        let row = sqlx::query(
-            "SELECT (SELECT count(*) FROM images) AS images,
-                    (SELECT count(*) FROM images WHERE embedding IS NOT NULL) AS embedded,
-                    (SELECT count(*) FROM sightings) AS sightings,
-                    (SELECT count(*) FROM scans) AS scans,
-                    (SELECT count(*) FROM failures) AS failures,
-                    (SELECT coalesce(max(version), 0) FROM _sqlx_migrations WHERE success) AS version",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(query_error)?;
-        let count = |c: &str| row.get::<i64, _>(c) as u64;
-        Ok(StoreStatus {
-            backend: Backend::Sqlite,
-            location: self.path.clone(),
-            schema_version: row.get("version"),
-            model: self.load_model().await?,
-            images: count("images"),
-            embedded: count("embedded"),
-            sightings: count("sightings"),
-            scans: count("scans"),
-            failures: count("failures"),
-        })
+        let row = sqlx::query(rules::STATUS_SQL)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(query_error)?;
+        let model = rules::load_model(self).await?;
+        Ok(rows::status(
+            &row,
+            Backend::Sqlite,
+            self.path.clone(),
+            model,
+        ))
     }
 
     async fn model(&self) -> StoreResult<Option<ModelInfo>> {
-        self.load_model().await
+        rules::load_model(self).await
     }
 
     async fn bind_model(&self, model: &ModelInfo) -> StoreResult<()> {
-        if check_model(self.load_model().await?, model)? {
-            return Ok(());
-        }
-        let raw = serde_json::to_string(model).expect("model serialises");
-        sqlx::query(
-            "INSERT INTO store_meta (key, value) VALUES ('model', ?) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(raw)
-        .execute(&self.pool)
-        .await
-        .map_err(query_error)?;
-        *self.model.lock().expect("model lock") = None;
-        // Another process may have bound a model first: check again.
-        check_model(self.load_model().await?, model).map(|_| ())
+        rules::bind_model(self, model).await.map(|_| ())
     }
 
     async fn upsert_image(&self, image: &NewImage) -> StoreResult<Upserted<ImageId>> {
@@ -305,23 +252,7 @@ impl Store for SqliteStore {
         else {
             return Ok(None);
         };
-        Ok(Some(ImageRecord {
-            id,
-            sha256: hex::encode(r.get::<Vec<u8>, _>("sha256")),
-            perceptual_hashes: self.hashes(id).await?,
-            width: r.get::<i64, _>("width") as u32,
-            height: r.get::<i64, _>("height") as u32,
-            format: r.get("format"),
-            byte_size: r.get::<i64, _>("byte_size") as u64,
-            exif: ExifSummary {
-                date_time_original: r.get("exif_date_time_original"),
-                artist: r.get("exif_artist"),
-                copyright: r.get("exif_copyright"),
-            },
-            has_embedding: r.get("has_embedding"),
-            first_seen_at: from_micros(r.get("first_seen_at")),
-            last_seen_at: from_micros(r.get("last_seen_at")),
-        }))
+        Ok(Some(rows::image(&r, id, self.hashes(id).await?)))
     }
 
     async fn features(&self, id: ImageId, kind: &str) -> StoreResult<Option<Vec<u8>>> {
@@ -344,22 +275,15 @@ impl Store for SqliteStore {
     }
 
     async fn all_perceptual_hashes(&self) -> StoreResult<Vec<(ImageId, Vec<PerceptualHash>)>> {
-        let rows: Vec<(ImageId, String, Vec<u8>)> =
-            sqlx::query_as("SELECT image_id, kind, bits FROM image_hashes ORDER BY image_id, kind")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(query_error)?;
-        Ok(group_hashes(rows))
+        let found: Vec<(ImageId, String, Vec<u8>)> = sqlx::query_as(rules::ALL_HASHES_SQL)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(rules::group_hashes(found))
     }
 
     async fn set_embedding(&self, id: ImageId, embedding: &[f32]) -> StoreResult<()> {
-        let model = self.load_model().await?.ok_or(StoreError::NoModel)?;
-        if embedding.len() != model.dim {
-            return Err(StoreError::Dimension {
-                expected: model.dim,
-                got: embedding.len(),
-            });
-        }
+        let model = rules::model_for_vector(rules::load_model(self).await?, embedding.len())?;
         sqlx::query("UPDATE images SET embedding = ?, embedding_model = ? WHERE id = ?")
             .bind(to_blob(embedding))
             .bind(&model.id)
@@ -371,18 +295,10 @@ impl Store for SqliteStore {
     }
 
     async fn nearest(&self, query: &[f32], k: usize) -> StoreResult<Vec<Neighbor>> {
-        let Some(model) = self.load_model().await? else {
+        let model = rules::load_model(self).await?;
+        let Some(model) = rules::model_for_query(model, query.len(), k)? else {
             return Ok(Vec::new());
         };
-        if query.len() != model.dim {
-            return Err(StoreError::Dimension {
-                expected: model.dim,
-                got: query.len(),
-            });
-        }
-        if k == 0 {
-            return Ok(Vec::new());
-        }
         self.vectors.refresh(&self.pool, &model).await?;
         self.vectors.search(&self.pool, query, k).await
     }
@@ -444,7 +360,7 @@ impl Store for SqliteStore {
     }
 
     async fn sightings(&self, image: ImageId) -> StoreResult<Vec<SightingRecord>> {
-        let rows = sqlx::query(
+        let found = sqlx::query(
             "SELECT s.*, sc.keyphrase FROM sightings s LEFT JOIN scans sc ON sc.id = s.scan_id
              WHERE s.image_id = ? ORDER BY s.first_seen_at, s.id",
         )
@@ -452,7 +368,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(query_error)?;
-        Ok(rows.iter().map(sighting_from_row).collect())
+        Ok(found.iter().map(rows::sighting).collect())
     }
 
     async fn start_scan(&self, scan: &NewScan) -> StoreResult<ScanId> {
@@ -510,23 +426,7 @@ impl Store for SqliteStore {
         else {
             return Ok(None);
         };
-        let corrupt = |what, e: &dyn std::fmt::Display| StoreError::Corrupt {
-            what,
-            reason: e.to_string(),
-        };
-        let status: String = r.get("status");
-        Ok(Some(ScanRecord {
-            id,
-            keyphrase: r.get("keyphrase"),
-            provider: r.get("provider"),
-            options: serde_json::from_str(r.get("options"))
-                .map_err(|e| corrupt("scans.options", &e))?,
-            status: ScanStatus::parse(&status).ok_or_else(|| corrupt("scans.status", &status))?,
-            counts: serde_json::from_str(r.get("counts"))
-                .map_err(|e| corrupt("scans.counts", &e))?,
-            started_at: from_micros(r.get("started_at")),
-            finished_at: opt_micros(&r, "finished_at"),
-        }))
+        rows::scan(&r).map(Some)
     }
 
     async fn record_failure(&self, f: &NewFailure) -> StoreResult<()> {
@@ -540,7 +440,7 @@ impl Store for SqliteStore {
                  last_at = max(failures.last_at, excluded.last_at)",
         )
         .bind(&f.url)
-        .bind(&f.stage)
+        .bind(f.stage.to_string())
         .bind(&f.reason)
         .bind(f.scan_id)
         .bind(micros(f.at))
@@ -551,22 +451,11 @@ impl Store for SqliteStore {
     }
 
     async fn failures(&self, limit: u32) -> StoreResult<Vec<FailureRecord>> {
-        let rows = sqlx::query("SELECT * FROM failures ORDER BY last_at DESC, id DESC LIMIT ?")
+        let found = sqlx::query("SELECT * FROM failures ORDER BY last_at DESC, id DESC LIMIT ?")
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await
             .map_err(query_error)?;
-        Ok(rows
-            .iter()
-            .map(|r| FailureRecord {
-                url: r.get("url"),
-                stage: r.get("stage"),
-                reason: r.get("reason"),
-                scan_id: r.get("scan_id"),
-                attempts: r.get::<i64, _>("attempts") as u32,
-                first_at: from_micros(r.get("first_at")),
-                last_at: from_micros(r.get("last_at")),
-            })
-            .collect())
+        found.iter().map(rows::failure).collect()
     }
 }

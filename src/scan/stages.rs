@@ -10,10 +10,10 @@ use url::Url;
 
 use super::analyse::analyse;
 use super::progress::Counter;
-use super::{PipelineError, StageContext};
+use super::{ScanError, StageContext};
 use crate::fetch::FetchedImage;
+use crate::model::{ImageId, NewFailure, NewImage, NewSighting, Outcome, Setback, Stage};
 use crate::search::ImageCandidate;
-use crate::store::{ImageId, NewFailure, NewImage, NewSighting};
 
 /// A candidate whose bytes are in hand.
 pub struct Fetched {
@@ -47,19 +47,28 @@ pub struct Prepared {
     pub pixels: Option<Vec<f32>>,
 }
 
-/// Records a failure of `url` at `stage` and counts it.
-pub async fn fail(
+/// Records why `url` was not taken and counts it: as skipped for a
+/// polite skip, as failed otherwise.
+pub async fn record_setback(
     ctx: &StageContext,
     url: &str,
-    stage: &str,
-    reason: String,
-) -> Result<(), PipelineError> {
-    tracing::debug!(url, stage, reason, "failed");
-    ctx.progress.bump(Counter::Failed);
+    setback: Setback,
+) -> Result<(), ScanError> {
+    let Setback { stage, reason } = setback;
+    match stage.outcome {
+        Outcome::Skipped => {
+            tracing::info!(url, %stage, reason, "skipped");
+            ctx.progress.bump(Counter::Skipped);
+        }
+        Outcome::Failed => {
+            tracing::debug!(url, %stage, reason, "failed");
+            ctx.progress.bump(Counter::Failed);
+        }
+    }
     ctx.store
         .record_failure(&NewFailure {
             url: url.to_string(),
-            stage: stage.to_string(),
+            stage,
             reason,
             scan_id: Some(ctx.scan_id),
             at: Utc::now(),
@@ -76,7 +85,7 @@ pub async fn record_sightings(
     candidate: &ImageCandidate,
     last_modified: Option<DateTime<Utc>>,
     etag: Option<String>,
-) -> Result<(), PipelineError> {
+) -> Result<(), ScanError> {
     let base = NewSighting {
         image_id,
         image_url: candidate.image_url.to_string(),
@@ -118,7 +127,7 @@ pub async fn record_sightings(
 pub async fn fetch_one(
     ctx: Arc<StageContext>,
     candidate: ImageCandidate,
-) -> Result<Option<Fetched>, PipelineError> {
+) -> Result<Option<Fetched>, ScanError> {
     let url = candidate.image_url.clone();
     if !ctx.options.refresh {
         if let Some(id) = ctx.store.image_by_url(url.as_str()).await? {
@@ -130,10 +139,7 @@ pub async fn fetch_one(
     let result = if url.scheme() == "file" {
         read_local(&url, ctx.options.decode_limits.max_bytes).await
     } else {
-        ctx.fetcher
-            .fetch_image(&url)
-            .await
-            .map_err(|e| (e.is_skip(), e.stage(), e.reason()))
+        ctx.fetcher.fetch_image(&url).await.map_err(|e| e.setback())
     };
     match result {
         Ok(image) => {
@@ -141,40 +147,22 @@ pub async fn fetch_one(
             ctx.progress.add(Counter::Bytes, image.bytes.len() as u64);
             Ok(Some(Fetched { candidate, image }))
         }
-        Err((true, stage, reason)) => {
-            tracing::info!(url = %url, reason, "skipped");
-            ctx.progress.bump(Counter::Skipped);
-            ctx.store
-                .record_failure(&NewFailure {
-                    url: url.to_string(),
-                    stage: format!("skip:{stage}"),
-                    reason,
-                    scan_id: Some(ctx.scan_id),
-                    at: Utc::now(),
-                })
-                .await?;
-            Ok(None)
-        }
-        Err((false, stage, reason)) => {
-            fail(&ctx, url.as_str(), stage, reason).await?;
+        Err(setback) => {
+            record_setback(&ctx, url.as_str(), setback).await?;
             Ok(None)
         }
     }
 }
 
-/// Why a candidate was not fetched: (polite skip?, stage, reason).
-type NotFetched = (bool, &'static str, String);
-
-async fn read_local(url: &Url, max_bytes: u64) -> Result<FetchedImage, NotFetched> {
+async fn read_local(url: &Url, max_bytes: u64) -> Result<FetchedImage, Setback> {
     let path = url
         .to_file_path()
-        .map_err(|()| (false, "read", format!("{url} is not a local path")))?;
-    let io = |e: std::io::Error| (false, "read", format!("{}: {e}", path.display()));
+        .map_err(|()| Setback::failed(Stage::Read, format!("{url} is not a local path")))?;
+    let io = |e: std::io::Error| Setback::failed(Stage::Read, format!("{}: {e}", path.display()));
     let meta = tokio::fs::metadata(&path).await.map_err(io)?;
     if meta.len() > max_bytes {
-        return Err((
-            false,
-            "too-large",
+        return Err(Setback::failed(
+            Stage::TooLarge,
             format!(
                 "file of {} bytes exceeds the {max_bytes}-byte limit",
                 meta.len()
@@ -197,7 +185,7 @@ async fn read_local(url: &Url, max_bytes: u64) -> Result<FetchedImage, NotFetche
 pub async fn prepare_one(
     ctx: Arc<StageContext>,
     fetched: Fetched,
-) -> Result<Option<Prepared>, PipelineError> {
+) -> Result<Option<Prepared>, ScanError> {
     let Fetched { candidate, image } = fetched;
     if let Some(id) = ctx.store.image_by_sha256(&image.sha256).await? {
         let needs_vector = ctx.embedder.is_some()
@@ -255,7 +243,8 @@ pub async fn prepare_one(
             for same in
                 std::iter::once(&candidate).chain(waiting.iter().flatten().map(|w| &w.candidate))
             {
-                fail(&ctx, same.image_url.as_str(), "decode", reason.clone()).await?;
+                let setback = Setback::failed(Stage::Decode, reason.clone());
+                record_setback(&ctx, same.image_url.as_str(), setback).await?;
             }
             return Ok(None);
         }
@@ -285,7 +274,7 @@ pub async fn prepare_one(
 pub async fn embed_batch(
     ctx: &Arc<StageContext>,
     batch: &mut [Prepared],
-) -> Result<Vec<Option<Vec<f32>>>, PipelineError> {
+) -> Result<Vec<Option<Vec<f32>>>, ScanError> {
     let Some(embedder) = ctx.embedder.clone() else {
         return Ok(vec![None; batch.len()]);
     };
@@ -305,39 +294,18 @@ pub async fn embed_batch(
     for (item, one) in batch.iter().zip(pixels) {
         let embedder = embedder.clone();
         let result = tokio::task::spawn_blocking(move || embedder.embed_pixels(&[one])).await;
-        match result {
-            Ok(Ok(mut v)) if v.len() == 1 => out.push(v.pop()),
-            Ok(Ok(_)) => {
-                fail(
-                    ctx,
-                    item.candidate.image_url.as_str(),
-                    "embed",
-                    "model returned no vector".into(),
-                )
-                .await?;
-                out.push(None);
+        let reason = match result {
+            Ok(Ok(mut v)) if v.len() == 1 => {
+                out.push(v.pop());
+                continue;
             }
-            Ok(Err(e)) => {
-                fail(
-                    ctx,
-                    item.candidate.image_url.as_str(),
-                    "embed",
-                    e.to_string(),
-                )
-                .await?;
-                out.push(None);
-            }
-            Err(panic) => {
-                fail(
-                    ctx,
-                    item.candidate.image_url.as_str(),
-                    "embed",
-                    format!("model crashed: {panic}"),
-                )
-                .await?;
-                out.push(None);
-            }
-        }
+            Ok(Ok(_)) => "model returned no vector".to_string(),
+            Ok(Err(e)) => e.to_string(),
+            Err(panic) => format!("model crashed: {panic}"),
+        };
+        let setback = Setback::failed(Stage::Embed, reason);
+        record_setback(ctx, item.candidate.image_url.as_str(), setback).await?;
+        out.push(None);
     }
     Ok(out)
 }
@@ -347,7 +315,7 @@ pub async fn store_one(
     ctx: &StageContext,
     item: Prepared,
     vector: Option<Vec<f32>>,
-) -> Result<(), PipelineError> {
+) -> Result<(), ScanError> {
     let upserted = ctx.store.upsert_image(&item.image).await?;
     if upserted.created {
         ctx.progress.bump(Counter::NewImages);

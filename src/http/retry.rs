@@ -1,10 +1,14 @@
-//! When to try again: exponential back-off with jitter, and `Retry-After`
-//! (delay in seconds or an HTTP date). Pure functions, so the rules are
-//! unit-tested without a clock or a network.
+//! When to try a request again, for every HTTP call provenance makes
+//! (fetcher, search APIs, model hub): exponential back-off with jitter, and
+//! a server's `Retry-After` (delay in seconds or an HTTP date) honoured up to
+//! a limit. Pure functions, so the rules are unit-tested without a clock or
+//! a network.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, SystemTime};
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 /// What to do after a failed attempt that may be retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,6 +19,37 @@ pub enum RetryDecision {
     GiveUp,
     /// Stop now: the server asked for a longer pause than we are willing to wait.
     TooLongRequested(Duration),
+}
+
+/// How often and how patiently to retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (0 = never retry).
+    pub retries: u32,
+    /// Wait before the first retry; doubled for each further one, with jitter.
+    pub base: Duration,
+    /// No single wait is longer; a `Retry-After` asking for more gives up
+    /// at once rather than hammer the server.
+    pub max: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 2 retries (3 attempts), 0.5 s doubling up to 30 s.
+    fn default() -> Self {
+        Self {
+            retries: 2,
+            base: Duration::from_millis(500),
+            max: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Decides about retry number `attempt` (0-based), given the server's
+    /// `Retry-After` if it sent one.
+    pub fn decide(&self, attempt: u32, retry_after: Option<Duration>) -> RetryDecision {
+        decide(attempt, self.retries, retry_after, self.base, self.max)
+    }
 }
 
 /// The back-off before retry number `attempt` (0 = first retry): the base
@@ -30,7 +65,7 @@ pub fn backoff_delay(base: Duration, max: Duration, attempt: u32, jitter: f64) -
 /// Decides about retry number `attempt` (0-based) out of `retries`, given a
 /// server's `Retry-After` if it sent one. A requested pause up to
 /// `backoff_max` is honoured exactly; a longer one ends the fetch politely.
-pub fn decide(
+fn decide(
     attempt: u32,
     retries: u32,
     retry_after: Option<Duration>,
@@ -57,6 +92,12 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The `Retry-After` header of a response, relative to now.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    parse_retry_after(value, SystemTime::now())
 }
 
 /// A random number in `[0, 1)` for jitter, from the standard library's
@@ -112,6 +153,31 @@ mod tests {
         );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-5", now), None);
+    }
+
+    #[test]
+    fn retry_after_header() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_after(&headers), None);
+        headers.insert(RETRY_AFTER, " 12 ".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(12)));
+        headers.insert(RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn the_policy_gives_up_after_its_retries() {
+        let policy = RetryPolicy {
+            retries: 1,
+            base: MS(10),
+            max: MS(100),
+        };
+        assert!(matches!(policy.decide(0, None), RetryDecision::After(_)));
+        assert_eq!(policy.decide(1, None), RetryDecision::GiveUp);
+        assert_eq!(
+            policy.decide(0, Some(MS(500))),
+            RetryDecision::TooLongRequested(MS(500))
+        );
     }
 
     #[test]

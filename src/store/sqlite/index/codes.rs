@@ -284,7 +284,7 @@ mod avx2 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::vector::l2_normalize;
+    use crate::store::sqlite::index::blob::reference::l2_normalize;
 
     fn unit_vectors(count: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
         let mut state = seed;

@@ -1,20 +1,35 @@
-//! Reading a response body safely: capped while streaming (whatever
-//! `Content-Length` claims, and after gzip decoding), with a timeout on every
-//! silence between chunks, and SHA-256 computed on the way.
+//! Reading a response body safely, for every HTTP call provenance makes:
+//! capped while streaming (whatever `Content-Length` claims, and after gzip
+//! decoding), with a timeout on every silence between chunks, and SHA-256
+//! computed on the way.
 
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use reqwest::Response;
 use sha2::{Digest, Sha256};
-use url::Url;
 
-use super::error::{FetchError, TimeoutPhase};
+/// Why a body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// The server fell silent for longer than the read timeout.
+    #[error("no data for longer than the read timeout")]
+    Timeout,
+    /// The transfer broke off.
+    #[error("the transfer broke off")]
+    Transfer(#[source] reqwest::Error),
+    /// The body is longer than the cap (with [`Overflow::Fail`]).
+    #[error("body larger than the limit of {limit} bytes")]
+    TooLarge {
+        /// The cap in bytes.
+        limit: u64,
+    },
+}
 
 /// What to do with a body longer than the cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overflow {
-    /// Fail with [`FetchError::TooLarge`] (images: a cut image is useless).
+    /// Fail with [`BodyError::TooLarge`] (images, API answers: a cut one is useless).
     Fail,
     /// Keep the first `limit` bytes (pages, robots.txt).
     Truncate,
@@ -41,39 +56,29 @@ fn initial_capacity(claimed: Option<u64>, limit: u64) -> usize {
 /// Reads `response`'s body under `limit` bytes, waiting at most
 /// `read_timeout` for each chunk.
 pub async fn read_body(
-    url: &Url,
     mut response: Response,
     limit: u64,
     overflow: Overflow,
     read_timeout: Duration,
-) -> Result<Body, FetchError> {
+) -> Result<Body, BodyError> {
     let claimed = response.content_length();
     if overflow == Overflow::Fail && claimed.is_some_and(|len| len > limit) {
-        return Err(FetchError::TooLarge { limit });
+        return Err(BodyError::TooLarge { limit });
     }
     let mut buffer = BytesMut::with_capacity(initial_capacity(claimed, limit));
     let mut hasher = Sha256::new();
     let mut truncated = false;
     loop {
         let chunk = match tokio::time::timeout(read_timeout, response.chunk()).await {
-            Err(_) => {
-                return Err(FetchError::Timeout {
-                    phase: TimeoutPhase::Read,
-                })
-            }
-            Ok(Err(source)) => {
-                return Err(FetchError::Transfer {
-                    url: url.clone(),
-                    source,
-                })
-            }
+            Err(_) => return Err(BodyError::Timeout),
+            Ok(Err(source)) => return Err(BodyError::Transfer(source)),
             Ok(Ok(None)) => break,
             Ok(Ok(Some(chunk))) => chunk,
         };
         let room = limit.saturating_sub(buffer.len() as u64);
         if chunk.len() as u64 > room {
             if overflow == Overflow::Fail {
-                return Err(FetchError::TooLarge { limit });
+                return Err(BodyError::TooLarge { limit });
             }
             let kept = &chunk[..usize::try_from(room).unwrap_or(0)];
             hasher.update(kept);

@@ -14,6 +14,7 @@
 
 pub mod analyse;
 pub mod progress;
+mod seed;
 pub mod sources;
 mod stages;
 
@@ -22,7 +23,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::Utc;
-use futures::{stream, StreamExt, TryStreamExt};
+use futures::{StreamExt, TryStreamExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_stream::wrappers::ReceiverStream;
@@ -32,11 +33,9 @@ use url::Url;
 use crate::decode::DecodeLimits;
 use crate::embed::Embedder;
 use crate::fetch::Fetcher;
-use crate::scrape::{candidates_from_page, extract_images};
-use crate::search::{
-    dedupe, normalize_url, ImageCandidate, ImageSearch, Lens, SearchError, SearchQuery,
-};
-use crate::store::{NewScan, ScanId, ScanStatus, Store, StoreError};
+use crate::model::{NewScan, ScanId, ScanStatus};
+use crate::search::{ImageCandidate, ImageSearch, Lens, SearchError, SearchQuery};
+use crate::store::{Store, StoreError};
 pub use progress::{Counter, Progress, ProgressSnapshot};
 use stages::{Fetched, Prepared};
 
@@ -110,7 +109,7 @@ pub struct Services {
 
 /// Why a scan stopped before its end.
 #[derive(Debug, thiserror::Error)]
-pub enum PipelineError {
+pub enum ScanError {
     /// The search provider failed.
     #[error(transparent)]
     Search(#[from] SearchError),
@@ -166,7 +165,7 @@ pub async fn run_scan(
     options: ScanOptions,
     progress: Arc<Progress>,
     cancel: CancellationToken,
-) -> Result<ScanSummary, PipelineError> {
+) -> Result<ScanSummary, ScanError> {
     let started = Instant::now();
     let store = services.store.clone();
     if let Some(embedder) = &services.embedder {
@@ -195,19 +194,19 @@ pub async fn run_scan(
     let (fetched_tx, fetched_rx) = mpsc::channel::<Fetched>(fetched_queue);
     let (prepared_tx, prepared_rx) = mpsc::channel::<Prepared>(prepared_queue);
     let mut tasks = JoinSet::new();
-    tasks.spawn(produce_candidates(ctx.clone(), seed, candidates_tx));
+    tasks.spawn(seed::produce_candidates(ctx.clone(), seed, candidates_tx));
     tasks.spawn(fetch_stage(ctx.clone(), candidates_rx, fetched_tx));
     tasks.spawn(prepare_stage(ctx.clone(), fetched_rx, prepared_tx));
     let storing = embed_and_store_stage(ctx.clone(), prepared_rx);
 
     let outcome = tokio::select! {
         result = join_stages(storing, &mut tasks) => result,
-        () = cancel.cancelled() => Err(PipelineError::Interrupted),
+        () = cancel.cancelled() => Err(ScanError::Interrupted),
     };
     tasks.abort_all();
     let status = match &outcome {
         Ok(()) => ScanStatus::Completed,
-        Err(PipelineError::Interrupted) => ScanStatus::Interrupted,
+        Err(ScanError::Interrupted) => ScanStatus::Interrupted,
         Err(_) => ScanStatus::Failed,
     };
     let snapshot = progress.snapshot();
@@ -215,7 +214,7 @@ pub async fn run_scan(
         .update_scan(scan_id, status, &snapshot.counts, Some(Utc::now()))
         .await;
     match outcome {
-        Err(PipelineError::Interrupted) | Ok(()) => saved?,
+        Err(ScanError::Interrupted) | Ok(()) => saved?,
         Err(e) => return Err(e),
     }
     Ok(ScanSummary {
@@ -228,152 +227,23 @@ pub async fn run_scan(
 }
 
 async fn join_stages(
-    storing: impl std::future::Future<Output = Result<(), PipelineError>>,
-    tasks: &mut JoinSet<Result<(), PipelineError>>,
-) -> Result<(), PipelineError> {
+    storing: impl std::future::Future<Output = Result<(), ScanError>>,
+    tasks: &mut JoinSet<Result<(), ScanError>>,
+) -> Result<(), ScanError> {
     let others = async {
         while let Some(joined) = tasks.join_next().await {
-            joined.map_err(|e| PipelineError::Task(e.to_string()))??;
+            joined.map_err(|e| ScanError::Task(e.to_string()))??;
         }
         Ok(())
     };
     tokio::try_join!(storing, others).map(|_| ())
 }
 
-/// Seed stage: candidates from the seed, then (optionally) from the pages
-/// they were found on.
-async fn produce_candidates(
-    ctx: Arc<StageContext>,
-    seed: Seed,
-    tx: mpsc::Sender<ImageCandidate>,
-) -> Result<(), PipelineError> {
-    // Pages that showed the image but gave no image URL (Lens exact matches)
-    // are worth following too.
-    let mut extra_pages = Vec::new();
-    let found = match seed {
-        Seed::Search { provider, query } => dedupe(provider.search(&query).await?),
-        Seed::Lens {
-            lens,
-            image_url,
-            max_results,
-        } => {
-            let matches = lens.search(&image_url, max_results).await?;
-            extra_pages = matches.exact_pages;
-            dedupe(matches.candidates)
-        }
-        Seed::Candidates(candidates) => candidates,
-        Seed::Folder(root) => return produce_folder(ctx, root, tx).await,
-    };
-    let pages = ctx
-        .options
-        .follow_pages
-        .then(|| page_urls(&found, extra_pages, ctx.options.max_pages));
-    // With pages to follow, their images are merged with the search's
-    // before anything is fetched: an image both listed and shown on a page
-    // is fetched once, with every page it was seen on.
-    let candidates = match pages {
-        Some(pages) => sources::merge_candidates(found, follow_pages(&ctx, pages).await?),
-        None => found,
-    };
-    emit(&ctx, &tx, candidates).await;
-    Ok(())
-}
-
-/// Sends candidates on; false once the next stage has gone.
-async fn emit(
-    ctx: &StageContext,
-    tx: &mpsc::Sender<ImageCandidate>,
-    candidates: Vec<ImageCandidate>,
-) -> bool {
-    for candidate in candidates {
-        ctx.progress.bump(Counter::Candidates);
-        if tx.send(candidate).await.is_err() {
-            return false;
-        }
-    }
-    true
-}
-
-async fn produce_folder(
-    ctx: Arc<StageContext>,
-    root: PathBuf,
-    tx: mpsc::Sender<ImageCandidate>,
-) -> Result<(), PipelineError> {
-    let walk_root = root.clone();
-    let (files, errors) = tokio::task::spawn_blocking(move || sources::image_files(&walk_root))
-        .await
-        .map_err(|e| PipelineError::Task(e.to_string()))?;
-    for (path, error) in errors {
-        stages::fail(&ctx, &path.display().to_string(), "read", error.to_string()).await?;
-    }
-    for (index, path) in files.iter().enumerate() {
-        let rank = u32::try_from(index + 1).unwrap_or(u32::MAX);
-        let Some(candidate) = sources::local_candidate(path, rank) else {
-            stages::fail(
-                &ctx,
-                &path.display().to_string(),
-                "read",
-                "not an absolute local path".into(),
-            )
-            .await?;
-            continue;
-        };
-        if !emit(&ctx, &tx, vec![candidate]).await {
-            break;
-        }
-    }
-    Ok(())
-}
-
-/// The distinct pages the candidates were seen on (best first), then the
-/// extra pages, at most `max_pages`.
-fn page_urls(candidates: &[ImageCandidate], extra: Vec<Url>, max_pages: usize) -> Vec<Url> {
-    let mut seen = std::collections::HashSet::new();
-    candidates
-        .iter()
-        .flat_map(|c| c.pages.iter().map(|p| p.page_url.clone()))
-        .chain(extra)
-        .filter(|url| seen.insert(normalize_url(url)))
-        .take(max_pages)
-        .collect()
-}
-
-/// Fetches each page (politely, through the fetcher) and takes its images.
-async fn follow_pages(
-    ctx: &Arc<StageContext>,
-    pages: Vec<Url>,
-) -> Result<Vec<ImageCandidate>, PipelineError> {
-    let fetched: Vec<_> = stream::iter(pages)
-        .map(|url| async move { (ctx.fetcher.fetch_page(&url).await, url) })
-        .buffer_unordered(ctx.options.fetch_workers.max(1))
-        .collect()
-        .await;
-    let mut candidates = Vec::new();
-    for (result, url) in fetched {
-        match result {
-            Ok(page) => {
-                let extracted = tokio::task::spawn_blocking(move || {
-                    let images = extract_images(&page.html, &page.final_url);
-                    candidates_from_page(&images, &page.final_url)
-                })
-                .await
-                .map_err(|e| PipelineError::Task(e.to_string()))?;
-                candidates.extend(extracted);
-            }
-            Err(e) => {
-                let stage = if e.is_skip() { "skip:page" } else { "page" };
-                stages::fail(ctx, url.as_str(), stage, e.reason()).await?;
-            }
-        }
-    }
-    Ok(dedupe(candidates))
-}
-
 async fn fetch_stage(
     ctx: Arc<StageContext>,
     rx: mpsc::Receiver<ImageCandidate>,
     tx: mpsc::Sender<Fetched>,
-) -> Result<(), PipelineError> {
+) -> Result<(), ScanError> {
     let workers = ctx.options.fetch_workers.max(1);
     ReceiverStream::new(rx)
         .map(|candidate| in_own_task(stages::fetch_one(ctx.clone(), candidate)))
@@ -386,7 +256,7 @@ async fn prepare_stage(
     ctx: Arc<StageContext>,
     rx: mpsc::Receiver<Fetched>,
     tx: mpsc::Sender<Prepared>,
-) -> Result<(), PipelineError> {
+) -> Result<(), ScanError> {
     let workers = ctx.options.decode_workers.max(1);
     ReceiverStream::new(rx)
         .map(|fetched| in_own_task(stages::prepare_one(ctx.clone(), fetched)))
@@ -402,8 +272,8 @@ async fn prepare_stage(
 /// scan stalls until the pool times out (and fetch timeouts fire while the
 /// bytes wait unread). As a task it runs on, and is aborted with the stage.
 async fn in_own_task<T: Send + 'static>(
-    work: impl std::future::Future<Output = Result<T, PipelineError>> + Send + 'static,
-) -> Result<T, PipelineError> {
+    work: impl std::future::Future<Output = Result<T, ScanError>> + Send + 'static,
+) -> Result<T, ScanError> {
     struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
     impl<T> Drop for AbortOnDrop<T> {
         fn drop(&mut self) {
@@ -413,12 +283,12 @@ async fn in_own_task<T: Send + 'static>(
     let mut task = AbortOnDrop(tokio::spawn(work));
     (&mut task.0)
         .await
-        .map_err(|e| PipelineError::Task(e.to_string()))?
+        .map_err(|e| ScanError::Task(e.to_string()))?
 }
 
 /// Passes an item to the next stage. A closed channel means the next stage
 /// stopped (and reports why), so it is not an error here.
-async fn forward<T>(tx: &mpsc::Sender<T>, item: Option<T>) -> Result<(), PipelineError> {
+async fn forward<T>(tx: &mpsc::Sender<T>, item: Option<T>) -> Result<(), ScanError> {
     if let Some(item) = item {
         let _ = tx.send(item).await;
     }
@@ -428,7 +298,7 @@ async fn forward<T>(tx: &mpsc::Sender<T>, item: Option<T>) -> Result<(), Pipelin
 async fn embed_and_store_stage(
     ctx: Arc<StageContext>,
     rx: mpsc::Receiver<Prepared>,
-) -> Result<(), PipelineError> {
+) -> Result<(), ScanError> {
     let mut batches = ReceiverStream::new(rx).ready_chunks(ctx.options.batch_size.max(1));
     while let Some(mut batch) = batches.next().await {
         let vectors = stages::embed_batch(&ctx, &mut batch).await?;

@@ -1,5 +1,5 @@
-//! Thumbnails for self-contained reports: a small JPEG inlined as a
-//! `data:` URI, so the HTML file needs nothing from anywhere else.
+//! Thumbnails: the small JPEG preview the scan stores with each picture,
+//! and the `data:` URI that inlines one in a self-contained report.
 
 use std::io::Cursor;
 
@@ -8,8 +8,12 @@ use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
 use image::DynamicImage;
 
-use super::ReportError;
 use crate::imageops;
+
+/// A thumbnail could not be encoded.
+#[derive(Debug, thiserror::Error)]
+#[error("could not encode a thumbnail as JPEG")]
+pub struct ThumbnailError(#[source] image::ImageError);
 
 /// JPEG quality of thumbnails: small files, faces and text still readable.
 const THUMBNAIL_JPEG_QUALITY: u8 = 75;
@@ -17,13 +21,13 @@ const THUMBNAIL_JPEG_QUALITY: u8 = 75;
 /// A JPEG of the image scaled to fit within `max_side` × `max_side`
 /// (never enlarged; aspect ratio kept; transparency flattened), as a
 /// `data:image/jpeg;base64,…` URI.
-pub fn thumbnail_data_uri(image: &DynamicImage, max_side: u32) -> Result<String, ReportError> {
+pub fn thumbnail_data_uri(image: &DynamicImage, max_side: u32) -> Result<String, ThumbnailError> {
     Ok(jpeg_data_uri(&thumbnail_jpeg(image, max_side)?))
 }
 
 /// The thumbnail's JPEG bytes, e.g. to keep in the store at scan time so a
 /// later report can show matches without fetching them again.
-pub fn thumbnail_jpeg(image: &DynamicImage, max_side: u32) -> Result<Vec<u8>, ReportError> {
+pub fn thumbnail_jpeg(image: &DynamicImage, max_side: u32) -> Result<Vec<u8>, ThumbnailError> {
     let max_side = max_side.max(1);
     let (width, height) = (image.width(), image.height());
     let rgb = if width > max_side || height > max_side {
@@ -38,7 +42,7 @@ pub fn thumbnail_jpeg(image: &DynamicImage, max_side: u32) -> Result<Vec<u8>, Re
     let mut jpeg = Vec::new();
     JpegEncoder::new_with_quality(Cursor::new(&mut jpeg), THUMBNAIL_JPEG_QUALITY)
         .encode_image(&rgb)
-        .map_err(ReportError::Thumbnail)?;
+        .map_err(ThumbnailError)?;
     Ok(jpeg)
 }
 

@@ -1,0 +1,246 @@
+//! `match` and `search` as library calls: find a picture (or a text) among
+//! stored ones and return the [`Report`]. The CLI and the web service both
+//! come here; nothing in this module prints, reads flags or writes files.
+//!
+//! A picture query runs in four steps:
+//! 1. **candidates** ([`candidates`]): the stored picture with the same
+//!    bytes, every picture within the probable-duplicate hash distance, and
+//!    the nearest by embedding when a model is in use;
+//! 2. **verification**: the keypoints of the nearest `verify_top` by hash
+//!    and by embedding are compared with the query's (what finds crops,
+//!    rotations and framed copies a hash cannot see);
+//! 3. **ranking** ([`crate::matching::rank`]): all evidence merged once per
+//!    picture, classified, ordered;
+//! 4. **records** ([`records`]): each match's picture, sightings and
+//!    thumbnail read back and the report assembled.
+
+mod candidates;
+mod records;
+
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use crate::decode::{DecodeError, DecodeLimits};
+use crate::embed::{EmbedError, Embedder};
+use crate::matching::{rank, Evidence, MatchError, MatchKind, RankedMatch, Thresholds};
+use crate::report::{Mode, QueryInfo, Report, ReportContext};
+use crate::store::{Store, StoreError};
+use crate::thumbnail::thumbnail_data_uri;
+
+pub use candidates::QueryPicture;
+
+/// Longest side of the query's thumbnail in the report.
+const QUERY_THUMBNAIL_SIDE: u32 = 240;
+
+/// Why a lookup could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    /// An option out of range (`top` = 0, thresholds that contradict).
+    #[error("{0}")]
+    Invalid(String),
+    /// The store is empty: there is nothing to look in.
+    #[error("the store is empty: run `provenance scan` or `provenance index` first")]
+    EmptyStore,
+    /// A text search needs vectors and the store has none.
+    #[error("this store holds no vectors (it was built with --embedder none); text search needs a store built with CLIP")]
+    NoVectors,
+    /// The query is not a picture provenance can read.
+    #[error("the query is not an image provenance can read")]
+    Decode(#[source] DecodeError),
+    /// The model failed on the query.
+    #[error("cannot embed the query")]
+    Embed(#[source] EmbedError),
+    /// The store failed (or was built with another model).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A worker thread died.
+    #[error("internal error while matching: {0}")]
+    Task(String),
+}
+
+impl From<MatchError> for LookupError {
+    fn from(e: MatchError) -> Self {
+        Self::Invalid(e.to_string())
+    }
+}
+
+/// How a picture is looked up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LookupOptions {
+    /// Matches kept (at least 1). Default 10.
+    pub top: usize,
+    /// Where the kinds are divided.
+    pub thresholds: Thresholds,
+    /// Keypoint verification of this many nearest pictures by hash, and as
+    /// many by embedding (0: off). Default 50.
+    pub verify_top: usize,
+    /// Nearest neighbours asked of the vector index; `None`: four per
+    /// match kept, at least 50 and at least `verify_top`.
+    pub neighbours: Option<usize>,
+    /// Bounds on decoding the query.
+    pub decode_limits: DecodeLimits,
+}
+
+impl Default for LookupOptions {
+    fn default() -> Self {
+        Self {
+            top: 10,
+            thresholds: Thresholds::default(),
+            verify_top: 50,
+            neighbours: None,
+            decode_limits: DecodeLimits::default(),
+        }
+    }
+}
+
+impl LookupOptions {
+    /// Checks that the options can be used.
+    pub fn validate(&self) -> Result<(), LookupError> {
+        if self.top == 0 {
+            return Err(LookupError::Invalid("--top must be at least 1".into()));
+        }
+        self.thresholds.validate()?;
+        Ok(())
+    }
+
+    /// How many nearest neighbours to ask the vector index for.
+    pub fn neighbours(&self) -> usize {
+        self.neighbours
+            .unwrap_or_else(|| (self.top * 4).max(50).max(self.verify_top))
+    }
+}
+
+/// Finds `query` among the stored pictures: exact copies, near-duplicates
+/// and similar pictures, with every sighting and the origin evidence.
+///
+/// With an `embedder` (which must be the model the store's vectors come
+/// from, else [`StoreError::ModelMismatch`]) embeddings are compared too;
+/// without one, or when the store has no vectors, exact bytes, perceptual
+/// hashes and keypoints only, and the report says so.
+pub async fn find_image(
+    store: &dyn Store,
+    embedder: Option<Arc<dyn Embedder>>,
+    query: &QueryPicture,
+    options: &LookupOptions,
+) -> Result<Report, LookupError> {
+    options.validate()?;
+    ensure_not_empty(store).await?;
+    let (embedder, mode, mut notes) = choose_mode(store, embedder).await?;
+    let gathered = candidates::gather(store, embedder, query, options).await?;
+    notes.extend(gathered.notes);
+    let ranked = rank(gathered.candidates, &options.thresholds, options.top);
+    let info = QueryInfo {
+        label: query.label.clone(),
+        sha256: Some(hex::encode(query.sha256)),
+        width: Some(query.width),
+        height: Some(query.height),
+        thumbnail_data_uri: thumbnail_data_uri(&query.image, QUERY_THUMBNAIL_SIDE).ok(),
+    };
+    let context = ReportContext {
+        generated_at: Utc::now(),
+        query: info,
+        mode,
+        model: gathered.model,
+        thresholds: options.thresholds,
+        notes,
+    };
+    records::report(store, context, &ranked).await
+}
+
+/// Finds stored pictures that fit a text description (CLIP's text
+/// encoder), the `top` most similar at or above `min_similarity`.
+pub async fn find_text(
+    store: &dyn Store,
+    embedder: Arc<dyn Embedder>,
+    text: &str,
+    top: usize,
+    min_similarity: f32,
+) -> Result<Report, LookupError> {
+    let thresholds = Thresholds::default().with_min_similarity(min_similarity);
+    LookupOptions {
+        top,
+        thresholds,
+        ..LookupOptions::default()
+    }
+    .validate()?;
+    ensure_not_empty(store).await?;
+    let (Some(embedder), _, notes) = choose_mode(store, Some(embedder)).await? else {
+        return Err(LookupError::NoVectors);
+    };
+    let model = embedder.model().clone();
+    let owned = text.to_owned();
+    let vector = tokio::task::spawn_blocking(move || embedder.embed_texts(&[owned.as_str()]))
+        .await
+        .map_err(|e| LookupError::Task(e.to_string()))?
+        .map_err(LookupError::Embed)?
+        .pop()
+        .ok_or_else(|| LookupError::Task("the model returned no vector".into()))?;
+    let ranked: Vec<RankedMatch> = store
+        .nearest(&vector, top)
+        .await?
+        .into_iter()
+        .filter(|n| n.similarity >= min_similarity)
+        .map(|n| RankedMatch {
+            image_id: n.image_id,
+            kind: MatchKind::Similar,
+            evidence: Evidence {
+                similarity: Some(n.similarity),
+                ..Evidence::default()
+            },
+        })
+        .collect();
+    let context = ReportContext {
+        generated_at: Utc::now(),
+        query: QueryInfo {
+            label: text.to_owned(),
+            sha256: None,
+            width: None,
+            height: None,
+            thumbnail_data_uri: None,
+        },
+        mode: Mode::Text,
+        model: Some(model),
+        thresholds,
+        notes,
+    };
+    records::report(store, context, &ranked).await
+}
+
+/// Checks that `store` can be searched (it is not empty) and says whether a
+/// lookup in it would use a model: only when it holds vectors. Callers load
+/// a model only then, and only after this check.
+pub async fn vectors_in_use(store: &dyn Store) -> Result<bool, LookupError> {
+    ensure_not_empty(store).await?;
+    Ok(store.model().await?.is_some())
+}
+
+async fn ensure_not_empty(store: &dyn Store) -> Result<(), LookupError> {
+    if store.status().await?.images == 0 {
+        return Err(LookupError::EmptyStore);
+    }
+    Ok(())
+}
+
+/// CLIP + hashes when the store has vectors and an embedder is given;
+/// hashes only otherwise, with a note saying why. A different model than
+/// the store's is an error.
+async fn choose_mode(
+    store: &dyn Store,
+    embedder: Option<Arc<dyn Embedder>>,
+) -> Result<(Option<Arc<dyn Embedder>>, Mode, Vec<String>), LookupError> {
+    let stored = store.model().await?;
+    let why = match (&stored, &embedder) {
+        (None, _) => "The store holds no vectors (built with --embedder none): matches were found by exact bytes and perceptual hashes only.",
+        (Some(_), None) => "--embedder none: matches were found by exact bytes and perceptual hashes only.",
+        (Some(stored), Some(embedder)) if stored != embedder.model() => {
+            return Err(StoreError::ModelMismatch {
+                stored: stored.clone(),
+                current: embedder.model().clone(),
+            }
+            .into())
+        }
+        (Some(_), Some(_)) => return Ok((embedder, Mode::ClipHash, Vec::new())),
+    };
+    Ok((None, Mode::HashOnly, vec![why.to_string()]))
+}

@@ -1,0 +1,22 @@
+//! The domain model: what provenance knows about pictures and the web,
+//! as plain values with no I/O. Every part of the crate speaks these types —
+//! the scan produces them, the stores keep them, matching and reports read
+//! them — so none of those depends on another to name a picture.
+//!
+//! - [`image`]: a distinct content (SHA-256) with its hashes, features, EXIF;
+//!   the embedding model of its vector.
+//! - [`sighting`]: every place a picture was seen.
+//! - [`scan`]: what was searched, how, and the counters.
+//! - [`failure`]: items a scan could not take, typed by stage and outcome.
+
+pub mod failure;
+pub mod image;
+pub mod scan;
+pub mod sighting;
+
+pub use failure::{FailureRecord, FailureStage, NewFailure, Outcome, Setback, Stage};
+pub use image::{
+    ExifSummary, ImageFeatures, ImageId, ImageRecord, ModelInfo, NewImage, PerceptualHash,
+};
+pub use scan::{NewScan, ScanCounts, ScanId, ScanRecord, ScanStatus};
+pub use sighting::{NewSighting, SightingRecord};

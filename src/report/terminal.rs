@@ -1,0 +1,173 @@
+//! Text for people on a terminal: the overview of a match report, a scan's
+//! summary, `db status` and `db failures`. Pure functions returning the
+//! text; the CLI decides where it goes.
+
+use super::Report;
+use crate::matching::MatchKind;
+use crate::model::FailureRecord;
+use crate::scan::ScanSummary;
+use crate::store::StoreStatus;
+
+/// A few lines for people: how many matches of each kind and the best ones.
+pub fn match_overview(report: &Report) -> String {
+    let count = |kind: MatchKind| report.matches.iter().filter(|m| m.kind == kind).count();
+    let mut text = format!(
+        "{} matches for {}: {} exact copies, {} near-duplicates, {} similar\n",
+        report.matches.len(),
+        report.query.label,
+        count(MatchKind::ExactCopy),
+        count(MatchKind::NearDuplicate),
+        count(MatchKind::Similar),
+    );
+    for m in report.matches.iter().take(10) {
+        let first = m.sightings.first();
+        let place = first
+            .map(|s| s.page_url.clone().unwrap_or_else(|| s.image_url.clone()))
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "  {:>2}. {:<15} {}x{}  {} sighting(s)  {}\n",
+            m.rank,
+            m.kind.label(),
+            m.image.width,
+            m.image.height,
+            m.sightings.len(),
+            place
+        ));
+    }
+    for claim in report.origins.iter().take(3) {
+        let place = claim
+            .page_url
+            .as_deref()
+            .or(claim.image_url.as_deref())
+            .unwrap_or("?");
+        text.push_str(&format!(
+            "  origin candidate: {place}: {}\n",
+            claim.reasons.join("; ")
+        ));
+    }
+    text
+}
+
+/// A scan's summary.
+pub fn scan_summary(s: &ScanSummary) -> String {
+    let c = &s.progress.counts;
+    let resumed = if s.resumed { " (resumed)" } else { "" };
+    let mut text = format!(
+        "scan {} {}{resumed} in {:.1} s\n  {} candidates: {} fetched ({:.1} MB), {} skipped, {} failed, {} already stored\n  stored {} new images ({} embedded) and {} new sightings\n",
+        s.scan_id,
+        s.status.as_str(),
+        s.elapsed_secs,
+        c.candidates,
+        c.fetched,
+        s.progress.bytes as f64 / 1e6,
+        c.skipped,
+        c.failed,
+        s.progress.known_bytes,
+        c.new_images,
+        c.embedded,
+        c.new_sightings,
+    );
+    if c.failed > 0 || c.skipped > 0 {
+        text.push_str("  see `provenance db failures` for what failed or was skipped and why\n");
+    }
+    text
+}
+
+/// `db failures`, newest first.
+pub fn failures(failures: &[FailureRecord]) -> String {
+    if failures.is_empty() {
+        return "no failures recorded\n".into();
+    }
+    failures
+        .iter()
+        .map(|f| {
+            format!(
+                "{}  {:<12} {}×  {}\n    {}\n",
+                f.last_at.format("%Y-%m-%d %H:%M:%S"),
+                f.stage.to_string(),
+                f.attempts,
+                f.url,
+                f.reason
+            )
+        })
+        .collect()
+}
+
+/// `db status`.
+pub fn store_status(s: &StoreStatus) -> String {
+    let model = s
+        .model
+        .as_ref()
+        .map_or_else(|| "none yet".to_string(), ToString::to_string);
+    format!(
+        "backend:    {}\nlocation:   {}\nschema:     version {}\nmodel:      {}\nimages:     {} ({} embedded)\nsightings:  {}\nscans:      {}\nfailures:   {}\n",
+        s.backend, s.location, s.schema_version, model, s.images, s.embedded, s.sightings, s.scans, s.failures
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::model::{FailureStage, ModelInfo, ScanStatus, Stage};
+    use crate::scan::ProgressSnapshot;
+    use crate::store::Backend;
+
+    #[test]
+    fn status_renders_every_count() {
+        let status = StoreStatus {
+            backend: Backend::Sqlite,
+            location: "/d/provenance.sqlite3".into(),
+            schema_version: 1,
+            model: Some(ModelInfo {
+                id: "m".into(),
+                dim: 512,
+            }),
+            images: 3,
+            embedded: 2,
+            sightings: 7,
+            scans: 1,
+            failures: 4,
+        };
+        assert_eq!(
+            store_status(&status),
+            "backend:    sqlite\nlocation:   /d/provenance.sqlite3\nschema:     version 1\nmodel:      m (512-d)\nimages:     3 (2 embedded)\nsightings:  7\nscans:      1\nfailures:   4\n"
+        );
+    }
+
+    #[test]
+    fn failures_show_stage_attempts_url_and_reason() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 30, 9, 5, 0).unwrap();
+        let failure = FailureRecord {
+            url: "https://example.org/a.jpg".into(),
+            stage: FailureStage::skipped(Stage::Robots),
+            reason: "robots.txt of https://example.org disallows it".into(),
+            scan_id: Some(1),
+            attempts: 2,
+            first_at: at,
+            last_at: at,
+        };
+        assert_eq!(
+            failures(&[failure]),
+            "2026-11-30 09:05:00  skip:robots  2×  https://example.org/a.jpg\n    robots.txt of https://example.org disallows it\n"
+        );
+        assert_eq!(failures(&[]), "no failures recorded\n");
+    }
+
+    #[test]
+    fn a_scan_summary_points_at_failures_only_when_there_are_some() {
+        let mut summary = ScanSummary {
+            scan_id: 3,
+            resumed: false,
+            status: ScanStatus::Completed,
+            progress: ProgressSnapshot::default(),
+            elapsed_secs: 1.5,
+        };
+        let text = scan_summary(&summary);
+        assert!(text.starts_with("scan 3 completed in 1.5 s\n"), "{text}");
+        assert!(!text.contains("db failures"), "{text}");
+        summary.progress.counts.failed = 1;
+        assert!(scan_summary(&summary).contains("db failures"));
+    }
+}

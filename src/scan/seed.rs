@@ -1,0 +1,148 @@
+//! The seed stage: candidates from the seed (a search, a reverse search, a
+//! URL list, a folder), then, with `follow_pages`, the images of the pages
+//! they were found on, merged so an image listed and shown on a page is
+//! fetched once.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures::{stream, StreamExt};
+use tokio::sync::mpsc;
+use url::Url;
+
+use super::progress::Counter;
+use super::{sources, stages, ScanError, Seed, StageContext};
+use crate::model::{Setback, Stage};
+use crate::scrape::{candidates_from_page, extract_images};
+use crate::search::{dedupe, normalize_url, ImageCandidate};
+
+/// Seed stage: candidates from the seed, then (optionally) from the pages
+/// they were found on.
+pub(super) async fn produce_candidates(
+    ctx: Arc<StageContext>,
+    seed: Seed,
+    tx: mpsc::Sender<ImageCandidate>,
+) -> Result<(), ScanError> {
+    // Pages that showed the image but gave no image URL (Lens exact matches)
+    // are worth following too.
+    let mut extra_pages = Vec::new();
+    let found = match seed {
+        Seed::Search { provider, query } => dedupe(provider.search(&query).await?),
+        Seed::Lens {
+            lens,
+            image_url,
+            max_results,
+        } => {
+            let matches = lens.search(&image_url, max_results).await?;
+            extra_pages = matches.exact_pages;
+            dedupe(matches.candidates)
+        }
+        Seed::Candidates(candidates) => candidates,
+        Seed::Folder(root) => return produce_folder(ctx, root, tx).await,
+    };
+    let pages = ctx
+        .options
+        .follow_pages
+        .then(|| page_urls(&found, extra_pages, ctx.options.max_pages));
+    // With pages to follow, their images are merged with the search's
+    // before anything is fetched: an image both listed and shown on a page
+    // is fetched once, with every page it was seen on.
+    let candidates = match pages {
+        Some(pages) => sources::merge_candidates(found, follow_pages(&ctx, pages).await?),
+        None => found,
+    };
+    emit(&ctx, &tx, candidates).await;
+    Ok(())
+}
+
+/// Sends candidates on; false once the next stage has gone.
+async fn emit(
+    ctx: &StageContext,
+    tx: &mpsc::Sender<ImageCandidate>,
+    candidates: Vec<ImageCandidate>,
+) -> bool {
+    for candidate in candidates {
+        ctx.progress.bump(Counter::Candidates);
+        if tx.send(candidate).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+async fn produce_folder(
+    ctx: Arc<StageContext>,
+    root: PathBuf,
+    tx: mpsc::Sender<ImageCandidate>,
+) -> Result<(), ScanError> {
+    let walk_root = root.clone();
+    let (files, errors) = tokio::task::spawn_blocking(move || sources::image_files(&walk_root))
+        .await
+        .map_err(|e| ScanError::Task(e.to_string()))?;
+    for (path, error) in errors {
+        let setback = Setback::failed(Stage::Read, error.to_string());
+        stages::record_setback(&ctx, &path.display().to_string(), setback).await?;
+    }
+    for (index, path) in files.iter().enumerate() {
+        let rank = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        let Some(candidate) = sources::local_candidate(path, rank) else {
+            let setback = Setback::failed(Stage::Read, "not an absolute local path");
+            stages::record_setback(&ctx, &path.display().to_string(), setback).await?;
+            continue;
+        };
+        if !emit(&ctx, &tx, vec![candidate]).await {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The distinct pages the candidates were seen on (best first), then the
+/// extra pages, at most `max_pages`.
+fn page_urls(candidates: &[ImageCandidate], extra: Vec<Url>, max_pages: usize) -> Vec<Url> {
+    let mut seen = std::collections::HashSet::new();
+    candidates
+        .iter()
+        .flat_map(|c| c.pages.iter().map(|p| p.page_url.clone()))
+        .chain(extra)
+        .filter(|url| seen.insert(normalize_url(url)))
+        .take(max_pages)
+        .collect()
+}
+
+/// Fetches each page (politely, through the fetcher) and takes its images.
+async fn follow_pages(
+    ctx: &Arc<StageContext>,
+    pages: Vec<Url>,
+) -> Result<Vec<ImageCandidate>, ScanError> {
+    let fetched: Vec<_> = stream::iter(pages)
+        .map(|url| async move { (ctx.fetcher.fetch_page(&url).await, url) })
+        .buffer_unordered(ctx.options.fetch_workers.max(1))
+        .collect()
+        .await;
+    let mut candidates = Vec::new();
+    for (result, url) in fetched {
+        match result {
+            Ok(page) => {
+                let extracted = tokio::task::spawn_blocking(move || {
+                    let images = extract_images(&page.html, &page.final_url);
+                    candidates_from_page(&images, &page.final_url)
+                })
+                .await
+                .map_err(|e| ScanError::Task(e.to_string()))?;
+                candidates.extend(extracted);
+            }
+            Err(e) => {
+                // The page as a whole: a robots.txt refusal is a skip here
+                // too, counted as one, never as a failure.
+                let setback = if e.is_skip() {
+                    Setback::skipped(Stage::Page, e.reason())
+                } else {
+                    Setback::failed(Stage::Page, e.reason())
+                };
+                stages::record_setback(ctx, url.as_str(), setback).await?;
+            }
+        }
+    }
+    Ok(dedupe(candidates))
+}

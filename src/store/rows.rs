@@ -1,0 +1,220 @@
+//! Reading rows into the domain model, once for both backends. The tables
+//! have the same columns on both; only how a column is typed differs
+//! (SQLite keeps times as microseconds and every integer as 64 bits,
+//! PostgreSQL has `timestamptz`, `int4` and `jsonb`), and [`Columns`] hides
+//! that.
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::{Backend, StoreError, StoreResult, StoreStatus};
+use crate::model::{
+    ExifSummary, FailureRecord, FailureStage, ImageId, ImageRecord, ModelInfo, PerceptualHash,
+    ScanRecord, ScanStatus, SightingRecord,
+};
+
+/// A row's columns as the domain model wants them. Reading a column the
+/// schema does not have, or of another type, is a bug in this crate's SQL
+/// and panics, as `sqlx::Row::get` does.
+pub(super) trait Columns {
+    /// A text column.
+    fn text(&self, column: &str) -> String;
+    /// A nullable text column.
+    fn opt_text(&self, column: &str) -> Option<String>;
+    /// An integer column of any width.
+    fn int(&self, column: &str) -> i64;
+    /// A nullable integer column of any width.
+    fn opt_int(&self, column: &str) -> Option<i64>;
+    /// A time column.
+    fn time(&self, column: &str) -> DateTime<Utc>;
+    /// A nullable time column.
+    fn opt_time(&self, column: &str) -> Option<DateTime<Utc>>;
+    /// A bytes column.
+    fn bytes(&self, column: &str) -> Vec<u8>;
+    /// A boolean column.
+    fn flag(&self, column: &str) -> bool;
+    /// A JSON column.
+    fn json(&self, column: &str) -> Result<serde_json::Value, serde_json::Error>;
+}
+
+impl Columns for SqliteRow {
+    fn text(&self, column: &str) -> String {
+        self.get(column)
+    }
+    fn opt_text(&self, column: &str) -> Option<String> {
+        self.get(column)
+    }
+    fn int(&self, column: &str) -> i64 {
+        self.get(column)
+    }
+    fn opt_int(&self, column: &str) -> Option<i64> {
+        self.get(column)
+    }
+    fn time(&self, column: &str) -> DateTime<Utc> {
+        from_micros(self.get(column))
+    }
+    fn opt_time(&self, column: &str) -> Option<DateTime<Utc>> {
+        self.get::<Option<i64>, _>(column).map(from_micros)
+    }
+    fn bytes(&self, column: &str) -> Vec<u8> {
+        self.get(column)
+    }
+    fn flag(&self, column: &str) -> bool {
+        self.get(column)
+    }
+    fn json(&self, column: &str) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::from_str(self.get(column))
+    }
+}
+
+impl Columns for PgRow {
+    fn text(&self, column: &str) -> String {
+        self.get(column)
+    }
+    fn opt_text(&self, column: &str) -> Option<String> {
+        self.get(column)
+    }
+    fn int(&self, column: &str) -> i64 {
+        self.opt_int(column)
+            .unwrap_or_else(|| panic!("column {column} is NULL"))
+    }
+    fn opt_int(&self, column: &str) -> Option<i64> {
+        match self.try_get::<Option<i64>, _>(column) {
+            Ok(value) => value,
+            Err(_) => self.get::<Option<i32>, _>(column).map(i64::from),
+        }
+    }
+    fn time(&self, column: &str) -> DateTime<Utc> {
+        self.get(column)
+    }
+    fn opt_time(&self, column: &str) -> Option<DateTime<Utc>> {
+        self.get(column)
+    }
+    fn bytes(&self, column: &str) -> Vec<u8> {
+        self.get(column)
+    }
+    fn flag(&self, column: &str) -> bool {
+        self.get(column)
+    }
+    fn json(&self, column: &str) -> Result<serde_json::Value, serde_json::Error> {
+        Ok(self.get(column))
+    }
+}
+
+/// SQLite's time encoding: microseconds since the Unix epoch.
+pub(super) fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+fn from_micros(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or_default()
+}
+
+/// A count or size that is never negative in a sound store.
+fn unsigned<T: TryFrom<i64> + Default>(value: i64) -> T {
+    T::try_from(value).unwrap_or_default()
+}
+
+fn corrupt(what: &'static str, reason: impl ToString) -> StoreError {
+    StoreError::Corrupt {
+        what,
+        reason: reason.to_string(),
+    }
+}
+
+/// `db status` from a row of [`super::rules::STATUS_SQL`].
+pub(super) fn status(
+    r: &impl Columns,
+    backend: Backend,
+    location: String,
+    model: Option<ModelInfo>,
+) -> StoreStatus {
+    let count = |c: &str| unsigned(r.int(c));
+    StoreStatus {
+        backend,
+        location,
+        schema_version: r.int("version"),
+        model,
+        images: count("images"),
+        embedded: count("embedded"),
+        sightings: count("sightings"),
+        scans: count("scans"),
+        failures: count("failures"),
+    }
+}
+
+/// An `images` row (with `has_embedding`) and its hashes.
+pub(super) fn image(r: &impl Columns, id: ImageId, hashes: Vec<PerceptualHash>) -> ImageRecord {
+    ImageRecord {
+        id,
+        sha256: hex::encode(r.bytes("sha256")),
+        perceptual_hashes: hashes,
+        width: unsigned(r.int("width")),
+        height: unsigned(r.int("height")),
+        format: r.text("format"),
+        byte_size: unsigned(r.int("byte_size")),
+        exif: ExifSummary {
+            date_time_original: r.opt_text("exif_date_time_original"),
+            artist: r.opt_text("exif_artist"),
+            copyright: r.opt_text("exif_copyright"),
+        },
+        has_embedding: r.flag("has_embedding"),
+        first_seen_at: r.time("first_seen_at"),
+        last_seen_at: r.time("last_seen_at"),
+    }
+}
+
+/// A `sightings` row joined with its scan's `keyphrase`.
+pub(super) fn sighting(r: &impl Columns) -> SightingRecord {
+    SightingRecord {
+        id: r.int("id"),
+        image_id: r.int("image_id"),
+        image_url: r.text("image_url"),
+        // No page is stored as '' so that it can be part of the unique key.
+        page_url: Some(r.text("page_url")).filter(|p| !p.is_empty()),
+        page_title: r.opt_text("page_title"),
+        site: r.opt_text("site"),
+        provider: r.opt_text("provider"),
+        scan_id: r.opt_int("scan_id"),
+        keyphrase: r.opt_text("keyphrase"),
+        rank: r.opt_int("rank").map(unsigned),
+        first_seen_at: r.time("first_seen_at"),
+        last_seen_at: r.time("last_seen_at"),
+        last_modified: r.opt_time("last_modified"),
+        etag: r.opt_text("etag"),
+    }
+}
+
+/// A `scans` row.
+pub(super) fn scan(r: &impl Columns) -> StoreResult<ScanRecord> {
+    let status = r.text("status");
+    Ok(ScanRecord {
+        id: r.int("id"),
+        keyphrase: r.text("keyphrase"),
+        provider: r.text("provider"),
+        options: r.json("options").map_err(|e| corrupt("scans.options", e))?,
+        status: ScanStatus::parse(&status).ok_or_else(|| corrupt("scans.status", &status))?,
+        counts: r
+            .json("counts")
+            .and_then(serde_json::from_value)
+            .map_err(|e| corrupt("scans.counts", e))?,
+        started_at: r.time("started_at"),
+        finished_at: r.opt_time("finished_at"),
+    })
+}
+
+/// A `failures` row.
+pub(super) fn failure(r: &impl Columns) -> StoreResult<FailureRecord> {
+    let stage = r.text("stage");
+    Ok(FailureRecord {
+        url: r.text("url"),
+        stage: FailureStage::parse(&stage).ok_or_else(|| corrupt("failures.stage", &stage))?,
+        reason: r.text("reason"),
+        scan_id: r.opt_int("scan_id"),
+        attempts: unsigned(r.int("attempts")),
+        first_at: r.time("first_at"),
+        last_at: r.time("last_at"),
+    })
+}
