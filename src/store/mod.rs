@@ -2,7 +2,8 @@
 //! SQLite file (default, zero set-up; with its own in-memory vector index in
 //! `sqlite/index/`) and PostgreSQL with pgvector. What both backends must do
 //! alike (binding a model, checking vectors, reading rows into the domain
-//! model) is written once, in `rules` and `rows`.
+//! model) is written once, in `rules` and `rows`, and the statements that
+//! are the same in both dialects in `sql`.
 //!
 //! Every write is idempotent: writing the same image, sighting or failure
 //! twice updates the existing row and never duplicates it.
@@ -10,6 +11,8 @@
 mod postgres;
 mod rows;
 mod rules;
+mod shared;
+mod sql;
 pub mod sqlite;
 mod types;
 

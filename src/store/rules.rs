@@ -1,7 +1,6 @@
 //! What both backends must do alike, written once: one model per store
 //! (bound on first use, checked on every later one, re-checked after a race
-//! with another process), vectors and queries of the model's dimension, and
-//! the SQL that is the same text on both.
+//! with another process), vectors and queries of the model's dimension.
 
 use std::sync::Mutex;
 
@@ -9,21 +8,6 @@ use async_trait::async_trait;
 
 use super::{StoreError, StoreResult};
 use crate::model::{ImageId, ModelInfo, PerceptualHash};
-
-/// `db status`'s counts and schema version; the same SQL on both backends.
-pub(super) const STATUS_SQL: &str = "SELECT (SELECT count(*) FROM images) AS images,
-            (SELECT count(*) FROM images WHERE embedding IS NOT NULL) AS embedded,
-            (SELECT count(*) FROM sightings) AS sightings,
-            (SELECT count(*) FROM scans) AS scans,
-            (SELECT count(*) FROM failures) AS failures,
-            (SELECT coalesce(max(version), 0) FROM _sqlx_migrations WHERE success) AS version";
-
-/// The bound model's row in `store_meta`.
-pub(super) const MODEL_SQL: &str = "SELECT value FROM store_meta WHERE key = 'model'";
-
-/// Every stored perceptual hash, grouped by image.
-pub(super) const ALL_HASHES_SQL: &str =
-    "SELECT image_id, kind, bits FROM image_hashes ORDER BY image_id, kind";
 
 /// The model a store is bound to, once read (a binding never changes).
 #[derive(Debug, Default)]
@@ -44,7 +28,7 @@ impl ModelCell {
 pub(super) trait ModelRow: Send + Sync {
     /// The cache of the bound model.
     fn model_cell(&self) -> &ModelCell;
-    /// The raw row ([`MODEL_SQL`]).
+    /// The raw row (`sql::MODEL`).
     async fn read_model_row(&self) -> StoreResult<Option<String>>;
     /// Inserts the row unless one is there (`ON CONFLICT DO NOTHING`).
     async fn insert_model_row(&self, raw: &str) -> StoreResult<()>;

@@ -15,8 +15,10 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::rows::{self, micros};
+use super::rows::micros;
 use super::rules::{self, ModelCell, ModelRow};
+use super::shared::Shared;
+use super::sql;
 use super::*;
 use crate::model::*;
 use index::blob::to_blob;
@@ -41,6 +43,14 @@ fn query_error(source: sqlx::Error) -> StoreError {
 }
 
 impl SqliteStore {
+    /// The queries both backends share, on this store's pool.
+    fn shared(&self) -> Shared<'_, sqlx::Sqlite> {
+        Shared {
+            pool: &self.pool,
+            backend: Backend::Sqlite,
+        }
+    }
+
     /// Opens or creates the store file (and its directory), then migrates.
     pub async fn open(path: &Path) -> StoreResult<Self> {
         let shown = path.display().to_string();
@@ -74,19 +84,6 @@ impl SqliteStore {
             vectors: VectorCache::new(Some(snapshot::path_for(path))),
         })
     }
-
-    async fn hashes(&self, id: ImageId) -> StoreResult<Vec<PerceptualHash>> {
-        let found: Vec<(String, Vec<u8>)> =
-            sqlx::query_as("SELECT kind, bits FROM image_hashes WHERE image_id = ? ORDER BY kind")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(query_error)?;
-        Ok(found
-            .into_iter()
-            .map(|(kind, bits)| PerceptualHash { kind, bits })
-            .collect())
-    }
 }
 
 fn connect_error(location: &str, e: sqlx::Error) -> StoreError {
@@ -104,21 +101,11 @@ impl ModelRow for SqliteStore {
     }
 
     async fn read_model_row(&self) -> StoreResult<Option<String>> {
-        sqlx::query_scalar(rules::MODEL_SQL)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error)
+        self.shared().model_row().await
     }
 
     async fn insert_model_row(&self, raw: &str) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO store_meta (key, value) VALUES ('model', ?) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(raw)
-        .execute(&self.pool)
-        .await
-        .map_err(query_error)?;
-        Ok(())
+        self.shared().insert_model_row(raw).await
     }
 }
 
@@ -129,17 +116,8 @@ impl Store for SqliteStore {
     }
 
     async fn status(&self) -> StoreResult<StoreStatus> {
-        let row = sqlx::query(rules::STATUS_SQL)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(query_error)?;
         let model = rules::load_model(self).await?;
-        Ok(rows::status(
-            &row,
-            Backend::Sqlite,
-            self.path.clone(),
-            model,
-        ))
+        self.shared().status(self.path.clone(), model).await
     }
 
     async fn model(&self) -> StoreResult<Option<ModelInfo>> {
@@ -189,24 +167,7 @@ impl Store for SqliteStore {
                 (id, false)
             }
         };
-        for hash in &image.perceptual_hashes {
-            sqlx::query("INSERT INTO image_hashes (image_id, kind, bits) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
-                .bind(id)
-                .bind(&hash.kind)
-                .bind(&hash.bits)
-                .execute(&mut *tx)
-                .await
-                .map_err(query_error)?;
-        }
-        if let Some(features) = &image.features {
-            sqlx::query("INSERT INTO image_features (image_id, kind, bytes) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
-                .bind(id)
-                .bind(&features.kind)
-                .bind(&features.bytes)
-                .execute(&mut *tx)
-                .await
-                .map_err(query_error)?;
-        }
+        self.shared().insert_parts(&mut tx, id, image).await?;
         tx.commit().await.map_err(query_error)?;
         Ok(Upserted { id, created })
     }
@@ -224,67 +185,32 @@ impl Store for SqliteStore {
     }
 
     async fn image_by_sha256(&self, sha256: &[u8; 32]) -> StoreResult<Option<ImageId>> {
-        sqlx::query_scalar("SELECT id FROM images WHERE sha256 = ?")
-            .bind(&sha256[..])
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error)
+        self.shared().image_by_sha256(sha256).await
     }
 
     async fn image_by_url(&self, image_url: &str) -> StoreResult<Option<ImageId>> {
-        sqlx::query_scalar(
-            "SELECT image_id FROM sightings WHERE image_url = ? ORDER BY last_seen_at DESC LIMIT 1",
-        )
-        .bind(image_url)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(query_error)
+        self.shared().image_by_url(image_url).await
     }
 
     async fn image(&self, id: ImageId) -> StoreResult<Option<ImageRecord>> {
-        let Some(r) = sqlx::query(
-            "SELECT *, embedding IS NOT NULL AS has_embedding FROM images WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(query_error)?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(rows::image(&r, id, self.hashes(id).await?)))
+        self.shared().image(id).await
     }
 
     async fn features(&self, id: ImageId, kind: &str) -> StoreResult<Option<Vec<u8>>> {
-        sqlx::query_scalar("SELECT bytes FROM image_features WHERE image_id = ? AND kind = ?")
-            .bind(id)
-            .bind(kind)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error)
+        self.shared().features(id, kind).await
     }
 
     async fn thumbnail(&self, id: ImageId) -> StoreResult<Option<Vec<u8>>> {
-        let row: Option<Option<Vec<u8>>> =
-            sqlx::query_scalar("SELECT thumbnail FROM images WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(query_error)?;
-        Ok(row.flatten())
+        self.shared().thumbnail(id).await
     }
 
     async fn all_perceptual_hashes(&self) -> StoreResult<Vec<(ImageId, Vec<PerceptualHash>)>> {
-        let found: Vec<(ImageId, String, Vec<u8>)> = sqlx::query_as(rules::ALL_HASHES_SQL)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(query_error)?;
-        Ok(rules::group_hashes(found))
+        self.shared().all_perceptual_hashes().await
     }
 
     async fn set_embedding(&self, id: ImageId, embedding: &[f32]) -> StoreResult<()> {
         let model = rules::model_for_vector(rules::load_model(self).await?, embedding.len())?;
-        sqlx::query("UPDATE images SET embedding = ?, embedding_model = ? WHERE id = ?")
+        sqlx::query(sql::SET_EMBEDDING)
             .bind(to_blob(embedding))
             .bind(&model.id)
             .bind(id)
@@ -360,43 +286,29 @@ impl Store for SqliteStore {
     }
 
     async fn sightings(&self, image: ImageId) -> StoreResult<Vec<SightingRecord>> {
-        let found = sqlx::query(
-            "SELECT s.*, sc.keyphrase FROM sightings s LEFT JOIN scans sc ON sc.id = s.scan_id
-             WHERE s.image_id = ? ORDER BY s.first_seen_at, s.id",
-        )
-        .bind(image)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(query_error)?;
-        Ok(found.iter().map(rows::sighting).collect())
+        self.shared().sightings(image).await
     }
 
     async fn start_scan(&self, scan: &NewScan) -> StoreResult<ScanId> {
-        sqlx::query_scalar(
-            "INSERT INTO scans (keyphrase, provider, options, status, counts, started_at)
-             VALUES (?, ?, ?, 'running', ?, ?) RETURNING id",
-        )
-        .bind(&scan.keyphrase)
-        .bind(&scan.provider)
-        .bind(scan.options.to_string())
-        .bind(serde_json::to_string(&ScanCounts::default()).expect("counts serialise"))
-        .bind(micros(scan.started_at))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(query_error)
+        sqlx::query_scalar(sql::START_SCAN)
+            .bind(&scan.keyphrase)
+            .bind(&scan.provider)
+            .bind(scan.options.to_string())
+            .bind(serde_json::to_string(&ScanCounts::default()).expect("counts serialise"))
+            .bind(micros(scan.started_at))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(query_error)
     }
 
     async fn resumable_scan(&self, scan: &NewScan) -> StoreResult<Option<ScanId>> {
-        sqlx::query_scalar(
-            "SELECT id FROM scans WHERE keyphrase = ? AND provider = ? AND options = ? AND status <> 'completed'
-             ORDER BY id DESC LIMIT 1",
-        )
-        .bind(&scan.keyphrase)
-        .bind(&scan.provider)
-        .bind(scan.options.to_string())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(query_error)
+        sqlx::query_scalar(sql::RESUMABLE_SCAN)
+            .bind(&scan.keyphrase)
+            .bind(&scan.provider)
+            .bind(scan.options.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error)
     }
 
     async fn update_scan(
@@ -406,7 +318,7 @@ impl Store for SqliteStore {
         counts: &ScanCounts,
         finished_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()> {
-        sqlx::query("UPDATE scans SET status = ?, counts = ?, finished_at = ? WHERE id = ?")
+        sqlx::query(sql::UPDATE_SCAN)
             .bind(status.as_str())
             .bind(serde_json::to_string(counts).expect("counts serialise"))
             .bind(finished_at.map(micros))
@@ -418,15 +330,7 @@ impl Store for SqliteStore {
     }
 
     async fn scan(&self, id: ScanId) -> StoreResult<Option<ScanRecord>> {
-        let Some(r) = sqlx::query("SELECT * FROM scans WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error)?
-        else {
-            return Ok(None);
-        };
-        rows::scan(&r).map(Some)
+        self.shared().scan(id).await
     }
 
     async fn record_failure(&self, f: &NewFailure) -> StoreResult<()> {
@@ -451,11 +355,6 @@ impl Store for SqliteStore {
     }
 
     async fn failures(&self, limit: u32) -> StoreResult<Vec<FailureRecord>> {
-        let found = sqlx::query("SELECT * FROM failures ORDER BY last_at DESC, id DESC LIMIT ?")
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(query_error)?;
-        found.iter().map(rows::failure).collect()
+        self.shared().failures(limit).await
     }
 }
