@@ -738,3 +738,57 @@ async fn reverse_search_by_image_url_follows_exact_match_pages() {
     );
     assert_eq!(world.hits("/blog/lens-only.html"), 1);
 }
+
+/// Regression: a page that robots.txt disallows was counted as *failed*
+/// while an image refused for the same reason was *skipped*. Both are
+/// polite skips now.
+#[tokio::test]
+async fn a_page_refused_by_robots_txt_counts_as_skipped_not_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = World::start().await;
+    world.put(
+        "/robots.txt",
+        Served::ok("text/plain", "User-agent: *\nDisallow: /private/\n"),
+    );
+    world.put(
+        "/img/a.jpg",
+        Served::ok(
+            "image/jpeg",
+            std::fs::read(fixture("hash/coffee.jpg")).unwrap(),
+        ),
+    );
+    world.put(
+        "/private/page.html",
+        Served::ok("text/html", "<html><img src=\"/img/a.jpg\"></html>"),
+    );
+    world.put(
+        "/search",
+        Served::ok(
+            "application/json",
+            searxng_results(&world, &[("/img/a.jpg", "/private/page.html", "Private")]),
+        ),
+    );
+    let mut args = SCAN_ARGS.to_vec();
+    args.extend(["--embedder", "none"]);
+    let out = provenance(dir.path(), &args, &scan_env(&world, None)).await;
+    let summary = json(&out);
+    assert_eq!(
+        (
+            &summary["candidates"],
+            &summary["fetched"],
+            &summary["skipped"],
+            &summary["failed"]
+        ),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!(1),
+            &serde_json::json!(1),
+            &serde_json::json!(0)
+        ),
+        "{summary}"
+    );
+    assert_eq!(world.hits("/private/page.html"), 0);
+    let failures =
+        json(&provenance(dir.path(), &["db", "failures", "--format", "json"], &[]).await);
+    assert_eq!(failures[0]["stage"], "skip:page", "{failures}");
+}

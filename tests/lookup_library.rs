@@ -1,0 +1,265 @@
+//! `lookup::find_image` and `find_text` as a library, without the binary:
+//! real photos analysed as the scan does, stored in both backends, then
+//! looked up as they were, rotated, and against the wrong model.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::Utc;
+use provenance::decode::DecodeLimits;
+use provenance::embed::{ClipEmbedder, Embedder, ModelSettings};
+use provenance::lookup::{self, LookupError, LookupOptions, QueryPicture};
+use provenance::matching::MatchKind;
+use provenance::model::{ImageId, ModelInfo, NewImage, NewSighting};
+use provenance::report::{Mode, Report};
+use provenance::scan::analyse::analyse;
+use provenance::store::{Store, StoreError};
+
+fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(path)
+}
+
+/// Analyses a photo as the scan does and stores it with one sighting;
+/// with an embedder, its vector too.
+async fn store_photo(
+    store: &dyn Store,
+    name: &str,
+    embedder: Option<&Arc<dyn Embedder>>,
+) -> ImageId {
+    let bytes = std::fs::read(fixture(&format!("hash/{name}"))).unwrap();
+    let analysis = analyse(&bytes, &DecodeLimits::default(), None).unwrap();
+    let image = NewImage {
+        sha256: provenance::hash::sha256(&bytes),
+        perceptual_hashes: analysis.hashes,
+        width: analysis.width,
+        height: analysis.height,
+        format: analysis.format,
+        byte_size: bytes.len() as u64,
+        exif: analysis.exif,
+        thumbnail: analysis.thumbnail,
+        features: Some(analysis.features),
+        seen_at: Utc::now(),
+    };
+    let id = store.upsert_image(&image).await.unwrap().id;
+    store
+        .upsert_sighting(&NewSighting {
+            image_id: id,
+            image_url: format!("https://example.org/{name}"),
+            page_url: Some(format!("https://example.org/{name}.html")),
+            seen_at: Utc::now(),
+            ..NewSighting::default()
+        })
+        .await
+        .unwrap();
+    if let Some(embedder) = embedder {
+        store.bind_model(embedder.model()).await.unwrap();
+        let picture = image::load_from_memory(&bytes).unwrap();
+        let vector = embedder.embed_images(&[picture]).unwrap().remove(0);
+        store.set_embedding(id, &vector).await.unwrap();
+    }
+    id
+}
+
+fn query(path: &str) -> QueryPicture {
+    let bytes = std::fs::read(fixture(path)).unwrap();
+    QueryPicture::decode(path, &bytes, &DecodeLimits::default()).unwrap()
+}
+
+async fn tiny_clip() -> Arc<dyn Embedder> {
+    let settings = ModelSettings::local(fixture("clip/tiny"));
+    Arc::new(ClipEmbedder::load(&settings, &|_| {}).await.unwrap())
+}
+
+const PHOTOS: [&str; 4] = ["chelsea.jpg", "coffee.jpg", "rocket.jpg", "camera.jpg"];
+
+async fn store_photos(store: &dyn Store, embedder: Option<&Arc<dyn Embedder>>) -> Vec<ImageId> {
+    let mut ids = Vec::new();
+    for name in PHOTOS {
+        ids.push(store_photo(store, name, embedder).await);
+    }
+    ids
+}
+
+fn first(report: &Report) -> &provenance::report::ReportMatch {
+    report.matches.first().expect("at least one match")
+}
+
+async fn exact_bytes_are_an_exact_copy_with_their_sightings(store: &dyn Store) {
+    let ids = store_photos(store, None).await;
+    let report = lookup::find_image(
+        store,
+        None,
+        &query("hash/chelsea.jpg"),
+        &LookupOptions::default(),
+    )
+    .await
+    .unwrap();
+    let best = first(&report);
+    assert_eq!(
+        (best.image.id, best.kind, best.rank),
+        (ids[0], MatchKind::ExactCopy, 1)
+    );
+    assert_eq!(best.sightings.len(), 1);
+    assert_eq!(
+        best.sightings[0].page_url.as_deref(),
+        Some("https://example.org/chelsea.jpg.html")
+    );
+    assert!(best.thumbnail_data_uri.is_some());
+    assert_eq!(report.mode, Mode::HashOnly);
+    assert!(
+        report.notes.iter().any(|n| n.contains("holds no vectors")),
+        "{:?}",
+        report.notes
+    );
+    assert_eq!(
+        report.query.sha256.as_deref(),
+        Some(best.image.sha256.as_str())
+    );
+    // The other photos are not the same picture.
+    assert!(report.matches[1..]
+        .iter()
+        .all(|m| !m.kind.is_same_picture()));
+}
+both_backends!(
+    exact_copy,
+    exact_bytes_are_an_exact_copy_with_their_sightings
+);
+
+async fn a_rotated_copy_is_found_by_its_keypoints(store: &dyn Store) {
+    let ids = store_photos(store, None).await;
+    let rotated = query("verify/chelsea__rotate+10.jpg");
+    let report = lookup::find_image(store, None, &rotated, &LookupOptions::default())
+        .await
+        .unwrap();
+    let best = first(&report);
+    assert_eq!(
+        (best.image.id, best.kind),
+        (ids[0], MatchKind::NearDuplicate)
+    );
+    assert!(
+        best.verified_inliers.unwrap_or(0) >= 12,
+        "{:?}",
+        best.verified_inliers
+    );
+    // Without keypoint verification the same query has no keypoint evidence.
+    let unverified = LookupOptions {
+        verify_top: 0,
+        ..LookupOptions::default()
+    };
+    let report = lookup::find_image(store, None, &rotated, &unverified)
+        .await
+        .unwrap();
+    assert!(report.matches.iter().all(|m| m.verified_inliers.is_none()));
+}
+both_backends!(rotated_copy, a_rotated_copy_is_found_by_its_keypoints);
+
+async fn an_empty_store_and_bad_options_are_errors(store: &dyn Store) {
+    let photo = query("hash/coffee.jpg");
+    let err = lookup::find_image(store, None, &photo, &LookupOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LookupError::EmptyStore), "{err:?}");
+    assert!(matches!(
+        lookup::vectors_in_use(store).await,
+        Err(LookupError::EmptyStore)
+    ));
+    store_photos(store, None).await;
+    let zero = LookupOptions {
+        top: 0,
+        ..LookupOptions::default()
+    };
+    let err = lookup::find_image(store, None, &photo, &zero)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LookupError::Invalid(_)), "{err:?}");
+    assert!(!lookup::vectors_in_use(store).await.unwrap());
+}
+both_backends!(errors, an_empty_store_and_bad_options_are_errors);
+
+async fn with_a_model_embeddings_are_compared_and_another_model_is_refused(store: &dyn Store) {
+    let clip = tiny_clip().await;
+    let ids = store_photos(store, Some(&clip)).await;
+    assert!(lookup::vectors_in_use(store).await.unwrap());
+    let report = lookup::find_image(
+        store,
+        Some(clip.clone()),
+        &query("hash/rocket.jpg"),
+        &LookupOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.mode, Mode::ClipHash);
+    assert_eq!(report.model.as_ref(), Some(clip.model()));
+    let best = first(&report);
+    assert_eq!((best.image.id, best.kind), (ids[2], MatchKind::ExactCopy));
+    let similarity = best.similarity.expect("the exact copy's similarity");
+    assert!((similarity - 1.0).abs() < 1e-4, "{similarity}");
+
+    // Text search runs through the same store and model.
+    let texts = lookup::find_text(store, clip.clone(), "a photo", 3, -1.0)
+        .await
+        .unwrap();
+    assert_eq!(texts.mode, Mode::Text);
+    assert_eq!(texts.matches.len(), 3);
+
+    // A model the store was not built with is refused, with what to do.
+    struct Other(Arc<dyn Embedder>, ModelInfo);
+    impl Embedder for Other {
+        fn model(&self) -> &ModelInfo {
+            &self.1
+        }
+        fn embed_images(
+            &self,
+            images: &[image::DynamicImage],
+        ) -> Result<Vec<Vec<f32>>, provenance::embed::EmbedError> {
+            self.0.embed_images(images)
+        }
+        fn preprocess(&self, image: &image::DynamicImage) -> Vec<f32> {
+            self.0.preprocess(image)
+        }
+        fn embed_pixels(
+            &self,
+            pixels: &[Vec<f32>],
+        ) -> Result<Vec<Vec<f32>>, provenance::embed::EmbedError> {
+            self.0.embed_pixels(pixels)
+        }
+        fn embed_texts(
+            &self,
+            texts: &[&str],
+        ) -> Result<Vec<Vec<f32>>, provenance::embed::EmbedError> {
+            self.0.embed_texts(texts)
+        }
+    }
+    let other_model = ModelInfo {
+        id: "someone/else".into(),
+        dim: clip.model().dim,
+    };
+    let other: Arc<dyn Embedder> = Arc::new(Other(clip.clone(), other_model));
+    let err = lookup::find_image(
+        store,
+        Some(other),
+        &query("hash/rocket.jpg"),
+        &LookupOptions::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, LookupError::Store(StoreError::ModelMismatch { .. })),
+        "{err:?}"
+    );
+}
+both_backends!(
+    with_model,
+    with_a_model_embeddings_are_compared_and_another_model_is_refused
+);
+
+#[test]
+fn a_file_that_is_not_a_picture_is_a_decode_error() {
+    let err =
+        QueryPicture::decode("notes.txt", b"not a picture", &DecodeLimits::default()).unwrap_err();
+    assert!(matches!(err, LookupError::Decode(_)), "{err:?}");
+}
