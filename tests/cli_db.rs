@@ -3,23 +3,15 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
+
+use common::binary::stderr;
 
 fn provenance(dir: &std::path::Path, args: &[&str], database_url: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_provenance"));
-    cmd.current_dir(dir)
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("PROVENANCE_FORMAT")
-        .env("PROVENANCE_DATA_DIR", dir.join("data"));
-    if let Some(url) = database_url {
-        cmd.env("DATABASE_URL", url);
-    }
-    cmd.output().expect("run provenance")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    let env: Vec<(&str, String)> = database_url
+        .map(|url| vec![("DATABASE_URL", url.to_string())])
+        .unwrap_or_default();
+    common::binary::run_blocking(dir, args, &env)
 }
 
 fn status_json(out: &Output) -> serde_json::Value {
@@ -139,13 +131,12 @@ async fn postgres_without_pgvector_is_refused_and_nothing_is_written() {
 fn unusable_data_dir_says_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("file"), b"x").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_provenance"))
-        .current_dir(dir.path())
-        .args(["db", "migrate", "--data-dir"])
-        .arg(dir.path().join("file/sub"))
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
+    let unusable = dir.path().join("file/sub");
+    let out = common::binary::run_blocking(
+        dir.path(),
+        &["db", "migrate", "--data-dir", unusable.to_str().unwrap()],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(

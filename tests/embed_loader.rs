@@ -1,6 +1,8 @@
 //! Model loading: hub download from a local test server, cache reuse,
 //! offline mode, failed downloads, local model directories.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -62,9 +64,7 @@ async fn start_hub() -> (Url, Hub) {
     let app = Router::new()
         .route("/{owner}/{name}/resolve/{revision}/{file}", get(serve_file))
         .with_state(hub.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let addr = common::serve::serve(app).await;
     (Url::parse(&format!("http://{addr}/")).unwrap(), hub)
 }
 

@@ -3,6 +3,7 @@
 //! retries, robots.txt, `X-Robots-Tag`, concurrency limits, pages.
 //! One test binary, several short files.
 
+mod common;
 #[path = "fetch_suite/support.rs"]
 mod support;
 

@@ -106,9 +106,7 @@ async fn peak_rss_of_a_10000_url_hostile_scan() {
         ]);
     let verbose = std::env::var("HOSTILE_RSS_VERBOSE").unwrap_or_else(|_| "-q".into());
     cmd.arg(verbose);
-    for name in hostile::CLEARED_VARIABLES {
-        cmd.env_remove(name);
-    }
+    common::binary::clear_environment(&mut cmd);
     // With DATABASE_URL set (scripts/with-postgres.sh), measure on PostgreSQL.
     if std::env::var("HOSTILE_RSS_BACKEND").as_deref() == Ok("postgres") {
         if let Some(url) = common::fresh_postgres_database().await {

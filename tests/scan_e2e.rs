@@ -8,20 +8,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use common::binary::{json, stderr};
 use common::world::{searxng_results, Served, World};
 use provenance::config::StoreLocation;
 use provenance::store::{self, Store};
-
-const CLEARED_VARIABLES: [&str; 8] = [
-    "DATABASE_URL",
-    "SERPAPI_API_KEY",
-    "BRAVE_API_KEY",
-    "SERPER_API_KEY",
-    "SEARXNG_URL",
-    "PROVENANCE_FORMAT",
-    "PROVENANCE_PROVIDER",
-    "PROVENANCE_EMBEDDER",
-];
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -34,34 +24,8 @@ fn tiny_model() -> String {
 }
 
 /// Runs the binary with a clean environment plus `env`.
-async fn provenance(data_dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_provenance"));
-    cmd.current_dir(data_dir)
-        .arg("--data-dir")
-        .arg(data_dir.join("data"))
-        .args(args);
-    for name in CLEARED_VARIABLES {
-        cmd.env_remove(name);
-    }
-    for (name, value) in env {
-        cmd.env(name, value);
-    }
-    cmd.output().await.expect("run provenance")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status.code(),
-        stderr(out)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+async fn provenance(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
+    common::binary::run(dir, args, env).await
 }
 
 fn jpeg(image: &image::DynamicImage, quality: u8) -> Vec<u8> {

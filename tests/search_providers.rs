@@ -2,6 +2,7 @@
 //! request shape (path, parameters, headers, body), paging, error mapping,
 //! retries, key redaction, and keyphrase → candidates → dedupe.
 
+mod common;
 #[path = "search_providers/keyed_and_keyless.rs"]
 mod keyed_and_keyless;
 #[path = "search_providers/mock.rs"]

@@ -7,6 +7,8 @@
 //! where it fails.
 #![allow(dead_code)]
 
+pub mod binary;
+pub mod serve;
 pub mod world;
 
 use std::str::FromStr;

@@ -71,13 +71,7 @@ impl World {
         let app = axum::Router::new()
             .fallback(serve)
             .with_state(routes.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
-        let addr = listener.local_addr().expect("local addr");
-        tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("serve");
-        });
+        let addr = super::serve::serve(app).await;
         Self { addr, routes }
     }
 

@@ -49,18 +49,7 @@ pub fn url(addr: SocketAddr, path: &str) -> Url {
     Url::parse(&format!("http://{addr}{path}")).expect("test URL")
 }
 
-/// Serves `router` on a fresh loopback port.
-pub async fn serve(router: axum::Router) -> SocketAddr {
-    serve_on("127.0.0.1:0", router).await
-}
-
-/// Serves `router` on `bind` (e.g. `127.0.0.2:0`).
-pub async fn serve_on(bind: &str, router: axum::Router) -> SocketAddr {
-    let listener = TcpListener::bind(bind).await.expect("bind");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    addr
-}
+pub use crate::common::serve::{serve, serve_on};
 
 /// A raw TCP server: `handle` gets every connection after its request head
 /// was read. Returns the address and a count of accepted connections.

@@ -1,5 +1,5 @@
-//! Shared helpers of the hostile-input suite (`tests/hostile_*.rs`): running
-//! the real binary with a clean environment, reading back what it recorded
+//! Shared helpers of the hostile-input suite (`tests/hostile_*.rs`): the
+//! binary runner of `common::binary`, reading back what it recorded
 //! (`db failures`, `db status`), and building search answers that point at
 //! any loopback URL. The hostile servers live in [`host`], the hostile
 //! images in [`images`].
@@ -10,32 +10,9 @@ pub mod images;
 pub mod pg;
 
 use std::path::Path;
-use std::process::Output;
-use std::time::Duration;
 
-/// Variables that would change what the binary does; cleared for every run.
-pub const CLEARED_VARIABLES: [&str; 20] = [
-    "DATABASE_URL",
-    "SERPAPI_API_KEY",
-    "BRAVE_API_KEY",
-    "SERPER_API_KEY",
-    "SEARXNG_URL",
-    "PROVENANCE_FORMAT",
-    "PROVENANCE_PROVIDER",
-    "PROVENANCE_EMBEDDER",
-    "PROVENANCE_SERPAPI_URL",
-    "PROVENANCE_BRAVE_URL",
-    "PROVENANCE_SERPER_URL",
-    "PROVENANCE_DATA_DIR",
-    "PROVENANCE_TIMEOUT",
-    "PROVENANCE_READ_TIMEOUT",
-    "PROVENANCE_RETRIES",
-    "PROVENANCE_ALLOW_PRIVATE_ADDRESSES",
-    "PROVENANCE_FOLLOW_PAGES",
-    "PROVENANCE_MAX_IMAGE_MB",
-    "PROVENANCE_MAX_MEGAPIXELS",
-    "RUST_LOG",
-];
+#[allow(unused_imports)]
+pub use crate::common::binary::{command, json, run, stderr, stdout};
 
 /// Fetch flags that keep hostile cases fast: short timeouts, one retry.
 pub const FAST_FETCH: [&str; 10] = [
@@ -50,55 +27,6 @@ pub const FAST_FETCH: [&str; 10] = [
     "--embedder",
     "none",
 ];
-
-/// The command for the binary under test, data in `dir/data`, with a clean
-/// environment plus `env`.
-pub fn command(dir: &Path, args: &[&str], env: &[(&str, String)]) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_provenance"));
-    cmd.current_dir(dir)
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .args(args)
-        .kill_on_drop(true);
-    for name in CLEARED_VARIABLES {
-        cmd.env_remove(name);
-    }
-    for (name, value) in env {
-        cmd.env(name, value);
-    }
-    cmd
-}
-
-/// Runs the binary to its end (bounded by a generous watchdog).
-pub async fn run(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
-    let child = command(dir, args, env).output();
-    tokio::time::timeout(Duration::from_secs(120), child)
-        .await
-        .unwrap_or_else(|_| panic!("provenance {args:?} did not finish in 120 s"))
-        .expect("run provenance")
-}
-
-/// Standard error as text.
-pub fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Standard output as text.
-pub fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Standard output parsed as JSON; the run must have succeeded.
-pub fn json(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status.code(),
-        stderr(out)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
-}
 
 /// The environment pointing at a store: SQLite in `dir` or `database_url`.
 pub fn store_env(database_url: Option<&str>) -> Vec<(&'static str, String)> {

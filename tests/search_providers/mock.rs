@@ -90,13 +90,7 @@ impl MockServer {
         let app = axum::Router::new()
             .fallback(handle)
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1");
-        let addr = listener.local_addr().expect("local addr");
-        tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("mock server runs");
-        });
+        let addr = crate::common::serve::serve(app).await;
         Self {
             url: Url::parse(&format!("http://{addr}/")).expect("server URL"),
             shared,
