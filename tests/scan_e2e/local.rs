@@ -1,0 +1,260 @@
+//! Scans of URL lists and folders, then `match`: hash-only matching,
+//! models, and what `match` says about bad input.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn url_lists_and_hash_only_matching() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = photos();
+    let world = poster_world(&photos).await;
+    // A 70 % crop: no hash sees it; keypoint verification must.
+    let a_image = image::load_from_memory(&photos.a).unwrap();
+    let (w, h) = (a_image.width() * 7 / 10, a_image.height() * 7 / 10);
+    world.put(
+        "/img/a-crop.jpg",
+        Served::ok("image/jpeg", jpeg(&a_image.crop_imm(20, 30, w, h), 90)),
+    );
+    let list = dir.path().join("postings.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "# image, page\n{} {}\n{}\nnot a url\n{}\n",
+            world.url("/img/a.jpg"),
+            world.url("/news/festival.html"),
+            world.url("/img/a-small.jpg"),
+            world.url("/img/a-crop.jpg")
+        ),
+    )
+    .unwrap();
+    let args = [
+        "scan",
+        "--urls",
+        list.to_str().unwrap(),
+        "--embedder",
+        "none",
+        "--allow-private-addresses",
+        "--format",
+        "json",
+    ];
+    let summary = json(&provenance(dir.path(), &args, &[]).await);
+    assert_eq!(
+        (
+            summary["candidates"].as_u64(),
+            summary["new_images"].as_u64()
+        ),
+        (Some(3), Some(3))
+    );
+    assert_eq!(summary["embedded"], 0);
+
+    let suspect = dir.path().join("suspect.jpg");
+    std::fs::write(&suspect, &photos.a).unwrap();
+    let report = json(
+        &provenance(
+            dir.path(),
+            &[
+                "match",
+                suspect.to_str().unwrap(),
+                "--format",
+                "json",
+                "--no-report",
+            ],
+            &[],
+        )
+        .await,
+    );
+    assert_eq!(report["mode"], "hash-only");
+    let kinds: Vec<_> = report["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["exact_copy", "near_duplicate", "near_duplicate"]);
+    let crop = &report["matches"][2];
+    assert!(crop["verified_inliers"].as_u64().unwrap() >= 12, "{crop}");
+    assert!(
+        !dir.path().join("data/reports").exists(),
+        "--no-report writes nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn index_reads_a_folder_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = photos();
+    let folder = dir.path().join("pictures");
+    std::fs::create_dir_all(folder.join("sub")).unwrap();
+    std::fs::write(folder.join("a.jpg"), &photos.a).unwrap();
+    std::fs::write(folder.join("sub/a-again.jpg"), &photos.a).unwrap();
+    std::fs::write(folder.join("sub/b"), &photos.b).unwrap();
+    std::fs::write(folder.join("notes.txt"), b"hello").unwrap();
+    std::fs::write(folder.join("broken.jpg"), &photos.c[..1500]).unwrap();
+    let model = tiny_model();
+    let args = [
+        "index",
+        folder.to_str().unwrap(),
+        "--model-dir",
+        &model,
+        "--format",
+        "json",
+    ];
+    let first = json(&provenance(dir.path(), &args, &[]).await);
+    assert_eq!(first["candidates"], 4);
+    assert_eq!(
+        (
+            first["new_images"].as_u64(),
+            first["embedded"].as_u64(),
+            first["failed"].as_u64()
+        ),
+        (Some(2), Some(2), Some(1))
+    );
+    assert_eq!(first["new_sightings"], 3);
+    let second = json(&provenance(dir.path(), &args, &[]).await);
+    assert_eq!(
+        (
+            second["new_images"].as_u64(),
+            second["new_sightings"].as_u64(),
+            second["skipped"].as_u64()
+        ),
+        (Some(0), Some(0), Some(3))
+    );
+    let store = open_store(dir.path(), None).await;
+    let a = store
+        .image_by_sha256(&provenance::hash::sha256(&photos.a))
+        .await
+        .unwrap()
+        .unwrap();
+    let sightings = store.sightings(a).await.unwrap();
+    assert_eq!(sightings.len(), 2);
+    assert!(sightings
+        .iter()
+        .all(|s| s.image_url.starts_with("file://") && s.provider.as_deref() == Some("local")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_model_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("pictures");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("a.jpg"), photos().a).unwrap();
+    let model = tiny_model();
+    let first = json(
+        &provenance(
+            dir.path(),
+            &[
+                "index",
+                folder.to_str().unwrap(),
+                "--model-dir",
+                &model,
+                "--format",
+                "json",
+            ],
+            &[],
+        )
+        .await,
+    );
+    assert_eq!(first["embedded"], 1);
+    // The same weights under another name are another model identity.
+    let other = dir.path().join("other-model");
+    std::fs::create_dir_all(&other).unwrap();
+    for file in ["config.json", "model.safetensors"] {
+        std::fs::copy(Path::new(&model).join(file), other.join(file)).unwrap();
+    }
+    std::fs::write(folder.join("b.png"), photos().b).unwrap();
+    let out = provenance(
+        dir.path(),
+        &[
+            "index",
+            folder.to_str().unwrap(),
+            "--model-dir",
+            other.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("this store holds vectors of") && err.contains("another store"),
+        "{err}"
+    );
+    let store = open_store(dir.path(), None).await;
+    let status = store.status().await.unwrap();
+    assert_eq!(
+        (status.images, status.scans),
+        (1, 1),
+        "nothing written by the refused run"
+    );
+    let suspect = dir.path().join("suspect.jpg");
+    std::fs::write(&suspect, photos().a).unwrap();
+    let out = provenance(
+        dir.path(),
+        &[
+            "match",
+            suspect.to_str().unwrap(),
+            "--model-dir",
+            other.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("this store holds vectors of"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn match_says_what_is_wrong_with_its_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_image = dir.path().join("notes.txt");
+    std::fs::write(&not_image, b"hello").unwrap();
+    let empty_store = provenance(
+        dir.path(),
+        &[
+            "match",
+            fixture("hash/coffee.jpg").to_str().unwrap(),
+            "--embedder",
+            "none",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(empty_store.status.code(), Some(1));
+    assert!(
+        stderr(&empty_store).contains("is empty: run `provenance scan`"),
+        "{}",
+        stderr(&empty_store)
+    );
+    let bad = provenance(
+        dir.path(),
+        &["match", not_image.to_str().unwrap(), "--embedder", "none"],
+        &[],
+    )
+    .await;
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("is not an image provenance can read"),
+        "{}",
+        stderr(&bad)
+    );
+    let missing = provenance(
+        dir.path(),
+        &["match", "nope.jpg", "--embedder", "none"],
+        &[],
+    )
+    .await;
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("cannot read nope.jpg"),
+        "{}",
+        stderr(&missing)
+    );
+    let top0 = provenance(
+        dir.path(),
+        &["match", not_image.to_str().unwrap(), "--top", "0"],
+        &[],
+    )
+    .await;
+    assert_eq!(top0.status.code(), Some(2));
+    assert!(stderr(&top0).contains("--top must be at least 1"));
+}
