@@ -24,8 +24,8 @@ use provenance::config::Secret;
 use provenance::http::RetryPolicy;
 use provenance::scrape::{candidates_from_page, extract_images};
 use provenance::search::{
-    dedupe, gather, provider, Candidate, ImageSearch, Lens, ProviderKind, ProviderSettings,
-    SearchError, SearchQuery,
+    api_client, dedupe, gather, provider, Candidate, ImageSearch, Lens, ProviderKind,
+    ProviderSettings, SearchError, SearchQuery,
 };
 use serde_json::json;
 use url::Url;
@@ -40,16 +40,51 @@ fn fast_retry() -> RetryPolicy {
     }
 }
 
+/// Everything the library logs in this test binary, at every level.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The binary's log, captured by one global subscriber installed before
+/// the first search. (A subscriber scoped to one test thread is not
+/// reliable while other tests run: tracing may cache "nobody listens" for
+/// a log call site another thread reached first.)
+fn logs() -> &'static Logs {
+    static LOGS: std::sync::OnceLock<Logs> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Logs::default();
+        let sink = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+        logs
+    })
+}
+
 fn search_with(kind: ProviderKind, server: &MockServer) -> Box<dyn ImageSearch> {
+    logs();
     let settings = match kind {
         ProviderKind::SearXng => ProviderSettings::resolve(kind, None, Some(server.url.as_str())),
         _ => ProviderSettings::resolve(kind, Some(KEY), Some(server.url.as_str())),
     }
     .expect("settings");
-    provider(settings, reqwest::Client::new(), fast_retry())
+    provider(settings, api_client().unwrap(), fast_retry())
 }
 
 fn query(keyphrase: &str, max_results: usize) -> SearchQuery {
+    logs();
     SearchQuery {
         keyphrase: keyphrase.into(),
         max_results,

@@ -15,18 +15,19 @@ use url::Url;
 use super::args::{IndexArgs, IngestArgs, ProviderArg, ScanArgs};
 use super::{exit, settings, setup};
 use crate::config::{Config, ConfigError, OutputFormat};
-use crate::http::{self, ClientOptions, RetryPolicy};
+use crate::http::RetryPolicy;
 use crate::model::{NewScan, ScanStatus};
 use crate::report::scan_summary;
 use crate::scan::{self, sources, Progress, ScanOptions, ScanSummary, Seed, Services};
 use crate::search::{
-    self, search_retry_policy, Lens, ProviderKind, ProviderSettings, SearchError, SearchQuery,
+    self, api_client, search_retry_policy, Lens, ProviderKind, ProviderSettings, SearchError,
+    SearchQuery,
 };
 use crate::store::{self, Store};
 
 /// Runs `scan`.
 pub async fn run_scan(config: &Config, args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
-    let search_client = search_client()?;
+    let search_client = api_client().context("cannot set up the HTTP client for the search API")?;
     let retry = RetryPolicy {
         retries: args.search_retries,
         ..search_retry_policy()
@@ -91,15 +92,6 @@ pub async fn run_index(config: &Config, args: IndexArgs, quiet: bool) -> anyhow:
         quiet,
     )
     .await
-}
-
-/// The client for search APIs: 15 s to connect, 90 s a request.
-fn search_client() -> anyhow::Result<reqwest::Client> {
-    http::client(ClientOptions {
-        total_timeout: Some(Duration::from_secs(90)),
-        ..ClientOptions::new(http::user_agent(None))
-    })
-    .context("cannot set up the HTTP client for the search API")
 }
 
 /// A missing key or a bad provider setting is the user's to fix: exit 2.

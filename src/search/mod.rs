@@ -29,7 +29,8 @@ pub(crate) use candidate::{parse_web_url, site_of};
 pub use candidate::{Candidate, ImageCandidate, PageRef, SearchQuery};
 #[cfg(feature = "runtime")]
 pub use client::{
-    gather, provider, redact_url, search_retry_policy, Gathered, ImageSearch, Lens, ProviderFailure,
+    api_client, gather, provider, redact_url, search_retry_policy, Gathered, ImageSearch, Lens,
+    ProviderFailure,
 };
 pub use dedupe::{dedupe, normalize_url};
 pub use error::SearchError;

@@ -137,7 +137,7 @@ async fn searxng_pages_without_a_key_under_a_path_prefix() {
     let instance = server.url.join("searx").unwrap();
     let settings =
         ProviderSettings::resolve(ProviderKind::SearXng, Some(instance.as_str()), None).unwrap();
-    let found = provider(settings, reqwest::Client::new(), fast_retry())
+    let found = provider(settings, api_client().unwrap(), fast_retry())
         .search(&query("red fox in snow", 100))
         .await
         .unwrap();

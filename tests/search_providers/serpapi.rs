@@ -178,7 +178,7 @@ async fn lens_asks_for_visual_and_exact_matches_of_an_image_url() {
     let lens = Lens::new(
         server.url.clone(),
         Secret::new(KEY),
-        reqwest::Client::new(),
+        api_client().unwrap(),
         fast_retry(),
         true,
     );

@@ -32,6 +32,15 @@ const SENSITIVE_PARAMS: &[&str] = &[
     "subscription_token",
 ];
 
+/// The HTTP client for search APIs: our `User-Agent`, 15 s to connect,
+/// 90 s a request (the system proxy is used, as for any API call).
+pub fn api_client() -> Result<reqwest::Client, reqwest::Error> {
+    crate::http::client(crate::http::ClientOptions {
+        total_timeout: Some(Duration::from_secs(90)),
+        ..crate::http::ClientOptions::new(crate::http::user_agent(None))
+    })
+}
+
 /// The retry policy of search API calls by default: 3 retries, 1 s
 /// doubling up to 30 s; a `Retry-After` beyond 30 s gives up at once.
 pub fn search_retry_policy() -> RetryPolicy {

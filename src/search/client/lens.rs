@@ -119,7 +119,7 @@ mod tests {
         let err = Lens::resolve(
             None,
             None,
-            reqwest::Client::new(),
+            crate::search::api_client().unwrap(),
             RetryPolicy::default(),
             true,
         )
@@ -132,7 +132,7 @@ mod tests {
         assert!(Lens::resolve(
             Some("k"),
             None,
-            reqwest::Client::new(),
+            crate::search::api_client().unwrap(),
             RetryPolicy::default(),
             true
         )

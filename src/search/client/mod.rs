@@ -12,7 +12,7 @@ mod serpapi;
 mod serper;
 
 pub use gather::{gather, Gathered, ProviderFailure};
-pub use http::{redact_url, search_retry_policy};
+pub use http::{api_client, redact_url, search_retry_policy};
 pub use lens::Lens;
 
 use crate::http::RetryPolicy;
