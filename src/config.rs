@@ -76,12 +76,10 @@ impl PostgresUrl {
 }
 
 impl fmt::Display for PostgresUrl {
+    /// The URL with every credential form hidden: the password in the
+    /// user-info and `password=` / `sslpassword=` in the query.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut shown = self.0.clone();
-        if shown.password().is_some() {
-            let _ = shown.set_password(Some("***"));
-        }
-        f.write_str(shown.as_str())
+        f.write_str(&crate::redact::redact_url(&self.0))
     }
 }
 
@@ -207,6 +205,23 @@ mod tests {
         assert!(url.expose().contains("hunter2"));
         assert_eq!(url.host_port(), "db:5433");
         assert!(!format!("{url:?}").contains("hunter2"));
+    }
+
+    /// Regression: a password given as a query parameter (a form sqlx
+    /// documents) was printed in errors, `db status` and logs.
+    #[test]
+    fn a_password_in_the_query_is_redacted_when_shown() {
+        let url = "postgres://alice@127.0.0.1:1/prov?password=SECRET&sslpassword=OTHER";
+        let loc = StoreLocation::resolve(Some(url), Path::new("/d")).unwrap();
+        let shown = format!("{loc} {loc:?}");
+        assert!(
+            !shown.contains("SECRET") && !shown.contains("OTHER"),
+            "{shown}"
+        );
+        let StoreLocation::Postgres(url) = loc else {
+            panic!()
+        };
+        assert!(url.expose().contains("password=SECRET"));
     }
 
     #[test]

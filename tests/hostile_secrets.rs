@@ -210,3 +210,53 @@ async fn no_key_or_password_appears_in_output_reports_or_store_postgres() {
     with_password.set_password(Some(DB_PASSWORD)).unwrap();
     no_key_leaks(Some(with_password.to_string())).await;
 }
+
+/// Regression: a password given as a `password=` query parameter of
+/// `DATABASE_URL` (a form sqlx documents) was printed in errors at default
+/// verbosity, in `db status` (text and JSON), in `db migrate` and in `-vvv`
+/// logs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_in_the_database_url_query_is_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let commands: [&[&str]; 4] = [
+        &["db", "migrate"],
+        &["db", "status"],
+        &["db", "status", "--format", "json"],
+        &["-vvv", "db", "status"],
+    ];
+    // A server that is not there: the error says so, without the password.
+    let unreachable = format!("postgres://alice@127.0.0.1:1/prov?password={DB_PASSWORD}");
+    for args in commands {
+        let out = hostile::run(dir.path(), args, &[("DATABASE_URL", unreachable.clone())]).await;
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            hostile::stderr(&out)
+        );
+        assert!(hostile::stderr(&out).contains("cannot connect"), "{args:?}");
+        assert_output_clean(&format!("{args:?} (unreachable)"), &out);
+    }
+    // A server that is there (trust authentication ignores the password):
+    // the location shown is redacted.
+    let Some(url) = common::fresh_postgres_database().await else {
+        return;
+    };
+    let with_password = format!("{url}?password={DB_PASSWORD}");
+    for args in commands {
+        let out = hostile::run(dir.path(), args, &[("DATABASE_URL", with_password.clone())]).await;
+        assert!(out.status.success(), "{args:?}: {}", hostile::stderr(&out));
+        assert_output_clean(&format!("{args:?}"), &out);
+    }
+    let status = hostile::run(
+        dir.path(),
+        &["db", "status", "--format", "json"],
+        &[("DATABASE_URL", with_password)],
+    )
+    .await;
+    let location = hostile::json(&status)["location"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(location.contains("password=***"), "{location}");
+}

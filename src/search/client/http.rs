@@ -17,21 +17,6 @@ const MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
 /// Longest silence while reading a provider's answer.
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Query parameters whose values are credentials.
-const SENSITIVE_PARAMS: &[&str] = &[
-    "api_key",
-    "apikey",
-    "key",
-    "token",
-    "access_token",
-    "auth",
-    "secret",
-    "password",
-    "signature",
-    "sig",
-    "subscription_token",
-];
-
 /// The HTTP client for search APIs: our `User-Agent`, 15 s to connect,
 /// 90 s a request (the system proxy is used, as for any API call).
 pub fn api_client() -> Result<reqwest::Client, reqwest::Error> {
@@ -51,32 +36,7 @@ pub fn search_retry_policy() -> RetryPolicy {
     }
 }
 
-/// `url` for logs and messages: values of credential-like query parameters
-/// (`api_key`, `key`, `token`, …) and any password replaced by `***`.
-pub fn redact_url(url: &Url) -> String {
-    let mut shown = url.clone();
-    if shown.password().is_some() {
-        let _ = shown.set_password(Some("***"));
-    }
-    if url.query().is_some() {
-        let pairs: Vec<(String, String)> = url
-            .query_pairs()
-            .map(|(name, value)| {
-                let sensitive = SENSITIVE_PARAMS
-                    .iter()
-                    .any(|s| s.eq_ignore_ascii_case(&name.replace('-', "_")));
-                let value = if sensitive {
-                    "***".to_string()
-                } else {
-                    value.into_owned()
-                };
-                (name.into_owned(), value)
-            })
-            .collect();
-        shown.query_pairs_mut().clear().extend_pairs(pairs);
-    }
-    shown.to_string()
-}
+pub use crate::redact::redact_url;
 
 /// One provider's way of talking HTTP: who it is, what to retry, how its
 /// "quota used up" answers look.
@@ -283,23 +243,6 @@ pub(crate) fn endpoint_url(base: &Url, path: &str) -> Result<Url, SearchError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redact_url_hides_keys_and_passwords() {
-        let url = Url::parse(
-            "https://user:pw123@serpapi.com/search.json?engine=google_images&q=red+fox&api_key=sk-SECRET&ijn=2&Token=t0k",
-        )
-        .unwrap();
-        let shown = redact_url(&url);
-        assert!(!shown.contains("sk-SECRET"), "{shown}");
-        assert!(!shown.contains("pw123"), "{shown}");
-        assert!(!shown.contains("t0k"), "{shown}");
-        assert!(shown.contains("api_key=***"), "{shown}");
-        assert!(shown.contains("q=red+fox"), "{shown}");
-        assert!(shown.contains("ijn=2"), "{shown}");
-        let plain = Url::parse("https://example.org/a?b=c").unwrap();
-        assert_eq!(redact_url(&plain), "https://example.org/a?b=c");
-    }
 
     #[test]
     fn endpoint_url_keeps_base_path() {
