@@ -26,6 +26,7 @@ pub mod config;
 pub mod decode;
 pub mod embed;
 pub mod imageops;
+pub mod local;
 pub mod redact;
 pub mod scrape;
 pub mod search;

@@ -9,6 +9,7 @@ use anyhow::Context;
 use super::args::{EmbedderArg, MatchArgs, ReportArgs, SearchArgs};
 use super::{exit, settings, setup};
 use crate::config::{Config, ConfigError, OutputFormat};
+use crate::local;
 use crate::lookup::{self, LookupError, QueryPicture};
 use crate::report::{match_overview, render_json, write_reports, Report};
 use crate::store::{self, Store};
@@ -16,8 +17,7 @@ use crate::store::{self, Store};
 /// Runs `match`.
 pub async fn run_match(config: &Config, args: MatchArgs, quiet: bool) -> anyhow::Result<u8> {
     let options = settings::lookup_options(&args)?;
-    let bytes = std::fs::read(&args.image)
-        .with_context(|| format!("cannot read {}", args.image.display()))?;
+    let bytes = local::read_capped(&args.image, options.decode_limits.max_bytes)?;
     let label = args.image.display().to_string();
     let limits = options.decode_limits;
     let query = tokio::task::spawn_blocking(move || QueryPicture::decode(label, &bytes, &limits))

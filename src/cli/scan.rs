@@ -16,6 +16,7 @@ use super::args::{IndexArgs, IngestArgs, ProviderArg, ScanArgs};
 use super::{exit, settings, setup};
 use crate::config::{Config, ConfigError, OutputFormat};
 use crate::http::RetryPolicy;
+use crate::local;
 use crate::model::{NewScan, ScanStatus};
 use crate::report::scan_summary;
 use crate::scan::{self, sources, Progress, ScanOptions, ScanSummary, Seed, Services};
@@ -24,6 +25,9 @@ use crate::search::{
     SearchQuery,
 };
 use crate::store::{self, Store};
+
+/// Largest URL list read (a million URLs take ~100 MB; lists are read whole).
+const URL_LIST_MAX_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Runs `scan`.
 pub async fn run_scan(config: &Config, args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
@@ -133,8 +137,10 @@ fn scan_seed(
         return Ok((seed, raw.clone(), "serpapi_lens".into()));
     }
     if let Some(path) = &args.urls {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the URL list {}", path.display()))?;
+        let bytes =
+            local::read_capped(path, URL_LIST_MAX_BYTES).context("cannot read the URL list")?;
+        let text = String::from_utf8(bytes)
+            .with_context(|| format!("the URL list {} is not UTF-8 text", path.display()))?;
         let (candidates, bad) = sources::parse_url_list(&text);
         for line in &bad {
             tracing::warn!("{}:{}: {}", path.display(), line.line, line.reason);

@@ -12,6 +12,7 @@ use super::analyse::analyse;
 use super::progress::Counter;
 use super::{ScanError, StageContext};
 use crate::fetch::FetchedImage;
+use crate::local::{read_capped, LocalFileError};
 use crate::model::{ImageId, NewFailure, NewImage, NewSighting, Outcome, Setback, Stage};
 use crate::search::ImageCandidate;
 
@@ -158,23 +159,23 @@ async fn read_local(url: &Url, max_bytes: u64) -> Result<FetchedImage, Setback> 
     let path = url
         .to_file_path()
         .map_err(|()| Setback::failed(Stage::Read, format!("{url} is not a local path")))?;
-    let io = |e: std::io::Error| Setback::failed(Stage::Read, format!("{}: {e}", path.display()));
-    let meta = tokio::fs::metadata(&path).await.map_err(io)?;
-    if meta.len() > max_bytes {
-        return Err(Setback::failed(
-            Stage::TooLarge,
-            format!(
-                "file of {} bytes exceeds the {max_bytes}-byte limit",
-                meta.len()
-            ),
-        ));
-    }
-    let bytes = bytes::Bytes::from(tokio::fs::read(&path).await.map_err(io)?);
+    let read = tokio::task::spawn_blocking(move || {
+        let bytes = read_capped(&path, max_bytes)?;
+        let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+        Ok::<_, LocalFileError>((bytes, modified))
+    })
+    .await
+    .map_err(|e| Setback::failed(Stage::Read, format!("reading crashed: {e}")))?;
+    let (bytes, modified) = read.map_err(|e| match e {
+        LocalFileError::TooLarge { .. } => Setback::failed(Stage::TooLarge, e.to_string()),
+        other => Setback::failed(Stage::Read, other.to_string()),
+    })?;
+    let bytes = bytes::Bytes::from(bytes);
     Ok(FetchedImage {
         final_url: url.clone(),
         sha256: crate::hash::sha256(&bytes),
         bytes,
-        last_modified: meta.modified().ok().map(DateTime::<Utc>::from),
+        last_modified: modified.map(DateTime::<Utc>::from),
         etag: None,
         content_type: None,
     })

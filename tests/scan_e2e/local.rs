@@ -258,3 +258,58 @@ async fn match_says_what_is_wrong_with_its_input() {
     assert_eq!(top0.status.code(), Some(2));
     assert!(stderr(&top0).contains("--top must be at least 1"));
 }
+
+/// Regression: local input was read without a bound. `match /dev/zero`
+/// grew to 2 GB and died, a FIFO blocked forever, a 1 GB file was read
+/// whole before being refused, and `scan --urls /dev/zero` did the same.
+#[tokio::test]
+async fn local_input_is_read_with_a_bound_and_never_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    // A sparse 65 MiB file: over the 64 MiB limit without using the disk.
+    let huge = dir.path().join("huge.jpg");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(65 * 1024 * 1024)
+        .unwrap();
+    let cases = [
+        (
+            vec!["match", "/dev/zero"],
+            "is not a regular file (a device)",
+        ),
+        (
+            vec!["match", fifo.to_str().unwrap()],
+            "is not a regular file (a FIFO)",
+        ),
+        (vec!["match", huge.to_str().unwrap()], "larger than the"),
+        (
+            vec!["scan", "--urls", "/dev/zero"],
+            "is not a regular file (a device)",
+        ),
+        (
+            vec!["scan", "--urls", fifo.to_str().unwrap()],
+            "is not a regular file (a FIFO)",
+        ),
+    ];
+    for (mut args, expected) in cases {
+        args.extend(["--embedder", "none"]);
+        let started = std::time::Instant::now();
+        let out = provenance(dir.path(), &args, &[]).await;
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+    }
+}
