@@ -34,6 +34,8 @@ pub mod search;
 #[cfg(feature = "runtime")]
 pub mod cli;
 #[cfg(feature = "runtime")]
+pub mod copy_index;
+#[cfg(feature = "runtime")]
 pub mod fetch;
 #[cfg(feature = "runtime")]
 pub mod hash;

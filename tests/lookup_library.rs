@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use provenance::decode::DecodeLimits;
 use provenance::embed::{ClipEmbedder, Embedder, ModelSettings};
-use provenance::lookup::{self, LookupError, LookupOptions, QueryPicture};
+use provenance::lookup::{self, CopyIndexCache, LookupError, LookupOptions, QueryPicture};
 use provenance::matching::MatchKind;
 use provenance::model::{ImageId, ModelInfo, NewImage, NewSighting};
 use provenance::report::{Mode, Report};
@@ -41,7 +41,7 @@ async fn store_photo(
         byte_size: bytes.len() as u64,
         exif: analysis.exif,
         thumbnail: analysis.thumbnail,
-        features: Some(analysis.features),
+        features: analysis.features,
         seen_at: Utc::now(),
     };
     let id = store.upsert_image(&image).await.unwrap().id;
@@ -93,6 +93,7 @@ async fn exact_bytes_are_an_exact_copy_with_their_sightings(store: &dyn Store) {
     let report = lookup::find_image(
         store,
         None,
+        &CopyIndexCache::default(),
         &query("hash/chelsea.jpg"),
         &LookupOptions::default(),
     )
@@ -132,9 +133,15 @@ both_backends!(
 async fn a_rotated_copy_is_found_by_its_keypoints(store: &dyn Store) {
     let ids = store_photos(store, None).await;
     let rotated = query("verify/chelsea__rotate+10.jpg");
-    let report = lookup::find_image(store, None, &rotated, &LookupOptions::default())
-        .await
-        .unwrap();
+    let report = lookup::find_image(
+        store,
+        None,
+        &CopyIndexCache::default(),
+        &rotated,
+        &LookupOptions::default(),
+    )
+    .await
+    .unwrap();
     let best = first(&report);
     assert_eq!(
         (best.image.id, best.kind),
@@ -150,18 +157,30 @@ async fn a_rotated_copy_is_found_by_its_keypoints(store: &dyn Store) {
         verify_top: 0,
         ..LookupOptions::default()
     };
-    let report = lookup::find_image(store, None, &rotated, &unverified)
-        .await
-        .unwrap();
+    let report = lookup::find_image(
+        store,
+        None,
+        &CopyIndexCache::default(),
+        &rotated,
+        &unverified,
+    )
+    .await
+    .unwrap();
     assert!(report.matches.iter().all(|m| m.verified_inliers.is_none()));
 }
 both_backends!(rotated_copy, a_rotated_copy_is_found_by_its_keypoints);
 
 async fn an_empty_store_and_bad_options_are_errors(store: &dyn Store) {
     let photo = query("hash/coffee.jpg");
-    let err = lookup::find_image(store, None, &photo, &LookupOptions::default())
-        .await
-        .unwrap_err();
+    let err = lookup::find_image(
+        store,
+        None,
+        &CopyIndexCache::default(),
+        &photo,
+        &LookupOptions::default(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, LookupError::EmptyStore), "{err:?}");
     assert!(matches!(
         lookup::vectors_in_use(store).await,
@@ -172,7 +191,7 @@ async fn an_empty_store_and_bad_options_are_errors(store: &dyn Store) {
         top: 0,
         ..LookupOptions::default()
     };
-    let err = lookup::find_image(store, None, &photo, &zero)
+    let err = lookup::find_image(store, None, &CopyIndexCache::default(), &photo, &zero)
         .await
         .unwrap_err();
     assert!(matches!(err, LookupError::Invalid(_)), "{err:?}");
@@ -187,6 +206,7 @@ async fn with_a_model_embeddings_are_compared_and_another_model_is_refused(store
     let report = lookup::find_image(
         store,
         Some(clip.clone()),
+        &CopyIndexCache::default(),
         &query("hash/rocket.jpg"),
         &LookupOptions::default(),
     )
@@ -242,6 +262,7 @@ async fn with_a_model_embeddings_are_compared_and_another_model_is_refused(store
     let err = lookup::find_image(
         store,
         Some(other),
+        &CopyIndexCache::default(),
         &query("hash/rocket.jpg"),
         &LookupOptions::default(),
     )

@@ -28,10 +28,10 @@ fn image(seed: u8, seen: i64) -> NewImage {
             copyright: None,
         },
         thumbnail: Some(vec![0xFF, 0xD8, seed]),
-        features: Some(ImageFeatures {
+        features: vec![ImageFeatures {
             kind: "orb256-v1".into(),
             bytes: vec![seed; 16],
-        }),
+        }],
         seen_at: t(seen),
     }
 }

@@ -13,6 +13,7 @@
 
 mod build;
 mod eval;
+mod photos;
 mod report;
 mod transforms;
 
@@ -26,6 +27,25 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("build") if args.len() == 3 => {
             build::build(&PathBuf::from(&args[1]), &PathBuf::from(&args[2]))
+        }
+        Some("photos") if args.len() >= 2 => {
+            let mut verify_top = 50;
+            let mut copy_index = true;
+            let mut rest = args[2..].iter();
+            while let Some(flag) = rest.next() {
+                match flag.as_str() {
+                    "--verify-top" => {
+                        verify_top = rest.next().context("--verify-top needs a value")?.parse()?
+                    }
+                    "--no-copy-index" => copy_index = false,
+                    "--threads" => eval::THREADS.store(
+                        rest.next().context("--threads needs a value")?.parse()?,
+                        std::sync::atomic::Ordering::Relaxed,
+                    ),
+                    other => bail!("unknown option {other}"),
+                }
+            }
+            photos::run(&PathBuf::from(&args[1]), verify_top, copy_index)
         }
         Some("fixtures") if args.len() == 3 => {
             build::fixtures(&PathBuf::from(&args[1]), &PathBuf::from(&args[2]))
@@ -50,7 +70,8 @@ fn main() -> Result<()> {
         }
         _ => bail!(
             "usage: copy_eval build DIR SOURCES.txt | copy_eval fixtures HASH_FIXTURES OUT | copy_eval eval DIR \
-             [--min-inliers N] [--keypoints N] [--shortlist K] [--clip MODEL_DIR] [--threads N]"
+             [--min-inliers N] [--keypoints N] [--shortlist K] [--clip MODEL_DIR] [--threads N] | \
+             copy_eval photos DIR [--verify-top N] [--no-copy-index] [--threads N]"
         ),
     }
 }

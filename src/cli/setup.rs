@@ -13,11 +13,42 @@ use super::settings::{fetch_settings, model_settings, MIB};
 use crate::embed::hub::DownloadProgress;
 use crate::embed::{ClipEmbedder, Embedder};
 use crate::fetch::Fetcher;
+use crate::lookup::CopyIndexCache;
+use crate::store::Store;
 
 /// The fetcher for a scan.
 pub fn fetcher(args: &FetchArgs, ingest: &IngestArgs) -> anyhow::Result<Fetcher> {
     let settings = fetch_settings(args, ingest.max_image_mb.saturating_mul(MIB))?;
     Fetcher::new(settings).context("cannot set up the HTTP client")
+}
+
+/// Files in the copy index the pictures stored before it existed (their
+/// terms are computed from their stored keypoints, once), with a counter on
+/// stderr while it runs.
+pub async fn index_missing_terms(
+    store: &dyn Store,
+    copies: &CopyIndexCache,
+    quiet: bool,
+) -> anyhow::Result<u64> {
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new_spinner()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {pos} pictures ({per_sec})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message("adding pictures stored earlier to the copy index:");
+    let done = copies
+        .index_missing(store, &|n| bar.set_position(n))
+        .await
+        .context("cannot build the copy index")?;
+    bar.finish_and_clear();
+    if done > 0 {
+        tracing::info!(pictures = done, "added to the copy index");
+    }
+    Ok(done)
 }
 
 /// Loads the embedder the flags ask for (`None` for `--embedder none`),

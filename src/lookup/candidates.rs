@@ -1,14 +1,18 @@
 //! Gathering the evidence about stored pictures that may match the query:
 //! exact bytes, perceptual-hash distance, embedding similarity and agreeing
 //! keypoints. Each source adds [`MatchCandidate`]s; ranking merges them
-//! once per picture.
+//! once per picture. The pictures whose keypoints are compared come from
+//! three shortlists: the nearest by hash, by embedding, and by the copy
+//! index (what finds crops, screenshots and collages at any store size).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use image::DynamicImage;
 
+use super::copies::CopyIndexCache;
 use super::{LookupError, LookupOptions};
+use crate::copy_index::{QueryTerms, SearchSettings, Terms};
 use crate::decode::{decode, DecodeLimits, Decoded};
 use crate::embed::Embedder;
 use crate::hash::{hash_distance, perceptual_hashes, sha256};
@@ -32,6 +36,8 @@ pub struct QueryPicture {
     pub hashes: Vec<PerceptualHash>,
     /// The picture.
     pub image: DynamicImage,
+    /// Its keypoints, as it is and mirrored.
+    pub features: QueryFeatures,
 }
 
 impl QueryPicture {
@@ -54,8 +60,17 @@ impl QueryPicture {
             width,
             height,
             hashes: perceptual_hashes(&image),
+            features: QueryFeatures::new(&image, &VerifySettings::default()),
             image,
         })
+    }
+
+    /// The query's copy-index terms.
+    pub fn terms(&self) -> QueryTerms {
+        QueryTerms {
+            plain: Terms::of(&self.features.plain),
+            mirrored: Terms::of(&self.features.mirrored),
+        }
     }
 }
 
@@ -73,6 +88,7 @@ pub(super) struct Gathered {
 pub(super) async fn gather(
     store: &dyn Store,
     embedder: Option<Arc<dyn Embedder>>,
+    copies: &CopyIndexCache,
     query: &QueryPicture,
     options: &LookupOptions,
 ) -> Result<Gathered, LookupError> {
@@ -93,6 +109,15 @@ pub(super) async fn gather(
     candidates.extend(by_hash);
     if query.hashes.is_empty() {
         notes.push("The query is too smooth for a perceptual hash; only exact bytes and embeddings were compared.".into());
+    }
+    if options.verify_top > 0 && options.copy_index {
+        copies.refresh(store).await?;
+        let settings = SearchSettings {
+            candidates: options.verify_top,
+            ..SearchSettings::default()
+        };
+        let found = copies.candidates(query.terms(), settings).await?;
+        shortlist.extend(found.iter().map(|c| c.image_id));
     }
     let model = embedder.as_ref().map(|e| e.model().clone());
     if let Some(embedder) = embedder {
@@ -118,7 +143,7 @@ pub(super) async fn gather(
         }));
     }
     if options.verify_top > 0 {
-        candidates.extend(verify_shortlist(store, &query.image, shortlist).await?);
+        candidates.extend(verify_shortlist(store, &query.features, shortlist).await?);
     }
     Ok(Gathered {
         candidates,
@@ -175,7 +200,7 @@ async fn embed(embedder: Arc<dyn Embedder>, image: &DynamicImage) -> Result<Vec<
 /// and framed copies that hashes miss and embeddings only call similar.
 async fn verify_shortlist(
     store: &dyn Store,
-    query: &DynamicImage,
+    query: &QueryFeatures,
     mut shortlist: Vec<ImageId>,
 ) -> Result<Vec<MatchCandidate>, LookupError> {
     shortlist.sort_unstable();
@@ -189,7 +214,6 @@ async fn verify_shortlist(
     let query = query.clone();
     tokio::task::spawn_blocking(move || {
         let settings = VerifySettings::default();
-        let query = QueryFeatures::new(&query, &settings);
         stored
             .into_iter()
             .filter_map(|(image_id, bytes)| {

@@ -6,15 +6,18 @@
 //! 1. **candidates** ([`candidates`]): the stored picture with the same
 //!    bytes, every picture within the probable-duplicate hash distance, and
 //!    the nearest by embedding when a model is in use;
-//! 2. **verification**: the keypoints of the nearest `verify_top` by hash
-//!    and by embedding are compared with the query's (what finds crops,
-//!    rotations and framed copies a hash cannot see);
+//! 2. **verification**: the keypoints of the nearest `verify_top` by hash,
+//!    by embedding and by the copy index ([`CopyIndexCache`]: stored
+//!    pictures sharing rotation-consistent local features) are compared
+//!    with the query's — what finds crops, rotations, screenshots and
+//!    collages a hash cannot see;
 //! 3. **ranking** ([`crate::matching::rank`]): all evidence merged once per
 //!    picture, classified, ordered;
 //! 4. **records** ([`records`]): each match's picture, sightings and
 //!    thumbnail read back and the report assembled.
 
 mod candidates;
+mod copies;
 mod records;
 
 use std::sync::Arc;
@@ -29,6 +32,7 @@ use crate::store::{Store, StoreError};
 use crate::thumbnail::thumbnail_data_uri;
 
 pub use candidates::QueryPicture;
+pub use copies::CopyIndexCache;
 
 /// Longest side of the query's thumbnail in the report.
 const QUERY_THUMBNAIL_SIDE: u32 = 240;
@@ -78,6 +82,9 @@ pub struct LookupOptions {
     /// Nearest neighbours asked of the vector index; `None`: four per
     /// match kept, at least 50 and at least `verify_top`.
     pub neighbours: Option<usize>,
+    /// Shortlist by the copy index too (on by default; off only to measure
+    /// what it adds).
+    pub copy_index: bool,
     /// Bounds on decoding the query.
     pub decode_limits: DecodeLimits,
 }
@@ -89,6 +96,7 @@ impl Default for LookupOptions {
             thresholds: Thresholds::default(),
             verify_top: 50,
             neighbours: None,
+            copy_index: true,
             decode_limits: DecodeLimits::default(),
         }
     }
@@ -121,13 +129,14 @@ impl LookupOptions {
 pub async fn find_image(
     store: &dyn Store,
     embedder: Option<Arc<dyn Embedder>>,
+    copies: &CopyIndexCache,
     query: &QueryPicture,
     options: &LookupOptions,
 ) -> Result<Report, LookupError> {
     options.validate()?;
     ensure_not_empty(store).await?;
     let (embedder, mode, mut notes) = choose_mode(store, embedder).await?;
-    let gathered = candidates::gather(store, embedder, query, options).await?;
+    let gathered = candidates::gather(store, embedder, copies, query, options).await?;
     notes.extend(gathered.notes);
     let ranked = rank(gathered.candidates, &options.thresholds, options.top);
     let info = QueryInfo {

@@ -64,8 +64,9 @@ pub struct NewImage {
     pub exif: ExifSummary,
     /// A small JPEG preview for reports (a few KB).
     pub thumbnail: Option<Vec<u8>>,
-    /// Keypoint features for verification at match time.
-    pub features: Option<ImageFeatures>,
+    /// Keypoint features for verification at match time, and their copy
+    /// index terms (one entry per kind).
+    pub features: Vec<ImageFeatures>,
     /// When this content was seen.
     pub seen_at: DateTime<Utc>,
 }

@@ -4,6 +4,7 @@
 //! thread; the scan benchmark (`scan_throughput prepare`) runs the same
 //! function alone, so "the slowest stage" is measured on the same work.
 
+use crate::copy_index::{Terms, TERMS_KIND};
 use crate::decode::{decode, DecodeError, DecodeLimits, Decoded, ExifSummary};
 use crate::embed::Embedder;
 use crate::hash::perceptual_hashes;
@@ -30,8 +31,8 @@ pub struct Analysis {
     pub hashes: Vec<PerceptualHash>,
     /// The stored preview (`None` if it could not be encoded).
     pub thumbnail: Option<Vec<u8>>,
-    /// Keypoint features for `match`'s verifier.
-    pub features: ImageFeatures,
+    /// Keypoint features for `match`'s verifier, and their copy index terms.
+    pub features: Vec<ImageFeatures>,
     /// Model input, when an embedder is given.
     pub pixels: Option<Vec<f32>>,
 }
@@ -58,10 +59,16 @@ pub fn analyse(
         exif,
         hashes: perceptual_hashes(&image),
         thumbnail: thumbnail_jpeg(&image, THUMBNAIL_SIDE).ok(),
-        features: ImageFeatures {
-            kind: verify::FEATURE_KIND.to_string(),
-            bytes: verify::encode(&keypoints),
-        },
+        features: vec![
+            ImageFeatures {
+                kind: verify::FEATURE_KIND.to_string(),
+                bytes: verify::encode(&keypoints),
+            },
+            ImageFeatures {
+                kind: TERMS_KIND.to_string(),
+                bytes: Terms::of(&keypoints).encode(),
+            },
+        ],
         pixels: embedder.map(|e| e.preprocess(&image)),
     })
 }

@@ -260,7 +260,7 @@ pub async fn prepare_one(
             byte_size: image.bytes.len() as u64,
             exif: analysis.exif,
             thumbnail: analysis.thumbnail,
-            features: Some(analysis.features),
+            features: analysis.features,
             seen_at: Utc::now(),
         },
         candidate,

@@ -25,8 +25,8 @@ use chrono::{DateTime, Utc};
 
 use crate::config::StoreLocation;
 use crate::model::{
-    FailureRecord, ImageId, ImageRecord, ModelInfo, NewFailure, NewImage, NewScan, NewSighting,
-    PerceptualHash, ScanCounts, ScanId, ScanRecord, ScanStatus, SightingRecord,
+    FailureRecord, ImageFeatures, ImageId, ImageRecord, ModelInfo, NewFailure, NewImage, NewScan,
+    NewSighting, PerceptualHash, ScanCounts, ScanId, ScanRecord, ScanStatus, SightingRecord,
 };
 
 /// Why a store operation failed. Each message says what to do next.
@@ -139,6 +139,29 @@ pub trait Store: Send + Sync {
 
     /// The keypoint features of an image of one kind, if stored.
     async fn features(&self, id: ImageId, kind: &str) -> StoreResult<Option<Vec<u8>>>;
+
+    /// Features of one kind stored after image `after`, in image id order,
+    /// at most `limit` (to read them all in pages).
+    async fn features_after(
+        &self,
+        kind: &str,
+        after: ImageId,
+        limit: u32,
+    ) -> StoreResult<Vec<(ImageId, Vec<u8>)>>;
+
+    /// Features of `kind` of the images that have none of `lacking`, after
+    /// image `after`, in image id order, at most `limit`.
+    async fn features_lacking(
+        &self,
+        kind: &str,
+        lacking: &str,
+        after: ImageId,
+        limit: u32,
+    ) -> StoreResult<Vec<(ImageId, Vec<u8>)>>;
+
+    /// Adds features of one kind to a stored image (an existing row of that
+    /// kind is kept: features of given bytes never change).
+    async fn add_features(&self, id: ImageId, features: &ImageFeatures) -> StoreResult<()>;
 
     /// The small JPEG preview of an image, if one was stored.
     async fn thumbnail(&self, id: ImageId) -> StoreResult<Option<Vec<u8>>>;

@@ -9,8 +9,8 @@ use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArgumen
 use super::rows::{self, Columns};
 use super::{sql, Backend, StoreError, StoreResult, StoreStatus};
 use crate::model::{
-    FailureRecord, ImageId, ImageRecord, ModelInfo, NewImage, PerceptualHash, ScanId, ScanRecord,
-    SightingRecord,
+    FailureRecord, ImageFeatures, ImageId, ImageRecord, ModelInfo, NewImage, PerceptualHash,
+    ScanId, ScanRecord, SightingRecord,
 };
 
 /// One backend's pool, with the queries both backends share.
@@ -51,6 +51,7 @@ where
     (Option<Vec<u8>>,): for<'r> FromRow<'r, DB::Row>,
     (String, Vec<u8>): for<'r> FromRow<'r, DB::Row>,
     (ImageId, String, Vec<u8>): for<'r> FromRow<'r, DB::Row>,
+    (ImageId, Vec<u8>): for<'r> FromRow<'r, DB::Row>,
 {
     /// `db status`: counts, schema version and the bound model.
     pub async fn status(
@@ -100,7 +101,7 @@ where
                 .await
                 .map_err(|e| self.error(e))?;
         }
-        if let Some(features) = &image.features {
+        for features in &image.features {
             sqlx::query::<DB>(sql::INSERT_FEATURES)
                 .bind(id)
                 .bind(&features.kind)
@@ -172,6 +173,53 @@ where
             .fetch_optional(self.pool)
             .await
             .map_err(|e| self.error(e))
+    }
+
+    /// Features of `kind` after `after`, in id order.
+    pub async fn features_after(
+        &self,
+        kind: &str,
+        after: ImageId,
+        limit: u32,
+    ) -> StoreResult<Vec<(ImageId, Vec<u8>)>> {
+        sqlx::query_as::<DB, (ImageId, Vec<u8>)>(sql::FEATURES_AFTER)
+            .bind(kind)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(self.pool)
+            .await
+            .map_err(|e| self.error(e))
+    }
+
+    /// Features of `kind` of images without features of `lacking`, after
+    /// `after`, in id order.
+    pub async fn features_lacking(
+        &self,
+        kind: &str,
+        lacking: &str,
+        after: ImageId,
+        limit: u32,
+    ) -> StoreResult<Vec<(ImageId, Vec<u8>)>> {
+        sqlx::query_as::<DB, (ImageId, Vec<u8>)>(sql::FEATURES_LACKING)
+            .bind(kind)
+            .bind(lacking)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(self.pool)
+            .await
+            .map_err(|e| self.error(e))
+    }
+
+    /// Adds features of one kind to an image (kept if already there).
+    pub async fn add_features(&self, id: ImageId, features: &ImageFeatures) -> StoreResult<()> {
+        sqlx::query::<DB>(sql::INSERT_FEATURES)
+            .bind(id)
+            .bind(&features.kind)
+            .bind(&features.bytes)
+            .execute(self.pool)
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(())
     }
 
     /// An image's stored preview.

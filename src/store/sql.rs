@@ -86,3 +86,15 @@ pub(super) const SCAN: &str = "SELECT * FROM scans WHERE id = $1";
 
 /// The latest failures: `$1` how many.
 pub(super) const FAILURES: &str = "SELECT * FROM failures ORDER BY last_at DESC, id DESC LIMIT $1";
+
+/// Features of one kind after an image id, in id order: `$1` kind, `$2`
+/// after id, `$3` how many.
+pub(super) const FEATURES_AFTER: &str = "SELECT image_id, bytes FROM image_features
+     WHERE kind = $1 AND image_id > $2 ORDER BY image_id LIMIT $3";
+
+/// Features of one kind of images that lack another kind, in id order:
+/// `$1` kind, `$2` lacking kind, `$3` after id, `$4` how many.
+pub(super) const FEATURES_LACKING: &str = "SELECT f.image_id, f.bytes FROM image_features f
+     WHERE f.kind = $1 AND f.image_id > $3
+       AND NOT EXISTS (SELECT 1 FROM image_features g WHERE g.image_id = f.image_id AND g.kind = $2)
+     ORDER BY f.image_id LIMIT $4";

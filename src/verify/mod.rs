@@ -25,6 +25,7 @@ mod pyramid;
 
 use image::DynamicImage;
 
+pub use brief::Descriptor;
 pub use codec::{decode, encode, FEATURE_KIND};
 pub use features::{extract, Features, Keypoint};
 pub use geometry::{Match, Similarity};

@@ -222,6 +222,31 @@ impl Store for PostgresStore {
         self.shared().features(id, kind).await
     }
 
+    async fn features_after(
+        &self,
+        kind: &str,
+        after: ImageId,
+        limit: u32,
+    ) -> StoreResult<Vec<(ImageId, Vec<u8>)>> {
+        self.shared().features_after(kind, after, limit).await
+    }
+
+    async fn features_lacking(
+        &self,
+        kind: &str,
+        lacking: &str,
+        after: ImageId,
+        limit: u32,
+    ) -> StoreResult<Vec<(ImageId, Vec<u8>)>> {
+        self.shared()
+            .features_lacking(kind, lacking, after, limit)
+            .await
+    }
+
+    async fn add_features(&self, id: ImageId, features: &ImageFeatures) -> StoreResult<()> {
+        self.shared().add_features(id, features).await
+    }
+
     async fn thumbnail(&self, id: ImageId) -> StoreResult<Option<Vec<u8>>> {
         self.shared().thumbnail(id).await
     }

@@ -17,7 +17,7 @@ fn image(seed: u8) -> NewImage {
         byte_size: 100,
         exif: ExifSummary::default(),
         thumbnail: None,
-        features: None,
+        features: Vec::new(),
         seen_at: chrono::Utc::now(),
     }
 }
