@@ -65,6 +65,7 @@ fn candidate(
             hash_distance,
             similarity,
             verified_inliers: None,
+            hash_ambiguous: false,
         },
     }
 }

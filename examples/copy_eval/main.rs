@@ -31,6 +31,7 @@ fn main() -> Result<()> {
         Some("photos") if args.len() >= 2 => {
             let mut verify_top = 50;
             let mut copy_index = true;
+            let mut edits = Vec::new();
             let mut rest = args[2..].iter();
             while let Some(flag) = rest.next() {
                 match flag.as_str() {
@@ -38,6 +39,14 @@ fn main() -> Result<()> {
                         verify_top = rest.next().context("--verify-top needs a value")?.parse()?
                     }
                     "--no-copy-index" => copy_index = false,
+                    "--edits" => {
+                        edits = rest
+                            .next()
+                            .context("--edits needs a list")?
+                            .split(',')
+                            .map(str::to_owned)
+                            .collect()
+                    }
                     "--threads" => eval::THREADS.store(
                         rest.next().context("--threads needs a value")?.parse()?,
                         std::sync::atomic::Ordering::Relaxed,
@@ -45,7 +54,7 @@ fn main() -> Result<()> {
                     other => bail!("unknown option {other}"),
                 }
             }
-            photos::run(&PathBuf::from(&args[1]), verify_top, copy_index)
+            photos::run(&PathBuf::from(&args[1]), verify_top, copy_index, &edits)
         }
         Some("fixtures") if args.len() == 3 => {
             build::fixtures(&PathBuf::from(&args[1]), &PathBuf::from(&args[2]))
@@ -71,7 +80,7 @@ fn main() -> Result<()> {
         _ => bail!(
             "usage: copy_eval build DIR SOURCES.txt | copy_eval fixtures HASH_FIXTURES OUT | copy_eval eval DIR \
              [--min-inliers N] [--keypoints N] [--shortlist K] [--clip MODEL_DIR] [--threads N] | \
-             copy_eval photos DIR [--verify-top N] [--no-copy-index] [--threads N]"
+             copy_eval photos DIR [--verify-top N] [--no-copy-index] [--edits A,B,negative] [--threads N]"
         ),
     }
 }

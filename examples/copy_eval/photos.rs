@@ -37,13 +37,34 @@ struct Outcome {
 }
 
 /// Runs the evaluation; `copy_index` off measures the shortlists without it.
-pub fn run(dir: &Path, verify_top: usize, copy_index: bool) -> Result<()> {
+pub fn run(dir: &Path, verify_top: usize, copy_index: bool, edits: &[String]) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let store = SqliteStore::open(&dir.join("store/provenance.sqlite3")).await?;
         let shas = ingest(&store, dir).await?;
         let copies = CopyIndexCache::default();
+        copies.index_missing(&store, &|_| {}).await?;
         copies.refresh(&store).await?;
+        let lengths = copies.list_lengths();
+        let total: usize = lengths.iter().sum();
+        let at = |q: f64| lengths[((lengths.len() - 1) as f64 * q) as usize];
+        let mut cumulative = 0;
+        let share_in_top_1pc = {
+            for l in lengths.iter().rev().take(lengths.len() / 100) {
+                cumulative += l;
+            }
+            cumulative as f64 / total as f64
+        };
+        eprintln!(
+            "copy index: {} pictures, {total} postings; list length mean {:.1}, p50 {}, p99 {}, max {}; top 1 % of lists hold {:.1} % of postings; empty lists {}",
+            copies.len(),
+            total as f64 / lengths.len() as f64,
+            at(0.5),
+            at(0.99),
+            at(1.0),
+            100.0 * share_in_top_1pc,
+            lengths.iter().filter(|&&l| l == 0).count()
+        );
         let options = LookupOptions {
             verify_top,
             copy_index,
@@ -56,10 +77,16 @@ pub fn run(dir: &Path, verify_top: usize, copy_index: bool) -> Result<()> {
             .filter_map(|l| {
                 let mut f = l.split('\t');
                 let (query, edit, expected) = (f.next()?, f.next()?, f.next()?);
-                let expected = (expected != "-").then(|| shas.get(expected).cloned())?;
+                let expected = match expected {
+                    "-" => None,
+                    name => Some(shas.get(name)?.clone()),
+                };
                 Some((query.to_owned(), edit.to_owned(), expected))
             })
             .collect();
+        rows.retain(|(query, edit, _)| {
+            edits.is_empty() || edits.iter().any(|e| e == edit || (e == "negative" && query.starts_with("negatives/")))
+        });
         rows.sort();
         let mut outcomes = Vec::with_capacity(rows.len());
         for (i, (query, edit, expected)) in rows.iter().enumerate() {
@@ -75,6 +102,38 @@ pub fn run(dir: &Path, verify_top: usize, copy_index: bool) -> Result<()> {
                 .map(|m| m.image.sha256.as_str())
                 .collect();
             let is_expected = |sha: &str| expected.as_deref() == Some(sha);
+            if let Some(m) = report.matches.iter().find(|m| is_expected(&m.image.sha256)) {
+                let near = report
+                    .matches
+                    .iter()
+                    .filter(|m| m.hash_distance.is_some_and(|d| d <= 8))
+                    .count();
+                eprintln!(
+                    "hit: {edit} {:?} distance {:?} inliers {:?} within8 {near}",
+                    m.kind, m.hash_distance, m.verified_inliers
+                );
+            }
+            for m in report.matches.iter().filter(|m| m.kind.is_same_picture()) {
+                if !is_expected(&m.image.sha256) {
+                    eprintln!(
+                        "wrong label: {query} -> image {} ({}x{}): distance {:?}, inliers {:?}",
+                        m.image.id,
+                        m.image.width,
+                        m.image.height,
+                        m.hash_distance,
+                        m.verified_inliers
+                    );
+                }
+            }
+            if let Some(expected) = expected.as_deref() {
+                if !report
+                    .matches
+                    .first()
+                    .is_some_and(|m| m.image.sha256 == expected && m.kind.is_same_picture())
+                {
+                    diagnose(&store, &copies, &picture, expected, query).await?;
+                }
+            }
             outcomes.push(Outcome {
                 edit: if expected.is_some() {
                     edit.clone()
@@ -98,6 +157,45 @@ pub fn run(dir: &Path, verify_top: usize, copy_index: bool) -> Result<()> {
         print(&outcomes, verify_top, copy_index, store_size(dir));
         Ok(())
     })
+}
+
+/// Why a copy was missed: where the copy index ranked its original, and
+/// how many keypoints agree with it.
+async fn diagnose(
+    store: &SqliteStore,
+    copies: &CopyIndexCache,
+    picture: &QueryPicture,
+    expected: &str,
+    query: &str,
+) -> Result<()> {
+    let mut sha = [0u8; 32];
+    hex::decode_to_slice(expected, &mut sha)?;
+    let id = store
+        .image_by_sha256(&sha)
+        .await?
+        .context("expected picture stored")?;
+    let settings = provenance::copy_index::SearchSettings {
+        candidates: 1000,
+        min_votes: 0,
+        ..Default::default()
+    };
+    let found = copies.candidates(picture.terms(), settings).await?;
+    let rank = found.iter().position(|c| c.image_id == id);
+    let votes = rank.map(|r| found[r].votes);
+    let top = found.first().map(|c| (c.image_id, c.votes));
+    let stored = store
+        .features(id, provenance::verify::FEATURE_KIND)
+        .await?
+        .context("features stored")?;
+    let features = provenance::verify::decode(&stored)?;
+    let v = provenance::verify::verify(&picture.features, &features, &Default::default());
+    eprintln!(
+        "miss: {query}: index rank {rank:?} votes {votes:?} (top {top:?}), inliers {} of {} matches, query keypoints {}",
+        v.inliers,
+        v.matches,
+        picture.features.plain.keypoints.len()
+    );
+    Ok(())
 }
 
 /// Stores every picture of `DIR/index` not stored yet; returns each index

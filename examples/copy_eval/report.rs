@@ -32,6 +32,7 @@ fn ranked(q: &QueryResult, with_clip: bool) -> Vec<(usize, bool)> {
                 hash_distance: q.distances[i],
                 similarity: with_clip.then_some(q.similarities[i]),
                 verified_inliers: None,
+                hash_ambiguous: false,
             },
         })
         .collect();

@@ -30,7 +30,8 @@ use crate::model::ImageId;
 pub struct IndexCandidate {
     /// The picture.
     pub image_id: ImageId,
-    /// Votes in its best rotation bin (and its neighbour).
+    /// Weighted votes in its best rotation bin (and its neighbour), in
+    /// eighths of a vote for a key found once in every picture's worth.
     pub votes: u32,
 }
 
@@ -51,8 +52,8 @@ impl Default for SearchSettings {
     fn default() -> Self {
         Self {
             candidates: 50,
-            min_votes: 3,
-            stop_factor: 40,
+            min_votes: 24,
+            stop_factor: 200,
         }
     }
 }
@@ -67,10 +68,10 @@ pub struct QueryTerms {
 }
 
 /// One table: a posting list per key, each a list of (picture slot,
-/// keypoint orientation).
+/// keypoint: its number in the picture and its orientation).
 struct Table {
     slots: Vec<Vec<u32>>,
-    angles: Vec<Vec<u8>>,
+    keypoints: Vec<Vec<[u8; 2]>>,
 }
 
 impl Table {
@@ -78,10 +79,14 @@ impl Table {
         let lists = 1usize << KEY_BITS;
         Self {
             slots: vec![Vec::new(); lists],
-            angles: vec![Vec::new(); lists],
+            keypoints: vec![Vec::new(); lists],
         }
     }
 }
+
+/// Keypoints of a picture that are filed (its strongest; the number fits
+/// a byte).
+pub const FILED_KEYPOINTS: usize = 256;
 
 /// Every stored picture's terms, filed by key.
 pub struct CopyIndex {
@@ -127,6 +132,17 @@ impl CopyIndex {
         self.slot_of.contains_key(&id)
     }
 
+    /// Posting-list lengths of every table, sorted (for statistics).
+    pub fn list_lengths(&self) -> Vec<usize> {
+        let mut lengths: Vec<usize> = self
+            .tables
+            .iter()
+            .flat_map(|t| t.slots.iter().map(Vec::len))
+            .collect();
+        lengths.sort_unstable();
+        lengths
+    }
+
     /// Files a picture's terms (a picture already filed is left as it is:
     /// a picture's terms never change).
     pub fn insert(&mut self, id: ImageId, terms: &Terms) {
@@ -136,13 +152,14 @@ impl CopyIndex {
         let slot = u32::try_from(self.ids.len()).expect("fewer than 2^32 pictures");
         self.ids.push(id);
         self.slot_of.insert(id, slot);
-        for term in &terms.0 {
+        let filed = &terms.0[..terms.0.len().min(FILED_KEYPOINTS)];
+        for (number, term) in filed.iter().enumerate() {
             for (table, &key) in self.tables.iter_mut().zip(&term.keys) {
                 table.slots[usize::from(key)].push(slot);
-                table.angles[usize::from(key)].push(term.angle);
+                table.keypoints[usize::from(key)].push([number as u8, term.angle]);
             }
         }
-        self.postings += terms.0.len();
+        self.postings += filed.len();
     }
 
     /// The stored pictures with the most rotation-consistent votes, most
@@ -154,18 +171,31 @@ impl CopyIndex {
         let mean = self.postings >> KEY_BITS;
         let stop = (mean.max(1) * settings.stop_factor as usize).max(64);
         let mut votes = Votes::new(self.ids.len());
+        // Each query keypoint votes once per picture, and each stored
+        // keypoint is voted through once per half: repeated texture (text,
+        // a fence, foliage) on either side must not outvote a real copy
+        // (burstiness, Jégou et al. 2009).
+        let mut voted_by = vec![u32::MAX; self.ids.len()];
+        let mut term_number = 0u32;
         for (half, terms) in [&query.plain, &query.mirrored].into_iter().enumerate() {
+            let mut used = Used::new(self.ids.len());
             for term in &terms.0 {
                 for (table, &key) in self.tables.iter().zip(&term.keys) {
                     let slots = &table.slots[usize::from(key)];
                     if slots.len() > stop {
                         continue;
                     }
-                    let angles = &table.angles[usize::from(key)];
-                    for (&slot, &angle) in slots.iter().zip(angles) {
-                        votes.add(slot, half, term.angle.wrapping_sub(angle));
+                    let weight = weight(self.ids.len(), slots.len());
+                    let keypoints = &table.keypoints[usize::from(key)];
+                    for (&slot, &[number, angle]) in slots.iter().zip(keypoints) {
+                        let seen = &mut voted_by[slot as usize];
+                        if *seen != term_number && used.take(slot, number) {
+                            *seen = term_number;
+                            votes.add(slot, half, term.angle.wrapping_sub(angle), weight);
+                        }
                     }
                 }
+                term_number += 1;
             }
         }
         votes
@@ -177,6 +207,33 @@ impl CopyIndex {
             })
             .collect()
     }
+}
+
+/// Which stored keypoints have voted: 256 bits a picture.
+struct Used(Vec<u64>);
+
+impl Used {
+    fn new(slots: usize) -> Self {
+        Self(vec![0; slots * FILED_KEYPOINTS / 64])
+    }
+
+    /// Marks keypoint `number` of `slot`; false if it was marked already.
+    #[inline]
+    fn take(&mut self, slot: u32, number: u8) -> bool {
+        let word = slot as usize * (FILED_KEYPOINTS / 64) + usize::from(number / 64);
+        let bit = 1u64 << (number % 64);
+        let fresh = self.0[word] & bit == 0;
+        self.0[word] |= bit;
+        fresh
+    }
+}
+
+/// The weight of a vote through a posting list of `length` among
+/// `pictures`: its inverse document frequency, ln(1 + pictures / length),
+/// in eighths (a key every picture has says little; a rare one says much).
+fn weight(pictures: usize, length: usize) -> u16 {
+    let idf = (1.0 + pictures as f32 / length.max(1) as f32).ln();
+    (idf * 8.0).round().clamp(1.0, 255.0) as u16
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Votes of one query: for every stored picture, sixteen bins of the
 //! orientation difference between matched keypoints (22.5° each), for the
-//! query as it is and for the mirrored query. A picture's score is its best
-//! pair of neighbouring bins, so a rotation on a bin edge is not split.
+//! query as it is and for the mirrored query; each vote weighted by how
+//! rare its key is. A picture's score is its best pair of neighbouring
+//! bins, so a rotation on a bin edge is not split.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -13,7 +14,7 @@ const PER_SLOT: usize = 2 * BINS;
 
 /// The vote bins of every stored picture.
 pub(super) struct Votes {
-    bins: Vec<u8>,
+    bins: Vec<u16>,
 }
 
 impl Votes {
@@ -24,16 +25,16 @@ impl Votes {
         }
     }
 
-    /// One vote for `slot`, in `half` (0 plain, 1 mirrored), for an
-    /// orientation difference of `delta` (1/256 turns).
+    /// A vote of `weight` for `slot`, in `half` (0 plain, 1 mirrored), for
+    /// an orientation difference of `delta` (1/256 turns).
     #[inline]
-    pub fn add(&mut self, slot: u32, half: usize, delta: u8) {
+    pub fn add(&mut self, slot: u32, half: usize, delta: u8, weight: u16) {
         let bin = slot as usize * PER_SLOT + half * BINS + usize::from(delta >> 4);
-        self.bins[bin] = self.bins[bin].saturating_add(1);
+        self.bins[bin] = self.bins[bin].saturating_add(weight);
     }
 
     /// The score of one picture's bins.
-    fn score(bins: &[u8]) -> u32 {
+    fn score(bins: &[u16]) -> u32 {
         bins.chunks_exact(BINS)
             .flat_map(|half| {
                 (0..BINS).map(move |b| u32::from(half[b]) + u32::from(half[(b + 1) % BINS]))
@@ -77,15 +78,15 @@ mod tests {
         let mut votes = Votes::new(3);
         // Slot 0: ten votes spread over every bin.
         for i in 0..10u8 {
-            votes.add(0, 0, i.wrapping_mul(37));
+            votes.add(0, 0, i.wrapping_mul(37), 1);
         }
         // Slot 1: six votes at one rotation, on a bin edge.
         for delta in [15, 16, 15, 16, 17, 14] {
-            votes.add(1, 0, delta);
+            votes.add(1, 0, delta, 1);
         }
         // Slot 2: four votes for the mirrored query.
         for _ in 0..4 {
-            votes.add(2, 1, 200);
+            votes.add(2, 1, 200, 1);
         }
         assert_eq!(votes.best(3, 1), [(1, 6), (2, 4), (0, 2)]);
         assert_eq!(votes.best(1, 1), [(1, 6)]);
@@ -97,8 +98,8 @@ mod tests {
     fn bins_saturate_instead_of_wrapping() {
         let mut votes = Votes::new(1);
         for _ in 0..300 {
-            votes.add(0, 0, 0);
+            votes.add(0, 0, 0, 255);
         }
-        assert_eq!(votes.best(1, 0), [(0, 255)]);
+        assert_eq!(votes.best(1, 0), [(0, 65535)]);
     }
 }

@@ -60,7 +60,7 @@ impl QueryPicture {
             width,
             height,
             hashes: perceptual_hashes(&image),
-            features: QueryFeatures::new(&image, &VerifySettings::default()),
+            features: QueryFeatures::new(&image, &query_settings()),
             image,
         })
     }
@@ -71,6 +71,18 @@ impl QueryPicture {
             plain: Terms::of(&self.features.plain),
             mirrored: Terms::of(&self.features.mirrored),
         }
+    }
+}
+
+/// Keypoints taken from a query: twice a stored picture's, so that a copy
+/// that is only part of the query (a collage, a screenshot, a captioned
+/// meme whose text takes keypoints) still brings enough of its own.
+pub const QUERY_KEYPOINTS: usize = 768;
+
+fn query_settings() -> VerifySettings {
+    VerifySettings {
+        max_keypoints: QUERY_KEYPOINTS,
+        ..VerifySettings::default()
     }
 }
 
@@ -145,11 +157,33 @@ pub(super) async fn gather(
     if options.verify_top > 0 {
         candidates.extend(verify_shortlist(store, &query.features, shortlist).await?);
     }
+    let strict = options.thresholds.near_duplicate_max_hash_distance;
+    let close = hash_close(&query.hashes, &stored_hashes, strict);
+    if close > 1 {
+        notes.push(format!(
+            "{close} stored pictures are within {strict}/64 of the query's perceptual hash, which cannot tell them apart (pictures with little detail share hashes): each counts as the same picture only where its keypoints or its embedding confirm it."
+        ));
+        for candidate in &mut candidates {
+            candidate.evidence.hash_ambiguous = true;
+        }
+    }
     Ok(Gathered {
         candidates,
         model,
         notes,
     })
+}
+
+/// How many stored pictures are within `distance` of the query's hashes.
+fn hash_close(
+    query: &[PerceptualHash],
+    stored: &HashMap<ImageId, Vec<PerceptualHash>>,
+    distance: u32,
+) -> usize {
+    stored
+        .values()
+        .filter(|hashes| hash_distance(query, hashes).is_some_and(|d| d <= distance))
+        .count()
 }
 
 /// Every stored picture within the probable-duplicate distance becomes a

@@ -100,6 +100,14 @@ impl CopyIndexCache {
         }
     }
 
+    /// Posting-list lengths, sorted (for statistics).
+    pub fn list_lengths(&self) -> Vec<usize> {
+        self.index
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .list_lengths()
+    }
+
     /// How many pictures are filed.
     pub fn len(&self) -> usize {
         self.index.read().unwrap_or_else(|e| e.into_inner()).len()

@@ -170,6 +170,12 @@ pub struct Evidence {
     /// ([`crate::verify`]); `None` when the pair was not verified.
     #[serde(default)]
     pub verified_inliers: Option<u32>,
+    /// Several stored pictures are within the near-duplicate hash distance
+    /// of the query (pictures with little detail — a nebula on black, food
+    /// on white — share hashes): the distance alone cannot say which is the
+    /// copy, and counts only as the probable band, to be confirmed.
+    #[serde(default)]
+    pub hash_ambiguous: bool,
 }
 
 /// Decides the kind of match, or `None` when the evidence says it is no
@@ -178,7 +184,8 @@ pub struct Evidence {
 /// Rules, first that holds wins (d = hash distance, s = similarity):
 /// 1. same bytes → [`MatchKind::ExactCopy`]; at least
 ///    `min_verified_inliers` keypoint inliers → [`MatchKind::NearDuplicate`];
-/// 2. d ≤ `near_duplicate_max_hash_distance`, or s ≥
+/// 2. d ≤ `near_duplicate_max_hash_distance` (unless the hash is
+///    [ambiguous](Evidence::hash_ambiguous): then rule 3 decides), or s ≥
 ///    `near_duplicate_min_similarity` → [`MatchKind::NearDuplicate`];
 /// 3. d ≤ `probable_duplicate_max_hash_distance`: with s ≥
 ///    `similar_min_similarity` → [`MatchKind::NearDuplicate`] (confirmed);
@@ -201,7 +208,10 @@ pub fn classify(e: &Evidence, t: &Thresholds) -> Option<MatchKind> {
     let similarity = e.similarity.filter(|s| !s.is_nan());
     let within = |max: u32| e.hash_distance.is_some_and(|d| d <= max);
     let at_least = |min: f32| similarity.is_some_and(|s| s >= min);
-    if within(t.near_duplicate_max_hash_distance) || at_least(t.near_duplicate_min_similarity) {
+    let unambiguously_within = |max: u32| !e.hash_ambiguous && within(max);
+    if unambiguously_within(t.near_duplicate_max_hash_distance)
+        || at_least(t.near_duplicate_min_similarity)
+    {
         return Some(MatchKind::NearDuplicate);
     }
     if within(t.probable_duplicate_max_hash_distance) {
@@ -224,7 +234,28 @@ mod tests {
             hash_distance,
             similarity,
             verified_inliers: None,
+            hash_ambiguous: false,
         }
+    }
+
+    #[test]
+    fn an_ambiguous_hash_needs_confirmation() {
+        let t = Thresholds::default();
+        let ambiguous = Evidence {
+            hash_ambiguous: true,
+            ..evidence(false, Some(4), None)
+        };
+        assert_eq!(classify(&ambiguous, &t), Some(MatchKind::Similar));
+        let confirmed = Evidence {
+            verified_inliers: Some(20),
+            ..ambiguous
+        };
+        assert_eq!(classify(&confirmed, &t), Some(MatchKind::NearDuplicate));
+        let by_embedding = Evidence {
+            similarity: Some(0.9),
+            ..ambiguous
+        };
+        assert_eq!(classify(&by_embedding, &t), Some(MatchKind::NearDuplicate));
     }
 
     #[test]

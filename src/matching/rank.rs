@@ -74,6 +74,7 @@ fn merge_evidence(a: &Evidence, b: &Evidence) -> Evidence {
             (x, y) => x.or(y),
         },
         verified_inliers: a.verified_inliers.max(b.verified_inliers),
+        hash_ambiguous: a.hash_ambiguous || b.hash_ambiguous,
     }
 }
 
@@ -139,6 +140,7 @@ mod tests {
                 hash_distance,
                 similarity,
                 verified_inliers: None,
+                hash_ambiguous: false,
             },
         }
     }

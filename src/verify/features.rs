@@ -54,14 +54,35 @@ pub struct Features {
 }
 
 /// Extracts up to `max_keypoints` keypoints from a picture (none from a
-/// picture too small or too flat to have corners).
+/// picture too small or too flat to have corners): what is stored.
 pub fn extract(image: &DynamicImage, max_keypoints: usize) -> Features {
-    let levels = pyramid::build(image);
+    extract_from(&pyramid::build(image), max_keypoints, 1.0)
+}
+
+/// How a query's keypoints are shared between its levels: by area raised
+/// to this power (a stored picture's: to 1).
+const QUERY_AREA_POWER: f32 = 0.75;
+
+/// Extracts up to `max_keypoints` keypoints from a query: over
+/// [`pyramid::QUERY_LEVELS`] levels, the coarse ones given more than their
+/// area's share, so a query showing a stored picture enlarged has keypoints
+/// at the stored picture's scale.
+pub fn extract_query(image: &DynamicImage, max_keypoints: usize) -> Features {
+    extract_from(
+        &pyramid::build_levels(image, pyramid::QUERY_LEVELS),
+        max_keypoints,
+        QUERY_AREA_POWER,
+    )
+}
+
+/// Keypoints of a built pyramid; each level's share of `max_keypoints` is
+/// proportional to its area raised to `area_power`.
+fn extract_from(levels: &[Level], max_keypoints: usize, area_power: f32) -> Features {
     let Some(base) = levels.first() else {
         return Features::default();
     };
     let (width, height) = base.grey.dimensions();
-    let budgets = level_budgets(&levels, max_keypoints);
+    let budgets = level_budgets(levels, max_keypoints, area_power);
     let keypoints = levels
         .iter()
         .zip(budgets)
@@ -75,11 +96,12 @@ pub fn extract(image: &DynamicImage, max_keypoints: usize) -> Features {
     }
 }
 
-/// Keypoints per level, proportional to the level's area (as ORB does).
-fn level_budgets(levels: &[Level], total: usize) -> Vec<usize> {
+/// Keypoints per level, proportional to the level's area raised to
+/// `area_power` (1: as ORB does).
+fn level_budgets(levels: &[Level], total: usize, area_power: f32) -> Vec<usize> {
     let areas: Vec<f32> = levels
         .iter()
-        .map(|l| (l.grey.width() * l.grey.height()) as f32)
+        .map(|l| ((l.grey.width() * l.grey.height()) as f32).powf(area_power))
         .collect();
     let sum: f32 = areas.iter().sum();
     areas
@@ -130,6 +152,11 @@ fn spread(mut corners: Vec<fast::Corner>, w: u32, h: u32, budget: usize) -> Vec<
 /// picture (descriptors are not mirror-invariant).
 pub fn extract_mirrored(image: &DynamicImage, max_keypoints: usize) -> Features {
     extract(&image.fliph(), max_keypoints)
+}
+
+/// [`extract_query`] of the horizontally mirrored picture.
+pub fn extract_query_mirrored(image: &DynamicImage, max_keypoints: usize) -> Features {
+    extract_query(&image.fliph(), max_keypoints)
 }
 
 #[cfg(test)]

@@ -51,8 +51,12 @@ impl Similarity {
 
 /// Rotation bins (1/16 turn each).
 const ROTATION_BINS: usize = 16;
-/// Scale bins: level differences -3..=3.
-const SCALE_BINS: usize = 7;
+/// Scale bins: level differences (candidate minus query) from
+/// `-SCALE_OFFSET` to `SCALE_BINS - 1 - SCALE_OFFSET` (a query's pyramid is
+/// deeper than a stored picture's).
+const SCALE_BINS: usize = 10;
+/// The level difference of the first scale bin, negated.
+const SCALE_OFFSET: i32 = 6;
 /// Translation vote cell, level-0 pixels.
 const TRANSLATION_CELL: f32 = 24.0;
 /// Smallest and largest plausible scale between two copies.
@@ -80,7 +84,7 @@ pub fn consistent_matches(matches: &[Match], tolerance: f32) -> Option<(Similari
 fn bins_of(m: &Match) -> (usize, usize) {
     let turn = m.candidate.angle.wrapping_sub(m.query.angle);
     let rotation = (usize::from(turn) * ROTATION_BINS + 128) / 256 % ROTATION_BINS;
-    let levels = i32::from(m.candidate.level) - i32::from(m.query.level) + 3;
+    let levels = i32::from(m.candidate.level) - i32::from(m.query.level) + SCALE_OFFSET;
     (rotation, levels.clamp(0, SCALE_BINS as i32 - 1) as usize)
 }
 

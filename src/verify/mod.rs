@@ -84,11 +84,12 @@ pub struct QueryFeatures {
 }
 
 impl QueryFeatures {
-    /// Extracts both from the query picture.
+    /// Extracts both from the query picture (with the query's deeper
+    /// pyramid, [`features::extract_query`]).
     pub fn new(image: &DynamicImage, settings: &VerifySettings) -> Self {
         Self {
-            plain: extract(image, settings.max_keypoints),
-            mirrored: features::extract_mirrored(image, settings.max_keypoints),
+            plain: features::extract_query(image, settings.max_keypoints),
+            mirrored: features::extract_query_mirrored(image, settings.max_keypoints),
         }
     }
 }

@@ -12,8 +12,12 @@ use crate::imageops;
 pub const BASE_SIDE: u32 = 512;
 /// Each level is this many times smaller than the one before.
 pub const LEVEL_FACTOR: f32 = 1.3;
-/// Number of pyramid levels.
+/// Number of pyramid levels of a stored picture.
 pub const LEVELS: usize = 4;
+/// Number of pyramid levels of a query: more, so that a query that shows
+/// part of a picture enlarged (a crop, a zoomed screenshot) still has
+/// coarse levels at the scale of the stored picture's fine ones.
+pub const QUERY_LEVELS: usize = 7;
 
 /// One pyramid level: the grey picture, a blurred copy for descriptors and
 /// its scale (level-0 pixels per level pixel).
@@ -27,9 +31,15 @@ pub struct Level {
     pub scale: f32,
 }
 
-/// The pyramid of a picture; empty when the picture is too small to hold
-/// a descriptor patch at level 0.
+/// The pyramid of a picture ([`LEVELS`] levels); empty when the picture
+/// is too small to hold a descriptor patch at level 0.
 pub fn build(image: &DynamicImage) -> Vec<Level> {
+    build_levels(image, LEVELS)
+}
+
+/// The pyramid of a picture with up to `count` levels (fewer when the
+/// levels get too small).
+pub fn build_levels(image: &DynamicImage, count: usize) -> Vec<Level> {
     let trimmed = trim_uniform_border(image);
     let (w, h) = (trimmed.width(), trimmed.height());
     if w < 16 || h < 16 {
@@ -42,8 +52,8 @@ pub fn build(image: &DynamicImage) -> Vec<Level> {
         scaled(h, fit),
         FilterType::Triangle,
     ));
-    let mut levels = Vec::with_capacity(LEVELS);
-    for index in 0..LEVELS {
+    let mut levels = Vec::with_capacity(count);
+    for index in 0..count {
         let scale = LEVEL_FACTOR.powi(index as i32);
         let grey = if index == 0 {
             base.clone()
