@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use provenance::decode::DecodeLimits;
 use provenance::embed::{ClipEmbedder, Embedder, ModelSettings};
-use provenance::lookup::{self, CopyIndexCache, LookupError, LookupOptions, QueryPicture};
+use provenance::lookup::{self, LookupError, LookupOptions, MatchIndex, QueryPicture};
 use provenance::matching::MatchKind;
 use provenance::model::{ImageId, ModelInfo, NewImage, NewSighting};
 use provenance::report::{Mode, Report};
@@ -93,7 +93,7 @@ async fn exact_bytes_are_an_exact_copy_with_their_sightings(store: &dyn Store) {
     let report = lookup::find_image(
         store,
         None,
-        &CopyIndexCache::default(),
+        &MatchIndex::default(),
         &query("hash/chelsea.jpg"),
         &LookupOptions::default(),
     )
@@ -136,7 +136,7 @@ async fn a_rotated_copy_is_found_by_its_keypoints(store: &dyn Store) {
     let report = lookup::find_image(
         store,
         None,
-        &CopyIndexCache::default(),
+        &MatchIndex::default(),
         &rotated,
         &LookupOptions::default(),
     )
@@ -157,15 +157,9 @@ async fn a_rotated_copy_is_found_by_its_keypoints(store: &dyn Store) {
         verify_top: 0,
         ..LookupOptions::default()
     };
-    let report = lookup::find_image(
-        store,
-        None,
-        &CopyIndexCache::default(),
-        &rotated,
-        &unverified,
-    )
-    .await
-    .unwrap();
+    let report = lookup::find_image(store, None, &MatchIndex::default(), &rotated, &unverified)
+        .await
+        .unwrap();
     assert!(report.matches.iter().all(|m| m.verified_inliers.is_none()));
 }
 both_backends!(rotated_copy, a_rotated_copy_is_found_by_its_keypoints);
@@ -175,7 +169,7 @@ async fn an_empty_store_and_bad_options_are_errors(store: &dyn Store) {
     let err = lookup::find_image(
         store,
         None,
-        &CopyIndexCache::default(),
+        &MatchIndex::default(),
         &photo,
         &LookupOptions::default(),
     )
@@ -191,7 +185,7 @@ async fn an_empty_store_and_bad_options_are_errors(store: &dyn Store) {
         top: 0,
         ..LookupOptions::default()
     };
-    let err = lookup::find_image(store, None, &CopyIndexCache::default(), &photo, &zero)
+    let err = lookup::find_image(store, None, &MatchIndex::default(), &photo, &zero)
         .await
         .unwrap_err();
     assert!(matches!(err, LookupError::Invalid(_)), "{err:?}");
@@ -206,7 +200,7 @@ async fn with_a_model_embeddings_are_compared_and_another_model_is_refused(store
     let report = lookup::find_image(
         store,
         Some(clip.clone()),
-        &CopyIndexCache::default(),
+        &MatchIndex::default(),
         &query("hash/rocket.jpg"),
         &LookupOptions::default(),
     )
@@ -262,7 +256,7 @@ async fn with_a_model_embeddings_are_compared_and_another_model_is_refused(store
     let err = lookup::find_image(
         store,
         Some(other),
-        &CopyIndexCache::default(),
+        &MatchIndex::default(),
         &query("hash/rocket.jpg"),
         &LookupOptions::default(),
     )

@@ -95,8 +95,17 @@ async fn image_upsert_is_idempotent(store: &dyn Store) {
     );
     assert_eq!(store.features(first.id, "other").await.unwrap(), None);
     let second = store.upsert_image(&image(2, 0)).await.unwrap().id;
-    let hashes = store.all_perceptual_hashes().await.unwrap();
+    let hashes = store.perceptual_hashes_after(0, 10).await.unwrap();
     assert_eq!(hashes.len(), 2);
+    assert_eq!(
+        store.perceptual_hashes_after(0, 1).await.unwrap().len(),
+        1,
+        "a page holds whole images"
+    );
+    assert_eq!(
+        store.perceptual_hashes_after(first.id, 10).await.unwrap()[0].0,
+        second
+    );
     assert_eq!(
         hashes[0],
         (

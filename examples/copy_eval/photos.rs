@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use chrono::Utc;
 use provenance::decode::DecodeLimits;
-use provenance::lookup::{self, CopyIndexCache, LookupOptions, QueryPicture};
+use provenance::lookup::{self, LookupOptions, MatchIndex, QueryPicture};
 use provenance::model::{NewImage, NewSighting};
 use provenance::scan::analyse::analyse;
 use provenance::store::{SqliteStore, Store};
@@ -42,10 +42,10 @@ pub fn run(dir: &Path, verify_top: usize, copy_index: bool, edits: &[String]) ->
     runtime.block_on(async {
         let store = SqliteStore::open(&dir.join("store/provenance.sqlite3")).await?;
         let shas = ingest(&store, dir).await?;
-        let copies = CopyIndexCache::default();
-        copies.index_missing(&store, &|_| {}).await?;
-        copies.refresh(&store).await?;
-        let lengths = copies.list_lengths();
+        let index = MatchIndex::default();
+        index.index_missing(&store, &|_| {}).await?;
+        index.refresh(&store).await?;
+        let lengths = index.list_lengths();
         let total: usize = lengths.iter().sum();
         let at = |q: f64| lengths[((lengths.len() - 1) as f64 * q) as usize];
         let mut cumulative = 0;
@@ -57,7 +57,7 @@ pub fn run(dir: &Path, verify_top: usize, copy_index: bool, edits: &[String]) ->
         };
         eprintln!(
             "copy index: {} pictures, {total} postings; list length mean {:.1}, p50 {}, p99 {}, max {}; top 1 % of lists hold {:.1} % of postings; empty lists {}",
-            copies.len(),
+            index.len(),
             total as f64 / lengths.len() as f64,
             at(0.5),
             at(0.99),
@@ -93,7 +93,7 @@ pub fn run(dir: &Path, verify_top: usize, copy_index: bool, edits: &[String]) ->
             let bytes = std::fs::read(dir.join(query)).with_context(|| query.clone())?;
             let started = Instant::now();
             let picture = QueryPicture::decode(query.as_str(), &bytes, &DecodeLimits::default())?;
-            let report = lookup::find_image(&store, None, &copies, &picture, &options).await?;
+            let report = lookup::find_image(&store, None, &index, &picture, &options).await?;
             let took = started.elapsed();
             let same: Vec<&str> = report
                 .matches
@@ -131,7 +131,7 @@ pub fn run(dir: &Path, verify_top: usize, copy_index: bool, edits: &[String]) ->
                     .first()
                     .is_some_and(|m| m.image.sha256 == expected && m.kind.is_same_picture())
                 {
-                    diagnose(&store, &copies, &picture, expected, query).await?;
+                    diagnose(&store, &index, &picture, expected, query).await?;
                 }
             }
             outcomes.push(Outcome {
@@ -163,7 +163,7 @@ pub fn run(dir: &Path, verify_top: usize, copy_index: bool, edits: &[String]) ->
 /// how many keypoints agree with it.
 async fn diagnose(
     store: &SqliteStore,
-    copies: &CopyIndexCache,
+    index: &MatchIndex,
     picture: &QueryPicture,
     expected: &str,
     query: &str,
@@ -179,7 +179,7 @@ async fn diagnose(
         min_votes: 0,
         ..Default::default()
     };
-    let found = copies.candidates(picture.terms(), settings).await?;
+    let found = index.candidates(picture.terms(), settings).await?;
     let rank = found.iter().position(|c| c.image_id == id);
     let votes = rank.map(|r| found[r].votes);
     let top = found.first().map(|c| (c.image_id, c.votes));
@@ -306,12 +306,12 @@ fn print(outcomes: &[Outcome], verify_top: usize, copy_index: bool, store_bytes:
     }
     let positives: Vec<&Outcome> = outcomes.iter().filter(|o| o.expected.is_some()).collect();
     let negatives: Vec<&Outcome> = outcomes.iter().filter(|o| o.expected.is_none()).collect();
-    row("**all copies**", &positives);
+    row("**all index**", &positives);
     let labels: usize = positives.iter().map(|o| o.labels).sum();
     let wrong: usize = outcomes.iter().map(|o| o.wrong_labels).sum();
     let negatives_called = negatives.iter().filter(|o| o.labels > 0).count();
     println!(
-        "\nSame-picture labels: {labels} on copies, {wrong} wrong in all (label precision {:.4}); negatives called a copy: {negatives_called} of {}. Store: {:.1} MB.",
+        "\nSame-picture labels: {labels} on index, {wrong} wrong in all (label precision {:.4}); negatives called a copy: {negatives_called} of {}. Store: {:.1} MB.",
         (labels - wrong.min(labels)) as f64 / labels.max(1) as f64,
         negatives.len(),
         store_bytes as f64 / 1e6

@@ -10,7 +10,7 @@ use super::args::{EmbedderArg, MatchArgs, ReportArgs, SearchArgs};
 use super::{exit, settings, setup};
 use crate::config::{Config, ConfigError, OutputFormat};
 use crate::local;
-use crate::lookup::{self, CopyIndexCache, LookupError, QueryPicture};
+use crate::lookup::{self, LookupError, MatchIndex, QueryPicture};
 use crate::report::{match_overview, render_json, write_reports, Report};
 use crate::store::{self, Store};
 
@@ -37,9 +37,9 @@ pub async fn run_match(config: &Config, args: MatchArgs, quiet: bool) -> anyhow:
     } else {
         None
     };
-    let copies = CopyIndexCache::default();
-    setup::index_missing_terms(&*store, &copies, quiet).await?;
-    let report = lookup::find_image(&*store, embedder, &copies, &query, &options)
+    let index = MatchIndex::default();
+    setup::index_missing_terms(&*store, &index, quiet).await?;
+    let report = lookup::find_image(&*store, embedder, &index, &query, &options)
         .await
         .map_err(at(config))?;
     deliver(config, &report, &args.report)

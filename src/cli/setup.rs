@@ -13,7 +13,7 @@ use super::settings::{fetch_settings, model_settings, MIB};
 use crate::embed::hub::DownloadProgress;
 use crate::embed::{ClipEmbedder, Embedder};
 use crate::fetch::Fetcher;
-use crate::lookup::CopyIndexCache;
+use crate::lookup::MatchIndex;
 use crate::store::Store;
 
 /// The fetcher for a scan.
@@ -27,7 +27,7 @@ pub fn fetcher(args: &FetchArgs, ingest: &IngestArgs) -> anyhow::Result<Fetcher>
 /// stderr while it runs.
 pub async fn index_missing_terms(
     store: &dyn Store,
-    copies: &CopyIndexCache,
+    index: &MatchIndex,
     quiet: bool,
 ) -> anyhow::Result<u64> {
     let bar = if quiet {
@@ -40,7 +40,7 @@ pub async fn index_missing_terms(
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     bar.set_message("adding pictures stored earlier to the copy index:");
-    let done = copies
+    let done = index
         .index_missing(store, &|n| bar.set_position(n))
         .await
         .context("cannot build the copy index")?;

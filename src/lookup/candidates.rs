@@ -5,17 +5,17 @@
 //! three shortlists: the nearest by hash, by embedding, and by the copy
 //! index (what finds crops, screenshots and collages at any store size).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use image::DynamicImage;
 
-use super::copies::CopyIndexCache;
+use super::hash_table::{query_word, HashTable};
+use super::index::MatchIndex;
 use super::{LookupError, LookupOptions};
 use crate::copy_index::{QueryTerms, SearchSettings, Terms};
 use crate::decode::{decode, DecodeLimits, Decoded};
 use crate::embed::Embedder;
-use crate::hash::{hash_distance, perceptual_hashes, sha256};
+use crate::hash::{perceptual_hashes, sha256};
 use crate::matching::{Evidence, MatchCandidate};
 use crate::model::{ImageId, ModelInfo, PerceptualHash};
 use crate::store::Store;
@@ -100,10 +100,11 @@ pub(super) struct Gathered {
 pub(super) async fn gather(
     store: &dyn Store,
     embedder: Option<Arc<dyn Embedder>>,
-    copies: &CopyIndexCache,
+    index: &MatchIndex,
     query: &QueryPicture,
     options: &LookupOptions,
 ) -> Result<Gathered, LookupError> {
+    index.refresh(store).await?;
     let mut candidates = Vec::new();
     let mut notes = Vec::new();
     if let Some(image_id) = store.image_by_sha256(&query.sha256).await? {
@@ -115,51 +116,69 @@ pub(super) async fn gather(
             },
         });
     }
-    let stored_hashes: HashMap<ImageId, Vec<PerceptualHash>> =
-        store.all_perceptual_hashes().await?.into_iter().collect();
-    let (by_hash, mut shortlist) = by_hash_distance(&query.hashes, &stored_hashes, options);
-    candidates.extend(by_hash);
-    if query.hashes.is_empty() {
-        notes.push("The query is too smooth for a perceptual hash; only exact bytes and embeddings were compared.".into());
-    }
-    if options.verify_top > 0 && options.copy_index {
-        copies.refresh(store).await?;
-        let settings = SearchSettings {
-            candidates: options.verify_top,
-            ..SearchSettings::default()
-        };
-        let found = copies.candidates(query.terms(), settings).await?;
-        shortlist.extend(found.iter().map(|c| c.image_id));
-    }
+    let mut shortlist = Vec::new();
     let model = embedder.as_ref().map(|e| e.model().clone());
+    let mut neighbours = Vec::new();
     if let Some(embedder) = embedder {
         let vector = embed(embedder, &query.image).await?;
-        let neighbours = store.nearest(&vector, options.neighbours()).await?;
+        neighbours = store.nearest(&vector, options.neighbours()).await?;
         shortlist.extend(
             neighbours
                 .iter()
                 .take(options.verify_top)
                 .map(|n| n.image_id),
         );
-        candidates.extend(neighbours.into_iter().map(|n| {
-            MatchCandidate {
+    }
+    let by_hash = match query_word(&query.hashes) {
+        None => ByHash::default(),
+        Some(word) => {
+            let options = options.clone();
+            let neighbour_ids: Vec<ImageId> = neighbours.iter().map(|n| n.image_id).collect();
+            index
+                .with_hashes(move |table| by_hash_distance(table, word, &options, &neighbour_ids))
+                .await?
+        }
+    };
+    let ByHash {
+        candidates: found,
+        nearest,
+        close,
+        neighbour_distances,
+    } = by_hash;
+    let neighbour_distances = neighbour_distances
+        .into_iter()
+        .chain(std::iter::repeat(None));
+    candidates.extend(found);
+    shortlist.extend(nearest);
+    candidates.extend(
+        neighbours
+            .into_iter()
+            .zip(neighbour_distances)
+            .map(|(n, hash_distance)| MatchCandidate {
                 image_id: n.image_id,
                 evidence: Evidence {
                     similarity: Some(n.similarity),
-                    hash_distance: stored_hashes
-                        .get(&n.image_id)
-                        .and_then(|h| hash_distance(&query.hashes, h)),
+                    hash_distance,
                     ..Evidence::default()
                 },
-            }
-        }));
+            }),
+    );
+    if query.hashes.is_empty() {
+        notes.push("The query is too smooth for a perceptual hash; only exact bytes and embeddings were compared.".into());
+    }
+    if options.verify_top > 0 && options.copy_index {
+        let settings = SearchSettings {
+            candidates: options.verify_top,
+            ..SearchSettings::default()
+        };
+        let found = index.candidates(query.terms(), settings).await?;
+        shortlist.extend(found.iter().map(|c| c.image_id));
     }
     if options.verify_top > 0 {
         candidates.extend(verify_shortlist(store, &query.features, shortlist).await?);
     }
-    let strict = options.thresholds.near_duplicate_max_hash_distance;
-    let close = hash_close(&query.hashes, &stored_hashes, strict);
     if close > 1 {
+        let strict = options.thresholds.near_duplicate_max_hash_distance;
         notes.push(format!(
             "{close} stored pictures are within {strict}/64 of the query's perceptual hash, which cannot tell them apart (pictures with little detail share hashes): each counts as the same picture only where its keypoints or its embedding confirm it."
         ));
@@ -174,49 +193,55 @@ pub(super) async fn gather(
     })
 }
 
-/// How many stored pictures are within `distance` of the query's hashes.
-fn hash_close(
-    query: &[PerceptualHash],
-    stored: &HashMap<ImageId, Vec<PerceptualHash>>,
-    distance: u32,
-) -> usize {
-    stored
-        .values()
-        .filter(|hashes| hash_distance(query, hashes).is_some_and(|d| d <= distance))
-        .count()
+/// What the hash table says about the query.
+#[derive(Debug, Default)]
+struct ByHash {
+    /// Every stored picture within the probable-duplicate distance.
+    candidates: Vec<MatchCandidate>,
+    /// The `verify_top` nearest, whatever their distance.
+    nearest: Vec<ImageId>,
+    /// How many are within the near-duplicate distance.
+    close: usize,
+    /// The distance of each embedding neighbour asked about.
+    neighbour_distances: Vec<Option<u32>>,
 }
 
 /// Every stored picture within the probable-duplicate distance becomes a
 /// candidate; the `verify_top` nearest by distance (whatever it is) go on
 /// to keypoint verification.
 fn by_hash_distance(
-    query: &[PerceptualHash],
-    stored: &HashMap<ImageId, Vec<PerceptualHash>>,
+    table: &HashTable,
+    query: u64,
     options: &LookupOptions,
-) -> (Vec<MatchCandidate>, Vec<ImageId>) {
-    let limit = options.thresholds.probable_duplicate_max_hash_distance;
-    let mut by_distance: Vec<(u32, ImageId)> = stored
-        .iter()
-        .filter_map(|(&id, hashes)| Some((hash_distance(query, hashes)?, id)))
-        .collect();
-    by_distance.sort_unstable();
-    let candidates = by_distance
-        .iter()
-        .filter(|&&(d, _)| d <= limit)
-        .map(|&(d, image_id)| MatchCandidate {
-            image_id,
-            evidence: Evidence {
-                hash_distance: Some(d),
-                ..Evidence::default()
-            },
-        })
-        .collect();
-    let shortlist = by_distance
-        .iter()
-        .take(options.verify_top)
-        .map(|&(_, id)| id)
-        .collect();
-    (candidates, shortlist)
+    neighbours: &[ImageId],
+) -> ByHash {
+    let thresholds = &options.thresholds;
+    let (within, nearest) = table.scan(
+        query,
+        thresholds.probable_duplicate_max_hash_distance,
+        options.verify_top,
+    );
+    ByHash {
+        close: within
+            .iter()
+            .filter(|&&(d, _)| d <= thresholds.near_duplicate_max_hash_distance)
+            .count(),
+        candidates: within
+            .into_iter()
+            .map(|(d, image_id)| MatchCandidate {
+                image_id,
+                evidence: Evidence {
+                    hash_distance: Some(d),
+                    ..Evidence::default()
+                },
+            })
+            .collect(),
+        nearest: nearest.into_iter().map(|(_, id)| id).collect(),
+        neighbour_distances: neighbours
+            .iter()
+            .map(|&id| table.distance_to(query, id))
+            .collect(),
+    }
 }
 
 async fn embed(embedder: Arc<dyn Embedder>, image: &DynamicImage) -> Result<Vec<f32>, LookupError> {
@@ -281,29 +306,27 @@ mod tests {
     #[test]
     fn hash_candidates_stop_at_the_probable_distance_but_the_shortlist_does_not() {
         // 0x00 vs 0x01 differs by 8 bits of 64, vs 0x0F by 32, vs 0xFF by 64.
-        let stored: HashMap<ImageId, Vec<PerceptualHash>> = [
-            (1, hash(0x01)),
-            (2, hash(0x0F)),
-            (3, hash(0xFF)),
-            (4, Vec::new()),
-        ]
-        .into_iter()
-        .collect();
+        let mut table = HashTable::default();
+        for (id, byte) in [(1, 0x01), (2, 0x0F), (3, 0xFF)] {
+            table.insert(id, &hash(byte));
+        }
+        table.insert(4, &[]);
         let options = LookupOptions {
             verify_top: 2,
             ..LookupOptions::default()
         };
-        let (candidates, shortlist) = by_hash_distance(&hash(0x00), &stored, &options);
-        let ids: Vec<ImageId> = candidates.iter().map(|c| c.image_id).collect();
+        let query = query_word(&hash(0x00)).unwrap();
+        let found = by_hash_distance(&table, query, &options, &[3, 4]);
+        let ids: Vec<ImageId> = found.candidates.iter().map(|c| c.image_id).collect();
         assert_eq!(ids, [1]);
-        assert_eq!(candidates[0].evidence.hash_distance, Some(8));
-        assert_eq!(shortlist, [1, 2]);
+        assert_eq!(found.candidates[0].evidence.hash_distance, Some(8));
+        assert_eq!(found.nearest, [1, 2]);
+        assert_eq!(found.close, 1);
+        assert_eq!(found.neighbour_distances, [Some(64), None]);
     }
 
     #[test]
-    fn a_query_without_hashes_has_no_hash_candidates() {
-        let stored: HashMap<ImageId, Vec<PerceptualHash>> = [(1, hash(0))].into_iter().collect();
-        let (candidates, shortlist) = by_hash_distance(&[], &stored, &LookupOptions::default());
-        assert!(candidates.is_empty() && shortlist.is_empty());
+    fn a_query_without_hashes_has_no_word() {
+        assert_eq!(query_word(&[]), None);
     }
 }

@@ -7,7 +7,7 @@
 //!    bytes, every picture within the probable-duplicate hash distance, and
 //!    the nearest by embedding when a model is in use;
 //! 2. **verification**: the keypoints of the nearest `verify_top` by hash,
-//!    by embedding and by the copy index ([`CopyIndexCache`]: stored
+//!    by embedding and by the copy index ([`MatchIndex`]: stored
 //!    pictures sharing rotation-consistent local features) are compared
 //!    with the query's — what finds crops, rotations, screenshots and
 //!    collages a hash cannot see;
@@ -17,7 +17,8 @@
 //!    thumbnail read back and the report assembled.
 
 mod candidates;
-mod copies;
+mod hash_table;
+mod index;
 mod records;
 
 use std::sync::Arc;
@@ -32,7 +33,7 @@ use crate::store::{Store, StoreError};
 use crate::thumbnail::thumbnail_data_uri;
 
 pub use candidates::QueryPicture;
-pub use copies::CopyIndexCache;
+pub use index::MatchIndex;
 
 /// Longest side of the query's thumbnail in the report.
 const QUERY_THUMBNAIL_SIDE: u32 = 240;
@@ -129,14 +130,14 @@ impl LookupOptions {
 pub async fn find_image(
     store: &dyn Store,
     embedder: Option<Arc<dyn Embedder>>,
-    copies: &CopyIndexCache,
+    index: &MatchIndex,
     query: &QueryPicture,
     options: &LookupOptions,
 ) -> Result<Report, LookupError> {
     options.validate()?;
     ensure_not_empty(store).await?;
     let (embedder, mode, mut notes) = choose_mode(store, embedder).await?;
-    let gathered = candidates::gather(store, embedder, copies, query, options).await?;
+    let gathered = candidates::gather(store, embedder, index, query, options).await?;
     notes.extend(gathered.notes);
     let ranked = rank(gathered.candidates, &options.thresholds, options.top);
     let info = QueryInfo {

@@ -166,8 +166,13 @@ pub trait Store: Send + Sync {
     /// The small JPEG preview of an image, if one was stored.
     async fn thumbnail(&self, id: ImageId) -> StoreResult<Option<Vec<u8>>>;
 
-    /// Every image's perceptual hashes, for hash-only matching (a full scan).
-    async fn all_perceptual_hashes(&self) -> StoreResult<Vec<(ImageId, Vec<PerceptualHash>)>>;
+    /// The perceptual hashes of the first `limit` images stored after image
+    /// `after`, in image id order (to read them all in pages).
+    async fn perceptual_hashes_after(
+        &self,
+        after: ImageId,
+        limit: u32,
+    ) -> StoreResult<Vec<(ImageId, Vec<PerceptualHash>)>>;
 
     /// Stores (or replaces) the vector of an image. The store must be bound
     /// to a model of the vector's dimension.

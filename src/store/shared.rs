@@ -156,9 +156,15 @@ where
             .collect())
     }
 
-    /// Every image's perceptual hashes.
-    pub async fn all_perceptual_hashes(&self) -> StoreResult<Vec<(ImageId, Vec<PerceptualHash>)>> {
-        let found = sqlx::query_as::<DB, (ImageId, String, Vec<u8>)>(sql::ALL_HASHES)
+    /// The perceptual hashes of the first `limit` images after `after`.
+    pub async fn perceptual_hashes_after(
+        &self,
+        after: ImageId,
+        limit: u32,
+    ) -> StoreResult<Vec<(ImageId, Vec<PerceptualHash>)>> {
+        let found = sqlx::query_as::<DB, (ImageId, String, Vec<u8>)>(sql::HASHES_AFTER)
+            .bind(after)
+            .bind(i64::from(limit))
             .fetch_all(self.pool)
             .await
             .map_err(|e| self.error(e))?;

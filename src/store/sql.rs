@@ -18,9 +18,11 @@ pub(super) const MODEL: &str = "SELECT value FROM store_meta WHERE key = 'model'
 pub(super) const INSERT_MODEL: &str =
     "INSERT INTO store_meta (key, value) VALUES ('model', $1) ON CONFLICT (key) DO NOTHING";
 
-/// Every stored perceptual hash, grouped by image.
-pub(super) const ALL_HASHES: &str =
-    "SELECT image_id, kind, bits FROM image_hashes ORDER BY image_id, kind";
+/// The perceptual hashes of the first `$2` images after image `$1`, in
+/// image id order.
+pub(super) const HASHES_AFTER: &str = "SELECT image_id, kind, bits FROM image_hashes
+     WHERE image_id IN (SELECT id FROM images WHERE id > $1 ORDER BY id LIMIT $2)
+     ORDER BY image_id, kind";
 
 /// One image's perceptual hashes: `$1` image id.
 pub(super) const HASHES_OF: &str =

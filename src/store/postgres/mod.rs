@@ -251,8 +251,12 @@ impl Store for PostgresStore {
         self.shared().thumbnail(id).await
     }
 
-    async fn all_perceptual_hashes(&self) -> StoreResult<Vec<(ImageId, Vec<PerceptualHash>)>> {
-        self.shared().all_perceptual_hashes().await
+    async fn perceptual_hashes_after(
+        &self,
+        after: ImageId,
+        limit: u32,
+    ) -> StoreResult<Vec<(ImageId, Vec<PerceptualHash>)>> {
+        self.shared().perceptual_hashes_after(after, limit).await
     }
 
     async fn set_embedding(&self, id: ImageId, embedding: &[f32]) -> StoreResult<()> {

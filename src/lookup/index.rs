@@ -1,0 +1,178 @@
+//! What a lookup keeps in memory for one store, so a match never reads the
+//! whole store: every picture's perceptual hashes (scanned for the nearest
+//! by distance) and the copy index ([`crate::copy_index`]: keypoint terms
+//! filed by key). Both are read once and then kept in step: each lookup
+//! first reads what was stored since, by any process (image ids only grow;
+//! the last [`REREAD`] ids are read again, so a picture whose transaction
+//! committed after a later one's is not missed).
+//!
+//! Pictures stored before the copy index existed have keypoint features but
+//! no terms; [`MatchIndex::index_missing`] computes and stores theirs —
+//! resumable, as each picture's terms are stored as they are made.
+
+use std::sync::{Arc, RwLock};
+
+use tokio::sync::Mutex;
+
+use super::hash_table::HashTable;
+use super::LookupError;
+use crate::copy_index::{CopyIndex, IndexCandidate, QueryTerms, SearchSettings, Terms, TERMS_KIND};
+use crate::model::{ImageFeatures, ImageId};
+use crate::store::Store;
+use crate::verify;
+
+/// Rows read from the store at a time.
+const PAGE: u32 = 2_000;
+
+/// Image ids below the last one read that are read again at each refresh.
+const REREAD: ImageId = 1_000;
+
+/// Where each part of the index has read up to.
+#[derive(Debug, Default)]
+struct Cursors {
+    hashes: ImageId,
+    terms: ImageId,
+}
+
+/// One store's match index, shared by every lookup of a process.
+#[derive(Debug, Default)]
+pub struct MatchIndex {
+    copies: Arc<RwLock<CopyIndex>>,
+    hashes: Arc<RwLock<HashTable>>,
+    cursors: Mutex<Cursors>,
+}
+
+impl MatchIndex {
+    /// Reads the hashes and terms stored since the last look.
+    pub async fn refresh(&self, store: &dyn Store) -> Result<(), LookupError> {
+        let mut cursors = self.cursors.lock().await;
+        let mut after = (cursors.hashes - REREAD).max(0);
+        loop {
+            let page = store.perceptual_hashes_after(after, PAGE).await?;
+            let Some(&(last, _)) = page.last() else {
+                break;
+            };
+            let mut hashes = self.hashes.write().unwrap_or_else(|e| e.into_inner());
+            for (id, found) in &page {
+                hashes.insert(*id, found);
+            }
+            after = last;
+            cursors.hashes = cursors.hashes.max(last);
+        }
+        let mut after = (cursors.terms - REREAD).max(0);
+        loop {
+            let page = store.features_after(TERMS_KIND, after, PAGE).await?;
+            let Some(&(last, _)) = page.last() else {
+                break;
+            };
+            let mut copies = self.copies.write().unwrap_or_else(|e| e.into_inner());
+            for (id, bytes) in page {
+                match Terms::decode(&bytes) {
+                    Ok(terms) => copies.insert(id, &terms),
+                    // The picture stays findable by its hashes and embedding;
+                    // only the copy index leaves it out.
+                    Err(e) => tracing::warn!(image = id, error = %e, "unreadable copy-index terms"),
+                }
+            }
+            after = last;
+            cursors.terms = cursors.terms.max(last);
+        }
+        Ok(())
+    }
+
+    /// Computes, stores and files the terms of pictures that have keypoint
+    /// features but no terms (stored by an older version). `progress` hears
+    /// how many were done so far. Returns how many were done.
+    pub async fn index_missing(
+        &self,
+        store: &dyn Store,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<u64, LookupError> {
+        let mut done = 0u64;
+        let mut after = 0;
+        loop {
+            let page = store
+                .features_lacking(verify::FEATURE_KIND, TERMS_KIND, after, PAGE)
+                .await?;
+            let Some(&(last, _)) = page.last() else {
+                return Ok(done);
+            };
+            after = last;
+            let made = tokio::task::spawn_blocking(move || {
+                page.into_iter()
+                    .filter_map(|(id, bytes)| {
+                        let features = verify::decode(&bytes).ok()?;
+                        Some((id, Terms::of(&features)))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .map_err(|e| LookupError::Task(e.to_string()))?;
+            for (id, terms) in made {
+                let stored = ImageFeatures {
+                    kind: TERMS_KIND.to_string(),
+                    bytes: terms.encode(),
+                };
+                store.add_features(id, &stored).await?;
+                self.copies
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(id, &terms);
+                done += 1;
+            }
+            progress(done);
+        }
+    }
+
+    /// Pictures with a perceptual hash in the hash table.
+    pub fn hashed(&self) -> usize {
+        self.hashes.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Pictures in the copy index.
+    pub fn len(&self) -> usize {
+        self.copies.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Whether the copy index is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Posting-list lengths of the copy index, sorted (for statistics).
+    pub fn list_lengths(&self) -> Vec<usize> {
+        self.copies
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .list_lengths()
+    }
+
+    /// The stored pictures sharing the most rotation-consistent keypoints
+    /// with the query (on a worker thread: the voting is CPU work).
+    pub async fn candidates(
+        &self,
+        query: QueryTerms,
+        settings: SearchSettings,
+    ) -> Result<Vec<IndexCandidate>, LookupError> {
+        let copies = Arc::clone(&self.copies);
+        tokio::task::spawn_blocking(move || {
+            copies
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .candidates(&query, &settings)
+        })
+        .await
+        .map_err(|e| LookupError::Task(e.to_string()))
+    }
+
+    /// Runs `work` over every stored picture's hashes (on a worker thread).
+    pub(super) async fn with_hashes<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&HashTable) -> T + Send + 'static,
+    ) -> Result<T, LookupError> {
+        let hashes = Arc::clone(&self.hashes);
+        tokio::task::spawn_blocking(move || work(&hashes.read().unwrap_or_else(|e| e.into_inner())))
+            .await
+            .map_err(|e| LookupError::Task(e.to_string()))
+    }
+}
