@@ -65,9 +65,19 @@ pub fn run(dir: &Path, verify_top: usize, copy_index: bool, edits: &[String]) ->
             100.0 * share_in_top_1pc,
             lengths.iter().filter(|&&l| l == 0).count()
         );
+        let env = |name: &str, default: usize| {
+            std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+        };
+        let defaults = provenance::copy_index::SearchSettings::default();
         let options = LookupOptions {
             verify_top,
             copy_index,
+            copy_search: provenance::copy_index::SearchSettings {
+                query_keypoints: env("QUERY_KEYPOINTS", defaults.query_keypoints),
+                tables_per_keypoint: env("TABLES_PER_KEYPOINT", defaults.tables_per_keypoint),
+                stop_factor: env("STOP_FACTOR", defaults.stop_factor as usize) as u32,
+                ..defaults
+            },
             ..LookupOptions::default()
         };
         let manifest = std::fs::read_to_string(dir.join("manifest.tsv"))?;
@@ -306,7 +316,7 @@ fn print(outcomes: &[Outcome], verify_top: usize, copy_index: bool, store_bytes:
     }
     let positives: Vec<&Outcome> = outcomes.iter().filter(|o| o.expected.is_some()).collect();
     let negatives: Vec<&Outcome> = outcomes.iter().filter(|o| o.expected.is_none()).collect();
-    row("**all index**", &positives);
+    row("**all copies**", &positives);
     let labels: usize = positives.iter().map(|o| o.labels).sum();
     let wrong: usize = outcomes.iter().map(|o| o.wrong_labels).sum();
     let negatives_called = negatives.iter().filter(|o| o.labels > 0).count();

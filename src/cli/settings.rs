@@ -114,8 +114,7 @@ pub fn lookup_options(args: &MatchArgs) -> Result<LookupOptions, ConfigError> {
         thresholds,
         verify_top: args.verify_top,
         neighbours: None,
-        copy_index: true,
-        decode_limits: DecodeLimits::default(),
+        ..LookupOptions::default()
     };
     options
         .validate()

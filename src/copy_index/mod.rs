@@ -46,6 +46,12 @@ pub struct SearchSettings {
     /// list length says too little (a pattern half the pictures have): its
     /// votes are skipped.
     pub stop_factor: u32,
+    /// Query keypoints looked up at most, each half (taken evenly over the
+    /// query's keypoints, so every pyramid level keeps its share).
+    pub query_keypoints: usize,
+    /// Tables looked up per query keypoint: those where its key's posting
+    /// list is shortest.
+    pub tables_per_keypoint: usize,
 }
 
 impl Default for SearchSettings {
@@ -54,6 +60,8 @@ impl Default for SearchSettings {
             candidates: 50,
             min_votes: 24,
             stop_factor: 200,
+            query_keypoints: 512,
+            tables_per_keypoint: 2,
         }
     }
 }
@@ -179,8 +187,18 @@ impl CopyIndex {
         let mut term_number = 0u32;
         for (half, terms) in [&query.plain, &query.mirrored].into_iter().enumerate() {
             let mut used = Used::new(self.ids.len());
-            for term in &terms.0 {
-                for (table, &key) in self.tables.iter().zip(&term.keys) {
+            let stride = terms
+                .0
+                .len()
+                .div_ceil(settings.query_keypoints.max(1))
+                .max(1);
+            for term in terms.0.iter().step_by(stride) {
+                // The keypoint's rarest keys only: they say the most and
+                // cost the least (a key every picture has is a long list).
+                let mut order: [usize; TABLES] = std::array::from_fn(|t| t);
+                order.sort_by_key(|&t| self.tables[t].slots[usize::from(term.keys[t])].len());
+                for &t in &order[..settings.tables_per_keypoint.min(TABLES)] {
+                    let (table, key) = (&self.tables[t], term.keys[t]);
                     let slots = &table.slots[usize::from(key)];
                     if slots.len() > stop {
                         continue;

@@ -169,7 +169,7 @@ pub(super) async fn gather(
     if options.verify_top > 0 && options.copy_index {
         let settings = SearchSettings {
             candidates: options.verify_top,
-            ..SearchSettings::default()
+            ..options.copy_search
         };
         let found = index.candidates(query.terms(), settings).await?;
         shortlist.extend(found.iter().map(|c| c.image_id));

@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
+use crate::copy_index::SearchSettings;
 use crate::decode::{DecodeError, DecodeLimits};
 use crate::embed::{EmbedError, Embedder};
 use crate::matching::{rank, Evidence, MatchError, MatchKind, RankedMatch, Thresholds};
@@ -86,6 +87,9 @@ pub struct LookupOptions {
     /// Shortlist by the copy index too (on by default; off only to measure
     /// what it adds).
     pub copy_index: bool,
+    /// How the copy index is searched (its `candidates` is taken from
+    /// `verify_top`).
+    pub copy_search: SearchSettings,
     /// Bounds on decoding the query.
     pub decode_limits: DecodeLimits,
 }
@@ -98,6 +102,7 @@ impl Default for LookupOptions {
             verify_top: 50,
             neighbours: None,
             copy_index: true,
+            copy_search: SearchSettings::default(),
             decode_limits: DecodeLimits::default(),
         }
     }
