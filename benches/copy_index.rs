@@ -18,7 +18,7 @@
 use std::time::{Duration, Instant};
 
 use image::DynamicImage;
-use provenance::copy_index::{CopyIndex, QueryTerms, SearchSettings, Terms};
+use provenance::copy_index::{CopyIndex, QueryTerms, SearchSettings, Terms, DEFAULT_MAX_POSTINGS};
 use provenance::verify::{extract, QueryFeatures, VerifySettings};
 
 const PHOTOS: [&str; 10] = [
@@ -174,8 +174,7 @@ fn run(pictures: usize, bases: &[Terms], queries: &[(usize, QueryTerms)]) {
     let settings = SearchSettings {
         candidates: 50,
         stop_factor: env_or("STOP_FACTOR", 200),
-        query_keypoints: env_or("QUERY_KEYPOINTS", 512) as usize,
-        tables_per_keypoint: env_or("TABLES_PER_KEYPOINT", 2) as usize,
+        max_postings: env_or("MAX_POSTINGS", DEFAULT_MAX_POSTINGS as u32) as usize,
         ..SearchSettings::default()
     };
     // One warm-up pass, then the timed ones.

@@ -278,3 +278,6 @@ fn a_file_that_is_not_a_picture_is_a_decode_error() {
         QueryPicture::decode("notes.txt", b"not a picture", &DecodeLimits::default()).unwrap_err();
     assert!(matches!(err, LookupError::Decode(_)), "{err:?}");
 }
+
+#[path = "lookup_library/copies.rs"]
+mod copies;

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, TimeZone, Utc};
-use provenance::matching::{DateKind, MatchKind, OriginClaim, OriginEvidence, Thresholds};
+use provenance::matching::{DateKind, Decider, MatchKind, OriginClaim, OriginEvidence, Thresholds};
 use provenance::model::{ExifSummary, ModelInfo};
 use provenance::report::{
     parse_json, render_html, render_json, render_markdown, Mode, QueryInfo, Report, ReportImage,
@@ -88,6 +88,7 @@ fn hostile_report() -> Report {
             similarity: Some(1.0),
             hash_distance: Some(0),
             verified_inliers: None,
+            decided_by: Some(Decider::SameBytes),
             image: image(7, 3000, 2000, exif),
             thumbnail_data_uri: Some(PNG_1X1.into()),
             sightings: vec![evil, news],
@@ -98,6 +99,7 @@ fn hostile_report() -> Report {
             similarity: Some(0.97),
             hash_distance: Some(4),
             verified_inliers: Some(37),
+            decided_by: Some(Decider::Keypoints),
             image: image(9, 1500, 1000, ExifSummary::default()),
             thumbnail_data_uri: Some(
                 "data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+".into(),
@@ -110,6 +112,7 @@ fn hostile_report() -> Report {
             similarity: Some(0.83),
             hash_distance: None,
             verified_inliers: None,
+            decided_by: None,
             image: image(15, 640, 480, ExifSummary::default()),
             thumbnail_data_uri: Some("data:image/jpeg;base64,x\" onerror=\"alert(1)".into()),
             sightings: vec![sighting(

@@ -73,8 +73,7 @@ pub fn run(dir: &Path, verify_top: usize, copy_index: bool, edits: &[String]) ->
             verify_top,
             copy_index,
             copy_search: provenance::copy_index::SearchSettings {
-                query_keypoints: env("QUERY_KEYPOINTS", defaults.query_keypoints),
-                tables_per_keypoint: env("TABLES_PER_KEYPOINT", defaults.tables_per_keypoint),
+                max_postings: env("MAX_POSTINGS", defaults.max_postings),
                 stop_factor: env("STOP_FACTOR", defaults.stop_factor as usize) as u32,
                 ..defaults
             },

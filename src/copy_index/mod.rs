@@ -15,13 +15,13 @@
 //! Pure, in memory; `lookup` keeps one per store, loaded from the stored
 //! terms.
 
+mod search;
 pub mod terms;
 mod votes;
 
 use std::collections::HashMap;
 
 pub use terms::{Term, Terms, TermsError, KEY_BITS, TABLES, TERMS_KIND};
-use votes::Votes;
 
 use crate::model::ImageId;
 
@@ -46,12 +46,11 @@ pub struct SearchSettings {
     /// list length says too little (a pattern half the pictures have): its
     /// votes are skipped.
     pub stop_factor: u32,
-    /// Query keypoints looked up at most, each half (taken evenly over the
-    /// query's keypoints, so every pyramid level keeps its share).
-    pub query_keypoints: usize,
-    /// Tables looked up per query keypoint: those where its key's posting
-    /// list is shortest.
-    pub tables_per_keypoint: usize,
+    /// Postings read at most per query: the work budget. Lookups are made
+    /// rarest list first (the rarest keys say the most and cost the
+    /// least), so a small store is searched whole and a large one reads
+    /// its most telling lists within a bounded time.
+    pub max_postings: usize,
 }
 
 impl Default for SearchSettings {
@@ -60,11 +59,13 @@ impl Default for SearchSettings {
             candidates: 50,
             min_votes: 24,
             stop_factor: 200,
-            query_keypoints: 512,
-            tables_per_keypoint: 2,
+            max_postings: DEFAULT_MAX_POSTINGS,
         }
     }
 }
+
+/// The default work budget (see [`SearchSettings::max_postings`]).
+pub const DEFAULT_MAX_POSTINGS: usize = 2_000_000;
 
 /// The query's terms, as it is and mirrored.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -102,6 +103,7 @@ pub struct CopyIndex {
     slot_of: HashMap<ImageId, u32>,
     tables: Vec<Table>,
     postings: usize,
+    scratch: search::ScratchPool,
 }
 
 impl Default for CopyIndex {
@@ -111,6 +113,7 @@ impl Default for CopyIndex {
             slot_of: HashMap::new(),
             tables: (0..TABLES).map(|_| Table::new()).collect(),
             postings: 0,
+            scratch: search::ScratchPool::default(),
         }
     }
 }
@@ -176,73 +179,10 @@ impl CopyIndex {
         if self.ids.is_empty() {
             return Vec::new();
         }
-        let mean = self.postings >> KEY_BITS;
-        let stop = (mean.max(1) * settings.stop_factor as usize).max(64);
-        let mut votes = Votes::new(self.ids.len());
-        // Each query keypoint votes once per picture, and each stored
-        // keypoint is voted through once per half: repeated texture (text,
-        // a fence, foliage) on either side must not outvote a real copy
-        // (burstiness, Jégou et al. 2009).
-        let mut voted_by = vec![u32::MAX; self.ids.len()];
-        let mut term_number = 0u32;
-        for (half, terms) in [&query.plain, &query.mirrored].into_iter().enumerate() {
-            let mut used = Used::new(self.ids.len());
-            let stride = terms
-                .0
-                .len()
-                .div_ceil(settings.query_keypoints.max(1))
-                .max(1);
-            for term in terms.0.iter().step_by(stride) {
-                // The keypoint's rarest keys only: they say the most and
-                // cost the least (a key every picture has is a long list).
-                let mut order: [usize; TABLES] = std::array::from_fn(|t| t);
-                order.sort_by_key(|&t| self.tables[t].slots[usize::from(term.keys[t])].len());
-                for &t in &order[..settings.tables_per_keypoint.min(TABLES)] {
-                    let (table, key) = (&self.tables[t], term.keys[t]);
-                    let slots = &table.slots[usize::from(key)];
-                    if slots.len() > stop {
-                        continue;
-                    }
-                    let weight = weight(self.ids.len(), slots.len());
-                    let keypoints = &table.keypoints[usize::from(key)];
-                    for (&slot, &[number, angle]) in slots.iter().zip(keypoints) {
-                        let seen = &mut voted_by[slot as usize];
-                        if *seen != term_number && used.take(slot, number) {
-                            *seen = term_number;
-                            votes.add(slot, half, term.angle.wrapping_sub(angle), weight);
-                        }
-                    }
-                }
-                term_number += 1;
-            }
-        }
-        votes
-            .best(settings.candidates, settings.min_votes)
-            .into_iter()
-            .map(|(slot, votes)| IndexCandidate {
-                image_id: self.ids[slot as usize],
-                votes,
-            })
-            .collect()
-    }
-}
-
-/// Which stored keypoints have voted: 256 bits a picture.
-struct Used(Vec<u64>);
-
-impl Used {
-    fn new(slots: usize) -> Self {
-        Self(vec![0; slots * FILED_KEYPOINTS / 64])
-    }
-
-    /// Marks keypoint `number` of `slot`; false if it was marked already.
-    #[inline]
-    fn take(&mut self, slot: u32, number: u8) -> bool {
-        let word = slot as usize * (FILED_KEYPOINTS / 64) + usize::from(number / 64);
-        let bit = 1u64 << (number % 64);
-        let fresh = self.0[word] & bit == 0;
-        self.0[word] |= bit;
-        fresh
+        let mut scratch = self.scratch.take(self.ids.len());
+        let found = search::run(self, query, settings, &mut scratch);
+        self.scratch.give_back(scratch);
+        found
     }
 }
 

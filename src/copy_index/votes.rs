@@ -25,6 +25,17 @@ impl Votes {
         }
     }
 
+    /// Room for `slots` pictures.
+    pub fn grow(&mut self, slots: usize) {
+        self.bins.resize(slots * PER_SLOT, 0);
+    }
+
+    /// Empties one picture's bins.
+    pub fn clear(&mut self, slot: u32) {
+        let start = slot as usize * PER_SLOT;
+        self.bins[start..start + PER_SLOT].fill(0);
+    }
+
     /// A vote of `weight` for `slot`, in `half` (0 plain, 1 mirrored), for
     /// an orientation difference of `delta` (1/256 turns).
     #[inline]
@@ -43,19 +54,20 @@ impl Votes {
             .unwrap_or(0)
     }
 
-    /// The `k` best pictures with at least `min` votes: (slot, score), best
-    /// first, ties to the lower slot.
-    pub fn best(&self, k: usize, min: u32) -> Vec<(u32, u32)> {
+    /// The `k` best of `slots` with at least `min` votes: (slot, score),
+    /// best first, ties to the lower slot.
+    pub fn best(&self, slots: &[u32], k: usize, min: u32) -> Vec<(u32, u32)> {
         if k == 0 {
             return Vec::new();
         }
         let mut heap: BinaryHeap<Reverse<(u32, Reverse<u32>)>> = BinaryHeap::with_capacity(k + 1);
-        for (slot, bins) in self.bins.chunks_exact(PER_SLOT).enumerate() {
-            let score = Self::score(bins);
+        for &slot in slots {
+            let start = slot as usize * PER_SLOT;
+            let score = Self::score(&self.bins[start..start + PER_SLOT]);
             if score < min {
                 continue;
             }
-            heap.push(Reverse((score, Reverse(slot as u32))));
+            heap.push(Reverse((score, Reverse(slot))));
             if heap.len() > k {
                 heap.pop();
             }
@@ -88,10 +100,14 @@ mod tests {
         for _ in 0..4 {
             votes.add(2, 1, 200, 1);
         }
-        assert_eq!(votes.best(3, 1), [(1, 6), (2, 4), (0, 2)]);
-        assert_eq!(votes.best(1, 1), [(1, 6)]);
-        assert_eq!(votes.best(3, 5), [(1, 6)]);
-        assert!(votes.best(0, 0).is_empty());
+        let all = [0, 1, 2];
+        assert_eq!(votes.best(&all, 3, 1), [(1, 6), (2, 4), (0, 2)]);
+        assert_eq!(votes.best(&all, 1, 1), [(1, 6)]);
+        assert_eq!(votes.best(&all, 3, 5), [(1, 6)]);
+        assert_eq!(votes.best(&[0, 2], 3, 1), [(2, 4), (0, 2)]);
+        assert!(votes.best(&all, 0, 0).is_empty());
+        votes.clear(1);
+        assert_eq!(votes.best(&all, 3, 1), [(2, 4), (0, 2)]);
     }
 
     #[test]
@@ -100,6 +116,6 @@ mod tests {
         for _ in 0..300 {
             votes.add(0, 0, 0, 255);
         }
-        assert_eq!(votes.best(1, 0), [(0, 65535)]);
+        assert_eq!(votes.best(&[0], 1, 0), [(0, 65535)]);
     }
 }

@@ -60,6 +60,7 @@ impl MatchIndex {
             cursors.hashes = cursors.hashes.max(last);
         }
         let mut after = (cursors.terms - REREAD).max(0);
+        let mut damaged = Vec::new();
         loop {
             let page = store.features_after(TERMS_KIND, after, PAGE).await?;
             let Some(&(last, _)) = page.last() else {
@@ -69,14 +70,42 @@ impl MatchIndex {
             for (id, bytes) in page {
                 match Terms::decode(&bytes) {
                     Ok(terms) => copies.insert(id, &terms),
-                    // The picture stays findable by its hashes and embedding;
-                    // only the copy index leaves it out.
-                    Err(e) => tracing::warn!(image = id, error = %e, "unreadable copy-index terms"),
+                    Err(e) => {
+                        tracing::warn!(image = id, error = %e, "damaged copy-index terms: rebuilt from the keypoints");
+                        damaged.push(id);
+                    }
                 }
             }
             after = last;
             cursors.terms = cursors.terms.max(last);
         }
+        for id in damaged {
+            self.rebuild_terms(store, id).await?;
+        }
+        Ok(())
+    }
+
+    /// Computes a picture's terms again from its stored keypoints, stores
+    /// them in place of damaged ones and files them. A picture whose
+    /// keypoints are damaged too stays findable by hash and embedding.
+    async fn rebuild_terms(&self, store: &dyn Store, id: ImageId) -> Result<(), LookupError> {
+        let Some(bytes) = store.features(id, verify::FEATURE_KIND).await? else {
+            return Ok(());
+        };
+        let Ok(features) = verify::decode(&bytes) else {
+            tracing::warn!(image = id, "damaged keypoints: left out of the copy index");
+            return Ok(());
+        };
+        let terms = Terms::of(&features);
+        let stored = ImageFeatures {
+            kind: TERMS_KIND.to_string(),
+            bytes: terms.encode(),
+        };
+        store.add_features(id, &stored).await?;
+        self.copies
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, &terms);
         Ok(())
     }
 

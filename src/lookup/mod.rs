@@ -28,11 +28,12 @@ use chrono::Utc;
 use crate::copy_index::SearchSettings;
 use crate::decode::{DecodeError, DecodeLimits};
 use crate::embed::{EmbedError, Embedder};
-use crate::matching::{rank, Evidence, MatchError, MatchKind, RankedMatch, Thresholds};
+use crate::matching::{rank, Decider, Evidence, MatchError, MatchKind, RankedMatch, Thresholds};
 use crate::report::{Mode, QueryInfo, Report, ReportContext};
 use crate::store::{Store, StoreError};
 use crate::thumbnail::thumbnail_data_uri;
 
+use candidates::Closest;
 pub use candidates::QueryPicture;
 pub use index::MatchIndex;
 
@@ -145,6 +146,9 @@ pub async fn find_image(
     let gathered = candidates::gather(store, embedder, index, query, options).await?;
     notes.extend(gathered.notes);
     let ranked = rank(gathered.candidates, &options.thresholds, options.top);
+    if !ranked.iter().any(|m| m.kind.is_same_picture()) {
+        notes.push(explain_no_copy(&gathered.closest, &options.thresholds));
+    }
     let info = QueryInfo {
         label: query.label.clone(),
         sha256: Some(hex::encode(query.sha256)),
@@ -162,6 +166,38 @@ pub async fn find_image(
     };
     records::report(store, context, &ranked).await
 }
+
+/// Why nothing was called the same picture, in words: how close the
+/// nearest stored pictures came on each kind of evidence.
+fn explain_no_copy(closest: &Closest, t: &Thresholds) -> String {
+    let mut why = String::from("No stored picture was found to be the same picture.");
+    if closest.query_keypoints < MIN_QUERY_KEYPOINTS {
+        why.push_str(&format!(
+            " The query has only {} keypoints (a flat, tiny or blurred picture), too few to recognise a crop or a screenshot.",
+            closest.query_keypoints
+        ));
+    }
+    match closest.inliers {
+        Some(n) => why.push_str(&format!(
+            " Of the {} stored pictures whose keypoints were compared (those sharing the most local features, and the nearest by hash), the closest had {n} agreeing on one geometry ({} needed).",
+            closest.verified, t.min_verified_inliers
+        )),
+        None if closest.verified == 0 => {
+            why.push_str(" No stored picture shares enough local features to be compared.")
+        }
+        None => {}
+    }
+    if let Some(d) = closest.hash_distance {
+        why.push_str(&format!(
+            " The nearest perceptual hash is {d}/64 away (a copy is within {}/64).",
+            t.near_duplicate_max_hash_distance
+        ));
+    }
+    why
+}
+
+/// Below this many keypoints a query can hardly be recognised by them.
+const MIN_QUERY_KEYPOINTS: usize = 40;
 
 /// Finds stored pictures that fit a text description (CLIP's text
 /// encoder), the `top` most similar at or above `min_similarity`.
@@ -199,6 +235,7 @@ pub async fn find_text(
         .map(|n| RankedMatch {
             image_id: n.image_id,
             kind: MatchKind::Similar,
+            decided_by: Decider::Embedding,
             evidence: Evidence {
                 similarity: Some(n.similarity),
                 ..Evidence::default()

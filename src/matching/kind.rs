@@ -197,31 +197,67 @@ pub struct Evidence {
 /// (hash-only mode) only hash rules apply; without a hash only similarity
 /// rules. A NaN similarity counts as missing.
 pub fn classify(e: &Evidence, t: &Thresholds) -> Option<MatchKind> {
+    decide(e, t).map(|(kind, _)| kind)
+}
+
+/// The evidence that decided a match's kind, for the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decider {
+    /// Equal SHA-256.
+    SameBytes,
+    /// Enough keypoints agreeing on one geometric transform.
+    Keypoints,
+    /// The perceptual hash alone.
+    PerceptualHash,
+    /// A probable-duplicate hash distance confirmed by the embedding.
+    HashAndEmbedding,
+    /// The embedding similarity alone.
+    Embedding,
+}
+
+impl Decider {
+    /// Words for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::SameBytes => "the same bytes",
+            Self::Keypoints => "agreeing keypoints",
+            Self::PerceptualHash => "the perceptual hash",
+            Self::HashAndEmbedding => "the perceptual hash, confirmed by the embedding",
+            Self::Embedding => "the embedding",
+        }
+    }
+}
+
+/// [`classify`], with the evidence that decided.
+pub fn decide(e: &Evidence, t: &Thresholds) -> Option<(MatchKind, Decider)> {
     if e.same_bytes {
-        return Some(MatchKind::ExactCopy);
+        return Some((MatchKind::ExactCopy, Decider::SameBytes));
     }
     if e.verified_inliers
         .is_some_and(|n| n >= t.min_verified_inliers)
     {
-        return Some(MatchKind::NearDuplicate);
+        return Some((MatchKind::NearDuplicate, Decider::Keypoints));
     }
     let similarity = e.similarity.filter(|s| !s.is_nan());
     let within = |max: u32| e.hash_distance.is_some_and(|d| d <= max);
     let at_least = |min: f32| similarity.is_some_and(|s| s >= min);
-    let unambiguously_within = |max: u32| !e.hash_ambiguous && within(max);
-    if unambiguously_within(t.near_duplicate_max_hash_distance)
-        || at_least(t.near_duplicate_min_similarity)
-    {
-        return Some(MatchKind::NearDuplicate);
+    if !e.hash_ambiguous && within(t.near_duplicate_max_hash_distance) {
+        return Some((MatchKind::NearDuplicate, Decider::PerceptualHash));
+    }
+    if at_least(t.near_duplicate_min_similarity) {
+        return Some((MatchKind::NearDuplicate, Decider::Embedding));
     }
     if within(t.probable_duplicate_max_hash_distance) {
         return match similarity {
-            None => Some(MatchKind::Similar),
-            Some(s) if s >= t.similar_min_similarity => Some(MatchKind::NearDuplicate),
+            None => Some((MatchKind::Similar, Decider::PerceptualHash)),
+            Some(s) if s >= t.similar_min_similarity => {
+                Some((MatchKind::NearDuplicate, Decider::HashAndEmbedding))
+            }
             Some(_) => None,
         };
     }
-    at_least(t.similar_min_similarity).then_some(MatchKind::Similar)
+    at_least(t.similar_min_similarity).then_some((MatchKind::Similar, Decider::Embedding))
 }
 
 #[cfg(test)]

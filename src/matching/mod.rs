@@ -9,7 +9,7 @@ pub mod kind;
 pub mod origin;
 pub mod rank;
 
-pub use kind::{classify, Evidence, MatchKind, Thresholds, HASH_BITS};
+pub use kind::{classify, decide, Decider, Evidence, MatchKind, Thresholds, HASH_BITS};
 pub use origin::{order_origins, DateKind, OriginClaim, OriginEvidence};
 pub use rank::{rank, MatchCandidate, RankedMatch};
 

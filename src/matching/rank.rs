@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::kind::{classify, Evidence, MatchKind, Thresholds};
+use super::kind::{decide, Decider, Evidence, MatchKind, Thresholds};
 use crate::model::ImageId;
 
 /// A stored image that may match the query, with what is known about it.
@@ -27,6 +27,8 @@ pub struct RankedMatch {
     pub kind: MatchKind,
     /// The evidence the kind was decided on.
     pub evidence: Evidence,
+    /// Which of it decided.
+    pub decided_by: Decider,
 }
 
 /// Merges, classifies and orders candidates; keeps the best `top`.
@@ -41,10 +43,11 @@ pub fn rank(candidates: Vec<MatchCandidate>, t: &Thresholds, top: usize) -> Vec<
     let mut matches: Vec<RankedMatch> = merge_by_image(candidates)
         .into_iter()
         .filter_map(|(image_id, evidence)| {
-            classify(&evidence, t).map(|kind| RankedMatch {
+            decide(&evidence, t).map(|(kind, decided_by)| RankedMatch {
                 image_id,
                 kind,
                 evidence,
+                decided_by,
             })
         })
         .collect();

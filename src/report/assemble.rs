@@ -106,7 +106,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::matching::{Evidence, MatchKind};
+    use crate::matching::{Decider, Evidence, MatchKind};
     use crate::model::ExifSummary;
 
     fn at(d: u32) -> DateTime<Utc> {
@@ -155,6 +155,7 @@ mod tests {
             image_id,
             kind,
             evidence: Evidence::default(),
+            decided_by: Decider::Embedding,
         }
     }
 
@@ -254,6 +255,7 @@ mod tests {
             image_id: 1,
             kind: MatchKind::ExactCopy,
             evidence: Evidence::default(),
+            decided_by: Decider::SameBytes,
         }];
         let report = assemble(context(), &ranked, &records);
         assert_eq!(report.origins.len(), MAX_ORIGIN_CLAIMS);

@@ -209,7 +209,7 @@ fn match_row(out: &mut String, m: &ReportMatch) {
         out,
         "<tr class=\"{kind}\"><td data-value=\"{rank}\">{rank}</td><td>{thumb}</td>\
          <td data-value=\"{order}\"><span class=\"badge {kind}\">{label}</span></td>\
-         <td data-value=\"{similarity}\">{sim_text}</td><td data-value=\"{distance}\">{dist_text}</td>\
+         <td data-value=\"{similarity}\">{sim_text}</td><td data-value=\"{distance}\">{dist_text}<br><span class=\"muted\">{decided}</span></td>\
          <td data-value=\"{pixels}\">{w}×{h} {format}</td><td data-value=\"{bytes}\">{bytes}</td>\
          <td data-value=\"{exif}\">{exif}<br><code class=\"muted\" title=\"SHA-256\">{sha}</code></td>\
          <td data-value=\"{count}\">",
@@ -220,6 +220,7 @@ fn match_row(out: &mut String, m: &ReportMatch) {
         label = m.kind.label(),
         sim_text = words::similarity(m.similarity),
         dist_text = words::evidence(m.hash_distance, m.verified_inliers),
+        decided = html(&words::decided(m.decided_by)),
         pixels = u64::from(img.width) * u64::from(img.height),
         w = img.width,
         h = img.height,

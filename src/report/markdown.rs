@@ -99,13 +99,14 @@ fn matches_section(out: &mut String, matches: &[ReportMatch]) {
         out.push_str("No stored image matches.\n");
         return;
     }
-    out.push_str("| # | Kind | Similarity | Hash distance | Size | Bytes | Sightings |\n|---|---|---|---|---|---|---|\n");
+    out.push_str("| # | Kind | Decided by | Similarity | Hash distance | Size | Bytes | Sightings |\n|---|---|---|---|---|---|---|---|\n");
     for m in matches {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {}×{} {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {}×{} {} | {} | {} |",
             m.rank,
             m.kind.label(),
+            m.decided_by.map_or("—", |d| d.label()),
             words::similarity(m.similarity),
             words::evidence(m.hash_distance, m.verified_inliers),
             m.image.width,

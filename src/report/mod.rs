@@ -17,7 +17,7 @@ mod terminal;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::matching::{MatchKind, OriginClaim, RankedMatch, Thresholds};
+use crate::matching::{Decider, MatchKind, OriginClaim, RankedMatch, Thresholds};
 use crate::model::{ExifSummary, ImageId, ImageRecord, ModelInfo, SightingRecord};
 
 pub use assemble::{assemble, MatchRecords, ReportContext};
@@ -127,6 +127,10 @@ pub struct ReportMatch {
     pub hash_distance: Option<u32>,
     /// Keypoint matches agreeing on one transform, when verified.
     pub verified_inliers: Option<u32>,
+    /// Which evidence decided the kind (absent in reports written before
+    /// it was recorded).
+    #[serde(default)]
+    pub decided_by: Option<Decider>,
     /// The stored image.
     pub image: ReportImage,
     /// Small JPEG of the image as a `data:` URI.
@@ -150,6 +154,7 @@ impl ReportMatch {
             similarity: ranked.evidence.similarity,
             hash_distance: ranked.evidence.hash_distance,
             verified_inliers: ranked.evidence.verified_inliers,
+            decided_by: Some(ranked.decided_by),
             image: ReportImage::from(image),
             thumbnail_data_uri,
             sightings: sightings.iter().map(ReportSighting::from).collect(),
@@ -272,6 +277,11 @@ mod words {
             Some(n) => format!("{}, {n} keypoints agree", distance(d)),
             None => distance(d),
         }
+    }
+
+    /// `decided by agreeing keypoints`, or nothing when not recorded.
+    pub(super) fn decided(by: Option<crate::matching::Decider>) -> String {
+        by.map_or_else(String::new, |d| format!("decided by {}", d.label()))
     }
 
     /// The thresholds in one sentence.

@@ -25,13 +25,15 @@ pub fn match_overview(report: &Report) -> String {
             .map(|s| s.page_url.clone().unwrap_or_else(|| s.image_url.clone()))
             .unwrap_or_default();
         text.push_str(&format!(
-            "  {:>2}. {:<15} {}x{}  {} sighting(s)  {}\n",
+            "  {:>2}. {:<15} {}x{}  {} sighting(s)  {}{}\n",
             m.rank,
             m.kind.label(),
             m.image.width,
             m.image.height,
             m.sightings.len(),
-            place
+            place,
+            m.decided_by
+                .map_or_else(String::new, |d| format!("  ({})", d.label()))
         ));
     }
     for claim in report.origins.iter().take(3) {

@@ -159,8 +159,9 @@ pub trait Store: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<(ImageId, Vec<u8>)>>;
 
-    /// Adds features of one kind to a stored image (an existing row of that
-    /// kind is kept: features of given bytes never change).
+    /// Stores features of one kind for a stored image, replacing a row of
+    /// that kind (derived features are rebuilt this way when found
+    /// damaged).
     async fn add_features(&self, id: ImageId, features: &ImageFeatures) -> StoreResult<()>;
 
     /// The small JPEG preview of an image, if one was stored.

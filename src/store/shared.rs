@@ -216,9 +216,9 @@ where
             .map_err(|e| self.error(e))
     }
 
-    /// Adds features of one kind to an image (kept if already there).
+    /// Stores features of one kind for an image, replacing any there.
     pub async fn add_features(&self, id: ImageId, features: &ImageFeatures) -> StoreResult<()> {
-        sqlx::query::<DB>(sql::INSERT_FEATURES)
+        sqlx::query::<DB>(sql::PUT_FEATURES)
             .bind(id)
             .bind(&features.kind)
             .bind(&features.bytes)

@@ -36,6 +36,11 @@ pub(super) const INSERT_HASH: &str =
 pub(super) const INSERT_FEATURES: &str =
     "INSERT INTO image_features (image_id, kind, bytes) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
 
+/// Stores or replaces features of one kind: `$1` id, `$2` kind, `$3` bytes.
+pub(super) const PUT_FEATURES: &str =
+    "INSERT INTO image_features (image_id, kind, bytes) VALUES ($1, $2, $3) \
+     ON CONFLICT (image_id, kind) DO UPDATE SET bytes = excluded.bytes";
+
 /// The image with these bytes: `$1` SHA-256.
 pub(super) const IMAGE_BY_SHA256: &str = "SELECT id FROM images WHERE sha256 = $1";
 

@@ -56,7 +56,7 @@ pub struct Features {
 /// Extracts up to `max_keypoints` keypoints from a picture (none from a
 /// picture too small or too flat to have corners): what is stored.
 pub fn extract(image: &DynamicImage, max_keypoints: usize) -> Features {
-    extract_from(&pyramid::build(image), max_keypoints, 1.0)
+    extract_from(&pyramid::build(image), max_keypoints, 1.0, false)
 }
 
 /// How a query's keypoints are shared between its levels: by area raised
@@ -72,12 +72,18 @@ pub fn extract_query(image: &DynamicImage, max_keypoints: usize) -> Features {
         &pyramid::build_levels(image, pyramid::QUERY_LEVELS),
         max_keypoints,
         QUERY_AREA_POWER,
+        true,
     )
 }
 
 /// Keypoints of a built pyramid; each level's share of `max_keypoints` is
 /// proportional to its area raised to `area_power`.
-fn extract_from(levels: &[Level], max_keypoints: usize, area_power: f32) -> Features {
+fn extract_from(
+    levels: &[Level],
+    max_keypoints: usize,
+    area_power: f32,
+    fair_first: bool,
+) -> Features {
     let Some(base) = levels.first() else {
         return Features::default();
     };
@@ -87,7 +93,9 @@ fn extract_from(levels: &[Level], max_keypoints: usize, area_power: f32) -> Feat
         .iter()
         .zip(budgets)
         .enumerate()
-        .flat_map(|(index, (level, budget))| level_keypoints(level, index as u8, budget))
+        .flat_map(|(index, (level, budget))| {
+            level_keypoints(level, index as u8, budget, fair_first)
+        })
         .collect();
     Features {
         width: width as u16,
@@ -110,10 +118,10 @@ fn level_budgets(levels: &[Level], total: usize, area_power: f32) -> Vec<usize> 
         .collect()
 }
 
-fn level_keypoints(level: &Level, index: u8, budget: usize) -> Vec<Keypoint> {
+fn level_keypoints(level: &Level, index: u8, budget: usize, fair_first: bool) -> Vec<Keypoint> {
     let corners = fast::detect(&level.grey, FAST_THRESHOLD, MARGIN);
     let (w, h) = level.grey.dimensions();
-    spread(corners, w, h, budget)
+    spread(corners, w, h, budget, fair_first)
         .into_iter()
         .map(|c| {
             let angle = brief::orientation(&level.smooth, c.x, c.y);
@@ -129,20 +137,40 @@ fn level_keypoints(level: &Level, index: u8, budget: usize) -> Vec<Keypoint> {
 }
 
 /// The strongest `budget` corners, no grid cell taking more than twice
-/// its fair share.
-fn spread(mut corners: Vec<fast::Corner>, w: u32, h: u32, budget: usize) -> Vec<fast::Corner> {
+/// its fair share. With `fair_first` every cell first gets up to its fair
+/// share, so a region of strong texture (gravel, text, foliage beside the
+/// copy in a collage or a screenshot) cannot take the keypoints of the
+/// smoother region that is the copy.
+fn spread(
+    mut corners: Vec<fast::Corner>,
+    w: u32,
+    h: u32,
+    budget: usize,
+    fair_first: bool,
+) -> Vec<fast::Corner> {
     corners.sort_by(|a, b| b.score.cmp(&a.score).then((a.y, a.x).cmp(&(b.y, b.x))));
-    let cap = (2 * budget).div_ceil((GRID * GRID) as usize).max(1);
-    let mut per_cell = vec![0usize; (GRID * GRID) as usize];
+    let cells = (GRID * GRID) as usize;
+    let cell_of = |c: &fast::Corner| (c.y * GRID / h * GRID + c.x * GRID / w) as usize;
+    let mut per_cell = vec![0usize; cells];
+    let mut taken = vec![false; corners.len()];
     let mut chosen = Vec::with_capacity(budget);
-    for corner in corners {
-        if chosen.len() == budget {
-            break;
-        }
-        let cell = (corner.y * GRID / h * GRID + corner.x * GRID / w) as usize;
-        if per_cell[cell] < cap {
-            per_cell[cell] += 1;
-            chosen.push(corner);
+    let fair = budget.div_ceil(cells).max(1);
+    let caps: &[usize] = if fair_first {
+        &[fair.div_ceil(2), 2 * fair]
+    } else {
+        &[2 * fair]
+    };
+    for &cap in caps {
+        for (corner, taken) in corners.iter().zip(&mut taken) {
+            if chosen.len() == budget {
+                break;
+            }
+            let cell = cell_of(corner);
+            if !*taken && per_cell[cell] < cap {
+                per_cell[cell] += 1;
+                *taken = true;
+                chosen.push(*corner);
+            }
         }
     }
     chosen
