@@ -44,5 +44,35 @@ def main():
     save(photo("camera.jpg").rotate(90, expand=True), "camera__rotate90.jpg")
 
 
+
+def smooth(seed, path_name):
+    """A smooth wallpaper: two soft blobs of nearby colours on a gradient (too smooth
+    for a perceptual hash, few keypoints)."""
+    from PIL import ImageDraw, ImageFilter
+    rng = random.Random(seed)
+    w, h = 800, 600
+    top, bottom = edits.colour(rng, 60, 200), edits.colour(rng, 60, 200)
+    im = Image.new("RGB", (w, h))
+    d = ImageDraw.Draw(im)
+    for y in range(h):
+        t = y / (h - 1)
+        d.line([(0, y), (w, y)], fill=tuple(round(a + (b - a) * t) for a, b in zip(top, bottom)))
+    mid = [(a + b) // 2 for a, b in zip(top, bottom)]
+    for _ in range(2):
+        x, y, r = rng.randrange(w), rng.randrange(h), rng.randrange(150, 300)
+        d.ellipse((x - r, y - r, x + r, y + r), fill=tuple(m + rng.randrange(-30, 30) for m in mid))
+    im = im.filter(ImageFilter.GaussianBlur(120))
+    im.save(os.path.join(OUT, path_name), quality=92)
+    return im
+
+
+def smooth_fixtures():
+    stored = smooth("smooth-1", "smooth.jpg")
+    small = stored.resize((stored.width * 3 // 10, stored.height * 3 // 10), Image.LANCZOS)
+    small.save(os.path.join(OUT, "smooth__resize30.jpg"), quality=75)
+    smooth("smooth-5", "smooth_other.jpg")
+
+
 if __name__ == "__main__":
     main()
+    smooth_fixtures()

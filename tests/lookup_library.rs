@@ -30,7 +30,17 @@ async fn store_photo(
     name: &str,
     embedder: Option<&Arc<dyn Embedder>>,
 ) -> ImageId {
-    let bytes = std::fs::read(fixture(&format!("hash/{name}"))).unwrap();
+    store_fixture(store, &format!("hash/{name}"), embedder).await
+}
+
+/// [`store_photo`] of any fixture (`path` under `tests/fixtures`).
+async fn store_fixture(
+    store: &dyn Store,
+    path: &str,
+    embedder: Option<&Arc<dyn Embedder>>,
+) -> ImageId {
+    let name = path.rsplit('/').next().unwrap();
+    let bytes = std::fs::read(fixture(path)).unwrap();
     let analysis = analyse(&bytes, &DecodeLimits::default(), None).unwrap();
     let image = NewImage {
         sha256: provenance::hash::sha256(&bytes),

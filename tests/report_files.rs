@@ -66,6 +66,7 @@ fn candidate(
             similarity,
             verified_inliers: None,
             hash_ambiguous: false,
+            colour_distance: None,
         },
     }
 }

@@ -33,6 +33,7 @@ fn ranked(q: &QueryResult, with_clip: bool) -> Vec<(usize, bool)> {
                 similarity: with_clip.then_some(q.similarities[i]),
                 verified_inliers: None,
                 hash_ambiguous: false,
+                colour_distance: None,
             },
         })
         .collect();

@@ -53,12 +53,16 @@
 //! closest pair is at 16). Larger crops and rotations are beyond a
 //! perceptual hash: the CLIP embedding finds those.
 
+pub mod colour_layout;
 pub mod perceptual;
 
 use sha2::{Digest, Sha256};
 
 use crate::model::PerceptualHash;
-pub use perceptual::{perceptual_hashes, trim_uniform_border, HashSpec, MIRROR_SUFFIX, STORED};
+pub use perceptual::{
+    hash_detail, perceptual_hashes, trim_uniform_border, HashSpec, MIN_HASH_DETAIL, MIRROR_SUFFIX,
+    STORED,
+};
 
 /// At or under this [`hash_distance`], two pictures are the same picture
 /// (re-encoded, resized, brightened, flipped).

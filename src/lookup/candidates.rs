@@ -15,7 +15,7 @@ use super::{LookupError, LookupOptions};
 use crate::copy_index::{QueryTerms, SearchSettings, Terms};
 use crate::decode::{decode, DecodeLimits, Decoded};
 use crate::embed::Embedder;
-use crate::hash::{perceptual_hashes, sha256};
+use crate::hash::{colour_layout, hash_detail, perceptual_hashes, sha256, trim_uniform_border};
 use crate::matching::{Evidence, MatchCandidate};
 use crate::model::{ImageId, ModelInfo, PerceptualHash};
 use crate::store::Store;
@@ -38,6 +38,9 @@ pub struct QueryPicture {
     pub image: DynamicImage,
     /// Its keypoints, as it is and mirrored.
     pub features: QueryFeatures,
+    /// Its colour layout, when it is smooth enough to be a copy of a
+    /// stored smooth picture (compared with theirs only).
+    pub colour_layout: Option<Vec<u8>>,
 }
 
 impl QueryPicture {
@@ -61,6 +64,8 @@ impl QueryPicture {
             height,
             hashes: perceptual_hashes(&image),
             features: QueryFeatures::new(&image, &query_settings()),
+            colour_layout: (hash_detail(&trim_uniform_border(&image)) < LAYOUT_MAX_DETAIL)
+                .then(|| colour_layout::colour_layout(&image)),
             image,
         })
     }
@@ -73,6 +78,12 @@ impl QueryPicture {
         }
     }
 }
+
+/// Queries with less detail than this are compared by colour layout with
+/// the stored smooth pictures: a copy of a smooth picture gains detail when
+/// shrunk or re-encoded (up to 3.6 measured), photos have 5 and more
+/// (`examples/colour_layout_eval.rs`).
+const LAYOUT_MAX_DETAIL: f32 = 4.0;
 
 /// Keypoints taken from a query: twice a stored picture's, so that a copy
 /// that is only part of the query (a collage, a screenshot, a captioned
@@ -189,8 +200,20 @@ pub(super) async fn gather(
                 },
             }),
     );
+    if let Some(layout) = &query.colour_layout {
+        let close = index.close_layouts(layout);
+        let ambiguous = close.len() > 1;
+        candidates.extend(close.into_iter().map(|(d, image_id)| MatchCandidate {
+            image_id,
+            evidence: Evidence {
+                colour_distance: Some(d),
+                hash_ambiguous: ambiguous,
+                ..Evidence::default()
+            },
+        }));
+    }
     if query.hashes.is_empty() {
-        notes.push("The query is too smooth for a perceptual hash; only exact bytes and embeddings were compared.".into());
+        notes.push("The query is too smooth for a perceptual hash: it was compared by exact bytes, keypoints, its colour layout (with the stored smooth pictures) and embeddings.".into());
     }
     if options.verify_top > 0 && options.copy_index {
         let settings = SearchSettings {

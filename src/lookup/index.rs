@@ -17,6 +17,7 @@ use tokio::sync::Mutex;
 use super::hash_table::HashTable;
 use super::LookupError;
 use crate::copy_index::{CopyIndex, IndexCandidate, QueryTerms, SearchSettings, Terms, TERMS_KIND};
+use crate::hash::colour_layout;
 use crate::model::{ImageFeatures, ImageId};
 use crate::store::Store;
 use crate::verify;
@@ -32,13 +33,19 @@ const REREAD: ImageId = 1_000;
 struct Cursors {
     hashes: ImageId,
     terms: ImageId,
+    layouts: ImageId,
 }
+
+/// Stored smooth pictures and their colour layouts.
+type Layouts = Vec<(ImageId, Vec<u8>)>;
 
 /// One store's match index, shared by every lookup of a process.
 #[derive(Debug, Default)]
 pub struct MatchIndex {
     copies: Arc<RwLock<CopyIndex>>,
     hashes: Arc<RwLock<HashTable>>,
+    /// Colour layouts of the smooth pictures (few: those with no hash).
+    layouts: Arc<RwLock<Layouts>>,
     cursors: Mutex<Cursors>,
 }
 
@@ -81,6 +88,23 @@ impl MatchIndex {
         }
         for id in damaged {
             self.rebuild_terms(store, id).await?;
+        }
+        let mut after = (cursors.layouts - REREAD).max(0);
+        loop {
+            let page = store
+                .features_after(colour_layout::KIND, after, PAGE)
+                .await?;
+            let Some(&(last, _)) = page.last() else {
+                break;
+            };
+            let mut layouts = self.layouts.write().unwrap_or_else(|e| e.into_inner());
+            for (id, bytes) in page {
+                if !layouts.iter().any(|(known, _)| *known == id) {
+                    layouts.push((id, bytes));
+                }
+            }
+            after = last;
+            cursors.layouts = cursors.layouts.max(last);
         }
         Ok(())
     }
@@ -151,6 +175,21 @@ impl MatchIndex {
             }
             progress(done);
         }
+    }
+
+    /// The stored smooth pictures within the colour-layout match distance
+    /// of `query`: (distance, id), nearest first.
+    pub fn close_layouts(&self, query: &[u8]) -> Vec<(u32, ImageId)> {
+        let layouts = self.layouts.read().unwrap_or_else(|e| e.into_inner());
+        let mut close: Vec<(u32, ImageId)> = layouts
+            .iter()
+            .filter_map(|(id, layout)| {
+                let d = colour_layout::colour_distance(query, layout)?;
+                (d <= colour_layout::COLOUR_MATCH_DISTANCE).then_some((d, *id))
+            })
+            .collect();
+        close.sort_unstable();
+        close
     }
 
     /// Pictures with a perceptual hash in the hash table.

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::MatchError;
+use crate::hash::colour_layout::COLOUR_MATCH_DISTANCE;
 
 /// The scale of [`Evidence::hash_distance`]: Hamming distances rescaled to
 /// a 64-bit hash whatever the hash size (as `hash::hash_distance` returns
@@ -176,6 +177,10 @@ pub struct Evidence {
     /// copy, and counts only as the probable band, to be confirmed.
     #[serde(default)]
     pub hash_ambiguous: bool,
+    /// Distance between colour layouts ([`crate::hash::colour_layout`]),
+    /// compared only for smooth pictures, which have no perceptual hash.
+    #[serde(default)]
+    pub colour_distance: Option<u32>,
 }
 
 /// Decides the kind of match, or `None` when the evidence says it is no
@@ -214,6 +219,8 @@ pub enum Decider {
     HashAndEmbedding,
     /// The embedding similarity alone.
     Embedding,
+    /// The colour layout of a smooth picture (no hash, few keypoints).
+    ColourLayout,
 }
 
 impl Decider {
@@ -225,6 +232,7 @@ impl Decider {
             Self::PerceptualHash => "the perceptual hash",
             Self::HashAndEmbedding => "the perceptual hash, confirmed by the embedding",
             Self::Embedding => "the embedding",
+            Self::ColourLayout => "the colour layout (a smooth picture)",
         }
     }
 }
@@ -247,6 +255,17 @@ pub fn decide(e: &Evidence, t: &Thresholds) -> Option<(MatchKind, Decider)> {
     }
     if at_least(t.near_duplicate_min_similarity) {
         return Some((MatchKind::NearDuplicate, Decider::Embedding));
+    }
+    if e.colour_distance
+        .is_some_and(|d| d <= COLOUR_MATCH_DISTANCE)
+    {
+        // Several stored smooth pictures alike: only similar.
+        let kind = if e.hash_ambiguous {
+            MatchKind::Similar
+        } else {
+            MatchKind::NearDuplicate
+        };
+        return Some((kind, Decider::ColourLayout));
     }
     if within(t.probable_duplicate_max_hash_distance) {
         return match similarity {
@@ -271,6 +290,7 @@ mod tests {
             similarity,
             verified_inliers: None,
             hash_ambiguous: false,
+            colour_distance: None,
         }
     }
 

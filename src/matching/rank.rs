@@ -78,6 +78,7 @@ fn merge_evidence(a: &Evidence, b: &Evidence) -> Evidence {
         },
         verified_inliers: a.verified_inliers.max(b.verified_inliers),
         hash_ambiguous: a.hash_ambiguous || b.hash_ambiguous,
+        colour_distance: min_present(a.colour_distance, b.colour_distance),
     }
 }
 
@@ -144,6 +145,7 @@ mod tests {
                 similarity,
                 verified_inliers: None,
                 hash_ambiguous: false,
+                colour_distance: None,
             },
         }
     }

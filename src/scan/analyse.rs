@@ -7,6 +7,7 @@
 use crate::copy_index::{Terms, TERMS_KIND};
 use crate::decode::{decode, DecodeError, DecodeLimits, Decoded, ExifSummary};
 use crate::embed::Embedder;
+use crate::hash::colour_layout;
 use crate::hash::perceptual_hashes;
 use crate::model::{ImageFeatures, PerceptualHash};
 use crate::thumbnail::thumbnail_jpeg;
@@ -52,23 +53,32 @@ pub fn analyse(
         exif,
     } = decode(bytes, limits)?;
     let keypoints = verify::extract(&image, VerifySettings::default().max_keypoints);
+    let hashes = perceptual_hashes(&image);
+    let mut features = vec![
+        ImageFeatures {
+            kind: verify::FEATURE_KIND.to_string(),
+            bytes: verify::encode(&keypoints),
+        },
+        ImageFeatures {
+            kind: TERMS_KIND.to_string(),
+            bytes: Terms::of(&keypoints).encode(),
+        },
+    ];
+    // Too smooth for a perceptual hash: its colour layout stands in.
+    if hashes.is_empty() {
+        features.push(ImageFeatures {
+            kind: colour_layout::KIND.to_string(),
+            bytes: colour_layout::colour_layout(&image),
+        });
+    }
     Ok(Analysis {
         format,
         width,
         height,
         exif,
-        hashes: perceptual_hashes(&image),
+        hashes,
         thumbnail: thumbnail_jpeg(&image, THUMBNAIL_SIDE).ok(),
-        features: vec![
-            ImageFeatures {
-                kind: verify::FEATURE_KIND.to_string(),
-                bytes: verify::encode(&keypoints),
-            },
-            ImageFeatures {
-                kind: TERMS_KIND.to_string(),
-                bytes: Terms::of(&keypoints).encode(),
-            },
-        ],
+        features,
         pixels: embedder.map(|e| e.preprocess(&image)),
     })
 }

@@ -219,3 +219,56 @@ both_backends!(
     damaged_terms,
     damaged_index_terms_are_rebuilt_from_the_keypoints
 );
+
+async fn a_shrunk_copy_of_a_smooth_picture_is_found_by_its_colour_layout(store: &dyn Store) {
+    for name in STORED {
+        store_photo(store, name, None).await;
+    }
+    let smooth = store_fixture(store, "copies/smooth.jpg", None).await;
+    let other = store_fixture(store, "copies/smooth_other.jpg", None).await;
+    // Too smooth for a hash: the colour layout is all there is.
+    assert!(store
+        .image(smooth)
+        .await
+        .unwrap()
+        .unwrap()
+        .perceptual_hashes
+        .is_empty());
+    let report = lookup::find_image(
+        store,
+        None,
+        &MatchIndex::default(),
+        &query("copies/smooth__resize30.jpg"),
+        &LookupOptions::default(),
+    )
+    .await
+    .unwrap();
+    let best = first(&report);
+    assert_eq!(
+        (best.image.id, best.kind, best.decided_by),
+        (
+            smooth,
+            MatchKind::NearDuplicate,
+            Some(Decider::ColourLayout)
+        )
+    );
+    assert!(report.matches.iter().all(|m| m.image.id != other));
+    // A photo is never compared with smooth pictures by colour.
+    let photo = lookup::find_image(
+        store,
+        None,
+        &MatchIndex::default(),
+        &query("hash/coins.jpg"),
+        &LookupOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert!(photo
+        .matches
+        .iter()
+        .all(|m| m.image.id != smooth && m.image.id != other));
+}
+both_backends!(
+    smooth_picture,
+    a_shrunk_copy_of_a_smooth_picture_is_found_by_its_colour_layout
+);
