@@ -185,3 +185,31 @@ fn help_shows_examples() {
         );
     }
 }
+
+#[test]
+fn zero_counts_and_timeouts_are_refused_as_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let pictures = dir.path().join("pictures");
+    std::fs::create_dir(&pictures).unwrap();
+    let folder = pictures.to_str().unwrap();
+    for (command, flag) in [
+        (["scan", "poster"], "--max-results"),
+        (["scan", "poster"], "--timeout"),
+        (["scan", "poster"], "--read-timeout"),
+        (["scan", "poster"], "--max-image-mb"),
+        (["scan", "poster"], "--decode-workers"),
+        (["index", folder], "--max-image-mb"),
+        (["index", folder], "--decode-workers"),
+    ] {
+        let args = [command[0], command[1], flag, "0"];
+        let out = provenance(dir.path(), &args, None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(flag) && err.contains("must be at least 1"),
+            "{args:?}: {err}"
+        );
+    }
+    // Nothing was created by a refused command.
+    assert!(!dir.path().join("data").exists());
+}

@@ -114,7 +114,8 @@ pub struct ScanArgs {
         long,
         env = "PROVENANCE_MAX_RESULTS",
         default_value_t = 100,
-        value_name = "N"
+        value_name = "N",
+        value_parser = at_least_one::<usize>
     )]
     pub max_results: usize,
 
@@ -175,7 +176,7 @@ pub struct IngestArgs {
     pub refresh: bool,
 
     /// Images decoded at once [default: the number of CPU cores].
-    #[arg(long, env = "PROVENANCE_DECODE_WORKERS", value_name = "N")]
+    #[arg(long, env = "PROVENANCE_DECODE_WORKERS", value_name = "N", value_parser = at_least_one::<usize>)]
     pub decode_workers: Option<usize>,
 
     /// Largest image file accepted, in MiB (larger downloads are cut off and recorded as failures).
@@ -183,7 +184,8 @@ pub struct IngestArgs {
         long,
         env = "PROVENANCE_MAX_IMAGE_MB",
         default_value_t = 20,
-        value_name = "MIB"
+        value_name = "MIB",
+        value_parser = at_least_one::<u64>
     )]
     pub max_image_mb: u64,
 
@@ -281,7 +283,8 @@ pub struct FetchArgs {
         long,
         env = "PROVENANCE_TIMEOUT",
         default_value_t = 60,
-        value_name = "SECS"
+        value_name = "SECS",
+        value_parser = at_least_one::<u64>
     )]
     pub timeout: u64,
 
@@ -290,7 +293,8 @@ pub struct FetchArgs {
         long,
         env = "PROVENANCE_READ_TIMEOUT",
         default_value_t = 15,
-        value_name = "SECS"
+        value_name = "SECS",
+        value_parser = at_least_one::<u64>
     )]
     pub read_timeout: u64,
 
@@ -411,4 +415,18 @@ pub enum DbCommand {
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
+}
+
+/// A count or a duration that 0 would make meaningless (`--timeout 0`,
+/// `--max-results 0`): refused with the other usage errors.
+fn at_least_one<T>(value: &str) -> Result<T, String>
+where
+    T: std::str::FromStr + PartialEq + From<u8>,
+    T::Err: std::fmt::Display,
+{
+    let parsed: T = value.parse().map_err(|e| format!("{e}"))?;
+    if parsed == T::from(0) {
+        return Err("must be at least 1".into());
+    }
+    Ok(parsed)
 }

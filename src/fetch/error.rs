@@ -47,7 +47,7 @@ pub enum FetchError {
     },
     /// The SSRF guard refused the address (see `--allow-private-addresses`).
     #[error("{0} (private addresses are refused by default)")]
-    BlockedAddress(#[from] BlockedAddress),
+    BlockedAddress(BlockedAddress),
     /// robots.txt disallows the URL for our user agent.
     #[error("robots.txt of {} disallows {url}", url.origin().ascii_serialization())]
     RobotsDisallowed {
@@ -225,9 +225,29 @@ impl FetchError {
     }
 }
 
+/// Not `#[from]`: that would also make the address the error's source,
+/// and [`FetchError::reason`] would write it twice.
+impl From<BlockedAddress> for FetchError {
+    fn from(blocked: BlockedAddress) -> Self {
+        Self::BlockedAddress(blocked)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_private_address_is_written_once_in_the_reason() {
+        let blocked = FetchError::from(BlockedAddress {
+            host: "intranet.example".into(),
+            addr: "10.1.2.3".parse().unwrap(),
+            reason: "private",
+        });
+        let reason = blocked.reason();
+        assert_eq!(reason.matches("10.1.2.3").count(), 1, "{reason}");
+        assert!(reason.contains("private addresses are refused"), "{reason}");
+    }
 
     fn url() -> Url {
         Url::parse("http://example.org/a.jpg").unwrap()
