@@ -120,7 +120,16 @@ impl MatchIndex {
             tracing::warn!(image = id, "damaged keypoints: left out of the copy index");
             return Ok(());
         };
-        let terms = Terms::of(&features);
+        self.store_and_file(store, id, &Terms::of(&features)).await
+    }
+
+    /// Stores a picture's terms (replacing any) and files them.
+    async fn store_and_file(
+        &self,
+        store: &dyn Store,
+        id: ImageId,
+        terms: &Terms,
+    ) -> Result<(), LookupError> {
         let stored = ImageFeatures {
             kind: TERMS_KIND.to_string(),
             bytes: terms.encode(),
@@ -129,7 +138,7 @@ impl MatchIndex {
         self.copies
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(id, &terms);
+            .insert(id, terms);
         Ok(())
     }
 
@@ -162,15 +171,7 @@ impl MatchIndex {
             .await
             .map_err(|e| LookupError::Task(e.to_string()))?;
             for (id, terms) in made {
-                let stored = ImageFeatures {
-                    kind: TERMS_KIND.to_string(),
-                    bytes: terms.encode(),
-                };
-                store.add_features(id, &stored).await?;
-                self.copies
-                    .write()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(id, &terms);
+                self.store_and_file(store, id, &terms).await?;
                 done += 1;
             }
             progress(done);

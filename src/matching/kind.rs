@@ -174,7 +174,8 @@ pub struct Evidence {
     /// Several stored pictures are within the near-duplicate hash distance
     /// of the query (pictures with little detail — a nebula on black, food
     /// on white — share hashes): the distance alone cannot say which is the
-    /// copy, and counts only as the probable band, to be confirmed.
+    /// copy, and counts only as the probable band, to be confirmed. The
+    /// same for a colour layout several stored smooth pictures share.
     #[serde(default)]
     pub hash_ambiguous: bool,
     /// Distance between colour layouts ([`crate::hash::colour_layout`]),
