@@ -333,7 +333,7 @@ async fn verify_shortlist(
 }
 
 /// Verifies the shortlisted pictures on every core (each comparison is
-/// independent; on two cores a shortlist of 100 takes ~35 ms, not ~65).
+/// independent: on two cores about half the time of one).
 fn verify_in_parallel(
     query: &QueryFeatures,
     stored: Vec<(ImageId, Vec<u8>)>,
