@@ -121,6 +121,39 @@ async fn image_upsert_is_idempotent(store: &dyn Store) {
 }
 both_backends!(image_upsert, image_upsert_is_idempotent);
 
+/// A match reads its whole shortlist's keypoints in one call: only the
+/// asked ids, only the asked kind, nothing for ids that are not stored.
+async fn features_of_many_images_are_read_at_once(store: &dyn Store) {
+    assert_eq!(
+        store.last_image_id().await.unwrap(),
+        None,
+        "a new store is empty"
+    );
+    assert!(store
+        .features_of(&[1, 2], "orb256-v1")
+        .await
+        .unwrap()
+        .is_empty());
+    let mut ids = Vec::new();
+    for seed in 1..=4 {
+        ids.push(store.upsert_image(&image(seed, 0)).await.unwrap().id);
+    }
+    assert_eq!(store.last_image_id().await.unwrap(), Some(ids[3]));
+    let mut found = store
+        .features_of(&[ids[3], ids[1], ids[3] + 1000], "orb256-v1")
+        .await
+        .unwrap();
+    found.sort();
+    assert_eq!(found, [(ids[1], vec![2; 16]), (ids[3], vec![4; 16])]);
+    assert!(store.features_of(&ids, "other").await.unwrap().is_empty());
+    assert!(store
+        .features_of(&[], "orb256-v1")
+        .await
+        .unwrap()
+        .is_empty());
+}
+both_backends!(features_of, features_of_many_images_are_read_at_once);
+
 async fn sightings_update_never_duplicate(store: &dyn Store) {
     let img = store.upsert_image(&image(2, 0)).await.unwrap().id;
     let scan = store

@@ -31,7 +31,8 @@ pub struct IndexCandidate {
     /// The picture.
     pub image_id: ImageId,
     /// Weighted votes in its best rotation bin (and its neighbour), in
-    /// eighths of a vote for a key found once in every picture's worth.
+    /// eighths of a vote for a key found once in every picture's worth:
+    /// the better of the query's and the mirrored query's.
     pub votes: u32,
 }
 
@@ -179,10 +180,7 @@ impl CopyIndex {
         if self.ids.is_empty() {
             return Vec::new();
         }
-        let mut scratch = self.scratch.take(self.ids.len());
-        let found = search::run(self, query, settings, &mut scratch);
-        self.scratch.give_back(scratch);
-        found
+        search::run(self, query, settings)
     }
 }
 

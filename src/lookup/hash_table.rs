@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use crate::hash::{MIRROR_SUFFIX, STORED};
 use crate::model::{ImageId, PerceptualHash};
+use crate::verify::Halves;
 
 /// A picture at a distance from the query.
 pub type Distanced = (u32, ImageId);
@@ -82,6 +83,25 @@ impl HashTable {
     pub fn distance_to(&self, query: u64, id: ImageId) -> Option<u32> {
         let row = &self.rows[*self.position.get(&id)?];
         Some(Self::distance(query, row))
+    }
+
+    /// The halves of the query picture `id`'s hash points to: the mirrored
+    /// one when its mirrored hash is the nearer, the plain one when its
+    /// plain hash is, both on a tie or when it has no hash.
+    pub fn halves(&self, query: u64, id: ImageId) -> Halves {
+        let Some(&at) = self.position.get(&id) else {
+            return Halves::Both;
+        };
+        let row = &self.rows[at];
+        let (plain, mirrored) = (
+            (query ^ row.plain).count_ones(),
+            (query ^ row.mirrored).count_ones(),
+        );
+        match plain.cmp(&mirrored) {
+            std::cmp::Ordering::Less => Halves::Plain,
+            std::cmp::Ordering::Greater => Halves::Mirrored,
+            std::cmp::Ordering::Equal => Halves::Both,
+        }
     }
 
     /// Every picture within `max` of the query, and the `nearest` nearest

@@ -3,14 +3,16 @@
 //! by distance) and the copy index ([`crate::copy_index`]: keypoint terms
 //! filed by key). Both are read once and then kept in step: each lookup
 //! first reads what was stored since, by any process (image ids only grow;
-//! the last [`REREAD`] ids are read again, so a picture whose transaction
-//! committed after a later one's is not missed).
+//! every [`REREAD_EVERY`] the last [`REREAD`] ids are read again, so a
+//! picture whose transaction committed after a later one's is not missed
+//! for longer than that — PostgreSQL hands out ids before commit).
 //!
 //! Pictures stored before the copy index existed have keypoint features but
 //! no terms; [`MatchIndex::index_missing`] computes and stores theirs —
 //! resumable, as each picture's terms are stored as they are made.
 
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
 
@@ -25,8 +27,13 @@ use crate::verify;
 /// Rows read from the store at a time.
 const PAGE: u32 = 2_000;
 
-/// Image ids below the last one read that are read again at each refresh.
+/// Image ids below the last one read that are read again now and then.
 const REREAD: ImageId = 1_000;
+
+/// How often those are read again. Reading them at every lookup cost
+/// 12 ms of a 50 ms match (1,000 rows of terms; `examples/zz_probe`-style
+/// timing, 2026-12-02); a late commit is rare and seconds late is soon.
+const REREAD_EVERY: Duration = Duration::from_secs(10);
 
 /// Where each part of the index has read up to.
 #[derive(Debug, Default)]
@@ -34,6 +41,20 @@ struct Cursors {
     hashes: ImageId,
     terms: ImageId,
     layouts: ImageId,
+    /// When the last ids were last read again.
+    reread_at: Option<Instant>,
+}
+
+impl Cursors {
+    /// How far back this refresh starts: at the cursor, or [`REREAD`]
+    /// before it when it is time to read the last ids again.
+    fn start(&self, cursor: ImageId, reread: bool) -> ImageId {
+        if reread {
+            (cursor - REREAD).max(0)
+        } else {
+            cursor
+        }
+    }
 }
 
 /// Stored smooth pictures and their colour layouts.
@@ -53,28 +74,41 @@ impl MatchIndex {
     /// Reads the hashes and terms stored since the last look.
     pub async fn refresh(&self, store: &dyn Store) -> Result<(), LookupError> {
         let mut cursors = self.cursors.lock().await;
-        let mut after = (cursors.hashes - REREAD).max(0);
+        // Every row of any kind up to this id is read by the end: the
+        // cursors move there even where a kind has no rows (smooth
+        // pictures are rare: a layout cursor left at the last one made
+        // every lookup read all the features stored after it).
+        let last = store.last_image_id().await?.unwrap_or(0);
+        let reread = cursors
+            .reread_at
+            .is_none_or(|at| at.elapsed() >= REREAD_EVERY);
+        if reread {
+            cursors.reread_at = Some(Instant::now());
+        }
+        let mut after = cursors.start(cursors.hashes, reread);
         loop {
             let page = store.perceptual_hashes_after(after, PAGE).await?;
-            let Some(&(last, _)) = page.last() else {
+            let Some(&(page_end, _)) = page.last() else {
                 break;
             };
             let mut hashes = self.hashes.write().unwrap_or_else(|e| e.into_inner());
             for (id, found) in &page {
                 hashes.insert(*id, found);
             }
-            after = last;
-            cursors.hashes = cursors.hashes.max(last);
+            after = page_end;
+            cursors.hashes = cursors.hashes.max(page_end);
         }
-        let mut after = (cursors.terms - REREAD).max(0);
+        let mut after = cursors.start(cursors.terms, reread);
         let mut damaged = Vec::new();
         loop {
             let page = store.features_after(TERMS_KIND, after, PAGE).await?;
-            let Some(&(last, _)) = page.last() else {
+            let Some(&(page_end, _)) = page.last() else {
                 break;
             };
             let mut copies = self.copies.write().unwrap_or_else(|e| e.into_inner());
-            for (id, bytes) in page {
+            let unfiled = page.into_iter().filter(|(id, _)| !copies.contains(*id));
+            let unfiled: Vec<_> = unfiled.collect();
+            for (id, bytes) in unfiled {
                 match Terms::decode(&bytes) {
                     Ok(terms) => copies.insert(id, &terms),
                     Err(e) => {
@@ -83,18 +117,18 @@ impl MatchIndex {
                     }
                 }
             }
-            after = last;
-            cursors.terms = cursors.terms.max(last);
+            after = page_end;
+            cursors.terms = cursors.terms.max(page_end);
         }
         for id in damaged {
             self.rebuild_terms(store, id).await?;
         }
-        let mut after = (cursors.layouts - REREAD).max(0);
+        let mut after = cursors.start(cursors.layouts, reread);
         loop {
             let page = store
                 .features_after(colour_layout::KIND, after, PAGE)
                 .await?;
-            let Some(&(last, _)) = page.last() else {
+            let Some(&(page_end, _)) = page.last() else {
                 break;
             };
             let mut layouts = self.layouts.write().unwrap_or_else(|e| e.into_inner());
@@ -103,9 +137,12 @@ impl MatchIndex {
                     layouts.push((id, bytes));
                 }
             }
-            after = last;
-            cursors.layouts = cursors.layouts.max(last);
+            after = page_end;
+            cursors.layouts = cursors.layouts.max(page_end);
         }
+        cursors.hashes = cursors.hashes.max(last);
+        cursors.terms = cursors.terms.max(last);
+        cursors.layouts = cursors.layouts.max(last);
         Ok(())
     }
 

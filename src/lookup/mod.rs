@@ -6,10 +6,11 @@
 //! 1. **candidates** ([`candidates`]): the stored picture with the same
 //!    bytes, every picture within the probable-duplicate hash distance, and
 //!    the nearest by embedding when a model is in use;
-//! 2. **verification**: the keypoints of the nearest `verify_top` by hash,
-//!    by embedding and by the copy index ([`MatchIndex`]: stored
-//!    pictures sharing rotation-consistent local features) are compared
-//!    with the query's — what finds crops, rotations, screenshots and
+//! 2. **verification**: the keypoints of the nearest `verify_top` by hash
+//!    and by embedding, and of up to three times as many by the copy index
+//!    ([`MatchIndex`]: stored pictures sharing rotation-consistent local
+//!    features), are compared with the query's, in one read of the store
+//!    and on every core — what finds crops, rotations, screenshots and
 //!    collages a hash cannot see;
 //! 3. **ranking** ([`crate::matching::rank`]): all evidence merged once per
 //!    picture, classified, ordered;
@@ -79,8 +80,9 @@ pub struct LookupOptions {
     pub top: usize,
     /// Where the kinds are divided.
     pub thresholds: Thresholds,
-    /// Keypoint verification of this many nearest pictures by hash, and as
-    /// many by embedding (0: off). Default 50.
+    /// Keypoint verification of this many nearest pictures by hash, as
+    /// many by embedding and up to three times as many by the copy index
+    /// (0: off). Default 50.
     pub verify_top: usize,
     /// Nearest neighbours asked of the vector index; `None`: four per
     /// match kept, at least 50 and at least `verify_top`.
@@ -88,7 +90,7 @@ pub struct LookupOptions {
     /// Shortlist by the copy index too (on by default; off only to measure
     /// what it adds).
     pub copy_index: bool,
-    /// How the copy index is searched (its `candidates` is taken from
+    /// How the copy index is searched (its `candidates` is three times
     /// `verify_top`).
     pub copy_search: SearchSettings,
     /// Bounds on decoding the query.
@@ -268,7 +270,7 @@ pub async fn vectors_in_use(store: &dyn Store) -> Result<bool, LookupError> {
 }
 
 async fn ensure_not_empty(store: &dyn Store) -> Result<(), LookupError> {
-    if store.status().await?.images == 0 {
+    if store.last_image_id().await?.is_none() {
         return Err(LookupError::EmptyStore);
     }
     Ok(())

@@ -113,6 +113,10 @@ pub trait Store: Send + Sync {
     /// Counts, model and schema version.
     async fn status(&self) -> StoreResult<StoreStatus>;
 
+    /// The highest image id stored, `None` when the store is empty
+    /// (cheaper than [`Store::status`]'s counts, which read every row).
+    async fn last_image_id(&self) -> StoreResult<Option<ImageId>>;
+
     /// The model the store's vectors come from, if one is bound.
     async fn model(&self) -> StoreResult<Option<ModelInfo>>;
 
@@ -139,6 +143,15 @@ pub trait Store: Send + Sync {
 
     /// The keypoint features of an image of one kind, if stored.
     async fn features(&self, id: ImageId, kind: &str) -> StoreResult<Option<Vec<u8>>>;
+
+    /// The keypoint features of one kind of several images at once, for
+    /// those that have them (in no particular order): one round trip for a
+    /// match's whole shortlist.
+    async fn features_of(
+        &self,
+        ids: &[ImageId],
+        kind: &str,
+    ) -> StoreResult<Vec<(ImageId, Vec<u8>)>>;
 
     /// Features of one kind stored after image `after`, in image id order,
     /// at most `limit` (to read them all in pages).

@@ -46,6 +46,7 @@ where
     Vec<u8>: Type<DB> + for<'r> Decode<'r, DB>,
     Option<Vec<u8>>: Type<DB> + for<'r> Decode<'r, DB>,
     (i64,): for<'r> FromRow<'r, DB::Row>,
+    (Option<i64>,): for<'r> FromRow<'r, DB::Row>,
     (String,): for<'r> FromRow<'r, DB::Row>,
     (Vec<u8>,): for<'r> FromRow<'r, DB::Row>,
     (Option<Vec<u8>>,): for<'r> FromRow<'r, DB::Row>,
@@ -64,6 +65,14 @@ where
             .await
             .map_err(|e| self.error(e))?;
         Ok(rows::status(&row, self.backend, location, model))
+    }
+
+    /// The highest image id, if any.
+    pub async fn last_image_id(&self) -> StoreResult<Option<ImageId>> {
+        sqlx::query_scalar::<DB, Option<ImageId>>(sql::LAST_IMAGE_ID)
+            .fetch_one(self.pool)
+            .await
+            .map_err(|e| self.error(e))
     }
 
     /// The raw model binding, if any.

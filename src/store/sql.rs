@@ -11,6 +11,9 @@ pub(super) const STATUS: &str = "SELECT (SELECT count(*) FROM images) AS images,
             (SELECT count(*) FROM failures) AS failures,
             (SELECT coalesce(max(version), 0) FROM _sqlx_migrations WHERE success) AS version";
 
+/// The highest image id (NULL when there is none).
+pub(super) const LAST_IMAGE_ID: &str = "SELECT max(id) FROM images";
+
 /// The bound model's row.
 pub(super) const MODEL: &str = "SELECT value FROM store_meta WHERE key = 'model'";
 

@@ -61,8 +61,9 @@ pub fn describe(smooth: &GrayImage, x: u32, y: u32, angle: f32) -> Descriptor {
     descriptor
 }
 
-/// Number of differing bits between two descriptors.
-#[inline(always)]
+/// Number of differing bits between two descriptors (the matching itself
+/// runs vectorised, in `nearest`).
+#[cfg(test)]
 pub fn distance(a: &Descriptor, b: &Descriptor) -> u32 {
     (a[0] ^ b[0]).count_ones()
         + (a[1] ^ b[1]).count_ones()

@@ -21,6 +21,7 @@ pub mod codec;
 mod fast;
 pub mod features;
 pub mod geometry;
+mod nearest;
 mod pyramid;
 
 use image::DynamicImage;
@@ -29,6 +30,7 @@ pub use brief::Descriptor;
 pub use codec::{decode, encode, FEATURE_KIND};
 pub use features::{extract, Features, Keypoint};
 pub use geometry::{Match, Similarity};
+use nearest::QueryBlocks;
 
 /// Why stored features could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -85,12 +87,20 @@ pub struct QueryFeatures {
 
 impl QueryFeatures {
     /// Extracts both from the query picture (with the query's deeper
-    /// pyramid, [`features::extract_query`]).
+    /// pyramid, [`features::extract_query`]), the mirrored half on a
+    /// second thread: 14 ms instead of 23 for a photo on two cores.
     pub fn new(image: &DynamicImage, settings: &VerifySettings) -> Self {
-        Self {
-            plain: features::extract_query(image, settings.max_keypoints),
-            mirrored: features::extract_query_mirrored(image, settings.max_keypoints),
-        }
+        let keypoints = settings.max_keypoints;
+        std::thread::scope(|scope| {
+            let mirrored = scope.spawn(|| features::extract_query_mirrored(image, keypoints));
+            let plain = features::extract_query(image, keypoints);
+            Self {
+                plain,
+                mirrored: mirrored
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            }
+        })
     }
 }
 
@@ -114,21 +124,64 @@ impl Verification {
     }
 }
 
+/// Which halves of the query a candidate is compared with: both, or only
+/// the one the candidate's evidence points to (its nearer hash, its better
+/// half of the copy index's votes) — half the cost, and what a true copy's
+/// evidence gets right (the photo set's recall did not move, 2026-12-02).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Halves {
+    /// The query as it is.
+    Plain,
+    /// The mirrored query.
+    Mirrored,
+    /// Both, the better kept.
+    Both,
+}
+
+impl Halves {
+    /// The halves two pieces of evidence point to together.
+    pub fn and(self, other: Self) -> Self {
+        if self == other {
+            self
+        } else {
+            Self::Both
+        }
+    }
+}
+
 /// Compares the query (plain and mirrored) with a candidate's features.
 pub fn verify(
     query: &QueryFeatures,
     candidate: &Features,
     settings: &VerifySettings,
 ) -> Verification {
-    let plain = verify_one(&query.plain, candidate, settings);
-    let mirrored = Verification {
+    verify_halves(query, candidate, settings, Halves::Both)
+}
+
+/// Compares the given halves of the query with a candidate's features.
+pub fn verify_halves(
+    query: &QueryFeatures,
+    candidate: &Features,
+    settings: &VerifySettings,
+    halves: Halves,
+) -> Verification {
+    let table = descriptors(candidate);
+    let plain = || verify_against(&query.plain, candidate, &table, settings);
+    let mirrored = || Verification {
         mirrored: true,
-        ..verify_one(&query.mirrored, candidate, settings)
+        ..verify_against(&query.mirrored, candidate, &table, settings)
     };
-    if mirrored.inliers > plain.inliers {
-        mirrored
-    } else {
-        plain
+    match halves {
+        Halves::Plain => plain(),
+        Halves::Mirrored => mirrored(),
+        Halves::Both => {
+            let (plain, mirrored) = (plain(), mirrored());
+            if mirrored.inliers > plain.inliers {
+                mirrored
+            } else {
+                plain
+            }
+        }
     }
 }
 
@@ -138,7 +191,21 @@ pub fn verify_one(
     candidate: &Features,
     settings: &VerifySettings,
 ) -> Verification {
-    let matches = match_descriptors(query, candidate, settings);
+    verify_against(query, candidate, &descriptors(candidate), settings)
+}
+
+/// A candidate's descriptors, side by side.
+fn descriptors(candidate: &Features) -> Vec<Descriptor> {
+    candidate.keypoints.iter().map(|k| k.descriptor).collect()
+}
+
+fn verify_against(
+    query: &Features,
+    candidate: &Features,
+    table: &[Descriptor],
+    settings: &VerifySettings,
+) -> Verification {
+    let matches = matches_in(query, candidate, table, settings);
     let consistent = geometry::consistent_matches(&matches, settings.inlier_tolerance);
     Verification {
         matches: matches.len(),
@@ -156,9 +223,18 @@ pub fn match_descriptors(
     candidate: &Features,
     settings: &VerifySettings,
 ) -> Vec<Match> {
+    matches_in(query, candidate, &descriptors(candidate), settings)
+}
+
+fn matches_in(
+    query: &Features,
+    candidate: &Features,
+    table: &[Descriptor],
+    settings: &VerifySettings,
+) -> Vec<Match> {
     let mut best_for_candidate: Vec<Option<(u32, usize)>> = vec![None; candidate.keypoints.len()];
-    for (qi, q) in query.keypoints.iter().enumerate() {
-        let (best, second, best_index) = nearest_two(&q.descriptor, &candidate.keypoints);
+    let nearest = QueryBlocks::new(&query.keypoints).nearest_two(table);
+    for (qi, (best, second, best_index)) in nearest.into_iter().enumerate() {
         let passes = best <= settings.max_descriptor_distance
             && (second == u32::MAX || (best as f32) < settings.ratio * second as f32);
         if passes {
@@ -178,42 +254,6 @@ pub fn match_descriptors(
             })
         })
         .collect()
-}
-
-/// The smallest and second-smallest descriptor distance from `query` to
-/// the keypoints, and the index of the nearest. Uses the CPU's POPCNT
-/// instruction where it has one (a baseline x86-64 build does not assume
-/// it, and bit counting is most of the cost of a comparison).
-fn nearest_two(query: &brief::Descriptor, keypoints: &[Keypoint]) -> (u32, u32, usize) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("popcnt") {
-        // SAFETY: the CPU supports POPCNT, checked just above.
-        return unsafe { nearest_two_popcnt(query, keypoints) };
-    }
-    nearest_two_portable(query, keypoints)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "popcnt")]
-unsafe fn nearest_two_popcnt(
-    query: &brief::Descriptor,
-    keypoints: &[Keypoint],
-) -> (u32, u32, usize) {
-    nearest_two_portable(query, keypoints)
-}
-
-#[inline(always)]
-fn nearest_two_portable(query: &brief::Descriptor, keypoints: &[Keypoint]) -> (u32, u32, usize) {
-    let (mut best, mut second, mut best_index) = (u32::MAX, u32::MAX, 0);
-    for (i, k) in keypoints.iter().enumerate() {
-        let d = brief::distance(query, &k.descriptor);
-        if d < best {
-            (second, best, best_index) = (best, d, i);
-        } else if d < second {
-            second = d;
-        }
-    }
-    (best, second, best_index)
 }
 
 #[cfg(test)]

@@ -131,6 +131,10 @@ impl Store for PostgresStore {
         self.shared().status(self.location.clone(), model).await
     }
 
+    async fn last_image_id(&self) -> StoreResult<Option<ImageId>> {
+        self.shared().last_image_id().await
+    }
+
     async fn model(&self) -> StoreResult<Option<ModelInfo>> {
         rules::load_model(self).await
     }
@@ -220,6 +224,21 @@ impl Store for PostgresStore {
 
     async fn features(&self, id: ImageId, kind: &str) -> StoreResult<Option<Vec<u8>>> {
         self.shared().features(id, kind).await
+    }
+
+    async fn features_of(
+        &self,
+        ids: &[ImageId],
+        kind: &str,
+    ) -> StoreResult<Vec<(ImageId, Vec<u8>)>> {
+        sqlx::query_as(
+            "SELECT image_id, bytes FROM image_features WHERE kind = $1 AND image_id = ANY($2)",
+        )
+        .bind(kind)
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error)
     }
 
     async fn features_after(

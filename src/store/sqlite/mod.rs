@@ -120,6 +120,10 @@ impl Store for SqliteStore {
         self.shared().status(self.path.clone(), model).await
     }
 
+    async fn last_image_id(&self) -> StoreResult<Option<ImageId>> {
+        self.shared().last_image_id().await
+    }
+
     async fn model(&self) -> StoreResult<Option<ModelInfo>> {
         rules::load_model(self).await
     }
@@ -198,6 +202,24 @@ impl Store for SqliteStore {
 
     async fn features(&self, id: ImageId, kind: &str) -> StoreResult<Option<Vec<u8>>> {
         self.shared().features(id, kind).await
+    }
+
+    async fn features_of(
+        &self,
+        ids: &[ImageId],
+        kind: &str,
+    ) -> StoreResult<Vec<(ImageId, Vec<u8>)>> {
+        // SQLite binds no arrays: the ids travel as one JSON array.
+        let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+        sqlx::query_as(
+            "SELECT image_id, bytes FROM image_features
+             WHERE kind = ?1 AND image_id IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(kind)
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error)
     }
 
     async fn features_after(
