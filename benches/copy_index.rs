@@ -112,19 +112,7 @@ fn run(pictures: usize, bases: &[Features], queries: &[(usize, QueryTerms)]) {
 }
 
 fn main() {
-    let sizes: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    // `cargo bench` passes --bench; `cargo test --all-targets` runs this
-    // too, without it: then a small smoke run only.
-    let benching = std::env::args().any(|a| a == "--bench");
-    let sizes = match (sizes.is_empty(), benching) {
-        (false, _) => sizes,
-        (true, true) => vec![100_000, 1_000_000],
-        (true, false) => vec![2_000],
-    };
+    let (sizes, _) = synthetic::sizes(&[100_000, 1_000_000], &[2_000]);
     let mut rng = Rng(42);
     let bases = base_features(&mut rng);
     let queries = queries();

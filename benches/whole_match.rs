@@ -201,19 +201,7 @@ async fn run(pictures: usize) -> Result<(usize, usize)> {
 }
 
 fn main() -> Result<()> {
-    let sizes: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    // `cargo bench` passes --bench; `cargo test --all-targets` runs this
-    // too, without it: then a small smoke run only.
-    let benching = std::env::args().any(|a| a == "--bench");
-    let sizes = match (sizes.is_empty(), benching) {
-        (false, _) => sizes,
-        (true, true) => vec![100_000],
-        (true, false) => vec![300],
-    };
+    let (sizes, benching) = synthetic::sizes(&[100_000], &[300]);
     let runtime = tokio::runtime::Runtime::new()?;
     println!("| pictures | index loaded | whole match p50 | p95 | originals found first |");
     println!("|---:|---:|---:|---:|---:|");

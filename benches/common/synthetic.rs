@@ -30,6 +30,25 @@ pub const PHOTOS: [&str; 10] = [
 /// How many of [`PHOTOS`] are originals that queries look for.
 pub const ORIGINALS: usize = PHOTOS.len() / 2;
 
+/// The store sizes to measure and whether this is a benchmark run: the
+/// sizes given on the command line, else `benching` (`cargo bench`
+/// passes `--bench`), else `smoke` — `cargo test --all-targets` runs the
+/// benches too, without it, and then a small smoke run only.
+pub fn sizes(benching: &[usize], smoke: &[usize]) -> (Vec<usize>, bool) {
+    let given: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let bench = std::env::args().any(|a| a == "--bench");
+    let sizes = match (given.is_empty(), bench) {
+        (false, _) => given,
+        (true, true) => benching.to_vec(),
+        (true, false) => smoke.to_vec(),
+    };
+    (sizes, bench)
+}
+
 /// A small deterministic generator (xorshift64*).
 pub struct Rng(pub u64);
 
