@@ -191,4 +191,15 @@ mod tests {
         assert_eq!(table.distance_to(0, 2), Some(0));
         assert_eq!(table.len(), 3);
     }
+
+    #[test]
+    fn the_nearer_hash_says_which_half_of_the_query_to_verify() {
+        let mut table = HashTable::default();
+        table.insert(1, &hashes(0, u64::MAX));
+        table.insert(2, &hashes(0x0F, 0xF0));
+        assert_eq!(table.halves(0x01, 1), Halves::Plain);
+        assert_eq!(table.halves(u64::MAX - 1, 1), Halves::Mirrored);
+        assert_eq!(table.halves(0, 2), Halves::Both, "a tie");
+        assert_eq!(table.halves(0, 99), Halves::Both, "not filed");
+    }
 }

@@ -31,8 +31,8 @@ const PAGE: u32 = 2_000;
 const REREAD: ImageId = 1_000;
 
 /// How often those are read again. Reading them at every lookup cost
-/// 12 ms of a 50 ms match (1,000 rows of terms; `examples/zz_probe`-style
-/// timing, 2026-12-02); a late commit is rare and seconds late is soon.
+/// 12 ms of a 50 ms match (1,000 rows of terms, timed 2026-12-02); a late
+/// commit is rare and seconds late is soon.
 const REREAD_EVERY: Duration = Duration::from_secs(10);
 
 /// Where each part of the index has read up to.
@@ -106,8 +106,10 @@ impl MatchIndex {
                 break;
             };
             let mut copies = self.copies.write().unwrap_or_else(|e| e.into_inner());
-            let unfiled = page.into_iter().filter(|(id, _)| !copies.contains(*id));
-            let unfiled: Vec<_> = unfiled.collect();
+            let unfiled: Vec<_> = page
+                .into_iter()
+                .filter(|(id, _)| !copies.contains(*id))
+                .collect();
             for (id, bytes) in unfiled {
                 match Terms::decode(&bytes) {
                     Ok(terms) => copies.insert(id, &terms),

@@ -125,9 +125,10 @@ impl Verification {
 }
 
 /// Which halves of the query a candidate is compared with: both, or only
-/// the one the candidate's evidence points to (its nearer hash, its better
-/// half of the copy index's votes) — half the cost, and what a true copy's
-/// evidence gets right (the photo set's recall did not move, 2026-12-02).
+/// the one its evidence points to — its nearer perceptual hash (plain or
+/// mirrored): half the cost, and right for a true copy, whose hash is near
+/// in one orientation only (the photo set's recall did not move,
+/// 2026-12-02; the copy index's better half was tried and was not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Halves {
     /// The query as it is.
@@ -319,6 +320,29 @@ mod tests {
             keypoint(70, 20, distinct(3)),
         ]);
         assert!(match_descriptors(&query, &candidate, &VerifySettings::default()).is_empty());
+    }
+
+    #[test]
+    fn only_the_halves_asked_for_are_compared() {
+        let f = features(
+            (0..20)
+                .map(|i| keypoint(i * 20, i * 13, distinct(u64::from(i) + 1)))
+                .collect(),
+        );
+        let query = QueryFeatures {
+            plain: f.clone(),
+            mirrored: features(Vec::new()),
+        };
+        let settings = VerifySettings::default();
+        let plain = verify_halves(&query, &f, &settings, Halves::Plain);
+        assert_eq!((plain.inliers, plain.mirrored), (20, false));
+        let mirrored = verify_halves(&query, &f, &settings, Halves::Mirrored);
+        assert_eq!((mirrored.inliers, mirrored.mirrored), (0, true));
+        assert_eq!(verify_halves(&query, &f, &settings, Halves::Both), plain);
+        assert_eq!(verify(&query, &f, &settings), plain);
+        assert_eq!(Halves::Plain.and(Halves::Plain), Halves::Plain);
+        assert_eq!(Halves::Plain.and(Halves::Mirrored), Halves::Both);
+        assert_eq!(Halves::Mirrored.and(Halves::Both), Halves::Both);
     }
 
     #[test]
