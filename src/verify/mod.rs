@@ -290,13 +290,18 @@ mod tests {
         }
     }
 
-    #[test]
-    fn identical_keypoints_match_one_to_one() {
-        let f = features(
+    /// Twenty keypoints with distinct descriptors, spread over the picture.
+    fn twenty_distinct() -> Features {
+        features(
             (0..20)
                 .map(|i| keypoint(i * 20, i * 13, distinct(u64::from(i) + 1)))
                 .collect(),
-        );
+        )
+    }
+
+    #[test]
+    fn identical_keypoints_match_one_to_one() {
+        let f = twenty_distinct();
         let matches = match_descriptors(&f, &f, &VerifySettings::default());
         assert_eq!(matches.len(), 20);
         assert!(matches.iter().all(|m| m.query == m.candidate));
@@ -324,11 +329,7 @@ mod tests {
 
     #[test]
     fn only_the_halves_asked_for_are_compared() {
-        let f = features(
-            (0..20)
-                .map(|i| keypoint(i * 20, i * 13, distinct(u64::from(i) + 1)))
-                .collect(),
-        );
+        let f = twenty_distinct();
         let query = QueryFeatures {
             plain: f.clone(),
             mirrored: features(Vec::new()),
