@@ -52,6 +52,8 @@ pub mod report;
 #[cfg(feature = "runtime")]
 pub mod scan;
 #[cfg(feature = "runtime")]
+pub mod serve;
+#[cfg(feature = "runtime")]
 pub mod store;
 #[cfg(feature = "runtime")]
 pub mod thumbnail;

@@ -4,24 +4,17 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use common::photos::{fixture, store_fixture};
+
 use std::sync::Arc;
 
-use chrono::Utc;
 use provenance::decode::DecodeLimits;
 use provenance::embed::{ClipEmbedder, Embedder, ModelSettings};
 use provenance::lookup::{self, LookupError, LookupOptions, MatchIndex, QueryPicture};
 use provenance::matching::MatchKind;
-use provenance::model::{ImageId, ModelInfo, NewImage, NewSighting};
+use provenance::model::{ImageId, ModelInfo};
 use provenance::report::{Mode, Report};
-use provenance::scan::analyse::analyse;
 use provenance::store::{Store, StoreError};
-
-fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(path)
-}
 
 /// Analyses a photo as the scan does and stores it with one sighting;
 /// with an embedder, its vector too.
@@ -31,47 +24,6 @@ async fn store_photo(
     embedder: Option<&Arc<dyn Embedder>>,
 ) -> ImageId {
     store_fixture(store, &format!("hash/{name}"), embedder).await
-}
-
-/// [`store_photo`] of any fixture (`path` under `tests/fixtures`).
-async fn store_fixture(
-    store: &dyn Store,
-    path: &str,
-    embedder: Option<&Arc<dyn Embedder>>,
-) -> ImageId {
-    let name = path.rsplit('/').next().unwrap();
-    let bytes = std::fs::read(fixture(path)).unwrap();
-    let analysis = analyse(&bytes, &DecodeLimits::default(), None).unwrap();
-    let image = NewImage {
-        sha256: provenance::hash::sha256(&bytes),
-        perceptual_hashes: analysis.hashes,
-        width: analysis.width,
-        height: analysis.height,
-        format: analysis.format,
-        byte_size: bytes.len() as u64,
-        exif: analysis.exif,
-        thumbnail: analysis.thumbnail,
-        features: analysis.features,
-        seen_at: Utc::now(),
-    };
-    let id = store.upsert_image(&image).await.unwrap().id;
-    store
-        .upsert_sighting(&NewSighting {
-            image_id: id,
-            image_url: format!("https://example.org/{name}"),
-            page_url: Some(format!("https://example.org/{name}.html")),
-            seen_at: Utc::now(),
-            ..NewSighting::default()
-        })
-        .await
-        .unwrap();
-    if let Some(embedder) = embedder {
-        store.bind_model(embedder.model()).await.unwrap();
-        let picture = image::load_from_memory(&bytes).unwrap();
-        let vector = embedder.embed_images(&[picture]).unwrap().remove(0);
-        store.set_embedding(id, &vector).await.unwrap();
-    }
-    id
 }
 
 fn query(path: &str) -> QueryPicture {

@@ -9,10 +9,10 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, TimeZone, Utc};
 use provenance::matching::{DateKind, Decider, MatchKind, OriginClaim, OriginEvidence, Thresholds};
-use provenance::model::{ExifSummary, ModelInfo};
+use provenance::model::{Decision, ExifSummary, ModelInfo};
 use provenance::report::{
-    parse_json, render_html, render_json, render_markdown, Mode, QueryInfo, Report, ReportImage,
-    ReportMatch, ReportSighting, SCHEMA_VERSION,
+    parse_json, render_html, render_json, render_markdown, MatchReview, Mode, QueryInfo, Report,
+    ReportImage, ReportMatch, ReportSighting, SCHEMA_VERSION,
 };
 use scraper::{Html, Selector};
 
@@ -92,6 +92,11 @@ fn hostile_report() -> Report {
             image: image(7, 3000, 2000, exif),
             thumbnail_data_uri: Some(PNG_1X1.into()),
             sightings: vec![evil, news],
+            review: Some(MatchReview {
+                decision: Decision::Confirmed,
+                note: Some(HOSTILE.into()),
+                decided_at: Utc::now(),
+            }),
         },
         ReportMatch {
             rank: 2,
@@ -105,6 +110,7 @@ fn hostile_report() -> Report {
                 "data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+".into(),
             ),
             sightings: vec![sighting(21, "https://mirror.example/p.jpg", None, None)],
+            review: None,
         },
         ReportMatch {
             rank: 3,
@@ -121,6 +127,7 @@ fn hostile_report() -> Report {
                 Some(JS_URL),
                 Some("ok"),
             )],
+            review: None,
         },
     ];
     let origins = vec![OriginClaim {

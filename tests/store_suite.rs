@@ -477,3 +477,134 @@ async fn concurrent_writers_stay_consistent(store: &dyn Store) {
     assert_eq!((status.images, status.sightings), (10, 10));
 }
 both_backends!(concurrent_writers, concurrent_writers_stay_consistent);
+
+async fn reviews_replace_per_pair_and_keep_the_first_time(store: &dyn Store) {
+    let a = store.upsert_image(&image(40, 0)).await.unwrap().id;
+    let b = store.upsert_image(&image(41, 0)).await.unwrap().id;
+    let query = [7u8; 32];
+    let review = |image_id, decision, note: Option<&str>, at| NewReview {
+        query_sha256: query,
+        image_id,
+        decision,
+        note: note.map(str::to_string),
+        at: t(at),
+    };
+    let first = store
+        .put_review(&review(a, Decision::NotACopy, Some("hm"), 10))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.decided_at, first.updated_at);
+    let changed = store
+        .put_review(&review(a, Decision::Confirmed, Some("ünïcødé <b>"), 20))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (changed.decision, changed.decided_at, changed.updated_at),
+        (Decision::Confirmed, t(10), t(20))
+    );
+    assert_eq!(changed.note.as_deref(), Some("ünïcødé <b>"));
+    store
+        .put_review(&review(b, Decision::Ignored, None, 30))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        store
+            .put_review(&review(999_999, Decision::Ignored, None, 30))
+            .await
+            .unwrap()
+            .is_none(),
+        "no review of a picture not stored"
+    );
+    let kept = store.reviews(&query).await.unwrap();
+    assert_eq!(
+        kept.iter()
+            .map(|r| (r.image_id, r.decision))
+            .collect::<Vec<_>>(),
+        vec![(a, Decision::Confirmed), (b, Decision::Ignored)]
+    );
+    assert_eq!(kept[0].query_sha256, "07".repeat(32));
+    assert!(store.reviews(&[8u8; 32]).await.unwrap().is_empty());
+}
+both_backends!(reviews, reviews_replace_per_pair_and_keep_the_first_time);
+
+async fn the_library_lists_newest_first_and_searches_sightings(store: &dyn Store) {
+    let mut ids = Vec::new();
+    for (seed, site, title) in [
+        (50, "news.example", "Festival_50%"),
+        (51, "blog.example", "Other"),
+        (52, "news.example", "Cats"),
+    ] {
+        let id = store.upsert_image(&image(seed, 0)).await.unwrap().id;
+        store
+            .upsert_sighting(&NewSighting {
+                image_id: id,
+                image_url: format!("https://{site}/{seed}.jpg"),
+                page_title: Some(title.into()),
+                site: Some(site.into()),
+                seen_at: t(1),
+                ..NewSighting::default()
+            })
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let all: Vec<_> = store
+        .library(None, None, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(&all[..3], &[ids[2], ids[1], ids[0]]);
+    let news: Vec<_> = store
+        .library(Some("NEWS.example"), None, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(news, vec![ids[2], ids[0]]);
+    let paged: Vec<_> = store
+        .library(Some("news"), Some(ids[2]), 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(paged, vec![ids[0]]);
+    let literal: Vec<_> = store
+        .library(Some("_50%"), None, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(literal, vec![ids[0]], "% and _ are searched as themselves");
+    let percent: Vec<_> = store
+        .library(Some("%"), None, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(percent, vec![ids[0]]);
+    let scans_before = store.scans(100).await.unwrap().len();
+    let scan = NewScan {
+        keyphrase: "k".into(),
+        provider: "list".into(),
+        options: serde_json::json!({}),
+        started_at: t(0),
+    };
+    let first = store.start_scan(&scan).await.unwrap();
+    let second = store.start_scan(&scan).await.unwrap();
+    let latest: Vec<_> = store.scans(2).await.unwrap().iter().map(|s| s.id).collect();
+    assert_eq!(latest, vec![second, first]);
+    assert_eq!(store.scans(100).await.unwrap().len(), scans_before + 2);
+}
+both_backends!(
+    library,
+    the_library_lists_newest_first_and_searches_sightings
+);

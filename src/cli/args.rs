@@ -75,6 +75,9 @@ pub enum Command {
     /// Find stored images that fit a text description (CLIP text encoder).
     #[command(after_help = "Example:\n  provenance search \"red festival poster with a guitar\"")]
     Search(SearchArgs),
+    /// Serve the web UI and the HTTP API: upload a picture, review its matches, run scans, export cases.
+    #[command(after_help = SERVE_HELP)]
+    Serve(ServeArgs),
     /// Manage the store.
     #[command(
         subcommand,
@@ -82,6 +85,13 @@ pub enum Command {
     )]
     Db(DbCommand),
 }
+
+const SERVE_HELP: &str = "\
+Examples:
+  provenance serve --embedder none
+  PROVENANCE_API_TOKEN=$(openssl rand -hex 24) provenance serve --listen 0.0.0.0:8080
+
+Security: only 127.0.0.1 unless PROVENANCE_API_TOKEN is set (then a bearer token for the API, a login for the UI).";
 
 const SCAN_EXAMPLES: &str = "\
 Examples:
@@ -330,6 +340,22 @@ pub struct MatchArgs {
     /// The image to look for.
     pub image: PathBuf,
 
+    /// How pictures are matched.
+    #[command(flatten)]
+    pub lookup: LookupArgs,
+
+    /// Where and how reports are written.
+    #[command(flatten)]
+    pub report: ReportArgs,
+
+    /// The embedding model (must be the one the store was built with).
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// How `match` and `serve` match pictures.
+#[derive(Debug, Args)]
+pub struct LookupArgs {
     /// How many matches to report.
     #[arg(long, default_value_t = 10, value_name = "K")]
     pub top: usize,
@@ -345,14 +371,43 @@ pub struct MatchArgs {
     /// Agreeing keypoint matches that make a near-duplicate.
     #[arg(long, default_value_t = 12, value_name = "N")]
     pub min_inliers: u32,
+}
 
-    /// Where and how reports are written.
-    #[command(flatten)]
-    pub report: ReportArgs,
+/// Arguments of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Anything but loopback needs PROVENANCE_API_TOKEN (at least 16 characters).
+    #[arg(
+        long,
+        env = "PROVENANCE_LISTEN",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR"
+    )]
+    pub listen: std::net::SocketAddr,
 
-    /// The embedding model (must be the one the store was built with).
+    /// Largest picture accepted by upload, in MiB.
+    #[arg(long, default_value_t = 32, value_name = "MB", value_parser = at_least_one::<u64>)]
+    pub max_upload_mb: u64,
+
+    /// Matches computed at once; more wait their turn [default: the number of cores].
+    #[arg(long, value_name = "N", value_parser = at_least_one::<usize>)]
+    pub max_concurrent_matches: Option<usize>,
+
+    /// Longest a request may take, in seconds (scan progress streams excepted).
+    #[arg(long, default_value_t = 120, value_name = "SECONDS", value_parser = at_least_one::<u64>)]
+    pub request_timeout: u64,
+
+    /// How pictures are matched.
     #[command(flatten)]
-    pub model: ModelArgs,
+    pub lookup: LookupArgs,
+
+    /// How scans started from the web store what they find.
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+
+    /// How pictures are fetched (scans, and pictures given by URL).
+    #[command(flatten)]
+    pub fetch: FetchArgs,
 }
 
 /// Arguments of `search`.

@@ -16,7 +16,7 @@ use crate::store::{self, Store};
 
 /// Runs `match`.
 pub async fn run_match(config: &Config, args: MatchArgs, quiet: bool) -> anyhow::Result<u8> {
-    let options = settings::lookup_options(&args)?;
+    let options = settings::lookup_options(&args.lookup)?;
     let bytes = local::read_capped(&args.image, options.decode_limits.max_bytes)?;
     let label = args.image.display().to_string();
     let limits = options.decode_limits;

@@ -6,6 +6,7 @@ pub mod args;
 mod db;
 mod lookup;
 mod scan;
+mod serve;
 mod settings;
 mod setup;
 
@@ -100,5 +101,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Index(args) => scan::run_index(&config, args, quiet).await,
         Command::Match(args) => lookup::run_match(&config, args, quiet).await,
         Command::Search(args) => lookup::run_search(&config, args, quiet).await,
+        Command::Serve(args) => serve::run_serve(&config, args, quiet).await,
     }
 }

@@ -10,7 +10,6 @@ use anyhow::Context;
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio_util::sync::CancellationToken;
-use url::Url;
 
 use super::args::{IndexArgs, IngestArgs, ProviderArg, ScanArgs};
 use super::{exit, settings, setup};
@@ -19,11 +18,11 @@ use crate::http::RetryPolicy;
 use crate::local;
 use crate::model::{NewScan, ScanStatus};
 use crate::report::scan_summary;
-use crate::scan::{self, sources, Progress, ScanOptions, ScanSummary, Seed, Services};
-use crate::search::{
-    self, api_client, search_retry_policy, Lens, ProviderKind, ProviderSettings, SearchError,
-    SearchQuery,
+use crate::scan::{
+    self, sources, Progress, RequestError, ScanInput, ScanOptions, ScanRequest, ScanSummary, Seed,
+    Services,
 };
+use crate::search::{api_client, search_retry_policy, ProviderKind, SearchError};
 use crate::store::{self, Store};
 
 /// Largest URL list read (a million URLs take ~100 MB; lists are read whole).
@@ -36,13 +35,15 @@ pub async fn run_scan(config: &Config, args: ScanArgs, quiet: bool) -> anyhow::R
         retries: args.search_retries,
         ..search_retry_policy()
     };
-    let (seed, keyphrase, provider) = scan_seed(&args, search_client, retry)?;
-    let options = serde_json::json!({
-        "max_results": args.max_results,
-        "follow_pages": args.follow_pages,
-        "max_pages": args.max_pages,
-        "embedder": format!("{:?}", args.ingest.model.embedder).to_lowercase(),
-    });
+    let request = scan_request(&args)?;
+    let planned = request
+        .plan(&env, search_client, retry)
+        .map_err(request_error)?;
+    if let ScanInput::UrlList { name, .. } = &request.input {
+        for line in &planned.bad_lines {
+            tracing::warn!("{name}:{}: {}", line.line, line.reason);
+        }
+    }
     let fetcher = setup::fetcher(&args.fetch, &args.ingest)?;
     let scan_options = ScanOptions {
         follow_pages: args.follow_pages,
@@ -50,18 +51,12 @@ pub async fn run_scan(config: &Config, args: ScanArgs, quiet: bool) -> anyhow::R
         fetch_workers: args.fetch.concurrency,
         ..settings::scan_options(&args.ingest)
     };
-    let record = NewScan {
-        keyphrase,
-        provider,
-        options,
-        started_at: Utc::now(),
-    };
     run(
         config,
         &args.ingest,
         fetcher,
-        seed,
-        record,
+        planned.seed,
+        planned.record,
         scan_options,
         quiet,
     )
@@ -99,12 +94,15 @@ pub async fn run_index(config: &Config, args: IndexArgs, quiet: bool) -> anyhow:
 }
 
 /// A missing key or a bad provider setting is the user's to fix: exit 2.
-fn setting_error(e: SearchError) -> anyhow::Error {
+fn request_error(e: RequestError) -> anyhow::Error {
     match e {
-        SearchError::MissingKey { .. }
-        | SearchError::NoProviderConfigured
-        | SearchError::InvalidSetting(_) => ConfigError::Invalid(e.to_string()).into(),
-        other => other.into(),
+        RequestError::Invalid(m) => ConfigError::Invalid(m).into(),
+        RequestError::Provider(
+            e @ (SearchError::MissingKey { .. }
+            | SearchError::NoProviderConfigured
+            | SearchError::InvalidSetting(_)),
+        ) => ConfigError::Invalid(e.to_string()).into(),
+        RequestError::Provider(other) => other.into(),
     }
 }
 
@@ -112,61 +110,31 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// The seed, the scan's keyphrase and its provider name.
-fn scan_seed(
-    args: &ScanArgs,
-    client: reqwest::Client,
-    retry: RetryPolicy,
-) -> anyhow::Result<(Seed, String, String)> {
-    if let Some(raw) = &args.image_url {
-        let image_url = Url::parse(raw)
-            .map_err(|e| ConfigError::Invalid(format!("--image-url {raw:?} is not a URL: {e}")))?;
-        let lens = Lens::resolve(
-            env("SERPAPI_API_KEY").as_deref(),
-            env("PROVENANCE_SERPAPI_URL").as_deref(),
-            client,
-            retry,
-            !args.no_exact_matches,
-        )
-        .map_err(setting_error)?;
-        let seed = Seed::Lens {
-            lens: Box::new(lens),
-            image_url,
-            max_results: args.max_results,
-        };
-        return Ok((seed, raw.clone(), "serpapi_lens".into()));
-    }
-    if let Some(path) = &args.urls {
+/// The scan the flags ask for (a URL list is read here).
+fn scan_request(args: &ScanArgs) -> anyhow::Result<ScanRequest> {
+    let input = if let Some(raw) = &args.image_url {
+        ScanInput::ImageUrl(raw.clone())
+    } else if let Some(path) = &args.urls {
         let bytes =
             local::read_capped(path, URL_LIST_MAX_BYTES).context("cannot read the URL list")?;
         let text = String::from_utf8(bytes)
             .with_context(|| format!("the URL list {} is not UTF-8 text", path.display()))?;
-        let (candidates, bad) = sources::parse_url_list(&text);
-        for line in &bad {
-            tracing::warn!("{}:{}: {}", path.display(), line.line, line.reason);
+        ScanInput::UrlList {
+            name: path.display().to_string(),
+            text,
         }
-        return Ok((
-            Seed::Candidates(candidates),
-            path.display().to_string(),
-            sources::LIST_PROVIDER.into(),
-        ));
-    }
-    let keyphrase = args.keyphrase.clone().unwrap_or_default();
-    if keyphrase.trim().is_empty() {
-        return Err(ConfigError::Invalid("the keyphrase is empty".into()).into());
-    }
-    let settings = match args.provider {
-        Some(kind) => ProviderSettings::from_lookup(provider_kind(kind), env),
-        None => ProviderSettings::detect(env),
-    }
-    .map_err(setting_error)?;
-    let name = settings.kind().name().to_string();
-    let provider = search::provider(settings, client, retry);
-    let query = SearchQuery {
-        keyphrase: keyphrase.clone(),
-        max_results: args.max_results,
+    } else {
+        ScanInput::Keyphrase(args.keyphrase.clone().unwrap_or_default())
     };
-    Ok((Seed::Search { provider, query }, keyphrase, name))
+    Ok(ScanRequest {
+        input,
+        provider: args.provider.map(provider_kind),
+        max_results: args.max_results,
+        follow_pages: args.follow_pages,
+        max_pages: args.max_pages,
+        exact_matches: !args.no_exact_matches,
+        embedder: format!("{:?}", args.ingest.model.embedder).to_lowercase(),
+    })
 }
 
 fn provider_kind(arg: ProviderArg) -> ProviderKind {

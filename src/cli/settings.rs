@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::args::{FetchArgs, IngestArgs, MatchArgs, ModelArgs};
+use super::args::{FetchArgs, IngestArgs, LookupArgs, ModelArgs};
 use crate::config::ConfigError;
 use crate::decode::DecodeLimits;
 use crate::embed::{DeviceChoice, ModelSettings, ModelSource, Precision};
@@ -101,7 +101,7 @@ pub fn scan_options(ingest: &IngestArgs) -> ScanOptions {
 }
 
 /// `match`'s flags as lookup options; a bad value is a usage error.
-pub fn lookup_options(args: &MatchArgs) -> Result<LookupOptions, ConfigError> {
+pub fn lookup_options(args: &LookupArgs) -> Result<LookupOptions, ConfigError> {
     let mut thresholds = Thresholds {
         min_verified_inliers: args.min_inliers,
         ..Thresholds::default()

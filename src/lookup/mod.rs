@@ -18,6 +18,7 @@
 //!    thumbnail read back and the report assembled.
 
 mod candidates;
+mod compare;
 mod hash_table;
 mod index;
 mod records;
@@ -36,6 +37,7 @@ use crate::thumbnail::thumbnail_data_uri;
 
 use candidates::Closest;
 pub use candidates::QueryPicture;
+pub use compare::{compare, Comparison, Corner, Frame};
 pub use index::MatchIndex;
 
 /// Longest side of the query's thumbnail in the report.
@@ -166,7 +168,9 @@ pub async fn find_image(
         thresholds: options.thresholds,
         notes,
     };
-    records::report(store, context, &ranked).await
+    let mut report = records::report(store, context, &ranked).await?;
+    report.attach_reviews(&store.reviews(&query.sha256).await?);
+    Ok(report)
 }
 
 /// Why nothing was called the same picture, in words: how close the

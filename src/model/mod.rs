@@ -8,9 +8,11 @@
 //! - [`sighting`]: every place a picture was seen.
 //! - [`scan`]: what was searched, how, and the counters.
 //! - [`failure`]: items a scan could not take, typed by stage and outcome.
+//! - [`review`]: a person's decision about a match.
 
 pub mod failure;
 pub mod image;
+pub mod review;
 pub mod scan;
 pub mod sighting;
 
@@ -18,5 +20,6 @@ pub use failure::{FailureRecord, FailureStage, NewFailure, Outcome, Setback, Sta
 pub use image::{
     ExifSummary, ImageFeatures, ImageId, ImageRecord, ModelInfo, NewImage, PerceptualHash,
 };
+pub use review::{Decision, NewReview, ReviewRecord, MAX_NOTE_CHARS};
 pub use scan::{NewScan, ScanCounts, ScanId, ScanRecord, ScanStatus};
 pub use sighting::{NewSighting, SightingRecord};

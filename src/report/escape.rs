@@ -23,7 +23,7 @@ const MAX_LINK_TEXT_CHARS: usize = 200;
 /// The text to show for a link: the fallback (the URL) when the text is
 /// blank, so no link is invisible, and at most [`MAX_LINK_TEXT_CHARS`]
 /// characters, so a page cannot flood the report with its title.
-pub(super) fn link_text(text: &str, fallback: &str) -> String {
+pub(crate) fn link_text(text: &str, fallback: &str) -> String {
     let shown = if text.trim().is_empty() {
         fallback
     } else {
@@ -37,7 +37,7 @@ pub(super) fn link_text(text: &str, fallback: &str) -> String {
 
 /// Escapes text for HTML, safe both between tags and inside a quoted
 /// attribute value.
-pub(super) fn html(s: &str) -> String {
+pub(crate) fn html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars().filter_map(clean_char) {
         match c {
@@ -57,7 +57,7 @@ pub(super) fn html(s: &str) -> String {
 /// starts a line with data, so `-`, `+`, `.` and `=` need nothing), `<`, `>` and `&` become entities so
 /// no raw HTML gets through, and newlines become spaces so a value stays on
 /// its line and in its table cell.
-pub(super) fn markdown(s: &str) -> String {
+pub(crate) fn markdown(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars().filter_map(clean_char) {
         match c {
@@ -76,14 +76,14 @@ pub(super) fn markdown(s: &str) -> String {
 
 /// The URL, normalised, if it is an absolute `http` or `https` URL; any
 /// other scheme (`javascript:`, `data:`, `file:`, …) is not to be linked.
-pub(super) fn web_url(raw: &str) -> Option<String> {
+pub(crate) fn web_url(raw: &str) -> Option<String> {
     let url = Url::parse(raw.trim()).ok()?;
     matches!(url.scheme(), "http" | "https").then(|| url.to_string())
 }
 
 /// A web URL made safe as a Markdown link target: the characters that
 /// could end the target or a table cell are percent-encoded.
-pub(super) fn markdown_url(raw: &str) -> Option<String> {
+pub(crate) fn markdown_url(raw: &str) -> Option<String> {
     let url = web_url(raw)?;
     let mut out = String::with_capacity(url.len());
     for (i, c) in url.char_indices() {
@@ -113,7 +113,7 @@ fn starts_entity(rest: &str) -> bool {
 
 /// The value, if it is a base64 `data:` URI of a raster image (what
 /// [`crate::thumbnail::thumbnail_data_uri`] makes); anything else is not shown.
-pub(super) fn data_image_uri(raw: &str) -> Option<&str> {
+pub(crate) fn data_image_uri(raw: &str) -> Option<&str> {
     let payload = ["jpeg", "png", "gif", "webp"].iter().find_map(|kind| {
         raw.strip_prefix("data:image/")?
             .strip_prefix(kind)?

@@ -7,18 +7,21 @@
 //! renderers escape it for their format and only link http(s) URLs.
 
 mod assemble;
-mod escape;
+pub(crate) mod escape;
 mod files;
 mod html;
 mod json;
 mod markdown;
 mod terminal;
+pub mod view;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::matching::{Decider, MatchKind, OriginClaim, RankedMatch, Thresholds};
-use crate::model::{ExifSummary, ImageId, ImageRecord, ModelInfo, SightingRecord};
+use crate::model::{
+    Decision, ExifSummary, ImageId, ImageRecord, ModelInfo, ReviewRecord, SightingRecord,
+};
 
 pub use assemble::{assemble, MatchRecords, ReportContext};
 pub use files::{report_file_name, write_reports, ReportFormat};
@@ -137,6 +140,44 @@ pub struct ReportMatch {
     pub thumbnail_data_uri: Option<String>,
     /// Every place it was seen.
     pub sightings: Vec<ReportSighting>,
+    /// A person's decision about this match of this query file, when one
+    /// was recorded (`provenance serve`, `POST /api/v1/reviews`).
+    #[serde(default)]
+    pub review: Option<MatchReview>,
+}
+
+/// A recorded decision about a match, as the report shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchReview {
+    /// Confirmed copy, not a copy, or ignored.
+    pub decision: Decision,
+    /// The reviewer's note.
+    pub note: Option<String>,
+    /// When it was last decided.
+    pub decided_at: DateTime<Utc>,
+}
+
+impl From<&ReviewRecord> for MatchReview {
+    fn from(r: &ReviewRecord) -> Self {
+        Self {
+            decision: r.decision,
+            note: r.note.clone(),
+            decided_at: r.updated_at,
+        }
+    }
+}
+
+impl Report {
+    /// Puts each recorded decision on its match (decisions about pictures
+    /// not among the matches are left out).
+    pub fn attach_reviews(&mut self, reviews: &[ReviewRecord]) {
+        for m in &mut self.matches {
+            m.review = reviews
+                .iter()
+                .find(|r| r.image_id == m.image.id)
+                .map(MatchReview::from);
+        }
+    }
 }
 
 impl ReportMatch {
@@ -158,6 +199,7 @@ impl ReportMatch {
             image: ReportImage::from(image),
             thumbnail_data_uri,
             sightings: sightings.iter().map(ReportSighting::from).collect(),
+            review: None,
         }
     }
 }

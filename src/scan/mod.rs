@@ -14,6 +14,7 @@
 
 pub mod analyse;
 pub mod progress;
+pub mod request;
 mod seed;
 pub mod sources;
 mod stages;
@@ -37,6 +38,7 @@ use crate::model::{NewScan, ScanId, ScanStatus};
 use crate::search::{ImageCandidate, ImageSearch, Lens, SearchError, SearchQuery};
 use crate::store::{Store, StoreError};
 pub use progress::{Counter, Progress, ProgressSnapshot};
+pub use request::{PlannedScan, RequestError, ScanInput, ScanRequest};
 use stages::{Fetched, Prepared};
 
 /// Where a scan's candidates come from.
@@ -155,6 +157,35 @@ pub(crate) struct StageContext {
 /// Candidates waiting for a download slot (small values).
 const CANDIDATE_QUEUE: usize = 256;
 
+/// A scan recorded in the store, ready to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenedScan {
+    /// Its id.
+    pub scan_id: ScanId,
+    /// An unfinished earlier run of the same scan is resumed.
+    pub resumed: bool,
+}
+
+/// Records a scan (or finds the unfinished one it resumes), binding the
+/// store to the model first: what [`run_scan`] does before running, for
+/// callers that need the id at once (the web service).
+pub async fn open_scan(services: &Services, record: &NewScan) -> Result<OpenedScan, ScanError> {
+    let store = &services.store;
+    if let Some(embedder) = &services.embedder {
+        store.bind_model(embedder.model()).await?;
+    }
+    Ok(match store.resumable_scan(record).await? {
+        Some(scan_id) => OpenedScan {
+            scan_id,
+            resumed: true,
+        },
+        None => OpenedScan {
+            scan_id: store.start_scan(record).await?,
+            resumed: false,
+        },
+    })
+}
+
 /// Runs a scan to its end, to the first store error, or until `cancel`.
 /// The scan row is updated with the counters after every stored batch and
 /// with its final state at the end.
@@ -166,15 +197,22 @@ pub async fn run_scan(
     progress: Arc<Progress>,
     cancel: CancellationToken,
 ) -> Result<ScanSummary, ScanError> {
+    let opened = open_scan(services, &record).await?;
+    run_opened_scan(services, seed, opened, options, progress, cancel).await
+}
+
+/// Runs a scan [`open_scan`] recorded (see [`run_scan`]).
+pub async fn run_opened_scan(
+    services: &Services,
+    seed: Seed,
+    opened: OpenedScan,
+    options: ScanOptions,
+    progress: Arc<Progress>,
+    cancel: CancellationToken,
+) -> Result<ScanSummary, ScanError> {
     let started = Instant::now();
     let store = services.store.clone();
-    if let Some(embedder) = &services.embedder {
-        store.bind_model(embedder.model()).await?;
-    }
-    let (scan_id, resumed) = match store.resumable_scan(&record).await? {
-        Some(id) => (id, true),
-        None => (store.start_scan(&record).await?, false),
-    };
+    let OpenedScan { scan_id, resumed } = opened;
     let ctx = Arc::new(StageContext {
         store: store.clone(),
         fetcher: services.fetcher.clone(),

@@ -25,8 +25,9 @@ use chrono::{DateTime, Utc};
 
 use crate::config::StoreLocation;
 use crate::model::{
-    FailureRecord, ImageFeatures, ImageId, ImageRecord, ModelInfo, NewFailure, NewImage, NewScan,
-    NewSighting, PerceptualHash, ScanCounts, ScanId, ScanRecord, ScanStatus, SightingRecord,
+    FailureRecord, ImageFeatures, ImageId, ImageRecord, ModelInfo, NewFailure, NewImage, NewReview,
+    NewScan, NewSighting, PerceptualHash, ReviewRecord, ScanCounts, ScanId, ScanRecord, ScanStatus,
+    SightingRecord,
 };
 
 /// Why a store operation failed. Each message says what to do next.
@@ -228,6 +229,27 @@ pub trait Store: Send + Sync {
 
     /// The latest failures, newest first.
     async fn failures(&self, limit: u32) -> StoreResult<Vec<FailureRecord>>;
+
+    /// The latest scans, newest first.
+    async fn scans(&self, limit: u32) -> StoreResult<Vec<ScanRecord>>;
+
+    /// Stored pictures, newest first, with ids below `before` (all when
+    /// `None`), at most `limit`; with `containing`, only those seen at an
+    /// image URL, page URL, page title or site containing it (any case).
+    async fn library(
+        &self,
+        containing: Option<&str>,
+        before: Option<ImageId>,
+        limit: u32,
+    ) -> StoreResult<Vec<ImageRecord>>;
+
+    /// Records a person's decision about a match, replacing the pair's
+    /// earlier one (its first decision time kept); `None` when the image
+    /// is not stored.
+    async fn put_review(&self, review: &NewReview) -> StoreResult<Option<ReviewRecord>>;
+
+    /// The decisions recorded about matches of the query with this SHA-256.
+    async fn reviews(&self, query_sha256: &[u8; 32]) -> StoreResult<Vec<ReviewRecord>>;
 }
 
 /// Opens (creating if needed) the store at `location` and applies pending

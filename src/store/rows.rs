@@ -11,8 +11,8 @@ use sqlx::Row;
 
 use super::{Backend, StoreError, StoreResult, StoreStatus};
 use crate::model::{
-    ExifSummary, FailureRecord, FailureStage, ImageId, ImageRecord, ModelInfo, PerceptualHash,
-    ScanRecord, ScanStatus, SightingRecord,
+    Decision, ExifSummary, FailureRecord, FailureStage, ImageId, ImageRecord, ModelInfo,
+    PerceptualHash, ReviewRecord, ScanRecord, ScanStatus, SightingRecord,
 };
 
 /// A row's columns as the domain model wants them. Reading a column the
@@ -206,6 +206,19 @@ pub(super) fn scan(r: &impl Columns) -> StoreResult<ScanRecord> {
 }
 
 /// A `failures` row.
+pub(super) fn review(r: &impl Columns) -> StoreResult<ReviewRecord> {
+    let decision = r.text("decision");
+    Ok(ReviewRecord {
+        query_sha256: hex::encode(r.bytes("query_sha256")),
+        image_id: r.int("image_id"),
+        decision: Decision::parse(&decision)
+            .ok_or_else(|| corrupt("reviews.decision", &decision))?,
+        note: r.opt_text("note"),
+        decided_at: r.time("decided_at"),
+        updated_at: r.time("updated_at"),
+    })
+}
+
 pub(super) fn failure(r: &impl Columns) -> StoreResult<FailureRecord> {
     let stage = r.text("stage");
     Ok(FailureRecord {

@@ -10,7 +10,7 @@ use super::rows::{self, Columns};
 use super::{sql, Backend, StoreError, StoreResult, StoreStatus};
 use crate::model::{
     FailureRecord, ImageFeatures, ImageId, ImageRecord, ModelInfo, NewImage, PerceptualHash,
-    ScanId, ScanRecord, SightingRecord,
+    ReviewRecord, ScanId, ScanRecord, SightingRecord,
 };
 
 /// One backend's pool, with the queries both backends share.
@@ -41,6 +41,7 @@ where
     for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
     for<'q> &'q Vec<u8>: Encode<'q, DB>,
     for<'q> &'q String: Encode<'q, DB>,
+    Option<String>: Type<DB> + for<'q> Encode<'q, DB>,
     i64: Type<DB> + for<'q> Encode<'q, DB> + for<'r> Decode<'r, DB>,
     String: Type<DB> + for<'r> Decode<'r, DB>,
     Vec<u8>: Type<DB> + for<'r> Decode<'r, DB>,
@@ -267,6 +268,49 @@ where
         found.as_ref().map(rows::scan).transpose()
     }
 
+    /// The latest scans, newest first.
+    pub async fn scans(&self, limit: u32) -> StoreResult<Vec<ScanRecord>> {
+        let found = sqlx::query::<DB>(sql::SCANS)
+            .bind(i64::from(limit))
+            .fetch_all(self.pool)
+            .await
+            .map_err(|e| self.error(e))?;
+        found.iter().map(rows::scan).collect()
+    }
+
+    /// The decisions about one query's matches.
+    pub async fn reviews(&self, query_sha256: &[u8; 32]) -> StoreResult<Vec<ReviewRecord>> {
+        let found = sqlx::query::<DB>(sql::REVIEWS)
+            .bind(&query_sha256[..])
+            .fetch_all(self.pool)
+            .await
+            .map_err(|e| self.error(e))?;
+        found.iter().map(rows::review).collect()
+    }
+
+    /// Stored pictures newest first (see [`sql::LIBRARY`]).
+    pub async fn library(
+        &self,
+        containing: Option<&str>,
+        before: Option<ImageId>,
+        limit: u32,
+    ) -> StoreResult<Vec<ImageRecord>> {
+        let pattern = containing.map(like_pattern);
+        let found = sqlx::query::<DB>(sql::LIBRARY)
+            .bind(before.unwrap_or(ImageId::MAX))
+            .bind(pattern)
+            .bind(i64::from(limit))
+            .fetch_all(self.pool)
+            .await
+            .map_err(|e| self.error(e))?;
+        let mut images = Vec::with_capacity(found.len());
+        for row in &found {
+            let id = row.int("id");
+            images.push(rows::image(row, id, self.hashes(id).await?));
+        }
+        Ok(images)
+    }
+
     /// The latest failures.
     pub async fn failures(&self, limit: u32) -> StoreResult<Vec<FailureRecord>> {
         let found = sqlx::query::<DB>(sql::FAILURES)
@@ -276,4 +320,18 @@ where
             .map_err(|e| self.error(e))?;
         found.iter().map(rows::failure).collect()
     }
+}
+
+/// A `LIKE` pattern (escaped with a backslash, lower case) matching text that
+/// contains `needle`.
+fn like_pattern(needle: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in needle.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }

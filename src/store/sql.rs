@@ -108,3 +108,35 @@ pub(super) const FEATURES_LACKING: &str = "SELECT f.image_id, f.bytes FROM image
      WHERE f.kind = $1 AND f.image_id > $3
        AND NOT EXISTS (SELECT 1 FROM image_features g WHERE g.image_id = f.image_id AND g.kind = $2)
      ORDER BY f.image_id LIMIT $4";
+
+/// Records a decision, replacing the pair's earlier one (its first time
+/// kept), only when the image is stored: `$1` query SHA-256, `$2` image
+/// id, `$3` decision, `$4` note, `$5` time.
+pub(super) const PUT_REVIEW: &str =
+    "INSERT INTO reviews (query_sha256, image_id, decision, note, decided_at, updated_at)
+     SELECT $1, $2, $3, $4, $5, $5 WHERE EXISTS (SELECT 1 FROM images WHERE id = $2)
+     ON CONFLICT (query_sha256, image_id) DO UPDATE SET
+         decision = excluded.decision, note = excluded.note, updated_at = excluded.updated_at
+     RETURNING *";
+
+/// The decisions about one query's matches: `$1` query SHA-256.
+pub(super) const REVIEWS: &str = "SELECT * FROM reviews WHERE query_sha256 = $1 ORDER BY image_id";
+
+/// The latest scans: `$1` how many.
+pub(super) const SCANS: &str = "SELECT * FROM scans ORDER BY id DESC LIMIT $1";
+
+/// Stored pictures newest first, before image `$1`, at most `$3`, those
+/// seen at a URL, site or page title containing `$2` (a `LIKE` pattern,
+/// lower case, `\\` escaping) when it is not NULL.
+pub(super) const LIBRARY: &str =
+    "SELECT id, sha256, width, height, format, byte_size, exif_date_time_original, exif_artist,
+            exif_copyright, embedding IS NOT NULL AS has_embedding, first_seen_at, last_seen_at
+     FROM images i
+     WHERE i.id < $1
+       AND ($2 IS NULL OR EXISTS (
+           SELECT 1 FROM sightings s WHERE s.image_id = i.id
+             AND (lower(s.image_url) LIKE $2 ESCAPE '\\'
+               OR lower(coalesce(s.page_url, '')) LIKE $2 ESCAPE '\\'
+               OR lower(coalesce(s.page_title, '')) LIKE $2 ESCAPE '\\'
+               OR lower(coalesce(s.site, '')) LIKE $2 ESCAPE '\\')))
+     ORDER BY i.id DESC LIMIT $3";

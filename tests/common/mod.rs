@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod photos;
 pub mod serve;
 pub mod world;
 

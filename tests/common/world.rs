@@ -22,6 +22,8 @@ pub struct Served {
     pub body: Vec<u8>,
     /// Extra headers.
     pub headers: Vec<(&'static str, String)>,
+    /// Waits this long before answering.
+    pub delay: Option<std::time::Duration>,
 }
 
 impl Served {
@@ -32,6 +34,7 @@ impl Served {
             content_type,
             body: body.into(),
             headers: Vec::new(),
+            delay: None,
         }
     }
     /// An empty response with a status.
@@ -41,7 +44,13 @@ impl Served {
             content_type: "text/plain",
             body: Vec::new(),
             headers: Vec::new(),
+            delay: None,
         }
+    }
+    /// Answers only after `delay` (a slow server).
+    pub fn delayed(mut self, delay: std::time::Duration) -> Self {
+        self.delay = Some(delay);
+        self
     }
     /// Adds a header.
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -110,6 +119,9 @@ async fn serve(State(routes): State<Arc<Mutex<Routes>>>, request: Request) -> Re
         routes.served.get(&path).cloned()
     };
     let served = served.unwrap_or_else(|| Served::status(404));
+    if let Some(delay) = served.delay {
+        tokio::time::sleep(delay).await;
+    }
     let mut response = Response::new(Body::from(served.body));
     *response.status_mut() = StatusCode::from_u16(served.status).unwrap();
     let headers = response.headers_mut();

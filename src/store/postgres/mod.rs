@@ -443,4 +443,34 @@ impl Store for PostgresStore {
     async fn failures(&self, limit: u32) -> StoreResult<Vec<FailureRecord>> {
         self.shared().failures(limit).await
     }
+
+    async fn scans(&self, limit: u32) -> StoreResult<Vec<ScanRecord>> {
+        self.shared().scans(limit).await
+    }
+
+    async fn library(
+        &self,
+        containing: Option<&str>,
+        before: Option<ImageId>,
+        limit: u32,
+    ) -> StoreResult<Vec<ImageRecord>> {
+        self.shared().library(containing, before, limit).await
+    }
+
+    async fn put_review(&self, r: &NewReview) -> StoreResult<Option<ReviewRecord>> {
+        let row = sqlx::query(sql::PUT_REVIEW)
+            .bind(&r.query_sha256[..])
+            .bind(r.image_id)
+            .bind(r.decision.as_str())
+            .bind(&r.note)
+            .bind(r.at)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error)?;
+        row.as_ref().map(super::rows::review).transpose()
+    }
+
+    async fn reviews(&self, query_sha256: &[u8; 32]) -> StoreResult<Vec<ReviewRecord>> {
+        self.shared().reviews(query_sha256).await
+    }
 }

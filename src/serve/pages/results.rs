@@ -1,0 +1,332 @@
+//! A case's results: the query beside each match at the same size, the
+//! scores in words, every sighting readable, the decisions, the origin
+//! timeline; sorted, filtered and grouped as the view asks.
+
+use super::{action, bytes, esc, layout, web_link, when, Nav};
+use crate::matching::MatchKind;
+use crate::model::Decision;
+use crate::report::view::{self, Group, Sort, View};
+use crate::report::{Report, ReportMatch, ReportSighting};
+use crate::serve::cases::{CaseId, CaseMeta};
+
+/// The results page of a case.
+pub(in crate::serve) fn results_page(
+    csrf: &str,
+    case: CaseId,
+    meta: &CaseMeta,
+    report: &Report,
+    v: &View,
+) -> String {
+    let mut body = String::new();
+    head(&mut body, case, meta, report);
+    filters(&mut body, report, v);
+    origin(&mut body, report);
+    let groups = v.arrange(report);
+    body.push_str(r#"<section class="matches" aria-label="Matches">"#);
+    if groups.iter().all(|g| g.matches.is_empty()) {
+        body.push_str(r#"<p class="empty">No match to show."#);
+        if report.matches.is_empty() {
+            body.push_str(" Nothing stored looks like this picture.");
+        } else {
+            body.push_str(r#" <a href="?">Show every match.</a>"#);
+        }
+        body.push_str("</p>");
+    }
+    for group in &groups {
+        group_section(&mut body, csrf, case, report, group);
+    }
+    body.push_str("</section>");
+    notes(&mut body, report);
+    layout(
+        &format!("Matches of {}", meta.label),
+        Nav::Cases,
+        csrf,
+        &body,
+    )
+}
+
+fn head(out: &mut String, case: CaseId, meta: &CaseMeta, report: &Report) {
+    let count = |k: MatchKind| report.matches.iter().filter(|m| m.kind == k).count();
+    let reviewed = report.matches.iter().filter(|m| m.review.is_some()).count();
+    let total = report.matches.len();
+    out.push_str(&format!(
+        r#"<section class="case-head">
+<figure class="query"><img src="/cases/{case}/query" alt="the query picture"><figcaption><strong>{label}</strong><br>{w}×{h} · uploaded {uploaded}<br><code class="sha">{case}</code></figcaption></figure>
+<div class="summary">
+<h1>{total} {matches}</h1>
+<p>{exact} exact {copies}, {near} near-{duplicates}, {similar} similar. <strong id="reviewed-count">{reviewed} of {total}</strong> reviewed.</p>
+<p>Compared by {mode}. Keys: <kbd>j</kbd>/<kbd>k</kbd> next/previous match, <kbd>c</kbd> confirmed copy, <kbd>n</kbd> not a copy, <kbd>i</kbd> ignore, <kbd>o</kbd> compare.</p>
+<p class="exports">Export: <a href="/cases/{case}/export.csv" download>CSV</a> · <a href="/cases/{case}/export.json" download>JSON</a> · <a href="/cases/{case}/bundle.zip" download>case bundle (zip)</a></p>
+</div>
+</section>"#,
+        label = esc(&meta.label),
+        w = report.query.width.unwrap_or(0),
+        h = report.query.height.unwrap_or(0),
+        uploaded = when(&meta.uploaded_at),
+        matches = plural(total, "match", "matches"),
+        exact = count(MatchKind::ExactCopy),
+        copies = plural(count(MatchKind::ExactCopy), "copy", "copies"),
+        near = count(MatchKind::NearDuplicate),
+        duplicates = plural(count(MatchKind::NearDuplicate), "duplicate", "duplicates"),
+        similar = count(MatchKind::Similar),
+        mode = esc(report.mode.as_str()),
+    ));
+}
+
+/// `word` or `words` for `n`.
+pub(in crate::serve) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+fn option(value: &str, label: &str, current: &str) -> String {
+    let selected = if value == current { " selected" } else { "" };
+    format!(
+        r#"<option value="{}"{selected}>{}</option>"#,
+        esc(value),
+        esc(label)
+    )
+}
+
+fn filters(out: &mut String, report: &Report, v: &View) {
+    let sorts: String = Sort::ALL
+        .iter()
+        .map(|s| option(s.as_str(), s.label(), v.sort.as_str()))
+        .collect();
+    let kinds: String = [("", "every kind")]
+        .into_iter()
+        .chain(
+            [
+                MatchKind::ExactCopy,
+                MatchKind::NearDuplicate,
+                MatchKind::Similar,
+            ]
+            .map(|k| (k.as_str(), k.label())),
+        )
+        .map(|(value, label)| option(value, label, &v.kind))
+        .collect();
+    let sites: String = std::iter::once(option("", "every site", &v.site))
+        .chain(view::sites(report).iter().map(|s| option(s, s, &v.site)))
+        .collect();
+    let reviews: String = [("", "reviewed or not"), ("unreviewed", "unreviewed")]
+        .into_iter()
+        .chain(Decision::ALL.map(|d| (d.as_str(), d.label())))
+        .map(|(value, label)| option(value, label, &v.review))
+        .collect();
+    let grouped = if v.by_site() { " checked" } else { "" };
+    out.push_str(&format!(
+        r#"<form class="filters" method="get" aria-label="Sort and filter">
+<label>Sort <select name="sort" id="sort">{sorts}</select></label>
+<label>Kind <select name="kind" id="kind">{kinds}</select></label>
+<label>Site <select name="site" id="site">{sites}</select></label>
+<label>Decision <select name="review" id="review">{reviews}</select></label>
+<label class="check"><input type="checkbox" name="group" value="site" id="group"{grouped}> Group by site</label>
+<button type="submit">Show</button>
+</form>"#
+    ));
+}
+
+fn origin(out: &mut String, report: &Report) {
+    let events = view::timeline(report);
+    if report.origins.is_empty() && events.is_empty() {
+        return;
+    }
+    out.push_str(r#"<section class="origin"><h2>Where it came from</h2>"#);
+    if let Some(first) = report.origins.first() {
+        let place = first
+            .page_url
+            .as_deref()
+            .or(first.image_url.as_deref())
+            .map_or_else(
+                || "a local file".to_string(),
+                |u| web_link(u, first.page_title.as_deref().unwrap_or(u)),
+            );
+        out.push_str(&format!(
+            r#"<p class="likely">Likely original: picture #{} ({}×{}) at {place}.</p><ul class="reasons">"#,
+            first.image_id, first.width, first.height
+        ));
+        for reason in &first.reasons {
+            out.push_str(&format!("<li>{}</li>", esc(reason)));
+        }
+        out.push_str("</ul>");
+    }
+    if !events.is_empty() {
+        out.push_str(r#"<h3>Timeline, oldest first</h3><ol class="timeline">"#);
+        for e in events.iter().take(200) {
+            let place = e.sighting.map_or_else(String::new, |s| {
+                let url = s.page_url.as_deref().unwrap_or(&s.image_url);
+                format!(
+                    " — {}",
+                    web_link(url, s.page_title.as_deref().unwrap_or(url))
+                )
+            });
+            out.push_str(&format!(
+                r##"<li><time datetime="{}">{}</time> <a href="#match-{}">#{}</a> {}{place} <small>({})</small></li>"##,
+                e.at.to_rfc3339(),
+                when(&e.at),
+                e.m.image.id,
+                e.m.rank,
+                esc(e.what),
+                esc(e.caveat),
+            ));
+        }
+        out.push_str("</ol>");
+    }
+    out.push_str("</section>");
+}
+
+fn group_section(out: &mut String, csrf: &str, case: CaseId, report: &Report, group: &Group<'_>) {
+    if let Some(site) = &group.site {
+        out.push_str(&format!(
+            r#"<h2 class="site">{} <small>{} {}</small></h2>"#,
+            esc(site),
+            group.matches.len(),
+            plural(group.matches.len(), "match", "matches")
+        ));
+    }
+    for m in &group.matches {
+        match_card(out, csrf, case, report, m);
+    }
+}
+
+fn decision_badge(m: &ReportMatch) -> String {
+    match &m.review {
+        Some(r) => format!(
+            r#"<span class="badge decision-{}">{}</span>"#,
+            r.decision.as_str(),
+            r.decision.label()
+        ),
+        None => r#"<span class="badge unreviewed">unreviewed</span>"#.into(),
+    }
+}
+
+fn match_card(out: &mut String, csrf: &str, case: CaseId, report: &Report, m: &ReportMatch) {
+    let id = m.image.id;
+    let decision = m.review.as_ref().map_or("none", |r| r.decision.as_str());
+    let note = m
+        .review
+        .as_ref()
+        .and_then(|r| r.note.as_deref())
+        .unwrap_or("");
+    let why: String = view::explain(m, &report.thresholds)
+        .iter()
+        .map(|w| format!("<li>{}</li>", esc(w)))
+        .collect();
+    let exif = exif_line(m);
+    let buttons: String = Decision::ALL
+        .iter()
+        .map(|d| {
+            let key = match d {
+                Decision::Confirmed => 'c',
+                Decision::NotACopy => 'n',
+                Decision::Ignored => 'i',
+            };
+            format!(
+                r#"<button type="submit" name="decision" value="{}" class="decide decide-{}">{} <kbd>{key}</kbd></button>"#,
+                d.as_str(),
+                d.as_str(),
+                esc(d.label())
+            )
+        })
+        .collect();
+    out.push_str(&format!(
+        r#"<article class="match kind-{kind_class} reviewed-{decision}" id="match-{id}" data-image-id="{id}" data-decision="{decision}" tabindex="0">
+<div class="pair">
+<figure><img src="/cases/{case}/query" alt="the query"><figcaption>query</figcaption></figure>
+<figure><img src="/images/{id}/thumbnail" alt="stored picture {id}"><figcaption>match #{rank}</figcaption></figure>
+</div>
+<div class="about">
+<h3>#{rank} <span class="kind">{kind}</span> {badge}</h3>
+<p class="facts">{w}×{h} {format}, {size}; first seen {first}{exif}</p>
+<ul class="why">{why}</ul>
+<p><a class="compare" href="/cases/{case}/compare/{id}">Compare side by side</a></p>
+<form class="review" method="post" action="{review_action}">
+<input type="hidden" name="image_id" value="{id}">
+<label>Note <input type="text" name="note" maxlength="2000" value="{note}"></label>
+<div class="decide-buttons">{buttons}</div>
+</form>
+</div>
+{sightings}
+</article>"#,
+        kind_class = m.kind.as_str(),
+        rank = m.rank,
+        kind = esc(m.kind.label()),
+        badge = decision_badge(m),
+        w = m.image.width,
+        h = m.image.height,
+        format = esc(&m.image.format),
+        size = bytes(m.image.byte_size),
+        first = when(&m.image.first_seen_at),
+        review_action = action(&format!("/cases/{case}/reviews"), csrf),
+        note = esc(note),
+        sightings = sightings(&m.sightings),
+    ));
+}
+
+fn exif_line(m: &ReportMatch) -> String {
+    let e = &m.image.exif;
+    let parts: Vec<String> = [
+        e.date_time_original
+            .as_deref()
+            .map(|d| format!("taken {}", esc(d))),
+        e.artist.as_deref().map(|a| format!("by {}", esc(a))),
+        e.copyright.as_deref().map(|c| format!("© {}", esc(c))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; EXIF: {}", parts.join(", "))
+    }
+}
+
+/// Every posting, one readable block each.
+pub(in crate::serve) fn sightings(list: &[ReportSighting]) -> String {
+    if list.is_empty() {
+        return r#"<p class="sightings-none">Not seen on any web page (a local file).</p>"#.into();
+    }
+    let mut out = format!(
+        r#"<h4 class="sightings-head">Seen on {} {}</h4><ol class="sightings">"#,
+        list.len(),
+        plural(list.len(), "page", "pages")
+    );
+    for s in list {
+        let page = match &s.page_url {
+            Some(url) => web_link(url, s.page_title.as_deref().unwrap_or(url)),
+            None => "(no page: the image itself)".into(),
+        };
+        let found_by = match (&s.provider, &s.keyphrase) {
+            (Some(p), Some(k)) => format!("{} for “{}”", esc(p), esc(k)),
+            (Some(p), None) => esc(p),
+            (None, Some(k)) => format!("“{}”", esc(k)),
+            (None, None) => "—".into(),
+        };
+        out.push_str(&format!(
+            r#"<li class="sighting"><div class="page">{page}</div>
+<dl><div><dt>Site</dt><dd>{site}</dd></div><div><dt>Found by</dt><dd>{found_by}</dd></div><div><dt>First seen</dt><dd>{first}</dd></div><div><dt>Last seen</dt><dd>{last}</dd></div><div><dt>Last-Modified</dt><dd>{modified}</dd></div><div class="wide"><dt>Image</dt><dd class="url">{image}</dd></div></dl></li>"#,
+            site = esc(&view::site_of(s)),
+            first = when(&s.first_seen_at),
+            last = when(&s.last_seen_at),
+            modified = s.last_modified.as_ref().map_or_else(|| "—".into(), when),
+            image = web_link(&s.image_url, &s.image_url),
+        ));
+    }
+    out.push_str("</ol>");
+    out
+}
+
+fn notes(out: &mut String, report: &Report) {
+    if report.notes.is_empty() {
+        return;
+    }
+    out.push_str(r#"<section class="notes"><h2>Notes</h2><ul>"#);
+    for n in &report.notes {
+        out.push_str(&format!("<li>{}</li>", esc(n)));
+    }
+    out.push_str("</ul></section>");
+}
