@@ -25,7 +25,7 @@ fn migrate_and_status_on_the_embedded_store() {
     let out = provenance(dir.path(), &["db", "migrate"], None);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(dir.path().join("data/provenance.sqlite3").exists());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("schema version 2"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("schema version 3"));
 
     let status = status_json(&provenance(
         dir.path(),

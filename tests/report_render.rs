@@ -95,7 +95,7 @@ fn hostile_report() -> Report {
             review: Some(MatchReview {
                 decision: Decision::Confirmed,
                 note: Some(HOSTILE.into()),
-                decided_at: Utc::now(),
+                decided_at: at(2026, 11, 25, 9),
             }),
         },
         ReportMatch {
@@ -240,15 +240,17 @@ fn html_lets_no_scraped_markup_or_script_url_through() {
     for a in select(&doc, "a") {
         let href = a.value().attr("href").unwrap();
         assert!(
-            href.starts_with("https://") || href.starts_with("http://"),
+            href.starts_with("https://")
+                || href.starts_with("http://")
+                || (href.starts_with("#match-") && href[7..].bytes().all(|b| b.is_ascii_digit())),
             "{href}"
         );
     }
     let imgs = select(&doc, "img");
     assert_eq!(
         imgs.len(),
-        2,
-        "query and match 1 only: the SVG and the broken URI are dropped"
+        5,
+        "the query at the top and beside each of the 3 matches, and match 1: the SVG and the broken URI are dropped"
     );
     for img in imgs {
         assert_eq!(img.value().attr("src"), Some(PNG_1X1));
@@ -301,25 +303,89 @@ fn html_is_self_contained_and_its_policy_allows_only_its_own_code() {
 }
 
 #[test]
-fn html_colours_kinds_and_marks_sortable_columns() {
+fn html_shows_each_match_beside_the_query_with_readable_sightings() {
     let doc = Html::parse_document(&render_html(&hostile_report()));
-    let rows: Vec<&str> = select(&doc, "#matches > tbody > tr")
+    let cards: Vec<&str> = select(&doc, "#matches > article")
         .iter()
         .map(|r| r.value().attr("class").unwrap())
         .collect();
-    assert_eq!(rows, ["exact_copy", "near_duplicate", "similar"]);
-    let badges: Vec<String> = select(&doc, "span.badge")
+    assert_eq!(
+        cards,
+        ["match exact_copy", "match near_duplicate", "match similar"]
+    );
+    let badges: Vec<String> = select(&doc, "article h3 span.badge")
         .iter()
         .map(|b| b.text().collect())
         .collect();
-    assert_eq!(badges, ["exact copy", "near-duplicate", "similar"]);
-    assert_eq!(select(&doc, "#matches th[data-sort]").len(), 8);
-    // Every sortable cell carries its sort value; the missing distance is empty.
-    let distance: Vec<&str> = select(&doc, "#matches > tbody > tr > td:nth-child(5)")
+    assert_eq!(
+        badges,
+        [
+            "exact copy",
+            "confirmed copy",
+            "near-duplicate",
+            "unreviewed",
+            "similar",
+            "unreviewed"
+        ]
+    );
+    // The query is beside every match.
+    for card in select(&doc, "#matches > article") {
+        let caption: String = card
+            .select(&Selector::parse("figcaption").unwrap())
+            .next()
+            .unwrap()
+            .text()
+            .collect();
+        assert_eq!(caption, "query");
+    }
+    // Every sighting is a block of labelled facts, none hidden.
+    assert!(select(&doc, "details").is_empty());
+    let labels: Vec<String> = select(&doc, "#match-7 li.sighting:first-child dt")
         .iter()
-        .map(|td| td.value().attr("data-value").unwrap())
+        .map(|d| d.text().collect())
         .collect();
-    assert_eq!(distance, ["0", "4", ""]);
+    assert_eq!(
+        labels,
+        [
+            "Site",
+            "Found by",
+            "First seen",
+            "Last seen",
+            "Last-Modified",
+            "Image"
+        ]
+    );
+    // The reviewer's note is shown as text.
+    let note: String = select(&doc, "#match-7 p.note")[0].text().collect();
+    assert_eq!(note, format!("Note: {HOSTILE}"));
+    // Sort keys: oldest (seconds; none known sorts last), largest, kind.
+    let keys: Vec<(&str, &str)> = select(&doc, "#matches > article")
+        .iter()
+        .map(|a| {
+            (
+                a.value().attr("data-kind").unwrap(),
+                a.value().attr("data-rank").unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(keys, [("0", "1"), ("1", "2"), ("2", "3")]);
+    assert_eq!(select(&doc, "#order option").len(), 4);
+    // Grouped by site, and the dated evidence on one timeline, oldest first.
+    let sites: Vec<String> = select(&doc, "ul.sites > li > strong")
+        .iter()
+        .map(|s| s.text().collect())
+        .collect();
+    assert!(sites.contains(&"news.example".to_string()), "{sites:?}");
+    assert!(
+        sites.contains(&HOSTILE.to_string()),
+        "a hostile site name is text: {sites:?}"
+    );
+    let times: Vec<&str> = select(&doc, "ol.timeline time")
+        .iter()
+        .map(|t| t.value().attr("datetime").unwrap())
+        .collect();
+    assert!(!times.is_empty());
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
 }
 
 /// `|` not preceded by a backslash: the cell separators of a Markdown table row.

@@ -86,8 +86,8 @@ fn at(config: &Config) -> impl Fn(LookupError) -> anyhow::Error + '_ {
     }
 }
 
-/// Writes the report files and prints: JSON on stdout, or a short summary
-/// and the file paths on stderr.
+/// Writes the report files and prints: JSON, or a short summary with the
+/// scores, on stdout; the file paths on stderr.
 fn deliver(config: &Config, report: &Report, args: &ReportArgs) -> anyhow::Result<u8> {
     let paths = if args.no_report {
         Vec::new()
@@ -101,7 +101,7 @@ fn deliver(config: &Config, report: &Report, args: &ReportArgs) -> anyhow::Resul
     };
     match config.format {
         OutputFormat::Json => writeln!(std::io::stdout().lock(), "{}", render_json(report))?,
-        OutputFormat::Human => eprint!("{}", match_overview(report)),
+        OutputFormat::Human => write!(std::io::stdout().lock(), "{}", match_overview(report))?,
     }
     for path in paths {
         eprintln!("report: {}", path.display());

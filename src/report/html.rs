@@ -10,39 +10,44 @@ use std::fmt::Write;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use super::escape::{data_image_uri, html, link_text, web_url};
-use super::{words, Report, ReportMatch, ReportSighting};
-use crate::matching::{MatchKind, OriginClaim};
+use super::cards::{self, link};
+use super::escape::{data_image_uri, html};
+use super::view::{self, View};
+use super::{words, Report, ReportMatch};
+use crate::matching::MatchKind;
 
 const STYLE: &str = "
 body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}
 h1{margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}
-dl.query{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
+dl.query{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dl.query dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
 .query-box{display:flex;gap:1.5em;align-items:flex-start}
 img.thumb{max-width:160px;max-height:160px;border:1px solid #ccc}
-table{border-collapse:collapse;width:100%}th,td{padding:.35em .5em;border-bottom:1px solid #eee;vertical-align:top;text-align:left}
-table.sortable th[data-sort]{cursor:pointer;white-space:nowrap}table.sortable th[data-sort]::after{content:' \\2195';color:#999}
-td{overflow-wrap:anywhere}table.sightings{font-size:.9em}table.sightings th{background:#f6f6f6}
-.badge{display:inline-block;padding:.1em .5em;border-radius:.7em;color:#fff;font-weight:600;white-space:nowrap}
+.badge{display:inline-block;padding:.1em .5em;border-radius:.7em;color:#fff;font-weight:600;white-space:nowrap;font-size:.8em;background:#777}
 .badge.exact_copy{background:#1b7f3b}.badge.near_duplicate{background:#b35c00}.badge.similar{background:#2f5fa8}
-tr.exact_copy>td:first-child{border-left:5px solid #1b7f3b}tr.near_duplicate>td:first-child{border-left:5px solid #b35c00}tr.similar>td:first-child{border-left:5px solid #2f5fa8}
-.hint,.muted{color:#666}.not-link{color:#a00}code{font-size:.9em}
+.badge.decision-confirmed{background:#1b7f3b}.badge.decision-not_a_copy{background:#a12a2a}.badge.unreviewed{background:#fff3d6;color:#7a5600}
+article.match{display:grid;grid-template-columns:minmax(280px,420px) 1fr;gap:.8em 1.5em;border:1px solid #ddd;border-left:6px solid #ccc;border-radius:8px;padding:1em;margin:1em 0}
+article.exact_copy{border-left-color:#1b7f3b}article.near_duplicate{border-left-color:#b35c00}article.similar{border-left-color:#2f5fa8}
+.pair{display:grid;grid-template-columns:1fr 1fr;gap:.5em}.pair figure{margin:0}.pair img{width:100%;aspect-ratio:1;object-fit:contain;background:#f3f3f3;border:1px solid #ddd}
+.pair figcaption{font-size:.8em;color:#666;text-align:center}.about h3{margin:0 0 .3em}
+.sightings-head,.sightings-none,ol.sightings{grid-column:1/-1}ol.sightings{list-style:none;padding:0;margin:0;display:grid;gap:.5em}
+li.sighting{border-top:1px solid #eee;padding-top:.4em}li.sighting .page{font-weight:600;overflow-wrap:anywhere}
+li.sighting dl{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:.2em 1em;margin:.3em 0 0}li.sighting dl div.wide{grid-column:1/-1}
+li.sighting dt{font-size:.75em;text-transform:uppercase;letter-spacing:.04em;color:#666}dd.url{font-size:.85em}
+ol.timeline time{font-weight:600}.hint,.muted,small{color:#666}.not-link{color:#a00}code{font-size:.9em;overflow-wrap:anywhere}
+@media (max-width:760px){article.match{grid-template-columns:1fr}}
 ";
 
 const SCRIPT: &str = "
-document.querySelectorAll('table.sortable th[data-sort]').forEach(function (th) {
-  th.addEventListener('click', function () {
-    var body = th.closest('table').tBodies[0], col = th.cellIndex;
-    var num = th.dataset.sort === 'num', dir = th.dataset.dir === 'asc' ? -1 : 1;
-    th.dataset.dir = dir === 1 ? 'asc' : 'desc';
-    var key = function (row) { var v = row.cells[col].dataset.value; return num ? (v === '' ? null : parseFloat(v)) : v; };
-    Array.prototype.slice.call(body.rows).sort(function (a, b) {
-      var x = key(a), y = key(b);
-      if (x === null || y === null) { return x === y ? 0 : (x === null ? 1 : -1); }
-      return (num ? x - y : x.localeCompare(y)) * dir;
-    }).forEach(function (row) { body.appendChild(row); });
+var order = document.getElementById('order');
+if (order) {
+  order.addEventListener('change', function () {
+    var box = document.getElementById('matches'), key = order.value;
+    var value = function (card) { return parseFloat(card.dataset[key]); };
+    Array.prototype.slice.call(box.children).sort(function (a, b) {
+      return (value(a) - value(b)) || (parseFloat(a.dataset.rank) - parseFloat(b.dataset.rank));
+    }).forEach(function (card) { box.appendChild(card); });
   });
-});
+}
 ";
 
 /// The report as one self-contained HTML page.
@@ -50,8 +55,9 @@ pub fn render_html(r: &Report) -> String {
     let mut out = String::with_capacity(16 * 1024);
     head(&mut out, r);
     query_section(&mut out, r);
-    origins_section(&mut out, &r.origins);
-    matches_section(&mut out, &r.matches);
+    origins_section(&mut out, r);
+    matches_section(&mut out, r);
+    sites_section(&mut out, r);
     notes_section(&mut out, &r.notes);
     let _ = write!(
         out,
@@ -81,23 +87,6 @@ fn head(out: &mut String, r: &Report) {
         csp_hash(SCRIPT),
         html(&r.query.label)
     );
-}
-
-/// A link to a web URL, or the escaped text marked as not a link.
-fn link(url: &str, text: &str) -> String {
-    let text = link_text(text, url);
-    let text = text.as_str();
-    match web_url(url) {
-        Some(href) => format!(
-            "<a href=\"{}\" rel=\"noopener noreferrer nofollow\">{}</a>",
-            html(&href),
-            html(text)
-        ),
-        None => format!(
-            "<span class=\"not-link\" title=\"not an http(s) URL, not linked\">{}</span>",
-            html(text)
-        ),
-    }
 }
 
 fn thumbnail(uri: Option<&str>, alt: &str) -> String {
@@ -138,7 +127,8 @@ fn query_section(out: &mut String, r: &Report) {
     );
 }
 
-fn origins_section(out: &mut String, origins: &[OriginClaim]) {
+fn origins_section(out: &mut String, r: &Report) {
+    let origins = &r.origins;
     out.push_str("<h2>Where it came from</h2>\n");
     if origins.is_empty() {
         out.push_str("<p class=\"hint\">No exact copy or near-duplicate was found, so there is no evidence of origin.</p>\n");
@@ -169,8 +159,11 @@ fn origins_section(out: &mut String, origins: &[OriginClaim]) {
         out.push_str("</ul>\n</li>\n");
     }
     out.push_str("</ol>\n");
+    out.push_str(&cards::timeline(r));
+    out.push('\n');
 }
 
+/// Sort keys of a card: smaller first.
 fn kind_order(kind: MatchKind) -> u8 {
     match kind {
         MatchKind::ExactCopy => 0,
@@ -179,109 +172,97 @@ fn kind_order(kind: MatchKind) -> u8 {
     }
 }
 
-fn matches_section(out: &mut String, matches: &[ReportMatch]) {
+fn matches_section(out: &mut String, r: &Report) {
+    let matches = &r.matches;
     let _ = writeln!(out, "<h2>Matches ({})</h2>", matches.len());
     if matches.is_empty() {
         out.push_str("<p class=\"hint\">No stored image matches.</p>\n");
         return;
     }
     out.push_str(
-        "<table id=\"matches\" class=\"sortable\">\n<thead><tr><th data-sort=\"num\">#</th><th>Image</th>\
-         <th data-sort=\"num\">Kind</th><th data-sort=\"num\">Similarity</th><th data-sort=\"num\">Hash distance</th>\
-         <th data-sort=\"num\">Size</th><th data-sort=\"num\">Bytes</th><th data-sort=\"text\">EXIF</th>\
-         <th data-sort=\"num\">Sightings</th></tr></thead>\n<tbody>\n",
+        "<p><label>Order <select id=\"order\"><option value=\"rank\">best evidence first</option>\
+         <option value=\"oldest\">oldest first</option><option value=\"largest\">largest first</option>\
+         <option value=\"kind\">by kind</option></select></label></p>\n<div id=\"matches\">\n",
     );
+    let query = thumbnail(r.query.thumbnail_data_uri.as_deref(), "query");
     for m in matches {
-        match_row(out, m);
+        match_card(out, r, m, &query);
     }
-    out.push_str("</tbody>\n</table>\n");
+    out.push_str("</div>\n");
 }
 
-fn match_row(out: &mut String, m: &ReportMatch) {
+fn match_card(out: &mut String, r: &Report, m: &ReportMatch, query: &str) {
     let img = &m.image;
-    let similarity = m
-        .similarity
-        .filter(|s| s.is_finite())
-        .map_or_else(String::new, |s| s.to_string());
-    let distance = m.hash_distance.map_or_else(String::new, |d| d.to_string());
-    let exif = exif_text(m);
-    let _ = write!(
+    let oldest = view::earliest(m).map_or(i64::MAX, |t| t.timestamp());
+    let pixels = u64::from(img.width) * u64::from(img.height);
+    let note = m
+        .review
+        .as_ref()
+        .and_then(|r| r.note.as_deref())
+        .map_or_else(String::new, |n| {
+            format!("<p class=\"note\">Note: {}</p>", html(n))
+        });
+    let _ = writeln!(
         out,
-        "<tr class=\"{kind}\"><td data-value=\"{rank}\">{rank}</td><td>{thumb}</td>\
-         <td data-value=\"{order}\"><span class=\"badge {kind}\">{label}</span></td>\
-         <td data-value=\"{similarity}\">{sim_text}</td><td data-value=\"{distance}\">{dist_text}<br><span class=\"muted\">{decided}</span></td>\
-         <td data-value=\"{pixels}\">{w}×{h} {format}</td><td data-value=\"{bytes}\">{bytes}</td>\
-         <td data-value=\"{exif}\">{exif}<br><code class=\"muted\" title=\"SHA-256\">{sha}</code></td>\
-         <td data-value=\"{count}\">",
+        "<article class=\"match {kind}\" id=\"match-{id}\" data-rank=\"{rank}\" data-oldest=\"{oldest}\" \
+         data-largest=\"{largest}\" data-kind=\"{order}\">\n\
+         <div class=\"pair\"><figure>{query}<figcaption>query</figcaption></figure>\
+         <figure>{thumb}<figcaption>match #{rank}</figcaption></figure></div>\n\
+         <div class=\"about\"><h3>#{rank} <span class=\"badge {kind}\">{label}</span> {decision}</h3>\n\
+         <p>{w}×{h} {format}, {bytes} bytes; first seen {first}{exif}<br><code class=\"muted\" title=\"SHA-256\">{sha}</code></p>\n\
+         {why}{note}</div>\n{sightings}\n</article>",
         kind = m.kind.as_str(),
+        id = img.id,
         rank = m.rank,
-        thumb = thumbnail(m.thumbnail_data_uri.as_deref(), &format!("match {}", m.rank)),
+        largest = u64::MAX - pixels,
         order = kind_order(m.kind),
+        thumb = thumbnail(m.thumbnail_data_uri.as_deref(), &format!("match {}", m.rank)),
         label = m.kind.label(),
-        sim_text = words::similarity(m.similarity),
-        dist_text = words::evidence(m.hash_distance, m.verified_inliers),
-        decided = html(&words::decided(m.decided_by)),
-        pixels = u64::from(img.width) * u64::from(img.height),
+        decision = cards::decision_badge(m),
         w = img.width,
         h = img.height,
         format = html(&img.format),
         bytes = img.byte_size,
+        first = words::when(&img.first_seen_at),
+        exif = cards::exif_line(m),
         sha = html(&img.sha256),
-        count = m.sightings.len(),
+        why = cards::why(m, &r.thresholds),
+        sightings = cards::sightings(&m.sightings),
     );
-    sightings_table(out, &m.sightings);
-    out.push_str("</td></tr>\n");
 }
 
-fn exif_text(m: &ReportMatch) -> String {
-    let e = &m.image.exif;
-    let parts: Vec<String> = [
-        ("taken", &e.date_time_original),
-        ("artist", &e.artist),
-        ("copyright", &e.copyright),
-    ]
-    .into_iter()
-    .filter_map(|(name, value)| value.as_deref().map(|v| format!("{name} {}", html(v))))
-    .collect();
-    if parts.is_empty() {
-        "—".to_string()
-    } else {
-        parts.join("; ")
+/// The matches seen on each site.
+fn sites_section(out: &mut String, r: &Report) {
+    let sites = view::sites(r);
+    if sites.is_empty() {
+        return;
     }
-}
-
-fn sightings_table(out: &mut String, sightings: &[ReportSighting]) {
-    let noun = if sightings.len() == 1 {
-        "sighting"
-    } else {
-        "sightings"
+    out.push_str("<h2>By site</h2>\n<ul class=\"sites\">\n");
+    let grouped = View {
+        group: "site".into(),
+        ..View::default()
     };
-    let _ = write!(
-        out,
-        "<details><summary>{} {noun}</summary>\n<table class=\"sightings\">\n<tr><th>Page</th><th>Site</th><th>Image</th>\
-         <th>Found by</th><th>First seen</th><th>Last seen</th><th>Last-Modified</th></tr>\n",
-        sightings.len()
-    );
-    for s in sightings {
-        let page = match &s.page_url {
-            Some(url) => link(url, s.page_title.as_deref().unwrap_or(url)),
-            None => "—".to_string(),
-        };
-        let found_by = match (&s.provider, &s.keyphrase) {
-            (Some(p), Some(k)) => format!("{} “{}”", html(p), html(k)),
-            (p, k) => or_dash(p.as_deref().or(k.as_deref())),
-        };
+    for group in grouped.arrange(r) {
+        let links: Vec<String> = group
+            .matches
+            .iter()
+            .map(|m| {
+                format!(
+                    "<a href=\"#match-{}\">#{}</a> {}",
+                    m.image.id,
+                    m.rank,
+                    m.kind.label()
+                )
+            })
+            .collect();
         let _ = writeln!(
             out,
-            "<tr><td>{page}</td><td>{}</td><td>{}</td><td>{found_by}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            or_dash(s.site.as_deref()),
-            link(&s.image_url, &s.image_url),
-            words::when(&s.first_seen_at),
-            words::when(&s.last_seen_at),
-            s.last_modified.as_ref().map_or_else(|| "—".to_string(), words::when),
+            "<li><strong>{}</strong>: {}</li>",
+            html(group.site.as_deref().unwrap_or_default()),
+            links.join(", ")
         );
     }
-    out.push_str("</table>\n</details>");
+    out.push_str("</ul>\n");
 }
 
 fn notes_section(out: &mut String, notes: &[String]) {

@@ -7,6 +7,7 @@
 //! renderers escape it for their format and only link http(s) URLs.
 
 mod assemble;
+pub(crate) mod cards;
 pub(crate) mod escape;
 mod files;
 mod html;
@@ -319,11 +320,6 @@ mod words {
             Some(n) => format!("{}, {n} keypoints agree", distance(d)),
             None => distance(d),
         }
-    }
-
-    /// `decided by agreeing keypoints`, or nothing when not recorded.
-    pub(super) fn decided(by: Option<crate::matching::Decider>) -> String {
-        by.map_or_else(String::new, |d| format!("decided by {}", d.label()))
     }
 
     /// The thresholds in one sentence.

@@ -8,29 +8,44 @@ use crate::model::FailureRecord;
 use crate::scan::ScanSummary;
 use crate::store::StoreStatus;
 
-/// A few lines for people: how many matches of each kind and the best ones.
+/// `1 match`, `2 matches`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A few lines for people: how many matches of each kind, and the best
+/// ones with their scores, decision and where they were seen.
 pub fn match_overview(report: &Report) -> String {
-    let count = |kind: MatchKind| report.matches.iter().filter(|m| m.kind == kind).count();
+    let of = |kind: MatchKind| report.matches.iter().filter(|m| m.kind == kind).count();
     let mut text = format!(
-        "{} matches for {}: {} exact copies, {} near-duplicates, {} similar\n",
-        report.matches.len(),
+        "{} for {}: {}, {}, {} similar\n",
+        count(report.matches.len(), "match", "matches"),
         report.query.label,
-        count(MatchKind::ExactCopy),
-        count(MatchKind::NearDuplicate),
-        count(MatchKind::Similar),
+        count(of(MatchKind::ExactCopy), "exact copy", "exact copies"),
+        count(
+            of(MatchKind::NearDuplicate),
+            "near-duplicate",
+            "near-duplicates"
+        ),
+        of(MatchKind::Similar),
     );
     for m in report.matches.iter().take(10) {
         let first = m.sightings.first();
         let place = first
             .map(|s| s.page_url.clone().unwrap_or_else(|| s.image_url.clone()))
             .unwrap_or_default();
+        let decision = m
+            .review
+            .as_ref()
+            .map_or_else(String::new, |r| format!("  [{}]", r.decision.label()));
         text.push_str(&format!(
-            "  {:>2}. {:<15} {}x{}  {} sighting(s)  {}{}\n",
+            "  {:>2}. {:<15} {}x{}  {}  {}  {}{}{decision}\n",
             m.rank,
             m.kind.label(),
             m.image.width,
             m.image.height,
-            m.sightings.len(),
+            super::words::evidence(m.hash_distance, m.verified_inliers),
+            count(m.sightings.len(), "sighting", "sightings"),
             place,
             m.decided_by
                 .map_or_else(String::new, |d| format!("  ({})", d.label()))

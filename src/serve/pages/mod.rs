@@ -27,14 +27,7 @@ pub(super) fn esc(s: &str) -> String {
 /// A link to a web page (new tab, no referrer), or the text alone when the
 /// URL is not http(s).
 pub(super) fn web_link(url: &str, text: &str) -> String {
-    let shown = esc(&escape::link_text(text, url));
-    match escape::web_url(url) {
-        Some(href) => format!(
-            r#"<a href="{}" target="_blank" rel="noopener noreferrer nofollow">{shown}</a>"#,
-            esc(&href)
-        ),
-        None => format!(r#"<span class="unlinked">{shown}</span>"#),
-    }
+    crate::report::cards::link(url, text)
 }
 
 /// `2026-11-22 09:55 UTC`.

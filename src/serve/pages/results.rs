@@ -5,8 +5,9 @@
 use super::{action, bytes, esc, layout, web_link, when, Nav};
 use crate::matching::MatchKind;
 use crate::model::Decision;
+use crate::report::cards::{self, plural};
 use crate::report::view::{self, Group, Sort, View};
-use crate::report::{Report, ReportMatch, ReportSighting};
+use crate::report::{Report, ReportMatch};
 use crate::serve::cases::{CaseId, CaseMeta};
 
 /// The results page of a case.
@@ -71,15 +72,6 @@ fn head(out: &mut String, case: CaseId, meta: &CaseMeta, report: &Report) {
         similar = count(MatchKind::Similar),
         mode = esc(report.mode.as_str()),
     ));
-}
-
-/// `word` or `words` for `n`.
-pub(in crate::serve) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 {
-        one
-    } else {
-        many
-    }
 }
 
 fn option(value: &str, label: &str, current: &str) -> String {
@@ -153,28 +145,7 @@ fn origin(out: &mut String, report: &Report) {
         }
         out.push_str("</ul>");
     }
-    if !events.is_empty() {
-        out.push_str(r#"<h3>Timeline, oldest first</h3><ol class="timeline">"#);
-        for e in events.iter().take(200) {
-            let place = e.sighting.map_or_else(String::new, |s| {
-                let url = s.page_url.as_deref().unwrap_or(&s.image_url);
-                format!(
-                    " — {}",
-                    web_link(url, s.page_title.as_deref().unwrap_or(url))
-                )
-            });
-            out.push_str(&format!(
-                r##"<li><time datetime="{}">{}</time> <a href="#match-{}">#{}</a> {}{place} <small>({})</small></li>"##,
-                e.at.to_rfc3339(),
-                when(&e.at),
-                e.m.image.id,
-                e.m.rank,
-                esc(e.what),
-                esc(e.caveat),
-            ));
-        }
-        out.push_str("</ol>");
-    }
+    out.push_str(&cards::timeline(report));
     out.push_str("</section>");
 }
 
@@ -192,17 +163,6 @@ fn group_section(out: &mut String, csrf: &str, case: CaseId, report: &Report, gr
     }
 }
 
-fn decision_badge(m: &ReportMatch) -> String {
-    match &m.review {
-        Some(r) => format!(
-            r#"<span class="badge decision-{}">{}</span>"#,
-            r.decision.as_str(),
-            r.decision.label()
-        ),
-        None => r#"<span class="badge unreviewed">unreviewed</span>"#.into(),
-    }
-}
-
 fn match_card(out: &mut String, csrf: &str, case: CaseId, report: &Report, m: &ReportMatch) {
     let id = m.image.id;
     let decision = m.review.as_ref().map_or("none", |r| r.decision.as_str());
@@ -211,11 +171,8 @@ fn match_card(out: &mut String, csrf: &str, case: CaseId, report: &Report, m: &R
         .as_ref()
         .and_then(|r| r.note.as_deref())
         .unwrap_or("");
-    let why: String = view::explain(m, &report.thresholds)
-        .iter()
-        .map(|w| format!("<li>{}</li>", esc(w)))
-        .collect();
-    let exif = exif_line(m);
+    let why = cards::why(m, &report.thresholds);
+    let exif = cards::exif_line(m);
     let buttons: String = Decision::ALL
         .iter()
         .map(|d| {
@@ -241,7 +198,7 @@ fn match_card(out: &mut String, csrf: &str, case: CaseId, report: &Report, m: &R
 <div class="about">
 <h3>#{rank} <span class="kind">{kind}</span> {badge}</h3>
 <p class="facts">{w}×{h} {format}, {size}; first seen {first}{exif}</p>
-<ul class="why">{why}</ul>
+{why}
 <p><a class="compare" href="/cases/{case}/compare/{id}">Compare side by side</a></p>
 <form class="review" method="post" action="{review_action}">
 <input type="hidden" name="image_id" value="{id}">
@@ -254,7 +211,7 @@ fn match_card(out: &mut String, csrf: &str, case: CaseId, report: &Report, m: &R
         kind_class = m.kind.as_str(),
         rank = m.rank,
         kind = esc(m.kind.label()),
-        badge = decision_badge(m),
+        badge = cards::decision_badge(m),
         w = m.image.width,
         h = m.image.height,
         format = esc(&m.image.format),
@@ -262,62 +219,8 @@ fn match_card(out: &mut String, csrf: &str, case: CaseId, report: &Report, m: &R
         first = when(&m.image.first_seen_at),
         review_action = action(&format!("/cases/{case}/reviews"), csrf),
         note = esc(note),
-        sightings = sightings(&m.sightings),
+        sightings = cards::sightings(&m.sightings),
     ));
-}
-
-fn exif_line(m: &ReportMatch) -> String {
-    let e = &m.image.exif;
-    let parts: Vec<String> = [
-        e.date_time_original
-            .as_deref()
-            .map(|d| format!("taken {}", esc(d))),
-        e.artist.as_deref().map(|a| format!("by {}", esc(a))),
-        e.copyright.as_deref().map(|c| format!("© {}", esc(c))),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("; EXIF: {}", parts.join(", "))
-    }
-}
-
-/// Every posting, one readable block each.
-pub(in crate::serve) fn sightings(list: &[ReportSighting]) -> String {
-    if list.is_empty() {
-        return r#"<p class="sightings-none">Not seen on any web page (a local file).</p>"#.into();
-    }
-    let mut out = format!(
-        r#"<h4 class="sightings-head">Seen on {} {}</h4><ol class="sightings">"#,
-        list.len(),
-        plural(list.len(), "page", "pages")
-    );
-    for s in list {
-        let page = match &s.page_url {
-            Some(url) => web_link(url, s.page_title.as_deref().unwrap_or(url)),
-            None => "(no page: the image itself)".into(),
-        };
-        let found_by = match (&s.provider, &s.keyphrase) {
-            (Some(p), Some(k)) => format!("{} for “{}”", esc(p), esc(k)),
-            (Some(p), None) => esc(p),
-            (None, Some(k)) => format!("“{}”", esc(k)),
-            (None, None) => "—".into(),
-        };
-        out.push_str(&format!(
-            r#"<li class="sighting"><div class="page">{page}</div>
-<dl><div><dt>Site</dt><dd>{site}</dd></div><div><dt>Found by</dt><dd>{found_by}</dd></div><div><dt>First seen</dt><dd>{first}</dd></div><div><dt>Last seen</dt><dd>{last}</dd></div><div><dt>Last-Modified</dt><dd>{modified}</dd></div><div class="wide"><dt>Image</dt><dd class="url">{image}</dd></div></dl></li>"#,
-            site = esc(&view::site_of(s)),
-            first = when(&s.first_seen_at),
-            last = when(&s.last_seen_at),
-            modified = s.last_modified.as_ref().map_or_else(|| "—".into(), when),
-            image = web_link(&s.image_url, &s.image_url),
-        ));
-    }
-    out.push_str("</ol>");
-    out
 }
 
 fn notes(out: &mut String, report: &Report) {

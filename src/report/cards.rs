@@ -1,0 +1,136 @@
+//! The pieces of a match both HTML views show alike — the static report
+//! and the web UI: links, the sightings as readable blocks, the scores in
+//! words, the decision. Every value is escaped; only http(s) URLs link.
+
+use super::escape::{html, link_text, web_url};
+use super::view;
+use super::{words, ReportMatch, ReportSighting};
+use crate::matching::Thresholds;
+
+/// A link to a web page (new tab, no referrer), or the text marked as not
+/// a link when the URL is not http(s).
+pub(crate) fn link(url: &str, text: &str) -> String {
+    let shown = html(&link_text(text, url));
+    match web_url(url) {
+        Some(href) => format!(
+            r#"<a href="{}" target="_blank" rel="noopener noreferrer nofollow">{shown}</a>"#,
+            html(&href)
+        ),
+        None => format!(
+            r#"<span class="not-link" title="not an http(s) URL, not linked">{shown}</span>"#
+        ),
+    }
+}
+
+/// `word` or `words` for `n`.
+pub(crate) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// Every posting, one readable block each: the page as a link, then its
+/// facts in labelled cells that wrap, never squeezed into a column.
+pub(crate) fn sightings(list: &[ReportSighting]) -> String {
+    if list.is_empty() {
+        return r#"<p class="sightings-none">Not seen on any web page (a local file).</p>"#.into();
+    }
+    let mut out = format!(
+        r#"<h4 class="sightings-head">Seen on {} {}</h4><ol class="sightings">"#,
+        list.len(),
+        plural(list.len(), "page", "pages")
+    );
+    for s in list {
+        let page = match &s.page_url {
+            Some(url) => link(url, s.page_title.as_deref().unwrap_or(url)),
+            None => "(no page: the image itself)".into(),
+        };
+        let found_by = match (&s.provider, &s.keyphrase) {
+            (Some(p), Some(k)) => format!("{} for “{}”", html(p), html(k)),
+            (Some(p), None) => html(p),
+            (None, Some(k)) => format!("“{}”", html(k)),
+            (None, None) => "—".into(),
+        };
+        out.push_str(&format!(
+            r#"<li class="sighting"><div class="page">{page}</div>
+<dl><div><dt>Site</dt><dd>{site}</dd></div><div><dt>Found by</dt><dd>{found_by}</dd></div><div><dt>First seen</dt><dd>{first}</dd></div><div><dt>Last seen</dt><dd>{last}</dd></div><div><dt>Last-Modified</dt><dd>{modified}</dd></div><div class="wide"><dt>Image</dt><dd class="url">{image}</dd></div></dl></li>"#,
+            site = html(&view::site_of(s)),
+            first = words::when(&s.first_seen_at),
+            last = words::when(&s.last_seen_at),
+            modified = s.last_modified.as_ref().map_or_else(|| "—".into(), words::when),
+            image = link(&s.image_url, &s.image_url),
+        ));
+    }
+    out.push_str("</ol>");
+    out
+}
+
+/// The scores in sentences, as a list.
+pub(crate) fn why(m: &ReportMatch, t: &Thresholds) -> String {
+    let items: String = view::explain(m, t)
+        .iter()
+        .map(|w| format!("<li>{}</li>", html(w)))
+        .collect();
+    format!(r#"<ul class="why">{items}</ul>"#)
+}
+
+/// The decision as a badge (`unreviewed` when none).
+pub(crate) fn decision_badge(m: &ReportMatch) -> String {
+    match &m.review {
+        Some(r) => format!(
+            r#"<span class="badge decision-{}">{}</span>"#,
+            r.decision.as_str(),
+            r.decision.label()
+        ),
+        None => r#"<span class="badge unreviewed">unreviewed</span>"#.into(),
+    }
+}
+
+/// `; EXIF: taken …, by …, © …`, or nothing.
+pub(crate) fn exif_line(m: &ReportMatch) -> String {
+    let e = &m.image.exif;
+    let parts: Vec<String> = [
+        e.date_time_original
+            .as_deref()
+            .map(|d| format!("taken {}", html(d))),
+        e.artist.as_deref().map(|a| format!("by {}", html(a))),
+        e.copyright.as_deref().map(|c| format!("© {}", html(c))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; EXIF: {}", parts.join(", "))
+    }
+}
+
+/// Every dated piece of evidence, oldest first, as an ordered list whose
+/// entries link to their match (`#match-ID`).
+pub(crate) fn timeline(report: &super::Report) -> String {
+    let events = view::timeline(report);
+    if events.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(r#"<h3>Timeline, oldest first</h3><ol class="timeline">"#);
+    for e in events.iter().take(200) {
+        let place = e.sighting.map_or_else(String::new, |s| {
+            let url = s.page_url.as_deref().unwrap_or(&s.image_url);
+            format!(" — {}", link(url, s.page_title.as_deref().unwrap_or(url)))
+        });
+        out.push_str(&format!(
+            r##"<li><time datetime="{}">{}</time> <a href="#match-{}">#{}</a> {}{place} <small>({})</small></li>"##,
+            e.at.to_rfc3339(),
+            words::when(&e.at),
+            e.m.image.id,
+            e.m.rank,
+            html(e.what),
+            html(e.caveat),
+        ));
+    }
+    out.push_str("</ol>");
+    out
+}
