@@ -179,11 +179,12 @@ fn reports_are_written_under_timestamped_names_without_overwriting() {
     let json = std::fs::read_to_string(&written[1]).unwrap();
     assert_eq!(parse_json(&json).unwrap(), report);
     let html = std::fs::read_to_string(&written[0]).unwrap();
-    // Query and match thumbnails, inlined.
+    // The query's thumbnail at the top and beside the match, and the
+    // match's, inlined.
     assert_eq!(
         html.matches("<img class=\"thumb\" src=\"data:image/jpeg;base64,")
             .count(),
-        2
+        3
     );
 
     let again = write_reports(&reports, &report, &[ReportFormat::Html]).unwrap();

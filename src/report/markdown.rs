@@ -121,13 +121,25 @@ fn matches_section(out: &mut String, matches: &[ReportMatch]) {
     }
 }
 
+/// The recorded decision and its note, or `unreviewed`.
+fn decision(m: &ReportMatch) -> String {
+    match &m.review {
+        Some(r) => match &r.note {
+            Some(note) => format!("{} ({})", r.decision.label(), md(note)),
+            None => r.decision.label().to_string(),
+        },
+        None => "unreviewed".into(),
+    }
+}
+
 fn match_details(out: &mut String, m: &ReportMatch) {
     let e = &m.image.exif;
     let _ = write!(
         out,
-        "\n### {}. {}\n\n- **SHA-256:** {}\n- **EXIF:** taken {}; artist {}; copyright {}\n- **Stored:** first seen {}, last seen {}\n\n",
+        "\n### {}. {}\n\n- **Decision:** {}\n- **SHA-256:** {}\n- **EXIF:** taken {}; artist {}; copyright {}\n- **Stored:** first seen {}, last seen {}\n\n",
         m.rank,
         m.kind.label(),
+        decision(m),
         md(&m.image.sha256),
         or_dash(e.date_time_original.as_deref()),
         or_dash(e.artist.as_deref()),

@@ -33,7 +33,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
@@ -94,10 +94,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/scans/{scan}/events", get(api::scan_events));
     timed
         .merge(streams)
-        .route(
-            "/api/v1/{*rest}",
-            delete(api::not_found).fallback(api::not_found),
-        )
+        .route("/api/v1/{*rest}", any(api::not_found))
         .fallback(ui::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(
