@@ -20,6 +20,26 @@ async fn answer(response: reqwest::Response) -> (StatusCode, Value) {
     (status, body)
 }
 
+/// A JSON body posted with the CSRF token.
+async fn post_json(server: &Server, csrf: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    let response = Client::new()
+        .post(server.url(path))
+        .header("X-CSRF-Token", csrf)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    answer(response).await
+}
+
+/// The 50 % crop of coffee.jpg uploaded under `label`: its SHA-256.
+async fn upload_crop(server: &Server, csrf: &str, label: &str) -> String {
+    let (status, report) =
+        post_match(server, csrf, label, bytes_of("copies/coffee__crop50.jpg")).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    report["query"]["sha256"].as_str().unwrap().to_string()
+}
+
 async fn post_match(
     server: &Server,
     csrf: &str,
@@ -268,21 +288,7 @@ async fn decisions_are_kept_shown_on_later_matches_and_checked() {
     let (_, report) = post_match(&server, &csrf, "crop.jpg", crop.clone()).await;
     let sha = report["query"]["sha256"].as_str().unwrap().to_string();
     let coffee = server.photos[1];
-    let post = |body: Value| {
-        let (client, url, csrf) = (Client::new(), server.url("/api/v1/reviews"), csrf.clone());
-        async move {
-            answer(
-                client
-                    .post(url)
-                    .header("X-CSRF-Token", csrf)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await
-        }
-    };
+    let post = |body: Value| post_json(&server, &csrf, "/api/v1/reviews", body);
     let (status, record) = post(json!({"query_sha256": sha, "image_id": coffee, "decision": "not_a_copy", "note": "first look"})).await;
     assert_eq!(status, StatusCode::OK, "{record}");
     let (status, record) = post(json!({"query_sha256": sha, "image_id": coffee, "decision": "confirmed", "note": "<b>same poster</b>"})).await;
@@ -350,14 +356,7 @@ async fn decisions_are_kept_shown_on_later_matches_and_checked() {
 async fn pictures_thumbnails_comparisons_and_no_way_out_of_the_routes() {
     let server = Server::start(None).await;
     let csrf = server.csrf().await;
-    let (_, report) = post_match(
-        &server,
-        &csrf,
-        "crop.jpg",
-        bytes_of("copies/coffee__crop50.jpg"),
-    )
-    .await;
-    let sha = report["query"]["sha256"].as_str().unwrap().to_string();
+    let sha = upload_crop(&server, &csrf, "crop.jpg").await;
     let coffee = server.photos[1];
 
     let (status, image) = answer(
@@ -420,23 +419,10 @@ async fn pictures_thumbnails_comparisons_and_no_way_out_of_the_routes() {
 async fn a_case_exports_as_csv_json_and_a_bundle_whose_sums_check() {
     let server = Server::start(None).await;
     let csrf = server.csrf().await;
-    let (_, report) = post_match(
-        &server,
-        &csrf,
-        "=cmd|' /C calc'!A0.jpg",
-        bytes_of("copies/coffee__crop50.jpg"),
-    )
-    .await;
-    let sha = report["query"]["sha256"].as_str().unwrap().to_string();
+    let sha = upload_crop(&server, &csrf, "=cmd|' /C calc'!A0.jpg").await;
     let review = json!({"query_sha256": sha, "image_id": server.photos[1], "decision": "confirmed", "note": "@SUM(1)"});
-    let response = Client::new()
-        .post(server.url("/api/v1/reviews"))
-        .header("X-CSRF-Token", &csrf)
-        .json(&review)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    let (status, _) = post_json(&server, &csrf, "/api/v1/reviews", review).await;
+    assert_eq!(status, StatusCode::OK);
 
     let csv = reqwest::get(server.url(&format!("/api/v1/cases/{sha}/export.csv")))
         .await
@@ -533,21 +519,7 @@ async fn scans_start_report_progress_end_and_refuse_bad_requests() {
     let server = Server::start(None).await;
     server.publish();
     let csrf = server.csrf().await;
-    let start = |body: Value| {
-        let (client, url, csrf) = (Client::new(), server.url("/api/v1/scans"), csrf.clone());
-        async move {
-            answer(
-                client
-                    .post(url)
-                    .header("X-CSRF-Token", csrf)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await
-        }
-    };
+    let start = |body: Value| post_json(&server, &csrf, "/api/v1/scans", body);
     let refused: Vec<(Value, &str)> = vec![
         (json!({"keyphrase": "   "}), "bad_request"),
         (json!({}), "bad_request"),
@@ -676,24 +648,10 @@ async fn on_postgres_decisions_stick_and_the_library_searches() {
     };
     let server = Server::over(store.into(), tempfile::tempdir().unwrap(), None).await;
     let csrf = server.csrf().await;
-    let (status, report) = post_match(
-        &server,
-        &csrf,
-        "crop.jpg",
-        bytes_of("copies/coffee__crop50.jpg"),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{report}");
-    let sha = report["query"]["sha256"].as_str().unwrap().to_string();
+    let sha = upload_crop(&server, &csrf, "crop.jpg").await;
     let review = json!({"query_sha256": sha, "image_id": server.photos[1], "decision": "ignored"});
-    let response = Client::new()
-        .post(server.url("/api/v1/reviews"))
-        .header("X-CSRF-Token", &csrf)
-        .json(&review)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    let (status, _) = post_json(&server, &csrf, "/api/v1/reviews", review).await;
+    assert_eq!(status, StatusCode::OK);
     let (_, again) = post_match(
         &server,
         &csrf,
