@@ -322,6 +322,9 @@ pub(super) async fn login_page(State(state): State<Arc<AppState>>) -> Response {
     Html(pages::login_page(false)).into_response()
 }
 
+/// Login sessions kept at once (in memory: a restart ends them all).
+const MAX_SESSIONS: usize = 1_000;
+
 /// The login form.
 #[derive(Debug, Deserialize)]
 pub(super) struct LoginForm {
@@ -341,11 +344,16 @@ pub(super) async fn login(
         return Ok((StatusCode::UNAUTHORIZED, Html(pages::login_page(true))).into_response());
     }
     let session = random_token().map_err(|e| ApiError::internal("cannot start a session", &e))?;
-    state
-        .sessions
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(session.clone());
+    {
+        let mut sessions = state.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        if sessions.len() >= MAX_SESSIONS {
+            // Full: one older session ends (its holder logs in again).
+            if let Some(any) = sessions.iter().next().cloned() {
+                sessions.remove(&any);
+            }
+        }
+        sessions.insert(session.clone());
+    }
     let cookie = format!("{SESSION_COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/");
     let cookie =
         HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal("bad cookie", &e))?;
