@@ -213,3 +213,53 @@ fn zero_counts_and_timeouts_are_refused_as_usage_errors() {
     // Nothing was created by a refused command.
     assert!(!dir.path().join("data").exists());
 }
+
+#[test]
+fn log_lines_carry_no_colour_codes_when_piped() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("urls.txt");
+    std::fs::write(&list, "not a url\n").unwrap();
+    let data = dir.path().join("data");
+    let args = [
+        "--data-dir",
+        data.to_str().unwrap(),
+        "-v",
+        "scan",
+        "--urls",
+        list.to_str().unwrap(),
+        "--embedder",
+        "none",
+    ];
+    let out = provenance(dir.path(), &args, None);
+    let text = stderr(&out);
+    assert!(
+        text.contains("urls.txt:1"),
+        "the warning about the bad line: {text}"
+    );
+    assert!(
+        !text.contains('\u{1b}'),
+        "no ANSI escape in a pipe: {text:?}"
+    );
+}
+
+#[test]
+fn a_negative_min_similarity_is_a_value_not_a_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let picture = common::photos::fixture("hash/coffee.jpg");
+    let args = [
+        "--data-dir",
+        data.to_str().unwrap(),
+        "match",
+        picture.to_str().unwrap(),
+        "--min-similarity",
+        "-1",
+        "--embedder",
+        "none",
+    ];
+    let out = provenance(dir.path(), &args, None);
+    let text = stderr(&out);
+    // Parsed, validated, then refused for what it is: an empty store.
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("is empty"), "{text}");
+}

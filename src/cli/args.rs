@@ -361,7 +361,7 @@ pub struct LookupArgs {
     pub top: usize,
 
     /// Lowest similarity (cosine, -1 to 1) reported as "similar".
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
     pub min_similarity: Option<f32>,
 
     /// Verify this many nearest candidates by hash distance, and as many by embedding, with keypoint geometry (finds crops, rotations, frames); 0 turns it off.
