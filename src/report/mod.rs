@@ -293,13 +293,13 @@ impl From<&SightingRecord> for ReportSighting {
 }
 
 /// Shared wording of the renderers.
-mod words {
+pub(crate) mod words {
     use chrono::{DateTime, Utc};
 
     use crate::matching::{Thresholds, HASH_BITS};
 
     /// `2026-11-22 09:55 UTC`.
-    pub(super) fn when(t: &DateTime<Utc>) -> String {
+    pub(crate) fn when(t: &DateTime<Utc>) -> String {
         t.format("%Y-%m-%d %H:%M UTC").to_string()
     }
 

@@ -172,11 +172,7 @@ pub(super) async fn bundle(
     Path(case): Path<String>,
 ) -> Result<Response, ApiError> {
     let (id, meta, _, report) = matcher::case_report(&state, &case).await?;
-    let cases = state.cases.clone();
-    let (query, _) = matcher::blocking(move || cases.load(id))
-        .await
-        .map_err(|e| ApiError::internal("cannot read the uploaded picture", &e))?
-        .ok_or_else(|| ApiError::not_found("case"))?;
+    let (_, query, _) = matcher::load_case(&state, &case).await?;
     let mut files: Vec<(String, Vec<u8>)> = vec![
         ("report.html".into(), render_html(&report).into_bytes()),
         ("report.json".into(), render_json(&report).into_bytes()),

@@ -42,11 +42,12 @@ pub(super) async fn find(state: &AppState, query: &QueryPicture) -> Result<Repor
     Ok(report)
 }
 
-/// A kept case: its picture, what is known of it, the picture decoded.
-pub(super) async fn open_case(
+/// A kept case's picture and what is known of it, by its id as given in
+/// a route (anything but 64 hex digits is no case).
+pub(super) async fn load_case(
     state: &AppState,
     case: &str,
-) -> Result<(CaseId, CaseMeta, QueryPicture), ApiError> {
+) -> Result<(CaseId, Vec<u8>, CaseMeta), ApiError> {
     let id: CaseId = case
         .parse()
         .map_err(|()| ApiError::not_found("case (a case is the SHA-256 of an uploaded picture)"))?;
@@ -55,6 +56,15 @@ pub(super) async fn open_case(
         .await
         .map_err(|e| ApiError::internal("cannot read the uploaded picture", &e))?
         .ok_or_else(|| ApiError::not_found("case"))?;
+    Ok((id, bytes, meta))
+}
+
+/// A kept case: its picture, what is known of it, the picture decoded.
+pub(super) async fn open_case(
+    state: &AppState,
+    case: &str,
+) -> Result<(CaseId, CaseMeta, QueryPicture), ApiError> {
+    let (id, bytes, meta) = load_case(state, case).await?;
     let query = decode(state, meta.label.clone(), bytes).await?;
     Ok((id, meta, query))
 }

@@ -116,12 +116,7 @@ pub(super) async fn query_image(
     State(state): State<Arc<AppState>>,
     Path(case): Path<String>,
 ) -> Result<Response, PageError> {
-    let id = case.parse().map_err(|()| ApiError::not_found("case"))?;
-    let cases = state.cases.clone();
-    let (bytes, _) = matcher::blocking(move || cases.load(id))
-        .await
-        .map_err(|e| ApiError::internal("cannot read the uploaded picture", &e))?
-        .ok_or_else(|| ApiError::not_found("case"))?;
+    let (_, bytes, _) = matcher::load_case(&state, &case).await?;
     let format = image::guess_format(&bytes).ok();
     // Only a picture type is ever sent: never HTML or SVG from an upload.
     let mime = format.map_or("application/octet-stream", |f| f.to_mime_type());

@@ -1,6 +1,7 @@
 //! The UI's pages: pure functions from what is to be shown to HTML. Every
 //! scraped or uploaded string goes through [`esc`]; links leave the site
-//! only for http(s) URLs ([`web_link`]), in a new tab without a referrer.
+//! only for http(s) URLs (`report::cards::link`), in a new tab without a
+//! referrer.
 //! No inline script or style (the Content-Security-Policy forbids them):
 //! behaviour is in `/assets/app.js`, looks in `/assets/app.css`.
 
@@ -9,7 +10,6 @@ mod results;
 mod scans;
 
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
 
 pub(super) use compare::compare_page;
 pub(super) use results::results_page;
@@ -18,21 +18,11 @@ pub(super) use scans::{scan_page, scans_page};
 use super::cases::{CaseId, CaseMeta};
 use crate::model::ImageRecord;
 use crate::report::escape;
+use crate::report::words::when;
 
 /// Escapes for HTML text and attribute values.
 pub(super) fn esc(s: &str) -> String {
     escape::html(s)
-}
-
-/// A link to a web page (new tab, no referrer), or the text alone when the
-/// URL is not http(s).
-pub(super) fn web_link(url: &str, text: &str) -> String {
-    crate::report::cards::link(url, text)
-}
-
-/// `2026-11-22 09:55 UTC`.
-pub(super) fn when(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// The form action with the CSRF token.

@@ -2,11 +2,12 @@
 //! scores in words, every sighting readable, the decisions, the origin
 //! timeline; sorted, filtered and grouped as the view asks.
 
-use super::{action, bytes, esc, layout, web_link, when, Nav};
+use super::{action, bytes, esc, layout, Nav};
 use crate::matching::MatchKind;
 use crate::model::Decision;
 use crate::report::cards::{self, plural};
 use crate::report::view::{self, Group, Sort, View};
+use crate::report::words::when;
 use crate::report::{Report, ReportMatch};
 use crate::serve::cases::{CaseId, CaseMeta};
 
@@ -122,8 +123,8 @@ fn filters(out: &mut String, report: &Report, v: &View) {
 }
 
 fn origin(out: &mut String, report: &Report) {
-    let events = view::timeline(report);
-    if report.origins.is_empty() && events.is_empty() {
+    let timeline = cards::timeline(report);
+    if report.origins.is_empty() && timeline.is_empty() {
         return;
     }
     out.push_str(r#"<section class="origin"><h2>Where it came from</h2>"#);
@@ -134,7 +135,7 @@ fn origin(out: &mut String, report: &Report) {
             .or(first.image_url.as_deref())
             .map_or_else(
                 || "a local file".to_string(),
-                |u| web_link(u, first.page_title.as_deref().unwrap_or(u)),
+                |u| cards::link(u, first.page_title.as_deref().unwrap_or(u)),
             );
         out.push_str(&format!(
             r#"<p class="likely">Likely original: picture #{} ({}×{}) at {place}.</p><ul class="reasons">"#,
@@ -145,7 +146,7 @@ fn origin(out: &mut String, report: &Report) {
         }
         out.push_str("</ul>");
     }
-    out.push_str(&cards::timeline(report));
+    out.push_str(&timeline);
     out.push_str("</section>");
 }
 

@@ -3,8 +3,9 @@
 
 use serde_json::Value;
 
-use super::{action, esc, layout, web_link, when, Nav};
+use super::{action, esc, layout, Nav};
 use crate::model::{FailureRecord, ScanId, ScanRecord};
+use crate::report::words::when;
 
 /// The counters shown, as the terminal shows them.
 const COUNTERS: [(&str, &str); 7] = [
@@ -75,7 +76,7 @@ pub(in crate::serve) fn scans_page(
             body.push_str(&format!(
                 r#"<li><span class="stage">{stage}</span> {url}<br><small>{reason} · {attempts} {attempts_word} · last {last}</small></li>"#,
                 stage = esc(&f.stage.to_string()),
-                url = web_link(&f.url, &f.url),
+                url = crate::report::cards::link(&f.url, &f.url),
                 reason = esc(&f.reason),
                 attempts = f.attempts,
                 attempts_word = if f.attempts == 1 { "attempt" } else { "attempts" },
