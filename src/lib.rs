@@ -20,13 +20,14 @@
 //! Everything with I/O or heavy dependencies sits behind the default
 //! `runtime` feature. Without it only the pure parsers of what the web sends
 //! compile ([`decode`], [`embed::preprocess`], [`scrape`], the answer
-//! parsers of [`search`]): that is what the fuzz targets build.
+//! parsers of [`search`], the plain values of [`model`]): that is what the fuzz targets build.
 
 pub mod config;
 pub mod decode;
 pub mod embed;
 pub mod imageops;
 pub mod local;
+pub mod model;
 pub mod redact;
 pub mod scrape;
 pub mod search;
@@ -45,8 +46,6 @@ pub mod http;
 pub mod lookup;
 #[cfg(feature = "runtime")]
 pub mod matching;
-#[cfg(feature = "runtime")]
-pub mod model;
 #[cfg(feature = "runtime")]
 pub mod report;
 #[cfg(feature = "runtime")]

@@ -25,7 +25,7 @@ fn migrate_and_status_on_the_embedded_store() {
     let out = provenance(dir.path(), &["db", "migrate"], None);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(dir.path().join("data/provenance.sqlite3").exists());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("schema version 3"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("schema version 4"));
 
     let status = status_json(&provenance(
         dir.path(),
@@ -33,7 +33,7 @@ fn migrate_and_status_on_the_embedded_store() {
         None,
     ));
     assert_eq!(status["backend"], "sqlite");
-    assert_eq!(status["schema_version"], 3);
+    assert_eq!(status["schema_version"], 4);
     assert_eq!(status["images"], 0);
     assert_eq!(status["model"], serde_json::Value::Null);
 
@@ -59,7 +59,7 @@ async fn migrate_and_status_on_postgres() {
         Some(&url),
     ));
     assert_eq!(status["backend"], "postgres");
-    assert_eq!(status["schema_version"], 2);
+    assert_eq!(status["schema_version"], 3);
     assert_eq!(status["scans"], 0);
     assert!(
         !dir.path().join("data/provenance.sqlite3").exists(),

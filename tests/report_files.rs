@@ -49,6 +49,7 @@ fn sighting(id: i64, image_id: i64, last_modified: Option<DateTime<Utc>>) -> Sig
         last_seen_at: at(2026, 11, 20),
         last_modified,
         etag: None,
+        source_facts: None,
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, TimeZone, Utc};
 use provenance::matching::{DateKind, Decider, MatchKind, OriginClaim, OriginEvidence, Thresholds};
-use provenance::model::{Decision, ExifSummary, ModelInfo};
+use provenance::model::{DateMeaning, Decision, ExifSummary, ModelInfo, SourceDate, SourceFacts};
 use provenance::report::{
     parse_json, render_html, render_json, render_markdown, MatchReview, Mode, QueryInfo, Report,
     ReportImage, ReportMatch, ReportSighting, SCHEMA_VERSION,
@@ -57,6 +57,7 @@ fn sighting(
         last_seen_at: at(2026, 11, 21, 8),
         last_modified: Some(at(2024, 5, 1, 10)),
         etag: Some("\"abc\"".into()),
+        source_facts: None,
     }
 }
 
@@ -75,6 +76,16 @@ fn hostile_report() -> Report {
     );
     evil.site = Some(HOSTILE.into());
     evil.keyphrase = Some("poster `rm -rf` [x](javascript:y) | a".into());
+    evil.source_facts = Some(SourceFacts {
+        creator: Some(HOSTILE.into()),
+        creator_url: Some(JS_URL.into()),
+        license: Some("CC BY-SA 4.0 | [x](javascript:y)".into()),
+        license_url: Some("https://creativecommons.org/licenses/by-sa/4.0/".into()),
+        date: Some(SourceDate {
+            at: at(2019, 3, 1, 10),
+            meaning: DateMeaning::Uploaded,
+        }),
+    });
     let news = sighting(
         12,
         "https://cdn.news.example/poster(1).jpg",
@@ -352,8 +363,19 @@ fn html_shows_each_match_beside_the_query_with_readable_sightings() {
             "First seen",
             "Last seen",
             "Last-Modified",
+            "The source says",
             "Image"
         ]
+    );
+    // What the source says is text; its script link is not a link.
+    let says: String = select(&doc, "#match-7 li.sighting:first-child dd")[5]
+        .text()
+        .collect();
+    assert_eq!(
+        says,
+        format!(
+            "by {HOSTILE} · CC BY-SA 4.0 | [x](javascript:y) · uploaded 2019-03-01 10:00 UTC per serpapi"
+        )
     );
     // The reviewer's note is shown as text.
     let note: String = select(&doc, "#match-7 p.note")[0].text().collect();

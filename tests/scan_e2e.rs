@@ -315,7 +315,11 @@ async fn scan_stores_what_the_world_holds_postgres() {
     }
 }
 
+#[path = "scan_e2e/keyless.rs"]
+mod keyless;
 #[path = "scan_e2e/local.rs"]
 mod local;
+#[path = "scan_e2e/reverse.rs"]
+mod reverse;
 #[path = "scan_e2e/web.rs"]
 mod web;

@@ -5,6 +5,8 @@
 mod common;
 #[path = "search_providers/keyed_and_keyless.rs"]
 mod keyed_and_keyless;
+#[path = "search_providers/keyless_sources.rs"]
+mod keyless_sources;
 #[path = "search_providers/mock.rs"]
 mod mock;
 #[path = "search_providers/pipeline.rs"]
@@ -15,6 +17,8 @@ mod redaction;
 mod retries;
 #[path = "search_providers/serpapi.rs"]
 mod serpapi;
+#[path = "search_providers/tineye.rs"]
+mod tineye;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

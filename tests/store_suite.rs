@@ -177,13 +177,24 @@ async fn sightings_update_never_duplicate(store: &dyn Store) {
         seen_at: t(10),
         last_modified: Some(t(-1000)),
         etag: Some("\"abc\"".into()),
+        source_facts: None,
     };
     let first = store.upsert_sighting(&base).await.unwrap();
     assert!(first.created);
+    let facts = SourceFacts {
+        creator: Some("Ann <i>Lee</i>".into()),
+        license: Some("CC BY-SA 4.0".into()),
+        date: Some(SourceDate {
+            at: t(-5000),
+            meaning: DateMeaning::Uploaded,
+        }),
+        ..Default::default()
+    };
     let better = NewSighting {
         rank: Some(3),
         seen_at: t(20),
         page_title: None,
+        source_facts: Some(facts.clone()),
         ..base.clone()
     };
     assert_eq!(
@@ -223,6 +234,11 @@ async fn sightings_update_never_duplicate(store: &dyn Store) {
     assert_eq!(s.keyphrase.as_deref(), Some("festival poster"));
     assert_eq!(s.last_modified, Some(t(-1000)));
     assert_eq!(s.etag.as_deref(), Some("\"abc\""));
+    assert_eq!(
+        s.source_facts.as_ref(),
+        Some(&facts),
+        "source facts kept when absent later"
+    );
     let bare = all.iter().find(|s| s.page_url.is_none()).unwrap();
     assert_eq!(bare.rank, None);
     assert_eq!(

@@ -1,5 +1,5 @@
 //! Fuzz target: every search provider's answer parser (SerpApi, Brave,
-//! Serper, SearXNG, SerpApi Lens) on arbitrary bodies must return
+//! Serper, SearXNG, Openverse, Wikimedia Commons, SerpApi Lens, TinEye) on arbitrary bodies must return
 //! candidates or a typed error, never panic. The first byte picks the parser.
 #![no_main]
 
@@ -16,10 +16,13 @@ fuzz_target!(|data: &[u8]| {
         ProviderKind::Brave,
         ProviderKind::Serper,
         ProviderKind::SearXng,
+        ProviderKind::Openverse,
+        ProviderKind::Commons,
+        ProviderKind::TinEye,
     ];
-    match usize::from(selector) % 6 {
-        4 => drop(parse_lens_answer(&body, "visual_matches")),
-        5 => drop(parse_lens_answer(&body, "exact_matches")),
+    match usize::from(selector) % 9 {
+        7 => drop(parse_lens_answer(&body, "visual_matches")),
+        8 => drop(parse_lens_answer(&body, "exact_matches")),
         i => {
             if let Ok(candidates) = parse_answer(kinds[i], &body) {
                 for c in candidates {

@@ -96,30 +96,35 @@ Security: only 127.0.0.1 unless PROVENANCE_API_TOKEN is set (then a bearer token
 const SCAN_EXAMPLES: &str = "\
 Examples:
   provenance scan \"summer festival poster 2026\"
-  provenance scan \"summer festival poster 2026\" --provider searxng --follow-pages
+  provenance scan \"summer festival poster 2026\" --provider openverse,commons,serpapi --follow-pages
   provenance scan --image-url https://example.org/poster.jpg
+  provenance scan --image suspect.jpg
   provenance scan --urls postings.txt --embedder none";
 
 /// Arguments of `scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Words to search images for, e.g. the title on a poster.
-    #[arg(required_unless_present_any = ["image_url", "urls"], conflicts_with_all = ["image_url", "urls"])]
+    #[arg(required_unless_present_any = ["image_url", "image", "urls"], conflicts_with_all = ["image_url", "image", "urls"])]
     pub keyphrase: Option<String>,
 
-    /// Reverse search: a public image URL sent to SerpApi Google Lens (needs SERPAPI_API_KEY).
-    #[arg(long, value_name = "URL", conflicts_with = "urls")]
+    /// Reverse search: a public image URL sent to SerpApi Google Lens (needs SERPAPI_API_KEY), or to TinEye with --provider tineye.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["urls", "image"])]
     pub image_url: Option<String>,
+
+    /// Reverse search by upload: a local picture sent to the TinEye API (needs TINEYE_API_KEY; at most 20 MiB).
+    #[arg(long, value_name = "FILE", conflicts_with = "urls")]
+    pub image: Option<PathBuf>,
 
     /// Scan a list of image URLs instead: one `IMAGE_URL [PAGE_URL]` per line.
     #[arg(long, value_name = "FILE")]
     pub urls: Option<PathBuf>,
 
-    /// Image search provider [default: the first of serpapi, brave, serper, searxng whose key or URL is set].
-    #[arg(long, value_enum, env = "PROVENANCE_PROVIDER")]
-    pub provider: Option<ProviderArg>,
+    /// Image search providers, comma-separated, asked together (e.g. openverse,commons,serpapi) [default: the first of serpapi, brave, serper, searxng whose key or URL is set, else openverse and commons, which need no key].
+    #[arg(long, value_enum, value_delimiter = ',', env = "PROVENANCE_PROVIDER")]
+    pub provider: Vec<ProviderArg>,
 
-    /// Most candidates to take from the provider (it pages past 100 when it can).
+    /// Most candidates to take from each provider (it pages past 100 when it can).
     #[arg(
         long,
         env = "PROVENANCE_MAX_RESULTS",
@@ -165,6 +170,12 @@ pub enum ProviderArg {
     Serper,
     /// A self-hosted SearXNG with JSON output enabled (SEARXNG_URL); no key.
     Searxng,
+    /// Openverse: openly licensed pictures (Flickr, Wikimedia, museums); no key.
+    Openverse,
+    /// Wikimedia Commons, with upload dates; no key.
+    Commons,
+    /// TinEye reverse search, with --image FILE or --image-url (TINEYE_API_KEY).
+    Tineye,
 }
 
 /// Arguments of `index`.

@@ -22,15 +22,18 @@ use crate::scan::{
     self, sources, Progress, RequestError, ScanInput, ScanOptions, ScanRequest, ScanSummary, Seed,
     Services,
 };
-use crate::search::{api_client, search_retry_policy, ProviderKind, SearchError};
+use crate::search::{api_client_with_contact, search_retry_policy, ProviderKind, SearchError};
 use crate::store::{self, Store};
 
 /// Largest URL list read (a million URLs take ~100 MB; lists are read whole).
 const URL_LIST_MAX_BYTES: u64 = 256 * 1024 * 1024;
+/// Largest picture sent for reverse search (TinEye takes up to 20 MB).
+const UPLOAD_MAX_BYTES: u64 = 20 * 1024 * 1024;
 
 /// Runs `scan`.
 pub async fn run_scan(config: &Config, args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
-    let search_client = api_client().context("cannot set up the HTTP client for the search API")?;
+    let search_client = api_client_with_contact(args.fetch.contact.as_deref())
+        .context("cannot set up the HTTP client for the search API")?;
     let retry = RetryPolicy {
         retries: args.search_retries,
         ..search_retry_policy()
@@ -39,6 +42,9 @@ pub async fn run_scan(config: &Config, args: ScanArgs, quiet: bool) -> anyhow::R
     let planned = request
         .plan(&env, search_client, retry)
         .map_err(request_error)?;
+    if let Some(notice) = planned.notice.as_deref().filter(|_| !quiet) {
+        eprintln!("note: {notice}");
+    }
     if let ScanInput::UrlList { name, .. } = &request.input {
         for line in &planned.bad_lines {
             tracing::warn!("{name}:{}: {}", line.line, line.reason);
@@ -98,9 +104,7 @@ fn request_error(e: RequestError) -> anyhow::Error {
     match e {
         RequestError::Invalid(m) => ConfigError::Invalid(m).into(),
         RequestError::Provider(
-            e @ (SearchError::MissingKey { .. }
-            | SearchError::NoProviderConfigured
-            | SearchError::InvalidSetting(_)),
+            e @ (SearchError::MissingKey { .. } | SearchError::InvalidSetting(_)),
         ) => ConfigError::Invalid(e.to_string()).into(),
         RequestError::Provider(other) => other.into(),
     }
@@ -114,6 +118,8 @@ fn env(name: &str) -> Option<String> {
 fn scan_request(args: &ScanArgs) -> anyhow::Result<ScanRequest> {
     let input = if let Some(raw) = &args.image_url {
         ScanInput::ImageUrl(raw.clone())
+    } else if let Some(path) = &args.image {
+        picture_file(path)?
     } else if let Some(path) = &args.urls {
         let bytes =
             local::read_capped(path, URL_LIST_MAX_BYTES).context("cannot read the URL list")?;
@@ -128,7 +134,7 @@ fn scan_request(args: &ScanArgs) -> anyhow::Result<ScanRequest> {
     };
     Ok(ScanRequest {
         input,
-        provider: args.provider.map(provider_kind),
+        providers: args.provider.iter().copied().map(provider_kind).collect(),
         max_results: args.max_results,
         follow_pages: args.follow_pages,
         max_pages: args.max_pages,
@@ -143,7 +149,28 @@ fn provider_kind(arg: ProviderArg) -> ProviderKind {
         ProviderArg::Brave => ProviderKind::Brave,
         ProviderArg::Serper => ProviderKind::Serper,
         ProviderArg::Searxng => ProviderKind::SearXng,
+        ProviderArg::Openverse => ProviderKind::Openverse,
+        ProviderArg::Commons => ProviderKind::Commons,
+        ProviderArg::Tineye => ProviderKind::TinEye,
     }
+}
+
+/// A local picture for reverse search by upload, refused (exit 2) when it
+/// is too large for TinEye or not a picture at all.
+fn picture_file(path: &std::path::Path) -> anyhow::Result<ScanInput> {
+    let bytes = local::read_capped(path, UPLOAD_MAX_BYTES)
+        .with_context(|| format!("cannot read the picture {}", path.display()))?;
+    if crate::decode::sniff_format(&bytes).is_none() {
+        return Err(ConfigError::Invalid(format!(
+            "{} is not a picture this tool recognises (JPEG, PNG, GIF, WebP, BMP, TIFF, …)",
+            path.display()
+        ))
+        .into());
+    }
+    let name = path
+        .file_name()
+        .map_or_else(|| "picture".into(), |n| n.to_string_lossy().into_owned());
+    Ok(ScanInput::ImageFile { name, bytes })
 }
 
 async fn run(

@@ -9,12 +9,15 @@
 //! - [`scan`]: what was searched, how, and the counters.
 //! - [`failure`]: items a scan could not take, typed by stage and outcome.
 //! - [`review`]: a person's decision about a match.
+//! - [`source_facts`]: what a search source says about a posting (creator,
+//!   licence, its date).
 
 pub mod failure;
 pub mod image;
 pub mod review;
 pub mod scan;
 pub mod sighting;
+pub mod source_facts;
 
 pub use failure::{FailureRecord, FailureStage, NewFailure, Outcome, Setback, Stage};
 pub use image::{
@@ -23,3 +26,4 @@ pub use image::{
 pub use review::{Decision, NewReview, ReviewRecord, MAX_NOTE_CHARS};
 pub use scan::{NewScan, ScanCounts, ScanId, ScanRecord, ScanStatus};
 pub use sighting::{NewSighting, SightingRecord};
+pub use source_facts::{DateMeaning, SourceDate, SourceFacts};

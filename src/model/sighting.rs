@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{ImageId, ScanId};
+use super::{ImageId, ScanId, SourceFacts};
 
 /// One place an image was seen. Keyed by (image, image URL, page URL).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -30,6 +30,8 @@ pub struct NewSighting {
     pub last_modified: Option<DateTime<Utc>>,
     /// HTTP `ETag` of the image response.
     pub etag: Option<String>,
+    /// What the source that reported it says (creator, licence, a date).
+    pub source_facts: Option<SourceFacts>,
 }
 
 /// A stored sighting, with the keyphrase of the scan that last saw it.
@@ -63,4 +65,6 @@ pub struct SightingRecord {
     pub last_modified: Option<DateTime<Utc>>,
     /// HTTP `ETag`.
     pub etag: Option<String>,
+    /// What the source that reported it says.
+    pub source_facts: Option<SourceFacts>,
 }

@@ -142,6 +142,7 @@ mod tests {
             last_seen_at: at(20),
             last_modified: None,
             etag: None,
+            source_facts: None,
         };
         MatchRecords {
             image,
@@ -241,6 +242,7 @@ mod tests {
                 last_seen_at: at(20),
                 last_modified: Some(at(1)),
                 etag: None,
+                source_facts: None,
             })
             .collect();
         let records = BTreeMap::from([(

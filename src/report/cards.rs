@@ -55,7 +55,8 @@ pub(crate) fn sightings(list: &[ReportSighting]) -> String {
         };
         out.push_str(&format!(
             r#"<li class="sighting"><div class="page">{page}</div>
-<dl><div><dt>Site</dt><dd>{site}</dd></div><div><dt>Found by</dt><dd>{found_by}</dd></div><div><dt>First seen</dt><dd>{first}</dd></div><div><dt>Last seen</dt><dd>{last}</dd></div><div><dt>Last-Modified</dt><dd>{modified}</dd></div><div class="wide"><dt>Image</dt><dd class="url">{image}</dd></div></dl></li>"#,
+<dl><div><dt>Site</dt><dd>{site}</dd></div><div><dt>Found by</dt><dd>{found_by}</dd></div><div><dt>First seen</dt><dd>{first}</dd></div><div><dt>Last seen</dt><dd>{last}</dd></div><div><dt>Last-Modified</dt><dd>{modified}</dd></div>{source_says}<div class="wide"><dt>Image</dt><dd class="url">{image}</dd></div></dl></li>"#,
+            source_says = source_says(s),
             site = html(&view::site_of(s)),
             first = words::when(&s.first_seen_at),
             last = words::when(&s.last_seen_at),
@@ -65,6 +66,26 @@ pub(crate) fn sightings(list: &[ReportSighting]) -> String {
     }
     out.push_str("</ol>");
     out
+}
+
+/// What the source that reported a posting says (creator, licence, its
+/// date) as one labelled cell, or nothing.
+fn source_says(s: &ReportSighting) -> String {
+    let pieces = words::source_facts(s.source_facts.as_ref(), s.provider.as_deref());
+    if pieces.is_empty() {
+        return String::new();
+    }
+    let text: Vec<String> = pieces
+        .iter()
+        .map(|(text, url)| match url {
+            Some(url) => link(url, text),
+            None => html(text),
+        })
+        .collect();
+    format!(
+        r#"<div class="wide"><dt>The source says</dt><dd>{}</dd></div>"#,
+        text.join(" · ")
+    )
 }
 
 /// The scores in sentences, as a list.

@@ -155,7 +155,7 @@ fn sightings_table(out: &mut String, sightings: &[ReportSighting]) {
         out.push_str("Not seen on any page.\n");
         return;
     }
-    out.push_str("| Page | Site | Image | Found by | First seen | Last seen | Last-Modified |\n|---|---|---|---|---|---|---|\n");
+    out.push_str("| Page | Site | Image | Found by | First seen | Last seen | Last-Modified | The source says |\n|---|---|---|---|---|---|---|---|\n");
     for s in sightings {
         let page = match &s.page_url {
             Some(url) => link(url, s.page_title.as_deref().unwrap_or(url)),
@@ -165,9 +165,14 @@ fn sightings_table(out: &mut String, sightings: &[ReportSighting]) {
             (Some(p), Some(k)) => format!("{} “{}”", md(p), md(k)),
             (p, k) => or_dash(p.as_deref().or(k.as_deref())),
         };
+        let source_says: Vec<String> =
+            words::source_facts(s.source_facts.as_ref(), s.provider.as_deref())
+                .iter()
+                .map(|(text, url)| url.as_deref().map_or_else(|| md(text), |u| link(u, text)))
+                .collect();
         let _ = writeln!(
             out,
-            "| {page} | {} | {} | {found_by} | {} | {} | {} |",
+            "| {page} | {} | {} | {found_by} | {} | {} | {} | {} |",
             or_dash(s.site.as_deref()),
             link(&s.image_url, "image"),
             words::when(&s.first_seen_at),
@@ -175,6 +180,11 @@ fn sightings_table(out: &mut String, sightings: &[ReportSighting]) {
             s.last_modified
                 .as_ref()
                 .map_or_else(|| "—".to_string(), words::when),
+            if source_says.is_empty() {
+                "—".to_string()
+            } else {
+                source_says.join(" · ")
+            },
         );
     }
 }

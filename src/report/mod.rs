@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::matching::{Decider, MatchKind, OriginClaim, RankedMatch, Thresholds};
 use crate::model::{
     Decision, ExifSummary, ImageId, ImageRecord, ModelInfo, ReviewRecord, SightingRecord,
+    SourceFacts,
 };
 
 pub use assemble::{assemble, MatchRecords, ReportContext};
@@ -271,6 +272,10 @@ pub struct ReportSighting {
     pub last_modified: Option<DateTime<Utc>>,
     /// HTTP `ETag` of the image.
     pub etag: Option<String>,
+    /// What the source that reported it says: creator, licence, and a
+    /// date with its meaning (uploaded, indexed, first crawled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_facts: Option<SourceFacts>,
 }
 
 impl From<&SightingRecord> for ReportSighting {
@@ -288,6 +293,7 @@ impl From<&SightingRecord> for ReportSighting {
             last_seen_at: s.last_seen_at,
             last_modified: s.last_modified,
             etag: s.etag.clone(),
+            source_facts: s.source_facts.clone(),
         }
     }
 }
@@ -301,6 +307,32 @@ pub(crate) mod words {
     /// `2026-11-22 09:55 UTC`.
     pub(crate) fn when(t: &DateTime<Utc>) -> String {
         t.format("%Y-%m-%d %H:%M UTC").to_string()
+    }
+
+    /// What a source says about a posting, as (text, link) pieces for the
+    /// renderers to escape: `by NAME`, the licence, `uploaded DATE per
+    /// PROVIDER`. Empty when it said nothing.
+    pub(crate) fn source_facts(
+        facts: Option<&crate::model::SourceFacts>,
+        provider: Option<&str>,
+    ) -> Vec<(String, Option<String>)> {
+        let Some(f) = facts else {
+            return Vec::new();
+        };
+        let per = provider.map(|p| format!(" per {p}")).unwrap_or_default();
+        [
+            f.creator
+                .as_ref()
+                .map(|c| (format!("by {c}"), f.creator_url.clone())),
+            f.license
+                .as_ref()
+                .map(|l| (l.clone(), f.license_url.clone())),
+            f.date
+                .map(|d| (format!("{} {}{per}", d.meaning.words(), when(&d.at)), None)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     /// Similarity to 3 decimals, or a dash.

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::{Report, ReportMatch, ReportSighting};
 use crate::matching::{MatchKind, Thresholds, HASH_BITS};
+use crate::model::DateMeaning;
 
 /// Order of the matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -272,6 +273,16 @@ pub fn timeline(report: &Report) -> Vec<Event<'_>> {
                     sighting: Some(s),
                 });
             }
+            if let Some(date) = s.source_facts.as_ref().and_then(|f| f.date) {
+                let (what, caveat) = source_date_words(date.meaning);
+                events.push(Event {
+                    at: date.at,
+                    what,
+                    caveat,
+                    m,
+                    sighting: Some(s),
+                });
+            }
             events.push(Event {
                 at: s.first_seen_at,
                 what: "first seen here by provenance",
@@ -283,6 +294,24 @@ pub fn timeline(report: &Report) -> Vec<Event<'_>> {
     }
     events.sort_by_key(|e| (e.at, e.m.rank));
     events
+}
+
+/// What a source's date means on the timeline, and how far to trust it.
+fn source_date_words(meaning: DateMeaning) -> (&'static str, &'static str) {
+    match meaning {
+        DateMeaning::Uploaded => (
+            "uploaded to the source that reported it",
+            "the source's record of the upload; the picture may be older",
+        ),
+        DateMeaning::Indexed => (
+            "indexed by the source that reported it",
+            "when its catalogue took the posting in; the posting is older",
+        ),
+        DateMeaning::Crawled => (
+            "first crawled by the source that reported it",
+            "when its crawler first saw the posting; the posting may be older",
+        ),
+    }
 }
 
 /// An EXIF date (`2024:05:01 10:00:00`) as a time, read as UTC.

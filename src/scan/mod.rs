@@ -35,7 +35,9 @@ use crate::decode::DecodeLimits;
 use crate::embed::Embedder;
 use crate::fetch::Fetcher;
 use crate::model::{NewScan, ScanId, ScanStatus};
-use crate::search::{ImageCandidate, ImageSearch, Lens, SearchError, SearchQuery};
+use crate::search::{
+    ImageCandidate, ImageSearch, Lens, ReverseImage, SearchError, SearchQuery, TinEye,
+};
 use crate::store::{Store, StoreError};
 pub use progress::{Counter, Progress, ProgressSnapshot};
 pub use request::{PlannedScan, RequestError, ScanInput, ScanRequest};
@@ -43,10 +45,10 @@ use stages::{Fetched, Prepared};
 
 /// Where a scan's candidates come from.
 pub enum Seed {
-    /// A keyphrase sent to an image search provider.
+    /// A keyphrase sent to image search providers, asked together.
     Search {
-        /// The provider.
-        provider: Box<dyn ImageSearch>,
+        /// The providers.
+        providers: Vec<Box<dyn ImageSearch>>,
         /// What to ask it.
         query: SearchQuery,
     },
@@ -57,6 +59,15 @@ pub enum Seed {
         /// The image to look for.
         image_url: Url,
         /// Most candidates to take.
+        max_results: usize,
+    },
+    /// Reverse search through TinEye, by file or URL.
+    TinEye {
+        /// The API.
+        tineye: Box<TinEye>,
+        /// The picture.
+        image: ReverseImage,
+        /// Most candidates (postings) to take.
         max_results: usize,
     },
     /// Candidates given up front (a URL list).

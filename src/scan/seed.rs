@@ -14,7 +14,7 @@ use super::progress::Counter;
 use super::{sources, stages, ScanError, Seed, StageContext};
 use crate::model::{Setback, Stage};
 use crate::scrape::{candidates_from_page, extract_images};
-use crate::search::{dedupe, normalize_url, ImageCandidate};
+use crate::search::{dedupe, gather, normalize_url, ImageCandidate, ImageSearch, SearchQuery};
 
 /// Seed stage: candidates from the seed, then (optionally) from the pages
 /// they were found on.
@@ -27,7 +27,7 @@ pub(super) async fn produce_candidates(
     // are worth following too.
     let mut extra_pages = Vec::new();
     let found = match seed {
-        Seed::Search { provider, query } => dedupe(provider.search(&query).await?),
+        Seed::Search { providers, query } => search_all(&providers, &query).await?,
         Seed::Lens {
             lens,
             image_url,
@@ -37,6 +37,11 @@ pub(super) async fn produce_candidates(
             extra_pages = matches.exact_pages;
             dedupe(matches.candidates)
         }
+        Seed::TinEye {
+            tineye,
+            image,
+            max_results,
+        } => dedupe(tineye.search(&image, max_results).await?),
         Seed::Candidates(candidates) => candidates,
         Seed::Folder(root) => return produce_folder(ctx, root, tx).await,
     };
@@ -53,6 +58,21 @@ pub(super) async fn produce_candidates(
     };
     emit(&ctx, &tx, candidates).await;
     Ok(())
+}
+
+/// Asks every provider at once and merges their answers. One provider
+/// failing while another answers is logged and the scan goes on; when all
+/// fail, the first failure stops the scan (with a single provider, its
+/// error, as before).
+async fn search_all(
+    providers: &[Box<dyn ImageSearch>],
+    query: &SearchQuery,
+) -> Result<Vec<ImageCandidate>, ScanError> {
+    let mut gathered = gather(providers, query).await;
+    if gathered.all_failed() {
+        return Err(gathered.failures.remove(0).error.into());
+    }
+    Ok(gathered.images)
 }
 
 /// Sends candidates on; false once the next stage has gone.

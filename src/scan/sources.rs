@@ -64,6 +64,7 @@ pub fn parse_url_list(text: &str) -> (Vec<ImageCandidate>, Vec<BadLine>) {
                 height: None,
                 rank: u32::try_from(index + 1).unwrap_or(u32::MAX),
                 provider: LIST_PROVIDER,
+                facts: Default::default(),
             }),
             Ok((None, _)) => {}
             Err(reason) => bad.push(BadLine {

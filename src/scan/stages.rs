@@ -111,6 +111,7 @@ pub async fn record_sightings(
                 site: page.site.clone().or_else(|| base.site.clone()),
                 provider: Some(page.provider.to_string()),
                 rank: Some(page.rank),
+                source_facts: page.facts.clone().non_empty(),
                 ..base.clone()
             })
             .collect()

@@ -137,6 +137,7 @@ pub fn candidates_from_page(page: &PageImages, page_url: &Url) -> Vec<Candidate>
             height: image.height,
             rank: u32::try_from(index + 1).unwrap_or(u32::MAX),
             provider: PAGE_PROVIDER,
+            facts: Default::default(),
         })
         .collect()
 }

@@ -3,6 +3,8 @@
 
 use url::Url;
 
+use crate::model::SourceFacts;
+
 /// What to search for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchQuery {
@@ -32,8 +34,11 @@ pub struct Candidate {
     pub height: Option<u32>,
     /// Position in this provider's results, 1-based (1 is best).
     pub rank: u32,
-    /// "serpapi", "brave", "serper", "searxng", "serpapi_lens" or "page".
+    /// "serpapi", "brave", "serper", "searxng", "openverse", "commons",
+    /// "serpapi_lens" or "page".
     pub provider: &'static str,
+    /// What the provider says about the posting (creator, licence, a date).
+    pub facts: SourceFacts,
 }
 
 /// One page an image was seen on.
@@ -49,6 +54,8 @@ pub struct PageRef {
     pub rank: u32,
     /// The provider that first reported this page.
     pub provider: &'static str,
+    /// What the providers say about this posting.
+    pub facts: SourceFacts,
 }
 
 /// One distinct image (by [`normalize_url`](super::normalize_url)) with

@@ -100,6 +100,7 @@ fn merge(image: &mut ImageCandidate, page_keys: &mut Vec<String>, candidate: Can
             page.rank = page.rank.min(candidate.rank);
             page.page_title = page.page_title.take().or(candidate.page_title);
             page.site = page.site.take().or(candidate.site);
+            page.facts = std::mem::take(&mut page.facts).or(candidate.facts);
         }
         None => {
             page_keys.push(page_key);
@@ -109,6 +110,7 @@ fn merge(image: &mut ImageCandidate, page_keys: &mut Vec<String>, candidate: Can
                 site: candidate.site,
                 rank: candidate.rank,
                 provider: candidate.provider,
+                facts: candidate.facts,
             });
         }
     }
@@ -133,6 +135,7 @@ mod tests {
             height: None,
             rank,
             provider,
+            facts: Default::default(),
         }
     }
 

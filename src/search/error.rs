@@ -15,9 +15,6 @@ pub enum SearchError {
         /// What else the user can do.
         alternatives: &'static str,
     },
-    /// No provider was chosen and none has its key set.
-    #[error("no image search provider is configured: set SERPAPI_API_KEY, BRAVE_API_KEY or SERPER_API_KEY, or run SearXNG (open source, no key) and set SEARXNG_URL; then choose one with --provider")]
-    NoProviderConfigured,
     /// The provider rejected the credentials (HTTP 401/403).
     #[error("{provider} refused the request (HTTP {status}): {hint}")]
     Unauthorized {

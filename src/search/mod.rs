@@ -1,7 +1,8 @@
 //! Image search providers: where candidate images come from.
 //!
-//! A keyphrase goes to one [`ImageSearch`] provider (SerpApi Google Images,
-//! Brave, Serper, or a self-hosted SearXNG) and comes back as ranked
+//! A keyphrase goes to [`ImageSearch`] providers (SerpApi Google Images,
+//! Brave, Serper, a self-hosted SearXNG, and the keyless Openverse and
+//! Wikimedia Commons; [`gather`] asks several at once) and comes back as ranked
 //! [`Candidate`]s; [`Lens`] does the same for a public image URL (reverse
 //! search). [`dedupe`] merges candidates from several pages and providers
 //! into one [`ImageCandidate`] per image, keeping every page it was seen on.
@@ -29,11 +30,12 @@ pub(crate) use candidate::{parse_web_url, site_of};
 pub use candidate::{Candidate, ImageCandidate, PageRef, SearchQuery};
 #[cfg(feature = "runtime")]
 pub use client::{
-    api_client, gather, provider, redact_url, search_retry_policy, Gathered, ImageSearch, Lens,
-    ProviderFailure,
+    api_client, api_client_with_contact, gather, provider, redact_url, search_retry_policy,
+    Gathered, ImageSearch, Lens, ProviderFailure, ReverseImage, TinEye,
 };
 pub use dedupe::{dedupe, normalize_url};
 pub use error::SearchError;
 pub use settings::{
-    ProviderKind, ProviderSettings, BRAVE_DEFAULT_URL, SERPAPI_DEFAULT_URL, SERPER_DEFAULT_URL,
+    ProviderKind, ProviderSettings, BRAVE_DEFAULT_URL, COMMONS_DEFAULT_URL, OPENVERSE_DEFAULT_URL,
+    SERPAPI_DEFAULT_URL, SERPER_DEFAULT_URL, TINEYE_DEFAULT_URL,
 };

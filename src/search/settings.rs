@@ -16,6 +16,14 @@ pub const SERPAPI_DEFAULT_URL: &str = "https://serpapi.com/";
 pub const BRAVE_DEFAULT_URL: &str = "https://api.search.brave.com/";
 /// Default Serper root (`/images` is appended).
 pub const SERPER_DEFAULT_URL: &str = "https://google.serper.dev/";
+/// Default Openverse API root (`/v1/images/` is appended).
+pub const OPENVERSE_DEFAULT_URL: &str = "https://api.openverse.org/";
+/// Default Wikimedia Commons root (`/w/api.php` is appended).
+pub const COMMONS_DEFAULT_URL: &str = "https://commons.wikimedia.org/";
+/// Default TinEye API root (`/rest/search/` is appended).
+pub const TINEYE_DEFAULT_URL: &str = "https://api.tineye.com/";
+const BY_IMAGE_ONLY: &str =
+    "tineye searches by picture, not by words: use --image FILE or --image-url URL with it";
 
 const NO_KEY_ALTERNATIVES: &str = "set it, choose another provider with --provider (serpapi, brave, serper), or use --provider searxng with SEARXNG_URL pointing at a SearXNG instance (open source, self-hosted, no key)";
 const SEARXNG_ALTERNATIVES: &str = "point it at a SearXNG instance with the JSON format enabled (e.g. http://localhost:8888), or choose a keyed provider with --provider serpapi|brave|serper";
@@ -31,11 +39,29 @@ pub enum ProviderKind {
     Serper,
     /// A SearXNG instance (`SEARXNG_URL`), no key.
     SearXng,
+    /// Openverse (openly licensed images), no key.
+    Openverse,
+    /// Wikimedia Commons, no key.
+    Commons,
+    /// TinEye (`TINEYE_API_KEY`): reverse search by picture only.
+    TinEye,
 }
 
 impl ProviderKind {
     /// Every provider, in the order `--provider` lists them.
-    pub const ALL: [ProviderKind; 4] = [Self::SerpApi, Self::Brave, Self::Serper, Self::SearXng];
+    pub const ALL: [ProviderKind; 7] = [
+        Self::SerpApi,
+        Self::Brave,
+        Self::Serper,
+        Self::SearXng,
+        Self::Openverse,
+        Self::Commons,
+        Self::TinEye,
+    ];
+
+    /// The providers a scan asks when none is chosen and none is set up:
+    /// they need no key and no server of one's own.
+    pub const KEYLESS: [ProviderKind; 2] = [Self::Openverse, Self::Commons];
 
     /// The name used on the command line and in [`Candidate::provider`](super::Candidate).
     pub fn name(self) -> &'static str {
@@ -44,16 +70,27 @@ impl ProviderKind {
             Self::Brave => "brave",
             Self::Serper => "serper",
             Self::SearXng => "searxng",
+            Self::Openverse => "openverse",
+            Self::Commons => "commons",
+            Self::TinEye => "tineye",
         }
     }
 
-    /// The environment variable holding its key (SearXNG: its URL).
-    pub fn key_variable(self) -> &'static str {
+    /// Whether it searches by words (all but TinEye, which takes a picture).
+    pub fn searches_words(self) -> bool {
+        self != Self::TinEye
+    }
+
+    /// The environment variable that sets it up: its key (SearXNG: its
+    /// URL); `None` for the keyless sources, which need nothing.
+    pub fn key_variable(self) -> Option<&'static str> {
         match self {
-            Self::SerpApi => "SERPAPI_API_KEY",
-            Self::Brave => "BRAVE_API_KEY",
-            Self::Serper => "SERPER_API_KEY",
-            Self::SearXng => "SEARXNG_URL",
+            Self::SerpApi => Some("SERPAPI_API_KEY"),
+            Self::Brave => Some("BRAVE_API_KEY"),
+            Self::Serper => Some("SERPER_API_KEY"),
+            Self::SearXng => Some("SEARXNG_URL"),
+            Self::TinEye => Some("TINEYE_API_KEY"),
+            Self::Openverse | Self::Commons => None,
         }
     }
 
@@ -65,6 +102,22 @@ impl ProviderKind {
             Self::Brave => "PROVENANCE_BRAVE_URL",
             Self::Serper => "PROVENANCE_SERPER_URL",
             Self::SearXng => "SEARXNG_URL",
+            Self::Openverse => "PROVENANCE_OPENVERSE_URL",
+            Self::Commons => "PROVENANCE_COMMONS_URL",
+            Self::TinEye => "PROVENANCE_TINEYE_URL",
+        }
+    }
+
+    /// Its service root when no base URL is set (SearXNG has none).
+    fn default_url(self) -> Option<&'static str> {
+        match self {
+            Self::SerpApi => Some(SERPAPI_DEFAULT_URL),
+            Self::Brave => Some(BRAVE_DEFAULT_URL),
+            Self::Serper => Some(SERPER_DEFAULT_URL),
+            Self::SearXng => None,
+            Self::Openverse => Some(OPENVERSE_DEFAULT_URL),
+            Self::Commons => Some(COMMONS_DEFAULT_URL),
+            Self::TinEye => Some(TINEYE_DEFAULT_URL),
         }
     }
 }
@@ -84,7 +137,7 @@ impl FromStr for ProviderKind {
             .find(|kind| kind.name().eq_ignore_ascii_case(text.trim()))
             .ok_or_else(|| {
                 SearchError::InvalidSetting(format!(
-                    "unknown provider `{text}`; choose one of serpapi, brave, serper, searxng"
+                    "unknown provider `{text}`; choose from serpapi, brave, serper, searxng, openverse, commons, tineye"
                 ))
             })
     }
@@ -119,6 +172,16 @@ pub enum ProviderSettings {
         /// The instance's root URL (`SEARXNG_URL`).
         base_url: Url,
     },
+    /// Openverse.
+    Openverse {
+        /// Service root, default [`OPENVERSE_DEFAULT_URL`].
+        base_url: Url,
+    },
+    /// Wikimedia Commons.
+    Commons {
+        /// Service root, default [`COMMONS_DEFAULT_URL`].
+        base_url: Url,
+    },
 }
 
 impl ProviderSettings {
@@ -130,27 +193,32 @@ impl ProviderSettings {
         key: Option<&str>,
         base_url: Option<&str>,
     ) -> Result<Self, SearchError> {
+        if !kind.searches_words() {
+            return Err(SearchError::InvalidSetting(BY_IMAGE_ONLY.into()));
+        }
         let key = key.map(str::trim).filter(|k| !k.is_empty());
         let base_url = base_url.map(str::trim).filter(|u| !u.is_empty());
-        let missing = |alternatives| SearchError::MissingKey {
-            variable: kind.key_variable(),
+        let missing = |variable, alternatives| SearchError::MissingKey {
+            variable,
             alternatives,
         };
-        if kind == ProviderKind::SearXng {
+        let Some(default) = kind.default_url() else {
+            // SearXNG: its URL is its only setting.
             let raw = base_url
                 .or(key)
-                .ok_or_else(|| missing(SEARXNG_ALTERNATIVES))?;
+                .ok_or_else(|| missing("SEARXNG_URL", SEARXNG_ALTERNATIVES))?;
             return Ok(Self::SearXng {
                 base_url: parse_base(kind, raw)?,
             });
-        }
-        let api_key = Secret::new(key.ok_or_else(|| missing(NO_KEY_ALTERNATIVES))?);
-        let default = match kind {
-            ProviderKind::SerpApi => SERPAPI_DEFAULT_URL,
-            ProviderKind::Brave => BRAVE_DEFAULT_URL,
-            _ => SERPER_DEFAULT_URL,
         };
         let base_url = parse_base(kind, base_url.unwrap_or(default))?;
+        let Some(variable) = kind.key_variable() else {
+            return Ok(match kind {
+                ProviderKind::Openverse => Self::Openverse { base_url },
+                _ => Self::Commons { base_url },
+            });
+        };
+        let api_key = Secret::new(key.ok_or_else(|| missing(variable, NO_KEY_ALTERNATIVES))?);
         Ok(match kind {
             ProviderKind::SerpApi => Self::SerpApi { base_url, api_key },
             ProviderKind::Brave => Self::Brave { base_url, api_key },
@@ -164,7 +232,7 @@ impl ProviderSettings {
         kind: ProviderKind,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, SearchError> {
-        let key = lookup(kind.key_variable());
+        let key = kind.key_variable().and_then(&lookup);
         let base_url = match kind {
             ProviderKind::SearXng => None,
             _ => lookup(kind.base_url_variable()),
@@ -172,16 +240,23 @@ impl ProviderSettings {
         Self::resolve(kind, key.as_deref(), base_url.as_deref())
     }
 
-    /// The first provider (in [`ProviderKind::ALL`] order: serpapi, brave,
-    /// serper, searxng) whose key variable `lookup` finds set: the default
-    /// when no `--provider` is given.
-    pub fn detect(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SearchError> {
+    /// The providers a scan asks when none is chosen: the first (in
+    /// [`ProviderKind::ALL`] order: serpapi, brave, serper, searxng) whose
+    /// key variable `lookup` finds set, or else the keyless sources
+    /// ([`ProviderKind::KEYLESS`]).
+    pub fn detect(lookup: impl Fn(&str) -> Option<String>) -> Result<Vec<Self>, SearchError> {
         let is_set = |name: &str| lookup(name).is_some_and(|v| !v.trim().is_empty());
-        let kind = ProviderKind::ALL
+        let configured = ProviderKind::ALL
             .into_iter()
-            .find(|kind| is_set(kind.key_variable()))
-            .ok_or(SearchError::NoProviderConfigured)?;
-        Self::from_lookup(kind, lookup)
+            .filter(|kind| kind.searches_words())
+            .find(|kind| kind.key_variable().is_some_and(is_set));
+        match configured {
+            Some(kind) => Ok(vec![Self::from_lookup(kind, &lookup)?]),
+            None => ProviderKind::KEYLESS
+                .into_iter()
+                .map(|kind| Self::from_lookup(kind, &lookup))
+                .collect(),
+        }
     }
 
     /// Which provider this is.
@@ -191,6 +266,8 @@ impl ProviderSettings {
             Self::Brave { .. } => ProviderKind::Brave,
             Self::Serper { .. } => ProviderKind::Serper,
             Self::SearXng { .. } => ProviderKind::SearXng,
+            Self::Openverse { .. } => ProviderKind::Openverse,
+            Self::Commons { .. } => ProviderKind::Commons,
         }
     }
 }
@@ -224,8 +301,9 @@ mod tests {
         ] {
             let err = ProviderSettings::resolve(kind, Some("  "), None).unwrap_err();
             let text = err.to_string();
+            let variable = kind.key_variable().unwrap();
             assert!(
-                text.starts_with(&format!("{} is not set", kind.key_variable())),
+                text.starts_with(&format!("{variable} is not set")),
                 "{text}"
             );
             assert!(text.contains("--provider searxng"), "{text}");
@@ -256,6 +334,8 @@ mod tests {
         let err =
             ProviderSettings::resolve(ProviderKind::SearXng, Some("ftp://x"), None).unwrap_err();
         assert!(err.to_string().contains("http://"), "{err}");
+        let err = ProviderSettings::resolve(ProviderKind::TinEye, Some("k"), None).unwrap_err();
+        assert!(err.to_string().contains("--image FILE"), "{err}");
     }
 
     #[test]
@@ -274,26 +354,31 @@ mod tests {
             ("PROVENANCE_BRAVE_URL", "http://127.0.0.1:1/"),
         ]))
         .unwrap();
-        let ProviderSettings::Brave { base_url, .. } = &found else {
+        let [ProviderSettings::Brave { base_url, .. }] = found.as_slice() else {
             panic!("{found:?}")
         };
         assert_eq!(base_url.as_str(), "http://127.0.0.1:1/");
         let found = ProviderSettings::detect(env(&[
+            ("TINEYE_API_KEY", "t"),
             ("SERPAPI_API_KEY", " "),
             ("SEARXNG_URL", "http://localhost:8888"),
         ]))
         .unwrap();
-        assert_eq!(found.kind(), ProviderKind::SearXng);
-        let err = ProviderSettings::detect(env(&[])).unwrap_err();
-        let text = err.to_string();
-        for variable in [
-            "SERPAPI_API_KEY",
-            "BRAVE_API_KEY",
-            "SERPER_API_KEY",
-            "SEARXNG_URL",
-        ] {
-            assert!(text.contains(variable), "{text}");
-        }
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].kind(), ProviderKind::SearXng);
+        let keyless =
+            ProviderSettings::detect(env(&[("PROVENANCE_COMMONS_URL", "http://127.0.0.1:2/")]))
+                .unwrap();
+        let kinds: Vec<_> = keyless.iter().map(ProviderSettings::kind).collect();
+        assert_eq!(kinds, [ProviderKind::Openverse, ProviderKind::Commons]);
+        let ProviderSettings::Commons { base_url } = &keyless[1] else {
+            panic!("{keyless:?}")
+        };
+        assert_eq!(base_url.as_str(), "http://127.0.0.1:2/");
+        let ProviderSettings::Openverse { base_url } = &keyless[0] else {
+            panic!("{keyless:?}")
+        };
+        assert_eq!(base_url.as_str(), OPENVERSE_DEFAULT_URL);
     }
 
     #[test]

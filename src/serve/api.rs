@@ -312,13 +312,10 @@ impl ScanBody {
                 ))
             }
         };
-        let provider = match given(&self.provider) {
-            None => None,
-            Some(name) => Some(scan::request::provider_by_name(&name).ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "unknown provider {name:?}: choose serpapi, brave, serper or searxng"
-                ))
-            })?),
+        let providers = match given(&self.provider) {
+            None => Vec::new(),
+            Some(list) => scan::request::providers_by_name(&list)
+                .map_err(|e| ApiError::bad_request(e.to_string()))?,
         };
         let max_results = self.max_results.unwrap_or(100);
         let max_pages = self.max_pages.unwrap_or(50);
@@ -329,7 +326,7 @@ impl ScanBody {
         }
         Ok(ScanRequest {
             input,
-            provider,
+            providers,
             max_results,
             follow_pages: self.follow_pages,
             max_pages,
@@ -354,9 +351,7 @@ pub(super) async fn launch(state: &AppState, body: &ScanBody) -> Result<(ScanId,
         .map_err(|e| match e {
             scan::RequestError::Invalid(m) => ApiError::bad_request(m),
             scan::RequestError::Provider(
-                e @ (SearchError::MissingKey { .. }
-                | SearchError::NoProviderConfigured
-                | SearchError::InvalidSetting(_)),
+                e @ (SearchError::MissingKey { .. } | SearchError::InvalidSetting(_)),
             ) => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "provider_not_configured",

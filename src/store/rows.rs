@@ -12,7 +12,7 @@ use sqlx::Row;
 use super::{Backend, StoreError, StoreResult, StoreStatus};
 use crate::model::{
     Decision, ExifSummary, FailureRecord, FailureStage, ImageId, ImageRecord, ModelInfo,
-    PerceptualHash, ReviewRecord, ScanRecord, ScanStatus, SightingRecord,
+    PerceptualHash, ReviewRecord, ScanRecord, ScanStatus, SightingRecord, SourceFacts,
 };
 
 /// A row's columns as the domain model wants them. Reading a column the
@@ -37,6 +37,8 @@ pub(super) trait Columns {
     fn flag(&self, column: &str) -> bool;
     /// A JSON column.
     fn json(&self, column: &str) -> Result<serde_json::Value, serde_json::Error>;
+    /// A nullable JSON column.
+    fn opt_json(&self, column: &str) -> Result<Option<serde_json::Value>, serde_json::Error>;
 }
 
 impl Columns for SqliteRow {
@@ -66,6 +68,11 @@ impl Columns for SqliteRow {
     }
     fn json(&self, column: &str) -> Result<serde_json::Value, serde_json::Error> {
         serde_json::from_str(self.get(column))
+    }
+    fn opt_json(&self, column: &str) -> Result<Option<serde_json::Value>, serde_json::Error> {
+        self.get::<Option<&str>, _>(column)
+            .map(serde_json::from_str)
+            .transpose()
     }
 }
 
@@ -99,6 +106,9 @@ impl Columns for PgRow {
         self.get(column)
     }
     fn json(&self, column: &str) -> Result<serde_json::Value, serde_json::Error> {
+        Ok(self.get(column))
+    }
+    fn opt_json(&self, column: &str) -> Result<Option<serde_json::Value>, serde_json::Error> {
         Ok(self.get(column))
     }
 }
@@ -184,7 +194,20 @@ pub(super) fn sighting(r: &impl Columns) -> SightingRecord {
         last_seen_at: r.time("last_seen_at"),
         last_modified: r.opt_time("last_modified"),
         etag: r.opt_text("etag"),
+        source_facts: source_facts(r),
     }
+}
+
+/// A sighting's source facts; an unreadable value is dropped with a warning
+/// (they are the source's claims, worth less than the sighting itself).
+fn source_facts(r: &impl Columns) -> Option<SourceFacts> {
+    let read = r
+        .opt_json("source_facts")
+        .and_then(|value| value.map(serde_json::from_value).transpose());
+    read.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "ignoring unreadable source facts of a sighting");
+        None
+    })
 }
 
 /// A `scans` row.

@@ -50,6 +50,7 @@ fn sighting(
         last_seen_at: at(2026, 11, 20),
         last_modified,
         etag: None,
+        source_facts: None,
     }
 }
 

@@ -50,6 +50,7 @@ pub(crate) fn parse_results(value: &Value) -> Result<Vec<Candidate>, SearchError
             height: raw.properties.height,
             rank: 0,
             provider: NAME,
+            facts: Default::default(),
         })
     });
     for (index, candidate) in candidates.iter_mut().enumerate() {

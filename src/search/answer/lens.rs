@@ -69,6 +69,7 @@ pub(crate) fn parse_lens(value: &Value, field: &str) -> Result<LensMatches, Sear
             height: raw.image_height.or(raw.actual_image_height),
             rank: 0,
             provider: NAME,
+            facts: Default::default(),
         })
     });
     Ok(LensMatches {

@@ -5,10 +5,13 @@
 //! everything here only reads.
 
 pub(crate) mod brave;
+pub(crate) mod commons;
 pub(crate) mod lens;
+pub(crate) mod openverse;
 pub(crate) mod searxng;
 pub(crate) mod serpapi;
 pub(crate) mod serper;
+pub(crate) mod tineye;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
@@ -24,7 +27,11 @@ use lens::LensMatches;
 /// SearXNG's relative URLs resolve against `https://searxng.invalid/`.
 pub fn parse_answer(kind: ProviderKind, body: &str) -> Result<Vec<Candidate>, SearchError> {
     let value = parse_body(kind.name(), body)?;
+    let now = chrono::Utc::now();
     match kind {
+        ProviderKind::Openverse => Ok(openverse::parse_page(&value, now)?.candidates),
+        ProviderKind::Commons => Ok(commons::parse_page(&value, now)?.candidates),
+        ProviderKind::TinEye => Ok(tineye::parse_page(&value, 100, now)?.candidates),
         ProviderKind::SerpApi => Ok(serpapi::parse_images_page(&value)?.candidates),
         ProviderKind::Brave => brave::parse_results(&value),
         ProviderKind::Serper => serper::parse_images(&value),
@@ -43,6 +50,7 @@ pub fn parse_lens_answer(body: &str, field: &str) -> Result<LensMatches, SearchE
 }
 
 /// One page of a provider's results.
+#[derive(Debug)]
 pub(crate) struct Page {
     /// The page's candidates, in order (ranks are assigned while paging).
     pub candidates: Vec<Candidate>,
@@ -147,6 +155,8 @@ mod tests {
             (ProviderKind::Brave, "brave_images.json"),
             (ProviderKind::Serper, "serper_images_page1.json"),
             (ProviderKind::SearXng, "searxng_page1.json"),
+            (ProviderKind::Openverse, "openverse_page1.json"),
+            (ProviderKind::Commons, "commons_page1.json"),
         ];
         for (kind, file) in cases {
             let found = parse_answer(kind, &fixture(file)).expect(file);

@@ -47,6 +47,7 @@ pub(crate) fn parse_results(value: &Value, instance: &Url) -> Result<Vec<Candida
             height,
             rank: 0,
             provider: NAME,
+            facts: Default::default(),
         })
     }))
 }

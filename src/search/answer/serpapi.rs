@@ -43,6 +43,7 @@ pub(crate) fn parse_images_page(value: &Value) -> Result<Page, SearchError> {
             height: raw.original_height,
             rank: 0,
             provider: NAME,
+            facts: Default::default(),
         })
     });
     let has_more = value

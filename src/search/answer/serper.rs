@@ -46,6 +46,7 @@ pub(crate) fn parse_images(value: &Value) -> Result<Vec<Candidate>, SearchError>
             height: raw.image_height,
             rank: 0,
             provider: NAME,
+            facts: Default::default(),
         })
     }))
 }

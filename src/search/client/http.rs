@@ -20,9 +20,15 @@ const READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// The HTTP client for search APIs: our `User-Agent`, 15 s to connect,
 /// 90 s a request (the system proxy is used, as for any API call).
 pub fn api_client() -> Result<reqwest::Client, reqwest::Error> {
+    api_client_with_contact(None)
+}
+
+/// [`api_client`] whose `User-Agent` carries `contact` (a URL or
+/// `mailto:`), as Wikimedia asks of API clients.
+pub fn api_client_with_contact(contact: Option<&str>) -> Result<reqwest::Client, reqwest::Error> {
     crate::http::client(crate::http::ClientOptions {
         total_timeout: Some(Duration::from_secs(90)),
-        ..crate::http::ClientOptions::new(crate::http::user_agent(None))
+        ..crate::http::ClientOptions::new(crate::http::user_agent(contact))
     })
 }
 

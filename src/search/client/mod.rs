@@ -3,17 +3,21 @@
 //! several. What the answers mean is read by [`super::answer`].
 
 mod brave;
+mod commons;
 mod gather;
 mod http;
 mod lens;
+mod openverse;
 mod paging;
 mod searxng;
 mod serpapi;
 mod serper;
+mod tineye;
 
 pub use gather::{gather, Gathered, ProviderFailure};
-pub use http::{api_client, redact_url, search_retry_policy};
+pub use http::{api_client, api_client_with_contact, redact_url, search_retry_policy};
 pub use lens::Lens;
+pub use tineye::{ReverseImage, TinEye};
 
 use crate::http::RetryPolicy;
 use crate::search::candidate::{Candidate, SearchQuery};
@@ -52,6 +56,12 @@ pub fn provider(
         }
         ProviderSettings::SearXng { base_url } => {
             Box::new(searxng::SearXng::new(base_url, client, retry))
+        }
+        ProviderSettings::Openverse { base_url } => {
+            Box::new(openverse::Openverse::new(base_url, client, retry))
+        }
+        ProviderSettings::Commons { base_url } => {
+            Box::new(commons::Commons::new(base_url, client, retry))
         }
     }
 }

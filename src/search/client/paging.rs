@@ -3,6 +3,10 @@
 
 use std::collections::HashSet;
 use std::future::Future;
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tokio::time::Instant;
 
 use crate::search::answer::{rank_of, Page};
 use crate::search::candidate::Candidate;
@@ -57,6 +61,31 @@ where
     Ok(gathered)
 }
 
+/// Keeps requests to one provider at least `interval` apart, however
+/// many searches share it.
+pub(crate) struct Pacer {
+    interval: Duration,
+    last: Mutex<Option<Instant>>,
+}
+
+impl Pacer {
+    pub fn new(interval: Duration) -> Self {
+        Self {
+            interval,
+            last: Mutex::new(None),
+        }
+    }
+
+    /// Waits until `interval` has passed since the previous request.
+    pub async fn wait(&self) {
+        let mut last = self.last.lock().await;
+        if let Some(previous) = *last {
+            tokio::time::sleep_until(previous + self.interval).await;
+        }
+        *last = Some(Instant::now());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +102,7 @@ mod tests {
             height: None,
             rank: 0,
             provider: "test",
+            facts: Default::default(),
         }
     }
 
@@ -107,6 +137,16 @@ mod tests {
         .await
         .unwrap();
         assert_eq!((got.len(), calls), (5, 2));
+    }
+
+    #[tokio::test]
+    async fn the_pacer_spaces_requests() {
+        let pacer = Pacer::new(Duration::from_millis(40));
+        let start = Instant::now();
+        for _ in 0..3 {
+            pacer.wait().await;
+        }
+        assert!(start.elapsed() >= Duration::from_millis(80));
     }
 
     #[tokio::test]

@@ -36,7 +36,7 @@ pub(in crate::serve) fn scans_page(
 <label for="scan-text">Keyphrase, image URL or URL list</label>
 <textarea id="scan-text" name="text" rows="3" required></textarea>
 <label for="provider">Provider</label>
-<select id="provider" name="provider"><option value="">the first configured</option><option value="serpapi">serpapi</option><option value="brave">brave</option><option value="serper">serper</option><option value="searxng">searxng</option></select>
+<select id="provider" name="provider"><option value="">the first configured, else Openverse and Commons</option><option value="openverse,commons">openverse + commons (no key)</option><option value="openverse">openverse</option><option value="commons">commons</option><option value="serpapi">serpapi</option><option value="brave">brave</option><option value="serper">serper</option><option value="searxng">searxng</option></select>
 <label for="max_results">Most results</label>
 <input id="max_results" name="max_results" type="number" min="1" max="10000" value="100">
 <label class="check"><input type="checkbox" name="follow_pages"> also take every image of the pages found</label>

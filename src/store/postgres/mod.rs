@@ -337,8 +337,8 @@ impl Store for PostgresStore {
     async fn upsert_sighting(&self, s: &NewSighting) -> StoreResult<Upserted<i64>> {
         let row = sqlx::query(
             "INSERT INTO sightings AS t (image_id, image_url, page_url, page_title, site, provider, scan_id,
-                                         rank, first_seen_at, last_seen_at, last_modified, etag)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)
+                                         rank, first_seen_at, last_seen_at, last_modified, etag, source_facts)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12)
              ON CONFLICT (image_id, image_url, page_url) DO UPDATE SET
                  page_title = coalesce(excluded.page_title, t.page_title),
                  site = coalesce(excluded.site, t.site),
@@ -348,7 +348,8 @@ impl Store for PostgresStore {
                  first_seen_at = least(t.first_seen_at, excluded.first_seen_at),
                  last_seen_at = greatest(t.last_seen_at, excluded.last_seen_at),
                  last_modified = coalesce(excluded.last_modified, t.last_modified),
-                 etag = coalesce(excluded.etag, t.etag)
+                 etag = coalesce(excluded.etag, t.etag),
+                 source_facts = coalesce(excluded.source_facts, t.source_facts)
              RETURNING id, (xmax = 0) AS created",
         )
         .bind(s.image_id)
@@ -362,6 +363,7 @@ impl Store for PostgresStore {
         .bind(s.seen_at)
         .bind(s.last_modified)
         .bind(&s.etag)
+        .bind(s.source_facts.as_ref().map(|f| serde_json::json!(f)))
         .fetch_one(&self.pool)
         .await
         .map_err(query_error)?;

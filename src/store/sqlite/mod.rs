@@ -282,10 +282,14 @@ impl Store for SqliteStore {
 
     async fn upsert_sighting(&self, s: &NewSighting) -> StoreResult<Upserted<i64>> {
         let page_url = s.page_url.as_deref().unwrap_or("");
+        let facts = s
+            .source_facts
+            .as_ref()
+            .map(|f| serde_json::json!(f).to_string());
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO sightings (image_id, image_url, page_url, page_title, site, provider, scan_id,
-                                    rank, first_seen_at, last_seen_at, last_modified, etag)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                    rank, first_seen_at, last_seen_at, last_modified, etag, source_facts)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (image_id, image_url, page_url) DO NOTHING RETURNING id",
         )
         .bind(s.image_id)
@@ -300,6 +304,7 @@ impl Store for SqliteStore {
         .bind(micros(s.seen_at))
         .bind(s.last_modified.map(micros))
         .bind(&s.etag)
+        .bind(&facts)
         .fetch_optional(&self.pool)
         .await
         .map_err(query_error)?;
@@ -316,7 +321,8 @@ impl Store for SqliteStore {
                  first_seen_at = min(first_seen_at, ?9),
                  last_seen_at = max(last_seen_at, ?9),
                  last_modified = coalesce(?10, last_modified),
-                 etag = coalesce(?11, etag)
+                 etag = coalesce(?11, etag),
+                 source_facts = coalesce(?12, source_facts)
              WHERE image_id = ?1 AND image_url = ?2 AND page_url = ?3 RETURNING id",
         )
         .bind(s.image_id)
@@ -330,6 +336,7 @@ impl Store for SqliteStore {
         .bind(micros(s.seen_at))
         .bind(s.last_modified.map(micros))
         .bind(&s.etag)
+        .bind(&facts)
         .fetch_one(&self.pool)
         .await
         .map_err(query_error)?;
