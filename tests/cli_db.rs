@@ -177,7 +177,7 @@ fn help_shows_examples() {
         text.contains("provenance scan \"summer festival poster 2026\""),
         "{text}"
     );
-    for sub in ["scan", "index", "match", "search", "db"] {
+    for sub in ["scan", "index", "match", "search", "trace", "serve", "db"] {
         let out = provenance(dir.path(), &[sub, "--help"], None);
         assert!(
             String::from_utf8_lossy(&out.stdout).contains("Example"),

@@ -11,6 +11,7 @@ const EXAMPLES: &str = "\
 Examples:
   provenance scan \"summer festival poster 2026\"
   provenance match suspect.jpg
+  provenance trace suspect.jpg --keyphrase \"summer festival poster\"
   provenance db status
   DATABASE_URL=postgres://user:pass@localhost/provenance provenance db migrate";
 
@@ -72,6 +73,9 @@ pub enum Command {
         after_help = "Example:\n  provenance match suspect.jpg --top 20"
     )]
     Match(MatchArgs),
+    /// The whole answer for one picture: reverse search by upload (TinEye), scans of any keyphrases, then the match and its report.
+    #[command(after_help = TRACE_EXAMPLES)]
+    Trace(TraceArgs),
     /// Find stored images that fit a text description (CLIP text encoder).
     #[command(after_help = "Example:\n  provenance search \"red festival poster with a guitar\"")]
     Search(SearchArgs),
@@ -151,6 +155,70 @@ pub struct ScanArgs {
     pub search_retries: u32,
 
     /// What is shared with `index`.
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+
+    /// How images are fetched.
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+}
+
+const TRACE_EXAMPLES: &str = "\
+Examples:
+  TINEYE_API_KEY=… provenance trace suspect.jpg
+  provenance trace poster.jpg --keyphrase \"summer festival 2026\" --keyphrase \"Ann Lee poster\"
+
+Without TINEYE_API_KEY only the keyphrase scans run; with neither, trace says what it needs.";
+
+/// Arguments of `trace`.
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// The picture to trace.
+    pub image: PathBuf,
+
+    /// Also scan for these words (repeatable): a title, a name, a caption seen with the picture.
+    #[arg(long = "keyphrase", short = 'k', value_name = "WORDS")]
+    pub keyphrases: Vec<String>,
+
+    /// Providers for the keyphrase scans, as `scan --provider` [default: as scan].
+    #[arg(long, value_enum, value_delimiter = ',', env = "PROVENANCE_PROVIDER")]
+    pub provider: Vec<ProviderArg>,
+
+    /// Skip the reverse search by upload, even with TINEYE_API_KEY set.
+    #[arg(long)]
+    pub no_reverse: bool,
+
+    /// Most candidates to take from each search.
+    #[arg(
+        long,
+        env = "PROVENANCE_MAX_RESULTS",
+        default_value_t = 100,
+        value_name = "N",
+        value_parser = at_least_one::<usize>
+    )]
+    pub max_results: usize,
+
+    /// Also fetch the pages the candidates were found on and take every image there.
+    #[arg(long, env = "PROVENANCE_FOLLOW_PAGES")]
+    pub follow_pages: bool,
+
+    /// Most pages to follow with --follow-pages.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub max_pages: usize,
+
+    /// Retries of a search API call after 429/5xx.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub search_retries: u32,
+
+    /// How pictures are matched.
+    #[command(flatten)]
+    pub lookup: LookupArgs,
+
+    /// Where and how reports are written.
+    #[command(flatten)]
+    pub report: ReportArgs,
+
+    /// What is shared with `scan`.
     #[command(flatten)]
     pub ingest: IngestArgs,
 

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use anyhow::Context;
 
-use super::args::{EmbedderArg, MatchArgs, ReportArgs, SearchArgs};
+use super::args::{EmbedderArg, MatchArgs, ModelArgs, ReportArgs, SearchArgs};
 use super::{exit, settings, setup};
 use crate::config::{Config, ConfigError, OutputFormat};
 use crate::local;
@@ -17,32 +17,49 @@ use crate::store::{self, Store};
 /// Runs `match`.
 pub async fn run_match(config: &Config, args: MatchArgs, quiet: bool) -> anyhow::Result<u8> {
     let options = settings::lookup_options(&args.lookup)?;
-    let bytes = local::read_capped(&args.image, options.decode_limits.max_bytes)?;
-    let label = args.image.display().to_string();
+    let query = read_query(&args.image, &options).await?;
+    match_and_deliver(config, &query, &args.model, &options, &args.report, quiet).await
+}
+
+/// Reads and decodes a picture to look for; one that cannot be read is
+/// named.
+pub(super) async fn read_query(
+    path: &std::path::Path,
+    options: &lookup::LookupOptions,
+) -> anyhow::Result<QueryPicture> {
+    let bytes = local::read_capped(path, options.decode_limits.max_bytes)?;
+    let label = path.display().to_string();
     let limits = options.decode_limits;
-    let query = tokio::task::spawn_blocking(move || QueryPicture::decode(label, &bytes, &limits))
+    tokio::task::spawn_blocking(move || QueryPicture::decode(label, &bytes, &limits))
         .await
         .context("decoding the query crashed")?
-        .with_context(|| {
-            format!(
-                "{} is not an image provenance can read",
-                args.image.display()
-            )
-        })?;
+        .with_context(|| format!("{} is not an image provenance can read", path.display()))
+}
+
+/// Finds `query` among stored pictures, writes the reports and prints the
+/// overview (the end of `match` and of `trace`).
+pub(super) async fn match_and_deliver(
+    config: &Config,
+    query: &QueryPicture,
+    model: &ModelArgs,
+    options: &lookup::LookupOptions,
+    report: &ReportArgs,
+    quiet: bool,
+) -> anyhow::Result<u8> {
     let store = open(config).await?;
     let embedder = if lookup::vectors_in_use(&*store).await.map_err(at(config))?
-        && args.model.embedder != EmbedderArg::None
+        && model.embedder != EmbedderArg::None
     {
-        setup::embedder(&args.model, &config.data_dir, quiet).await?
+        setup::embedder(model, &config.data_dir, quiet).await?
     } else {
         None
     };
     let index = MatchIndex::default();
     setup::index_missing_terms(&*store, &index, quiet).await?;
-    let report = lookup::find_image(&*store, embedder, &index, &query, &options)
+    let found = lookup::find_image(&*store, embedder, &index, query, options)
         .await
         .map_err(at(config))?;
-    deliver(config, &report, &args.report)
+    deliver(config, &found, report)
 }
 
 /// Runs `search`.

@@ -9,6 +9,7 @@ mod scan;
 mod serve;
 mod settings;
 mod setup;
+mod trace;
 
 use std::process::ExitCode;
 
@@ -110,6 +111,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Index(args) => scan::run_index(&config, args, quiet).await,
         Command::Match(args) => lookup::run_match(&config, args, quiet).await,
         Command::Search(args) => lookup::run_search(&config, args, quiet).await,
+        Command::Trace(args) => trace::run_trace(&config, args, quiet).await,
         Command::Serve(args) => serve::run_serve(&config, args, quiet).await,
     }
 }

@@ -100,7 +100,7 @@ pub async fn run_index(config: &Config, args: IndexArgs, quiet: bool) -> anyhow:
 }
 
 /// A missing key or a bad provider setting is the user's to fix: exit 2.
-fn request_error(e: RequestError) -> anyhow::Error {
+pub(super) fn request_error(e: RequestError) -> anyhow::Error {
     match e {
         RequestError::Invalid(m) => ConfigError::Invalid(m).into(),
         RequestError::Provider(
@@ -110,7 +110,7 @@ fn request_error(e: RequestError) -> anyhow::Error {
     }
 }
 
-fn env(name: &str) -> Option<String> {
+pub(super) fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
@@ -143,7 +143,7 @@ fn scan_request(args: &ScanArgs) -> anyhow::Result<ScanRequest> {
     })
 }
 
-fn provider_kind(arg: ProviderArg) -> ProviderKind {
+pub(super) fn provider_kind(arg: ProviderArg) -> ProviderKind {
     match arg {
         ProviderArg::Serpapi => ProviderKind::SerpApi,
         ProviderArg::Brave => ProviderKind::Brave,
@@ -157,7 +157,7 @@ fn provider_kind(arg: ProviderArg) -> ProviderKind {
 
 /// A local picture for reverse search by upload, refused (exit 2) when it
 /// is too large for TinEye or not a picture at all.
-fn picture_file(path: &std::path::Path) -> anyhow::Result<ScanInput> {
+pub(super) fn picture_file(path: &std::path::Path) -> anyhow::Result<ScanInput> {
     let bytes = local::read_capped(path, UPLOAD_MAX_BYTES)
         .with_context(|| format!("cannot read the picture {}", path.display()))?;
     if crate::decode::sniff_format(&bytes).is_none() {
@@ -182,36 +182,57 @@ async fn run(
     options: ScanOptions,
     quiet: bool,
 ) -> anyhow::Result<u8> {
+    let services = open_services(config, ingest, fetcher, quiet).await?;
+    let summary = scan_with_progress(&services, seed, record, options, quiet).await?;
+    print_summary(&summary, config.format)?;
+    Ok(match summary.status {
+        ScanStatus::Interrupted => exit::INTERRUPTED,
+        _ => exit::SUCCESS,
+    })
+}
+
+/// The store, fetcher and embedder a scan works with.
+pub(super) async fn open_services(
+    config: &Config,
+    ingest: &IngestArgs,
+    fetcher: crate::fetch::Fetcher,
+    quiet: bool,
+) -> anyhow::Result<Services> {
     let store: Arc<dyn Store> = store::open(&config.store)
         .await
         .with_context(|| format!("cannot open the store at {}", config.store))?
         .into();
     let embedder = setup::embedder(&ingest.model, &config.data_dir, quiet).await?;
-    let services = Services {
+    Ok(Services {
         store,
         fetcher,
         embedder,
-    };
+    })
+}
+
+/// Runs one scan with its progress on stderr, stopping cleanly on Ctrl-C.
+pub(super) async fn scan_with_progress(
+    services: &Services,
+    seed: Seed,
+    record: NewScan,
+    options: ScanOptions,
+    quiet: bool,
+) -> anyhow::Result<ScanSummary> {
     let progress = Arc::new(Progress::default());
     let cancel = CancellationToken::new();
     let on_interrupt = cancel.clone();
-    tokio::spawn(async move {
+    let watcher = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             on_interrupt.cancel();
         }
     });
     let bar = progress_bar(quiet);
     let drawer = tokio::spawn(draw_progress(bar.clone(), progress.clone()));
-    let result = scan::run_scan(&services, seed, record, options, progress, cancel).await;
+    let result = scan::run_scan(services, seed, record, options, progress, cancel).await;
     drawer.abort();
+    watcher.abort();
     bar.finish_and_clear();
-    let summary = result
-        .context("the scan stopped; rerun the same command to resume (nothing stored is lost)")?;
-    print_summary(&summary, config.format)?;
-    Ok(match summary.status {
-        ScanStatus::Interrupted => exit::INTERRUPTED,
-        _ => exit::SUCCESS,
-    })
+    result.context("the scan stopped; rerun the same command to resume (nothing stored is lost)")
 }
 
 fn progress_bar(quiet: bool) -> ProgressBar {
