@@ -1,10 +1,14 @@
-//! With the `cuda` feature, compiles the vision tower's fused kernels
-//! (src/embed/vision_kernels.cu) to PTX with nvcc, for the compute
-//! capability in `CUDA_COMPUTE_CAP` (default 80; PTX runs on that and every
-//! later GPU, which the driver compiles it for once and caches).
+//! Rebuilds the crate when a migration changes; with the `cuda` feature,
+//! compiles the vision tower's fused kernels (src/embed/vision_kernels.cu)
+//! to PTX with nvcc, for the compute capability in `CUDA_COMPUTE_CAP`
+//! (default 80; PTX runs on that and every later GPU, which the driver
+//! compiles it for once and caches).
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    // The stores embed their migrations (sqlx::migrate!): a changed one
+    // must rebuild the crate.
+    println!("cargo:rerun-if-changed=migrations");
     if std::env::var_os("CARGO_FEATURE_CUDA").is_none() {
         return;
     }

@@ -33,6 +33,8 @@ pub mod scrape;
 pub mod search;
 
 #[cfg(feature = "runtime")]
+pub mod archive;
+#[cfg(feature = "runtime")]
 pub mod cli;
 #[cfg(feature = "runtime")]
 pub mod copy_index;

@@ -21,6 +21,7 @@ fn image(id: i64, width: u32, height: u32) -> ImageRecord {
     ImageRecord {
         id,
         sha256: format!("{id:064x}"),
+        sha1: None,
         perceptual_hashes: Vec::new(),
         width,
         height,

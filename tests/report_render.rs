@@ -9,7 +9,10 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, TimeZone, Utc};
 use provenance::matching::{DateKind, Decider, MatchKind, OriginClaim, OriginEvidence, Thresholds};
-use provenance::model::{DateMeaning, Decision, ExifSummary, ModelInfo, SourceDate, SourceFacts};
+use provenance::model::{
+    ArchiveEvidence, ArchivedCopy, DateMeaning, Decision, ExifSummary, ModelInfo, SourceDate,
+    SourceFacts,
+};
 use provenance::report::{
     parse_json, render_html, render_json, render_markdown, MatchReview, Mode, QueryInfo, Report,
     ReportImage, ReportMatch, ReportSighting, SCHEMA_VERSION,
@@ -28,6 +31,7 @@ fn image(id: i64, width: u32, height: u32, exif: ExifSummary) -> ReportImage {
     ReportImage {
         id,
         sha256: format!("{id:064x}"),
+        sha1: None,
         width,
         height,
         format: "jpeg".into(),
@@ -58,6 +62,7 @@ fn sighting(
         last_modified: Some(at(2024, 5, 1, 10)),
         etag: Some("\"abc\"".into()),
         source_facts: None,
+        archive: None,
     }
 }
 
@@ -84,6 +89,18 @@ fn hostile_report() -> Report {
         date: Some(SourceDate {
             at: at(2019, 3, 1, 10),
             meaning: DateMeaning::Uploaded,
+        }),
+    });
+    let archived = ArchivedCopy {
+        at: at(2015, 4, 2, 9),
+        url: "https://web.archive.org/web/20150402090000/https://evil.example/a.jpg?x=\"><script>alert(1)</script>".into(),
+    };
+    evil.archive = Some(ArchiveEvidence {
+        identical_bytes: Some(archived.clone()),
+        image: Some(archived),
+        page: Some(ArchivedCopy {
+            at: at(2014, 1, 1, 0),
+            url: format!("https://web.archive.org/web/20140101000000/{HOSTILE}"),
         }),
     });
     let news = sighting(
@@ -364,6 +381,7 @@ fn html_shows_each_match_beside_the_query_with_readable_sightings() {
             "Last seen",
             "Last-Modified",
             "The source says",
+            "Web archive",
             "Image"
         ]
     );

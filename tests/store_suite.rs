@@ -14,6 +14,7 @@ fn t(secs: i64) -> DateTime<Utc> {
 fn image(seed: u8, seen: i64) -> NewImage {
     NewImage {
         sha256: [seed; 32],
+        sha1: Some([seed; 20]),
         perceptual_hashes: vec![PerceptualHash {
             kind: "phash64".into(),
             bits: vec![seed; 8],
@@ -70,6 +71,7 @@ async fn image_upsert_is_idempotent(store: &dyn Store) {
 
     let stored = store.image(first.id).await.unwrap().unwrap();
     assert_eq!(stored.sha256, hex::encode([1u8; 32]));
+    assert_eq!(stored.sha1, Some(hex::encode([1u8; 20])));
     assert_eq!(
         (stored.width, stored.height, stored.byte_size),
         (641, 480, 12_345)
@@ -252,6 +254,39 @@ async fn sightings_update_never_duplicate(store: &dyn Store) {
     assert_eq!(store.status().await.unwrap().sightings, 2);
 }
 both_backends!(sightings, sightings_update_never_duplicate);
+
+async fn archive_answers_are_kept_per_url(store: &dyn Store) {
+    assert_eq!(
+        store
+            .archive_lookup("https://a.example/p.jpg")
+            .await
+            .unwrap(),
+        None
+    );
+    let mut lookup = ArchiveLookup {
+        url: "https://a.example/p.jpg".into(),
+        checked_at: t(0),
+        captures: Vec::new(),
+    };
+    store.put_archive_lookup(&lookup).await.unwrap();
+    assert_eq!(
+        store.archive_lookup(&lookup.url).await.unwrap().as_ref(),
+        Some(&lookup)
+    );
+    lookup.checked_at = t(60);
+    lookup.captures = vec![Capture {
+        at: t(-1_000_000),
+        original: "http://a.example/p.jpg".into(),
+        digest: Some("VGMT4NSHA2AWVOR6EVYXQUGCNSONBWE5".into()),
+    }];
+    store.put_archive_lookup(&lookup).await.unwrap();
+    assert_eq!(
+        store.archive_lookup(&lookup.url).await.unwrap(),
+        Some(lookup),
+        "a later answer replaces the earlier"
+    );
+}
+both_backends!(archive_lookups, archive_answers_are_kept_per_url);
 
 async fn scans_record_counts_and_state(store: &dyn Store) {
     let id = store

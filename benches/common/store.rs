@@ -39,6 +39,7 @@ async fn store_originals(store: &SqliteStore) -> Result<Vec<i64>> {
         let id = store
             .upsert_image(&NewImage {
                 sha256: provenance::hash::sha256(&bytes),
+                sha1: None,
                 perceptual_hashes: a.hashes,
                 width: a.width,
                 height: a.height,
@@ -76,6 +77,7 @@ fn synthetic_image(n: u64, features: &Features, hash_kinds: &[String], rng: &mut
     sha256[8..16].copy_from_slice(&rng.next().to_le_bytes());
     NewImage {
         sha256,
+        sha1: None,
         perceptual_hashes: hash_kinds
             .iter()
             .map(|kind| PerceptualHash {

@@ -243,6 +243,7 @@ async fn ingest(store: &SqliteStore, dir: &Path) -> Result<HashMap<String, Strin
         let id = store
             .upsert_image(&NewImage {
                 sha256: sha,
+                sha1: None,
                 perceptual_hashes: a.hashes,
                 width: a.width,
                 height: a.height,

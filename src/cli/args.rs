@@ -225,6 +225,10 @@ pub struct TraceArgs {
     /// How images are fetched.
     #[command(flatten)]
     pub fetch: FetchArgs,
+
+    /// Whether and how the web archive is asked.
+    #[command(flatten)]
+    pub archive: ArchiveArgs,
 }
 
 /// Search providers.
@@ -430,6 +434,41 @@ pub struct MatchArgs {
     /// The embedding model (must be the one the store was built with).
     #[command(flatten)]
     pub model: ModelArgs,
+
+    /// Whether and how the web archive is asked.
+    #[command(flatten)]
+    pub archive: ArchiveArgs,
+}
+
+/// How `match` and `trace` ask the web archive (Wayback Machine) when each
+/// posting of an exact copy or near-duplicate was first archived.
+#[derive(Debug, Args)]
+pub struct ArchiveArgs {
+    /// Do not ask the web archive (answers kept from earlier runs are not shown either).
+    #[arg(long, env = "PROVENANCE_NO_ARCHIVE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_archive: bool,
+
+    /// Most postings looked up in the web archive per match (two requests each at most; answers are kept).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub archive_max: usize,
+
+    /// Least time between two requests to the web archive, in milliseconds (it blocks clients that hurry).
+    #[arg(
+        long,
+        env = "PROVENANCE_ARCHIVE_INTERVAL_MS",
+        default_value_t = 1000,
+        value_name = "MS"
+    )]
+    pub archive_interval_ms: u64,
+
+    /// The Wayback Machine's root.
+    #[arg(
+        long,
+        env = "PROVENANCE_WAYBACK_URL",
+        default_value = "https://web.archive.org/",
+        value_name = "URL"
+    )]
+    pub wayback_url: url::Url,
 }
 
 /// How `match` and `serve` match pictures.

@@ -6,8 +6,9 @@ use std::io::Write;
 
 use anyhow::Context;
 
-use super::args::{EmbedderArg, MatchArgs, ModelArgs, ReportArgs, SearchArgs};
+use super::args::{ArchiveArgs, EmbedderArg, MatchArgs, ModelArgs, ReportArgs, SearchArgs};
 use super::{exit, settings, setup};
+use crate::archive::{add_archive_evidence, ArchiveOptions, Wayback};
 use crate::config::{Config, ConfigError, OutputFormat};
 use crate::local;
 use crate::lookup::{self, LookupError, MatchIndex, QueryPicture};
@@ -18,7 +19,25 @@ use crate::store::{self, Store};
 pub async fn run_match(config: &Config, args: MatchArgs, quiet: bool) -> anyhow::Result<u8> {
     let options = settings::lookup_options(&args.lookup)?;
     let query = read_query(&args.image, &options).await?;
-    match_and_deliver(config, &query, &args.model, &options, &args.report, quiet).await
+    let steps = MatchSteps {
+        model: &args.model,
+        options: &options,
+        report: &args.report,
+        archive: &args.archive,
+    };
+    match_and_deliver(config, &query, &steps, quiet).await
+}
+
+/// What `match` (and `trace` after its searches) does with a query.
+pub(super) struct MatchSteps<'a> {
+    /// The embedder the store was built with.
+    pub model: &'a ModelArgs,
+    /// How matches are found.
+    pub options: &'a lookup::LookupOptions,
+    /// Where reports go.
+    pub report: &'a ReportArgs,
+    /// Whether the web archive is asked.
+    pub archive: &'a ArchiveArgs,
 }
 
 /// Reads and decodes a picture to look for; one that cannot be read is
@@ -41,11 +60,10 @@ pub(super) async fn read_query(
 pub(super) async fn match_and_deliver(
     config: &Config,
     query: &QueryPicture,
-    model: &ModelArgs,
-    options: &lookup::LookupOptions,
-    report: &ReportArgs,
+    steps: &MatchSteps<'_>,
     quiet: bool,
 ) -> anyhow::Result<u8> {
+    let model = steps.model;
     let store = open(config).await?;
     let embedder = if lookup::vectors_in_use(&*store).await.map_err(at(config))?
         && model.embedder != EmbedderArg::None
@@ -56,10 +74,36 @@ pub(super) async fn match_and_deliver(
     };
     let index = MatchIndex::default();
     setup::index_missing_terms(&*store, &index, quiet).await?;
-    let found = lookup::find_image(&*store, embedder, &index, query, options)
+    let mut found = lookup::find_image(&*store, embedder, &index, query, steps.options)
         .await
         .map_err(at(config))?;
-    deliver(config, &found, report)
+    if !steps.archive.no_archive {
+        ask_the_archive(&mut found, &*store, steps.archive, model.offline).await?;
+    }
+    deliver(config, &found, steps.report)
+}
+
+/// Adds the web archive's dates to the report's postings (none asked
+/// `--offline`: only answers kept from earlier runs).
+async fn ask_the_archive(
+    report: &mut Report,
+    store: &dyn Store,
+    args: &ArchiveArgs,
+    offline: bool,
+) -> anyhow::Result<()> {
+    let client = crate::search::api_client().context("cannot set up the HTTP client")?;
+    let wayback = Wayback::new(
+        args.wayback_url.clone(),
+        client,
+        std::time::Duration::from_millis(args.archive_interval_ms),
+    );
+    let options = ArchiveOptions {
+        max_postings: args.archive_max,
+        ..ArchiveOptions::default()
+    };
+    let archive = (!offline).then_some(&wayback);
+    add_archive_evidence(report, store, archive, &options).await;
+    Ok(())
 }
 
 /// Runs `search`.

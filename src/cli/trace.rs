@@ -76,8 +76,13 @@ pub async fn run_trace(config: &Config, args: TraceArgs, quiet: bool) -> anyhow:
             Err(e) => eprintln!("the search for {what} failed and is left out: {e:#}"),
         }
     }
-    let model = &args.ingest.model;
-    lookup::match_and_deliver(config, &query, model, &options, &args.report, quiet).await
+    let steps = lookup::MatchSteps {
+        model: &args.ingest.model,
+        options: &options,
+        report: &args.report,
+        archive: &args.archive,
+    };
+    lookup::match_and_deliver(config, &query, &steps, quiet).await
 }
 
 /// The scans a trace runs: the reverse search first (when a key allows),

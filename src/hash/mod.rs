@@ -78,6 +78,18 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
+/// SHA-1 of `bytes`: not for identity (SHA-256 is), only to compare with
+/// the digests the web archive gives its captures.
+pub fn sha1(bytes: &[u8]) -> [u8; 20] {
+    use sha1::Digest as _;
+    sha1::Sha1::digest(bytes).into()
+}
+
+/// A SHA-1 as the Wayback CDX API writes digests: RFC 4648 base32.
+pub fn archive_digest(sha1: &[u8; 20]) -> String {
+    data_encoding::BASE32.encode(sha1)
+}
+
 /// Number of differing bits; `None` when the lengths differ.
 pub fn hamming(a: &[u8], b: &[u8]) -> Option<u32> {
     (a.len() == b.len()).then(|| a.iter().zip(b).map(|(x, y)| (x ^ y).count_ones()).sum())
@@ -126,6 +138,17 @@ mod tests {
             kind: kind.to_owned(),
             bits: bits.to_vec(),
         }
+    }
+
+    #[test]
+    fn sha1_as_the_archive_writes_it() {
+        // SHA-1("abc") = a9993e36…9cd0d89d; its base32 as CDX prints it.
+        let digest = sha1(b"abc");
+        assert_eq!(
+            hex::encode(digest),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        assert_eq!(archive_digest(&digest), "VGMT4NSHA2AWVOR6EVYXQUGCNSONBWE5");
     }
 
     #[test]

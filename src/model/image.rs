@@ -50,6 +50,9 @@ pub struct ImageFeatures {
 pub struct NewImage {
     /// SHA-256 of the exact bytes.
     pub sha256: [u8; 32],
+    /// SHA-1 of the same bytes: the digest the web archive names captures
+    /// by (not used for identity).
+    pub sha1: Option<[u8; 20]>,
     /// Perceptual hashes of the decoded picture.
     pub perceptual_hashes: Vec<PerceptualHash>,
     /// Pixel width.
@@ -78,6 +81,9 @@ pub struct ImageRecord {
     pub id: ImageId,
     /// SHA-256, hex.
     pub sha256: String,
+    /// SHA-1, hex, when the store has it (pictures stored before schema
+    /// version 4 lack it).
+    pub sha1: Option<String>,
     /// Perceptual hashes.
     pub perceptual_hashes: Vec<PerceptualHash>,
     /// Pixel width.

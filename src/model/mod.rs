@@ -3,6 +3,8 @@
 //! the scan produces them, the stores keep them, matching and reports read
 //! them — so none of those depends on another to name a picture.
 //!
+//! - [`archive`]: captures of a URL in the web archive, and what they
+//!   prove about a posting.
 //! - [`image`]: a distinct content (SHA-256) with its hashes, features, EXIF;
 //!   the embedding model of its vector.
 //! - [`sighting`]: every place a picture was seen.
@@ -12,6 +14,7 @@
 //! - [`source_facts`]: what a search source says about a posting (creator,
 //!   licence, its date).
 
+pub mod archive;
 pub mod failure;
 pub mod image;
 pub mod review;
@@ -19,6 +22,7 @@ pub mod scan;
 pub mod sighting;
 pub mod source_facts;
 
+pub use archive::{ArchiveEvidence, ArchiveLookup, ArchivedCopy, Capture};
 pub use failure::{FailureRecord, FailureStage, NewFailure, Outcome, Setback, Stage};
 pub use image::{
     ExifSummary, ImageFeatures, ImageId, ImageRecord, ModelInfo, NewImage, PerceptualHash,

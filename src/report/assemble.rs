@@ -117,6 +117,7 @@ mod tests {
         let image = ImageRecord {
             id,
             sha256: format!("{id:064x}"),
+            sha1: None,
             perceptual_hashes: Vec::new(),
             width,
             height: width,
@@ -214,6 +215,7 @@ mod tests {
         let image = ImageRecord {
             id: 1,
             sha256: "00".repeat(32),
+            sha1: None,
             perceptual_hashes: Vec::new(),
             width: 10,
             height: 10,

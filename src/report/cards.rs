@@ -55,8 +55,9 @@ pub(crate) fn sightings(list: &[ReportSighting]) -> String {
         };
         out.push_str(&format!(
             r#"<li class="sighting"><div class="page">{page}</div>
-<dl><div><dt>Site</dt><dd>{site}</dd></div><div><dt>Found by</dt><dd>{found_by}</dd></div><div><dt>First seen</dt><dd>{first}</dd></div><div><dt>Last seen</dt><dd>{last}</dd></div><div><dt>Last-Modified</dt><dd>{modified}</dd></div>{source_says}<div class="wide"><dt>Image</dt><dd class="url">{image}</dd></div></dl></li>"#,
-            source_says = source_says(s),
+<dl><div><dt>Site</dt><dd>{site}</dd></div><div><dt>Found by</dt><dd>{found_by}</dd></div><div><dt>First seen</dt><dd>{first}</dd></div><div><dt>Last seen</dt><dd>{last}</dd></div><div><dt>Last-Modified</dt><dd>{modified}</dd></div>{source_says}{archived}<div class="wide"><dt>Image</dt><dd class="url">{image}</dd></div></dl></li>"#,
+            source_says = labelled("The source says", words::source_facts(s.source_facts.as_ref(), s.provider.as_deref())),
+            archived = labelled("Web archive", words::archive(s.archive.as_ref())),
             site = html(&view::site_of(s)),
             first = words::when(&s.first_seen_at),
             last = words::when(&s.last_seen_at),
@@ -68,10 +69,9 @@ pub(crate) fn sightings(list: &[ReportSighting]) -> String {
     out
 }
 
-/// What the source that reported a posting says (creator, licence, its
-/// date) as one labelled cell, or nothing.
-fn source_says(s: &ReportSighting) -> String {
-    let pieces = words::source_facts(s.source_facts.as_ref(), s.provider.as_deref());
+/// (text, link) pieces as one wide labelled cell, or nothing when there
+/// are none.
+fn labelled(label: &str, pieces: Vec<(String, Option<String>)>) -> String {
     if pieces.is_empty() {
         return String::new();
     }
@@ -83,7 +83,8 @@ fn source_says(s: &ReportSighting) -> String {
         })
         .collect();
     format!(
-        r#"<div class="wide"><dt>The source says</dt><dd>{}</dd></div>"#,
+        r#"<div class="wide"><dt>{}</dt><dd>{}</dd></div>"#,
+        html(label),
         text.join(" · ")
     )
 }

@@ -155,7 +155,7 @@ fn sightings_table(out: &mut String, sightings: &[ReportSighting]) {
         out.push_str("Not seen on any page.\n");
         return;
     }
-    out.push_str("| Page | Site | Image | Found by | First seen | Last seen | Last-Modified | The source says |\n|---|---|---|---|---|---|---|---|\n");
+    out.push_str("| Page | Site | Image | Found by | First seen | Last seen | Last-Modified | The source says | Web archive |\n|---|---|---|---|---|---|---|---|---|\n");
     for s in sightings {
         let page = match &s.page_url {
             Some(url) => link(url, s.page_title.as_deref().unwrap_or(url)),
@@ -165,14 +165,14 @@ fn sightings_table(out: &mut String, sightings: &[ReportSighting]) {
             (Some(p), Some(k)) => format!("{} “{}”", md(p), md(k)),
             (p, k) => or_dash(p.as_deref().or(k.as_deref())),
         };
-        let source_says: Vec<String> =
-            words::source_facts(s.source_facts.as_ref(), s.provider.as_deref())
-                .iter()
-                .map(|(text, url)| url.as_deref().map_or_else(|| md(text), |u| link(u, text)))
-                .collect();
+        let source_says = pieces(words::source_facts(
+            s.source_facts.as_ref(),
+            s.provider.as_deref(),
+        ));
+        let archived = pieces(words::archive(s.archive.as_ref()));
         let _ = writeln!(
             out,
-            "| {page} | {} | {} | {found_by} | {} | {} | {} | {} |",
+            "| {page} | {} | {} | {found_by} | {} | {} | {} | {source_says} | {archived} |",
             or_dash(s.site.as_deref()),
             link(&s.image_url, "image"),
             words::when(&s.first_seen_at),
@@ -180,13 +180,20 @@ fn sightings_table(out: &mut String, sightings: &[ReportSighting]) {
             s.last_modified
                 .as_ref()
                 .map_or_else(|| "—".to_string(), words::when),
-            if source_says.is_empty() {
-                "—".to_string()
-            } else {
-                source_says.join(" · ")
-            },
         );
     }
+}
+
+/// (text, link) pieces as one cell, or a dash.
+fn pieces(pieces: Vec<(String, Option<String>)>) -> String {
+    if pieces.is_empty() {
+        return "—".to_string();
+    }
+    pieces
+        .iter()
+        .map(|(text, url)| url.as_deref().map_or_else(|| md(text), |u| link(u, text)))
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 fn notes_section(out: &mut String, notes: &[String]) {

@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::matching::{Decider, MatchKind, OriginClaim, RankedMatch, Thresholds};
 use crate::model::{
-    Decision, ExifSummary, ImageId, ImageRecord, ModelInfo, ReviewRecord, SightingRecord,
-    SourceFacts,
+    ArchiveEvidence, Decision, ExifSummary, ImageId, ImageRecord, ModelInfo, ReviewRecord,
+    SightingRecord, SourceFacts,
 };
 
 pub use assemble::{assemble, MatchRecords, ReportContext};
@@ -213,6 +213,9 @@ pub struct ReportImage {
     pub id: ImageId,
     /// SHA-256, hex.
     pub sha256: String,
+    /// SHA-1, hex, when stored: compare it with a web-archive digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
     /// Pixel width.
     pub width: u32,
     /// Pixel height.
@@ -234,6 +237,7 @@ impl From<&ImageRecord> for ReportImage {
         Self {
             id: r.id,
             sha256: r.sha256.clone(),
+            sha1: r.sha1.clone(),
             width: r.width,
             height: r.height,
             format: r.format.clone(),
@@ -276,6 +280,10 @@ pub struct ReportSighting {
     /// date with its meaning (uploaded, indexed, first crawled).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_facts: Option<SourceFacts>,
+    /// What the web archive holds of this posting (exact copies and
+    /// near-duplicates only, when the archive was asked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive: Option<ArchiveEvidence>,
 }
 
 impl From<&SightingRecord> for ReportSighting {
@@ -294,6 +302,7 @@ impl From<&SightingRecord> for ReportSighting {
             last_modified: s.last_modified,
             etag: s.etag.clone(),
             source_facts: s.source_facts.clone(),
+            archive: None,
         }
     }
 }
@@ -307,6 +316,41 @@ pub(crate) mod words {
     /// `2026-11-22 09:55 UTC`.
     pub(crate) fn when(t: &DateTime<Utc>) -> String {
         t.format("%Y-%m-%d %H:%M UTC").to_string()
+    }
+
+    /// What the web archive holds of a posting, as (text, link) pieces:
+    /// `identical bytes archived DATE`, `image archived DATE`, `page
+    /// archived DATE`, or `not archived`.
+    pub(crate) fn archive(
+        evidence: Option<&crate::model::ArchiveEvidence>,
+    ) -> Vec<(String, Option<String>)> {
+        let Some(e) = evidence else {
+            return Vec::new();
+        };
+        if e.is_empty() {
+            return vec![("not archived".into(), None)];
+        }
+        let piece = |words: &str, copy: &crate::model::ArchivedCopy| {
+            (
+                format!("{words} {}", when(&copy.at)),
+                Some(copy.url.clone()),
+            )
+        };
+        let mut pieces = Vec::new();
+        if let Some(copy) = &e.identical_bytes {
+            pieces.push(piece("identical bytes archived", copy));
+        }
+        if let Some(copy) = e
+            .image
+            .as_ref()
+            .filter(|c| Some(*c) != e.identical_bytes.as_ref())
+        {
+            pieces.push(piece("image URL archived", copy));
+        }
+        if let Some(copy) = &e.page {
+            pieces.push(piece("page archived", copy));
+        }
+        pieces
     }
 
     /// What a source says about a posting, as (text, link) pieces for the

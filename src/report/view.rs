@@ -283,6 +283,13 @@ pub fn timeline(report: &Report) -> Vec<Event<'_>> {
                     sighting: Some(s),
                 });
             }
+            events.extend(archive_events(s).map(|(at, what, caveat)| Event {
+                at,
+                what,
+                caveat,
+                m,
+                sighting: Some(s),
+            }));
             events.push(Event {
                 at: s.first_seen_at,
                 what: "first seen here by provenance",
@@ -294,6 +301,42 @@ pub fn timeline(report: &Report) -> Vec<Event<'_>> {
     }
     events.sort_by_key(|e| (e.at, e.m.rank));
     events
+}
+
+/// The web archive's dates of a posting, with what each means and how far
+/// to trust it.
+fn archive_events(
+    s: &ReportSighting,
+) -> impl Iterator<Item = (DateTime<Utc>, &'static str, &'static str)> + '_ {
+    let e = s.archive.as_ref();
+    let identical = e.and_then(|e| e.identical_bytes.as_ref());
+    [
+        identical.map(|c| {
+            (
+                c.at,
+                "archived by the Wayback Machine with these very bytes",
+                "the archive held exactly these bytes then: the strongest date there is",
+            )
+        }),
+        e.and_then(|e| e.image.as_ref())
+            .filter(|c| Some(*c) != identical)
+            .map(|c| {
+                (
+                    c.at,
+                    "image URL archived by the Wayback Machine",
+                    "the URL existed then; it may have held other bytes",
+                )
+            }),
+        e.and_then(|e| e.page.as_ref()).map(|c| {
+            (
+                c.at,
+                "page archived by the Wayback Machine",
+                "the page existed then; it may not have shown the picture yet",
+            )
+        }),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// What a source's date means on the timeline, and how far to trust it.

@@ -254,6 +254,7 @@ pub async fn prepare_one(
     Ok(Some(Prepared {
         image: NewImage {
             sha256: image.sha256,
+            sha1: Some(crate::hash::sha1(&image.bytes)),
             perceptual_hashes: analysis.hashes,
             width: analysis.width,
             height: analysis.height,

@@ -33,6 +33,8 @@ pub use client::{
     api_client, api_client_with_contact, gather, provider, redact_url, search_retry_policy,
     Gathered, ImageSearch, Lens, ProviderFailure, ReverseImage, TinEye,
 };
+#[cfg(feature = "runtime")]
+pub(crate) use client::{endpoint_url, Endpoint, Pacer};
 pub use dedupe::{dedupe, normalize_url};
 pub use error::SearchError;
 pub use settings::{

@@ -25,9 +25,9 @@ use chrono::{DateTime, Utc};
 
 use crate::config::StoreLocation;
 use crate::model::{
-    FailureRecord, ImageFeatures, ImageId, ImageRecord, ModelInfo, NewFailure, NewImage, NewReview,
-    NewScan, NewSighting, PerceptualHash, ReviewRecord, ScanCounts, ScanId, ScanRecord, ScanStatus,
-    SightingRecord,
+    ArchiveLookup, FailureRecord, ImageFeatures, ImageId, ImageRecord, ModelInfo, NewFailure,
+    NewImage, NewReview, NewScan, NewSighting, PerceptualHash, ReviewRecord, ScanCounts, ScanId,
+    ScanRecord, ScanStatus, SightingRecord,
 };
 
 /// Why a store operation failed. Each message says what to do next.
@@ -250,6 +250,12 @@ pub trait Store: Send + Sync {
 
     /// The decisions recorded about matches of the query with this SHA-256.
     async fn reviews(&self, query_sha256: &[u8; 32]) -> StoreResult<Vec<ReviewRecord>>;
+
+    /// The web archive's kept answer about `url`, if it was asked.
+    async fn archive_lookup(&self, url: &str) -> StoreResult<Option<ArchiveLookup>>;
+
+    /// Keeps the web archive's answer about a URL (replacing an older one).
+    async fn put_archive_lookup(&self, lookup: &ArchiveLookup) -> StoreResult<()>;
 }
 
 /// Opens (creating if needed) the store at `location` and applies pending

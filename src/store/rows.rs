@@ -11,8 +11,8 @@ use sqlx::Row;
 
 use super::{Backend, StoreError, StoreResult, StoreStatus};
 use crate::model::{
-    Decision, ExifSummary, FailureRecord, FailureStage, ImageId, ImageRecord, ModelInfo,
-    PerceptualHash, ReviewRecord, ScanRecord, ScanStatus, SightingRecord, SourceFacts,
+    ArchiveLookup, Decision, ExifSummary, FailureRecord, FailureStage, ImageId, ImageRecord,
+    ModelInfo, PerceptualHash, ReviewRecord, ScanRecord, ScanStatus, SightingRecord, SourceFacts,
 };
 
 /// A row's columns as the domain model wants them. Reading a column the
@@ -33,6 +33,8 @@ pub(super) trait Columns {
     fn opt_time(&self, column: &str) -> Option<DateTime<Utc>>;
     /// A bytes column.
     fn bytes(&self, column: &str) -> Vec<u8>;
+    /// A nullable bytes column.
+    fn opt_bytes(&self, column: &str) -> Option<Vec<u8>>;
     /// A boolean column.
     fn flag(&self, column: &str) -> bool;
     /// A JSON column.
@@ -61,6 +63,9 @@ impl Columns for SqliteRow {
         self.get::<Option<i64>, _>(column).map(from_micros)
     }
     fn bytes(&self, column: &str) -> Vec<u8> {
+        self.get(column)
+    }
+    fn opt_bytes(&self, column: &str) -> Option<Vec<u8>> {
         self.get(column)
     }
     fn flag(&self, column: &str) -> bool {
@@ -100,6 +105,9 @@ impl Columns for PgRow {
         self.get(column)
     }
     fn bytes(&self, column: &str) -> Vec<u8> {
+        self.get(column)
+    }
+    fn opt_bytes(&self, column: &str) -> Option<Vec<u8>> {
         self.get(column)
     }
     fn flag(&self, column: &str) -> bool {
@@ -160,6 +168,7 @@ pub(super) fn image(r: &impl Columns, id: ImageId, hashes: Vec<PerceptualHash>) 
     ImageRecord {
         id,
         sha256: hex::encode(r.bytes("sha256")),
+        sha1: r.opt_bytes("sha1").map(hex::encode),
         perceptual_hashes: hashes,
         width: unsigned(r.int("width")),
         height: unsigned(r.int("height")),
@@ -207,6 +216,19 @@ fn source_facts(r: &impl Columns) -> Option<SourceFacts> {
     read.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "ignoring unreadable source facts of a sighting");
         None
+    })
+}
+
+/// An `archive_lookups` row.
+pub(super) fn archive_lookup(r: &impl Columns) -> StoreResult<ArchiveLookup> {
+    let captures = r
+        .json("captures")
+        .and_then(serde_json::from_value)
+        .map_err(|e| corrupt("archive_lookups.captures", e))?;
+    Ok(ArchiveLookup {
+        url: r.text("url"),
+        checked_at: r.time("checked_at"),
+        captures,
     })
 }
 

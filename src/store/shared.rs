@@ -9,8 +9,8 @@ use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArgumen
 use super::rows::{self, Columns};
 use super::{sql, Backend, StoreError, StoreResult, StoreStatus};
 use crate::model::{
-    FailureRecord, ImageFeatures, ImageId, ImageRecord, ModelInfo, NewImage, PerceptualHash,
-    ReviewRecord, ScanId, ScanRecord, SightingRecord,
+    ArchiveLookup, FailureRecord, ImageFeatures, ImageId, ImageRecord, ModelInfo, NewImage,
+    PerceptualHash, ReviewRecord, ScanId, ScanRecord, SightingRecord,
 };
 
 /// One backend's pool, with the queries both backends share.
@@ -286,6 +286,16 @@ where
             .await
             .map_err(|e| self.error(e))?;
         found.iter().map(rows::review).collect()
+    }
+
+    /// The archive's kept answer about `url`.
+    pub async fn archive_lookup(&self, url: &str) -> StoreResult<Option<ArchiveLookup>> {
+        let found = sqlx::query::<DB>(sql::ARCHIVE_LOOKUP)
+            .bind(url)
+            .fetch_optional(self.pool)
+            .await
+            .map_err(|e| self.error(e))?;
+        found.as_ref().map(rows::archive_lookup).transpose()
     }
 
     /// Stored pictures newest first (see [`sql::LIBRARY`]).

@@ -53,7 +53,7 @@ pub(super) const IMAGE_BY_URL: &str =
 
 /// One image row, without its vector: `$1` id.
 pub(super) const IMAGE: &str =
-    "SELECT id, sha256, width, height, format, byte_size, exif_date_time_original, exif_artist,
+    "SELECT id, sha256, sha1, width, height, format, byte_size, exif_date_time_original, exif_artist,
             exif_copyright, embedding IS NOT NULL AS has_embedding, first_seen_at, last_seen_at
      FROM images WHERE id = $1";
 
@@ -122,6 +122,15 @@ pub(super) const PUT_REVIEW: &str =
 /// The decisions about one query's matches: `$1` query SHA-256.
 pub(super) const REVIEWS: &str = "SELECT * FROM reviews WHERE query_sha256 = $1 ORDER BY image_id";
 
+/// The archive's kept answer about a URL: `$1` URL.
+pub(super) const ARCHIVE_LOOKUP: &str = "SELECT * FROM archive_lookups WHERE url = $1";
+
+/// Keeps (or replaces) the archive's answer about a URL: `$1` URL, `$2`
+/// when asked, `$3` the captures.
+pub(super) const PUT_ARCHIVE_LOOKUP: &str =
+    "INSERT INTO archive_lookups (url, checked_at, captures) VALUES ($1, $2, $3)
+     ON CONFLICT (url) DO UPDATE SET checked_at = excluded.checked_at, captures = excluded.captures";
+
 /// The latest scans: `$1` how many.
 pub(super) const SCANS: &str = "SELECT * FROM scans ORDER BY id DESC LIMIT $1";
 
@@ -129,7 +138,7 @@ pub(super) const SCANS: &str = "SELECT * FROM scans ORDER BY id DESC LIMIT $1";
 /// seen at a URL, site or page title containing `$2` (a `LIKE` pattern,
 /// lower case, `\\` escaping) when it is not NULL.
 pub(super) const LIBRARY: &str =
-    "SELECT id, sha256, width, height, format, byte_size, exif_date_time_original, exif_artist,
+    "SELECT id, sha256, sha1, width, height, format, byte_size, exif_date_time_original, exif_artist,
             exif_copyright, embedding IS NOT NULL AS has_embedding, first_seen_at, last_seen_at
      FROM images i
      WHERE i.id < $1

@@ -3,7 +3,9 @@
 //! an environment cleared of everything the binary reads (every
 //! `PROVENANCE_*` variable, `DATABASE_URL`, API keys, `RUST_LOG`, …), so a
 //! developer's shell cannot change what a test sees, plus what the test
-//! passes in `env`.
+//! passes in `env`. The web archive is off (`PROVENANCE_NO_ARCHIVE=1`)
+//! unless a test turns it on with its own loopback archive: `match` would
+//! otherwise ask web.archive.org.
 
 use std::path::Path;
 use std::process::Output;
@@ -46,6 +48,7 @@ pub fn command(dir: &Path, args: &[&str], env: &[(&str, String)]) -> tokio::proc
     }
     cmd.args(args);
     clear_environment(&mut cmd);
+    cmd.env("PROVENANCE_NO_ARCHIVE", "1");
     for (name, value) in env {
         cmd.env(name, value);
     }

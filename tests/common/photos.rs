@@ -30,6 +30,7 @@ pub async fn store_fixture(
     let analysis = analyse(&bytes, &DecodeLimits::default(), None).unwrap();
     let image = NewImage {
         sha256: provenance::hash::sha256(&bytes),
+        sha1: Some(provenance::hash::sha1(&bytes)),
         perceptual_hashes: analysis.hashes,
         width: analysis.width,
         height: analysis.height,

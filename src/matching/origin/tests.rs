@@ -14,6 +14,7 @@ fn image(id: ImageId, width: u32, height: u32, exif_date: Option<&str>) -> Image
     ImageRecord {
         id,
         sha256: format!("{id:064x}"),
+        sha1: None,
         perceptual_hashes: Vec::new(),
         width,
         height,

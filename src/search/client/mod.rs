@@ -16,7 +16,9 @@ mod tineye;
 
 pub use gather::{gather, Gathered, ProviderFailure};
 pub use http::{api_client, api_client_with_contact, redact_url, search_retry_policy};
+pub(crate) use http::{endpoint_url, Endpoint};
 pub use lens::Lens;
+pub(crate) use paging::Pacer;
 pub use tineye::{ReverseImage, TinEye};
 
 use crate::http::RetryPolicy;

@@ -159,8 +159,8 @@ impl Store for PostgresStore {
         let mut tx = self.pool.begin().await.map_err(query_error)?;
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO images (sha256, width, height, format, byte_size, exif_date_time_original,
-                                 exif_artist, exif_copyright, thumbnail, first_seen_at, last_seen_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9)
+                                 exif_artist, exif_copyright, thumbnail, first_seen_at, last_seen_at, sha1)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9, $11)
              ON CONFLICT (sha256) DO NOTHING RETURNING id",
         )
         .bind(&image.sha256[..])
@@ -173,6 +173,7 @@ impl Store for PostgresStore {
         .bind(&image.exif.copyright)
         .bind(image.seen_at)
         .bind(&image.thumbnail)
+        .bind(image.sha1.as_ref().map(|d| &d[..]))
         .fetch_optional(&mut *tx)
         .await
         .map_err(query_error)?;
@@ -181,11 +182,13 @@ impl Store for PostgresStore {
             None => {
                 let id = sqlx::query_scalar(
                     "UPDATE images SET first_seen_at = least(first_seen_at, $1),
-                                       last_seen_at = greatest(last_seen_at, $1)
+                                       last_seen_at = greatest(last_seen_at, $1),
+                                       sha1 = coalesce(sha1, $3)
                      WHERE sha256 = $2 RETURNING id",
                 )
                 .bind(image.seen_at)
                 .bind(&image.sha256[..])
+                .bind(image.sha1.as_ref().map(|d| &d[..]))
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(query_error)?;
@@ -474,5 +477,20 @@ impl Store for PostgresStore {
 
     async fn reviews(&self, query_sha256: &[u8; 32]) -> StoreResult<Vec<ReviewRecord>> {
         self.shared().reviews(query_sha256).await
+    }
+
+    async fn archive_lookup(&self, url: &str) -> StoreResult<Option<ArchiveLookup>> {
+        self.shared().archive_lookup(url).await
+    }
+
+    async fn put_archive_lookup(&self, lookup: &ArchiveLookup) -> StoreResult<()> {
+        sqlx::query(sql::PUT_ARCHIVE_LOOKUP)
+            .bind(&lookup.url)
+            .bind(lookup.checked_at)
+            .bind(serde_json::json!(lookup.captures))
+            .execute(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(())
     }
 }

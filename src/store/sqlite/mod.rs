@@ -137,8 +137,8 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin().await.map_err(query_error)?;
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO images (sha256, width, height, format, byte_size, exif_date_time_original,
-                                 exif_artist, exif_copyright, thumbnail, first_seen_at, last_seen_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 exif_artist, exif_copyright, thumbnail, first_seen_at, last_seen_at, sha1)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (sha256) DO NOTHING RETURNING id",
         )
         .bind(&image.sha256[..])
@@ -152,6 +152,7 @@ impl Store for SqliteStore {
         .bind(&image.thumbnail)
         .bind(seen)
         .bind(seen)
+        .bind(image.sha1.as_ref().map(|d| &d[..]))
         .fetch_optional(&mut *tx)
         .await
         .map_err(query_error)?;
@@ -160,11 +161,13 @@ impl Store for SqliteStore {
             None => {
                 let id = sqlx::query_scalar(
                     "UPDATE images SET first_seen_at = min(first_seen_at, ?1),
-                                       last_seen_at = max(last_seen_at, ?1)
+                                       last_seen_at = max(last_seen_at, ?1),
+                                       sha1 = coalesce(sha1, ?3)
                      WHERE sha256 = ?2 RETURNING id",
                 )
                 .bind(seen)
                 .bind(&image.sha256[..])
+                .bind(image.sha1.as_ref().map(|d| &d[..]))
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(query_error)?;
@@ -444,5 +447,20 @@ impl Store for SqliteStore {
 
     async fn reviews(&self, query_sha256: &[u8; 32]) -> StoreResult<Vec<ReviewRecord>> {
         self.shared().reviews(query_sha256).await
+    }
+
+    async fn archive_lookup(&self, url: &str) -> StoreResult<Option<ArchiveLookup>> {
+        self.shared().archive_lookup(url).await
+    }
+
+    async fn put_archive_lookup(&self, lookup: &ArchiveLookup) -> StoreResult<()> {
+        sqlx::query(sql::PUT_ARCHIVE_LOOKUP)
+            .bind(&lookup.url)
+            .bind(micros(lookup.checked_at))
+            .bind(serde_json::json!(lookup.captures).to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(())
     }
 }

@@ -10,6 +10,7 @@ use crate::store::{SqliteStore, Store};
 fn image(seed: u8) -> NewImage {
     NewImage {
         sha256: [seed; 32],
+        sha1: None,
         perceptual_hashes: Vec::new(),
         width: 10,
         height: 10,

@@ -1,5 +1,0 @@
--- provenance embedded store, version 4: what the source that reported a
--- posting says about it (creator, licence, a dated event), as JSON. Never
--- edit once released: add a new migration instead.
-
-ALTER TABLE sightings ADD COLUMN source_facts TEXT;
