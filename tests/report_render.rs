@@ -14,8 +14,8 @@ use provenance::model::{
     SourceFacts,
 };
 use provenance::report::{
-    parse_json, render_html, render_json, render_markdown, MatchReview, Mode, QueryInfo, Report,
-    ReportImage, ReportMatch, ReportSighting, SCHEMA_VERSION,
+    parse_json, render_html, render_json, render_markdown, settle, EvidenceKind, MatchReview, Mode,
+    QueryInfo, Report, ReportImage, ReportMatch, ReportSighting, SCHEMA_VERSION,
 };
 use scraper::{Html, Selector};
 
@@ -177,7 +177,7 @@ fn hostile_report() -> Report {
             "the only version carrying an EXIF DateTimeOriginal: 2019:05:01 12:00:00".into(),
         ],
     }];
-    Report {
+    let mut report = Report {
         schema_version: SCHEMA_VERSION,
         generated_at: at(2026, 11, 22, 9),
         query: QueryInfo {
@@ -199,7 +199,11 @@ fn hostile_report() -> Report {
             "No posting sent a usable HTTP Last-Modified date.".into(),
             format!("note {HOSTILE}"),
         ],
-    }
+        timeline: Vec::new(),
+        likely_original: None,
+    };
+    settle(&mut report);
+    report
 }
 
 fn golden_path(name: &str) -> PathBuf {
@@ -475,7 +479,7 @@ fn json_escapes_markup_and_reads_back_unchanged() {
     assert!(!json.contains('<') && !json.contains('>'));
     assert_eq!(parse_json(&json).unwrap(), report);
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(value["schema_version"], 1);
+    assert_eq!(value["schema_version"], 2);
     assert_eq!(value["mode"], "clip+hash");
     assert_eq!(value["matches"][0]["kind"], "exact_copy");
     assert_eq!(value["matches"][0]["sightings"][0]["page_title"], HOSTILE);
@@ -492,6 +496,8 @@ fn an_empty_result_says_so_in_every_format() {
         matches: Vec::new(),
         origins: Vec::new(),
         notes: Vec::new(),
+        timeline: Vec::new(),
+        likely_original: None,
         mode: Mode::HashOnly,
         model: None,
         ..hostile_report()
@@ -505,4 +511,59 @@ fn an_empty_result_says_so_in_every_format() {
     let json: serde_json::Value = serde_json::from_str(&render_json(&report)).unwrap();
     assert_eq!(json["matches"], serde_json::json!([]));
     assert_eq!(json["model"], serde_json::Value::Null);
+}
+
+#[test]
+fn the_likely_original_is_the_oldest_strong_evidence_then_medium_then_none() {
+    let mut report = hostile_report();
+    let o = report.likely_original.clone().unwrap();
+    assert_eq!(
+        (o.match_rank, o.evidence.kind),
+        (1, EvidenceKind::ArchivedIdenticalBytes)
+    );
+    assert!(
+        o.why.starts_with("the oldest strong evidence: archived"),
+        "{}",
+        o.why
+    );
+    let times: Vec<_> = report.timeline.iter().map(|e| e.at).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "oldest first");
+
+    // Without the archive: the Commons upload; a smaller version uploaded
+    // earlier the same day loses to the larger one.
+    report.matches[0].sightings[0].archive = None;
+    report.matches[1].sightings[0].source_facts = Some(SourceFacts {
+        date: Some(SourceDate {
+            at: at(2019, 3, 1, 1),
+            meaning: DateMeaning::Uploaded,
+        }),
+        ..SourceFacts::default()
+    });
+    settle(&mut report);
+    let o = report.likely_original.clone().unwrap();
+    assert_eq!(
+        (o.match_rank, o.evidence.kind),
+        (1, EvidenceKind::SourceUploaded)
+    );
+
+    // No strong evidence: the EXIF date (medium), said so.
+    for m in &mut report.matches {
+        for s in &mut m.sightings {
+            s.source_facts = None;
+        }
+    }
+    settle(&mut report);
+    let o = report.likely_original.clone().unwrap();
+    assert_eq!(o.evidence.kind, EvidenceKind::ExifTaken);
+    assert!(o.why.starts_with("no strong evidence"), "{}", o.why);
+
+    // Only weak evidence: no likely original, and the report says so.
+    report.matches[0].image.exif = ExifSummary::default();
+    settle(&mut report);
+    assert_eq!(report.likely_original, None);
+    assert!(!report.timeline.is_empty());
+    assert!(
+        render_markdown(&report).contains("No strong or medium evidence names a likely original.")
+    );
+    assert!(render_html(&report).contains("No strong or medium evidence names a likely original."));
 }

@@ -104,6 +104,7 @@ pub async fn add_archive_evidence(
         }
     }
     report.notes.extend(notes(&tally, options));
+    crate::report::settle(report);
 }
 
 /// The captures of `url`: kept, or asked now; `None` when unknown (not an

@@ -88,7 +88,7 @@ pub fn assemble(
         ));
         origins.truncate(MAX_ORIGIN_CLAIMS);
     }
-    Report {
+    let mut report = Report {
         schema_version: SCHEMA_VERSION,
         generated_at: context.generated_at,
         query: context.query,
@@ -97,8 +97,12 @@ pub fn assemble(
         thresholds: context.thresholds,
         matches,
         origins,
+        timeline: Vec::new(),
+        likely_original: None,
         notes,
-    }
+    };
+    super::timeline::settle(&mut report);
+    report
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! words, the decision. Every value is escaped; only http(s) URLs link.
 
 use super::escape::{html, link_text, web_url};
+use super::timeline::{self, Strength};
 use super::view;
 use super::{words, ReportMatch, ReportSighting};
 use crate::matching::Thresholds;
@@ -130,29 +131,62 @@ pub(crate) fn exif_line(m: &ReportMatch) -> String {
     }
 }
 
-/// Every dated piece of evidence, oldest first, as an ordered list whose
-/// entries link to their match (`#match-ID`).
+/// The likely original and every dated piece of evidence, oldest first,
+/// as an ordered list whose entries link to their match (`#match-ID`).
 pub(crate) fn timeline(report: &super::Report) -> String {
-    let events = view::timeline(report);
-    if events.is_empty() {
+    if report.timeline.is_empty() {
         return String::new();
     }
-    let mut out = String::from(r#"<h3>Timeline, oldest first</h3><ol class="timeline">"#);
-    for e in events.iter().take(200) {
-        let place = e.sighting.map_or_else(String::new, |s| {
-            let url = s.page_url.as_deref().unwrap_or(&s.image_url);
-            format!(" — {}", link(url, s.page_title.as_deref().unwrap_or(url)))
-        });
+    let mut out = likely_original(report);
+    out.push_str(r#"<h3>Timeline, oldest first</h3><ol class="timeline">"#);
+    for e in report.timeline.iter().take(200) {
+        let Some(m) = timeline::match_of(report, e.match_rank) else {
+            continue;
+        };
         out.push_str(&format!(
-            r##"<li><time datetime="{}">{}</time> <a href="#match-{}">#{}</a> {}{place} <small>({})</small></li>"##,
+            r##"<li class="strength-{strength}"><time datetime="{}">{}</time> <a href="#match-{}">#{}</a> {}{} <small>({strength} evidence: {})</small></li>"##,
             e.at.to_rfc3339(),
             words::when(&e.at),
-            e.m.image.id,
-            e.m.rank,
-            html(e.what),
-            html(e.caveat),
+            m.image.id,
+            m.rank,
+            html(e.kind.what()),
+            place(timeline::sighting_of(report, e)),
+            html(e.kind.caveat()),
+            strength = strength_word(e.strength),
         ));
     }
     out.push_str("</ol>");
     out
+}
+
+/// The likely original as a paragraph, or nothing.
+fn likely_original(report: &super::Report) -> String {
+    let Some(o) = &report.likely_original else {
+        return r#"<p class="likely-original muted">No strong or medium evidence names a likely original.</p>"#.into();
+    };
+    let m = timeline::match_of(report, o.match_rank);
+    let id = m.map_or(0, |m| m.image.id);
+    format!(
+        r##"<p class="likely-original"><strong>Likely original:</strong> <a href="#match-{id}">#{}</a>{} — {}</p>"##,
+        o.match_rank,
+        place(timeline::sighting_of(report, &o.evidence)),
+        html(&o.why)
+    )
+}
+
+/// ` — the page (or image) as a link`, or nothing.
+fn place(s: Option<&ReportSighting>) -> String {
+    s.map_or_else(String::new, |s| {
+        let url = s.page_url.as_deref().unwrap_or(&s.image_url);
+        format!(" — {}", link(url, s.page_title.as_deref().unwrap_or(url)))
+    })
+}
+
+/// `strong`, `medium` or `weak`.
+pub(crate) fn strength_word(s: Strength) -> &'static str {
+    match s {
+        Strength::Strong => "strong",
+        Strength::Medium => "medium",
+        Strength::Weak => "weak",
+    }
 }

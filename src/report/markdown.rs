@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use super::escape::{link_text, markdown as md, markdown_url};
-use super::{words, Report, ReportMatch, ReportSighting};
+use super::{cards, timeline, words, Report, ReportMatch, ReportSighting};
 use crate::matching::OriginClaim;
 
 /// The report as Markdown.
@@ -14,6 +14,7 @@ pub fn render_markdown(r: &Report) -> String {
     let mut out = String::with_capacity(8 * 1024);
     query_section(&mut out, r);
     origins_section(&mut out, &r.origins);
+    timeline_section(&mut out, r);
     matches_section(&mut out, &r.matches);
     notes_section(&mut out, &r.notes);
     let _ = writeln!(
@@ -91,6 +92,53 @@ fn origins_section(out: &mut String, origins: &[OriginClaim]) {
             let _ = writeln!(out, "   - {}", md(reason));
         }
     }
+}
+
+/// The likely original and the first events of the timeline.
+fn timeline_section(out: &mut String, r: &Report) {
+    if r.timeline.is_empty() {
+        return;
+    }
+    out.push_str("\n## Timeline, oldest first\n\n");
+    match &r.likely_original {
+        Some(o) => {
+            let _ = writeln!(
+                out,
+                "**Likely original:** match #{}{} — {}\n",
+                o.match_rank,
+                place(timeline::sighting_of(r, &o.evidence)),
+                md(&o.why)
+            );
+        }
+        None => out.push_str("No strong or medium evidence names a likely original.\n\n"),
+    }
+    for e in r.timeline.iter().take(100) {
+        let _ = writeln!(
+            out,
+            "- {} · #{} {}{} ({} evidence: {})",
+            words::when(&e.at),
+            e.match_rank,
+            md(e.kind.what()),
+            place(timeline::sighting_of(r, e)),
+            cards::strength_word(e.strength),
+            md(e.kind.caveat()),
+        );
+    }
+    if r.timeline.len() > 100 {
+        let _ = writeln!(
+            out,
+            "- … {} more in the JSON report",
+            r.timeline.len() - 100
+        );
+    }
+}
+
+/// ` — the page (or image) as a link`, or nothing.
+fn place(s: Option<&ReportSighting>) -> String {
+    s.map_or_else(String::new, |s| {
+        let url = s.page_url.as_deref().unwrap_or(&s.image_url);
+        format!(" — {}", link(url, s.page_title.as_deref().unwrap_or(url)))
+    })
 }
 
 fn matches_section(out: &mut String, matches: &[ReportMatch]) {

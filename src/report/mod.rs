@@ -14,6 +14,7 @@ mod html;
 mod json;
 mod markdown;
 mod terminal;
+pub mod timeline;
 pub mod view;
 
 use chrono::{DateTime, Utc};
@@ -31,10 +32,12 @@ pub use html::render_html;
 pub use json::{parse_json, render_json};
 pub use markdown::render_markdown;
 pub use terminal::{failures as render_failures, match_overview, scan_summary, store_status};
+pub use timeline::{settle, EvidenceKind, LikelyOriginal, Strength, TimelineEvent};
 
 /// Version of the JSON schema; raised on any change that is not a pure
-/// addition of an optional field.
-pub const SCHEMA_VERSION: u32 = 1;
+/// addition of an optional field. 2: the timeline of origin and the likely
+/// original.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A report could not be made or written.
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +78,12 @@ pub struct Report {
     pub matches: Vec<ReportMatch>,
     /// Evidence of origin, strongest first.
     pub origins: Vec<OriginClaim>,
+    /// Every dated piece of evidence about the same picture, oldest first.
+    #[serde(default)]
+    pub timeline: Vec<TimelineEvent>,
+    /// The posting with the oldest strong (else medium) evidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub likely_original: Option<LikelyOriginal>,
     /// Sentences for the reader: missing evidence, skipped images, ….
     pub notes: Vec<String>,
 }

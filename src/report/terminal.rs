@@ -51,6 +51,12 @@ pub fn match_overview(report: &Report) -> String {
                 .map_or_else(String::new, |d| format!("  ({})", d.label()))
         ));
     }
+    if let Some(o) = &report.likely_original {
+        let place = super::timeline::sighting_of(report, &o.evidence)
+            .map(|s| s.page_url.clone().unwrap_or_else(|| s.image_url.clone()))
+            .unwrap_or_else(|| format!("match #{}", o.match_rank));
+        text.push_str(&format!("  likely original: {place}: {}\n", o.why));
+    }
     for claim in report.origins.iter().take(3) {
         let place = claim
             .page_url

@@ -119,6 +119,16 @@ async fn archive_captures_date_each_posting_and_are_asked_once() {
         "the earliest capture"
     );
     assert_eq!(archive["page"]["at"], "2010-01-01T00:00:00Z");
+    let original = &report["likely_original"];
+    assert_eq!(
+        original["evidence"]["kind"], "archived_identical_bytes",
+        "{report}"
+    );
+    assert_eq!(original["match_rank"], 1);
+    assert_eq!(
+        report["timeline"][0]["at"], "2010-01-01T00:00:00Z",
+        "oldest first"
+    );
     let near = report["matches"]
         .as_array()
         .unwrap()

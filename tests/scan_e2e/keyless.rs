@@ -130,6 +130,9 @@ async fn a_scan_with_no_key_asks_openverse_and_commons() {
     assert_eq!(commons["license"], "CC BY-SA 4.0");
     assert_eq!(commons["date"]["meaning"], "uploaded");
     assert_eq!(commons["date"]["at"], "2019-03-01T10:00:00Z");
+    let original = &report["likely_original"];
+    assert_eq!(original["evidence"]["kind"], "source_uploaded", "{report}");
+    assert_eq!(original["evidence"]["strength"], "strong");
     let openverse = on("openverse");
     assert_eq!(openverse["license"], "CC BY-SA 2.0");
     assert_eq!(openverse["date"]["meaning"], "indexed");
