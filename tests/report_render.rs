@@ -86,6 +86,8 @@ fn hostile_report() -> Report {
         creator_url: Some(JS_URL.into()),
         license: Some("CC BY-SA 4.0 | [x](javascript:y)".into()),
         license_url: Some("https://creativecommons.org/licenses/by-sa/4.0/".into()),
+        credit: Some(format!("Photo: {HOSTILE}")),
+        copyright: None,
         date: Some(SourceDate {
             at: at(2019, 3, 1, 10),
             meaning: DateMeaning::Uploaded,

@@ -321,6 +321,8 @@ mod archive;
 mod keyless;
 #[path = "scan_e2e/local.rs"]
 mod local;
+#[path = "scan_e2e/pages.rs"]
+mod pages;
 #[path = "scan_e2e/reverse.rs"]
 mod reverse;
 #[path = "scan_e2e/web.rs"]

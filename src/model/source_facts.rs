@@ -1,6 +1,7 @@
-//! What the source that reported a posting says about it: who made the
-//! picture, under which licence, and a date with what that date means
-//! (uploaded there, indexed by it, first crawled by it). Kept per sighting
+//! What the source that reported a posting says about it — a search
+//! provider, or the page itself: who made the picture, under which licence,
+//! its credit line and copyright, and a date with what that date means
+//! (uploaded there, indexed by it, first crawled by it, published on it). Kept per sighting
 //! and shown as the source's claim, never as verified fact.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -24,6 +25,12 @@ pub struct SourceFacts {
     /// The licence's deed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license_url: Option<String>,
+    /// The credit line to print with the picture (`Photo: Ann Lee`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit: Option<String>,
+    /// The copyright notice (`© 2019 Ann Lee`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copyright: Option<String>,
     /// A date the source gives, with its meaning.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<SourceDate>,
@@ -42,6 +49,8 @@ impl SourceFacts {
             creator_url: self.creator_url.or(other.creator_url),
             license: self.license.or(other.license),
             license_url: self.license_url.or(other.license_url),
+            credit: self.credit.or(other.credit),
+            copyright: self.copyright.or(other.copyright),
             date: self.date.or(other.date),
         }
     }
@@ -71,6 +80,9 @@ pub enum DateMeaning {
     Indexed,
     /// The source's crawler first saw the posting (TinEye).
     Crawled,
+    /// The page says it was published then (its metadata, JSON-LD or a
+    /// `<time>` beside the picture).
+    Published,
 }
 
 impl DateMeaning {
@@ -80,6 +92,7 @@ impl DateMeaning {
             Self::Uploaded => "uploaded",
             Self::Indexed => "indexed",
             Self::Crawled => "first crawled",
+            Self::Published => "published",
         }
     }
 }

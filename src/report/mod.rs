@@ -380,6 +380,8 @@ pub(crate) mod words {
             f.license
                 .as_ref()
                 .map(|l| (l.clone(), f.license_url.clone())),
+            f.credit.as_ref().map(|c| (format!("credit: {c}"), None)),
+            f.copyright.as_ref().map(|c| (c.clone(), None)),
             f.date
                 .map(|d| (format!("{} {}{per}", d.meaning.words(), when(&d.at)), None)),
         ]

@@ -30,6 +30,8 @@ pub enum EvidenceKind {
     ImageUrlArchived,
     /// A catalogue took the posting in then (Openverse).
     SourceIndexed,
+    /// The page says it was published then.
+    PagePublished,
     /// The web archive holds the page from then.
     PageArchived,
     /// The server's `Last-Modified` for the image.
@@ -58,7 +60,10 @@ impl EvidenceKind {
             Self::ArchivedIdenticalBytes | Self::SourceUploaded | Self::SourceCrawled => {
                 Strength::Strong
             }
-            Self::ExifTaken | Self::ImageUrlArchived | Self::SourceIndexed => Strength::Medium,
+            Self::ExifTaken
+            | Self::ImageUrlArchived
+            | Self::SourceIndexed
+            | Self::PagePublished => Strength::Medium,
             Self::PageArchived | Self::HttpLastModified | Self::FirstSeenByUs => Strength::Weak,
         }
     }
@@ -72,6 +77,7 @@ impl EvidenceKind {
             Self::ExifTaken => "taken (EXIF DateTimeOriginal)",
             Self::ImageUrlArchived => "image URL archived by the Wayback Machine",
             Self::SourceIndexed => "indexed by the source that reported it",
+            Self::PagePublished => "published, as the page says",
             Self::PageArchived => "page archived by the Wayback Machine",
             Self::HttpLastModified => "file last modified on the server (HTTP Last-Modified)",
             Self::FirstSeenByUs => "first seen here by provenance",
@@ -91,6 +97,9 @@ impl EvidenceKind {
             Self::ExifTaken => "written by the camera or editor; can be edited, no time zone",
             Self::ImageUrlArchived => "the URL existed then; it may have held other bytes",
             Self::SourceIndexed => "when its catalogue took the posting in; the posting is older",
+            Self::PagePublished => {
+                "the publisher's own date; pages can be backdated, and a picture added later"
+            }
             Self::PageArchived => "the page existed then; it may not have shown the picture yet",
             Self::HttpLastModified => "the server's claim; a re-upload resets it",
             Self::FirstSeenByUs => "only when we looked; it may be older",
@@ -172,6 +181,7 @@ fn events(report: &Report) -> Vec<TimelineEvent> {
                     DateMeaning::Uploaded => EvidenceKind::SourceUploaded,
                     DateMeaning::Indexed => EvidenceKind::SourceIndexed,
                     DateMeaning::Crawled => EvidenceKind::SourceCrawled,
+                    DateMeaning::Published => EvidenceKind::PagePublished,
                 };
                 push(date.at, kind, Some(s));
             }

@@ -139,8 +139,9 @@ fn has_image_signature(path: &Path) -> bool {
 }
 
 /// Merges two candidate lists: one entry per image (normalised URL), with
-/// every distinct page, every provider and the best rank; `first`'s order
-/// is kept and `second`'s new images follow.
+/// every distinct page (its facts completed from the other list), every
+/// provider and the best rank; `first`'s order is kept and `second`'s new
+/// images follow.
 pub fn merge_candidates(
     first: Vec<ImageCandidate>,
     second: Vec<ImageCandidate>,
@@ -163,8 +164,15 @@ pub fn merge_candidates(
         }
         for page in candidate.pages {
             let key = normalize_url(&page.page_url);
-            if !kept.pages.iter().any(|p| normalize_url(&p.page_url) == key) {
-                kept.pages.push(page);
+            match kept
+                .pages
+                .iter_mut()
+                .find(|p| normalize_url(&p.page_url) == key)
+            {
+                // The same page from a search and from following it: what
+                // the page itself says fills what the search did not.
+                Some(known) => known.facts = std::mem::take(&mut known.facts).or(page.facts),
+                None => kept.pages.push(page),
             }
         }
         kept.width = kept.width.max(candidate.width);

@@ -9,6 +9,7 @@ use scraper::{ElementRef, Html, Selector};
 use super::selector;
 use url::Url;
 
+use super::evidence::{nearby_time, page_evidence};
 use super::flatten::flatten_if_deep;
 use super::srcset::{largest, parse_srcset};
 use super::title::page_title;
@@ -43,12 +44,14 @@ pub fn extract_images_with(html: &str, page_url: &Url, options: &ExtractOptions)
     let html = flatten_if_deep(truncate(html, options.max_html_bytes));
     let document = Html::parse_document(&html);
     let base = document_base(&document, page_url);
-    let mut collector = Collector::new(base, options);
+    let now = chrono::Utc::now();
+    let mut collector = Collector::new(base.clone(), options, now);
     collector.declared(&document);
     collector.walk(document.root_element());
     PageImages {
         title: page_title(&document, options.max_title_chars),
         images: collector.images,
+        evidence: page_evidence(&document, &base, now),
     }
 }
 
@@ -78,15 +81,17 @@ fn document_base(document: &Html, page_url: &Url) -> Url {
 
 struct Collector<'a> {
     base: Url,
+    now: chrono::DateTime<chrono::Utc>,
     options: &'a ExtractOptions,
     seen: HashMap<String, usize>,
     images: Vec<PageImage>,
 }
 
 impl<'a> Collector<'a> {
-    fn new(base: Url, options: &'a ExtractOptions) -> Self {
+    fn new(base: Url, options: &'a ExtractOptions, now: chrono::DateTime<chrono::Utc>) -> Self {
         Self {
             base,
+            now,
             options,
             seen: HashMap::new(),
             images: Vec::new(),
@@ -156,7 +161,15 @@ impl<'a> Collector<'a> {
                 return;
             }
             match element.value().name() {
-                "img" => self.img(element),
+                "img" => {
+                    let before = self.images.len();
+                    self.img(element);
+                    if self.images.len() > before {
+                        if let Some(added) = self.images.last_mut() {
+                            added.dated = nearby_time(element, self.now);
+                        }
+                    }
+                }
                 "picture" => self.picture(element),
                 "noscript" => self.noscript(element),
                 "a" => self.anchor(element),
@@ -299,6 +312,7 @@ impl<'a> Collector<'a> {
             width,
             height,
             source,
+            dated: None,
         });
         true
     }

@@ -9,7 +9,11 @@
 //! inside `<noscript>` (the lazy-loading fallback) and `<a href>` links to
 //! image files (gallery lightboxes). Relative URLs resolve against the page
 //! and `<base href>`; `data:` URIs and images stated to be tiny are skipped.
+//! What the page says about its pictures — publication dates, JSON-LD
+//! `ImageObject` credits, a `<time>` beside a picture — comes along
+//! (`evidence`).
 
+mod evidence;
 mod flatten;
 mod images;
 mod srcset;
@@ -19,6 +23,7 @@ use url::Url;
 
 use crate::search::Candidate;
 
+pub use evidence::PageEvidence;
 pub use images::extract_images_with;
 
 /// A built-in CSS selector. They are constants, so a typo is a bug that
@@ -78,6 +83,8 @@ pub struct PageImage {
     pub height: Option<u32>,
     /// Where it was found (the first place, when found several times).
     pub source: ImageSource,
+    /// A `<time datetime>` in its `<figure>` or `<article>`.
+    pub dated: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// What a page shows.
@@ -88,6 +95,8 @@ pub struct PageImages {
     /// Distinct images, declared ones (`og:image`, …) first, then in
     /// document order, at most [`ExtractOptions::max_images`].
     pub images: Vec<PageImage>,
+    /// The page's dates and picture credits.
+    pub evidence: PageEvidence,
 }
 
 /// Limits for [`extract_images_with`].
@@ -137,7 +146,7 @@ pub fn candidates_from_page(page: &PageImages, page_url: &Url) -> Vec<Candidate>
             height: image.height,
             rank: u32::try_from(index + 1).unwrap_or(u32::MAX),
             provider: PAGE_PROVIDER,
-            facts: Default::default(),
+            facts: page.evidence.facts_for(&image.url, image.dated),
         })
         .collect()
 }

@@ -102,7 +102,14 @@ async fn archive_captures_date_each_posting_and_are_asked_once() {
         "/cdx/search/cdx",
         Served::ok("application/json", cdx_answer(&photos.a)),
     );
-    let report = match_json(dir.path(), &suspect, &[], &env).await;
+    let first_reports = dir.path().join("first-reports");
+    let report = match_json(
+        dir.path(),
+        &suspect,
+        &["--report-dir", first_reports.to_str().unwrap()],
+        &env,
+    )
+    .await;
     let exact = &report["matches"][0];
     assert_eq!(exact["kind"], "exact_copy", "{report}");
     let archive = &exact["sightings"][0]["archive"];
@@ -166,7 +173,7 @@ async fn archive_captures_date_each_posting_and_are_asked_once() {
     assert!(off["matches"][0]["sightings"][0].get("archive").is_none());
 
     // The Markdown report shows it.
-    let md = std::fs::read_dir(dir.path().join("data/reports"))
+    let md = std::fs::read_dir(&first_reports)
         .unwrap()
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|e| e == "md"))

@@ -106,6 +106,8 @@ fn candidate(raw: RawPage, now: DateTime<Utc>) -> Option<(i64, Candidate)> {
             .and_then(Value::as_str)
     };
     let facts = SourceFacts {
+        credit: meta("Credit").and_then(text_of_html),
+        copyright: None,
         creator: meta("Artist")
             .and_then(text_of_html)
             .or_else(|| fact_text(info.user.as_deref())),

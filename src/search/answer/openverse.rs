@@ -43,6 +43,8 @@ pub(crate) fn parse_page(value: &Value, now: DateTime<Utc>) -> Result<Page, Sear
             .as_deref()
             .and_then(|l| parse_web_url(l, None));
         let facts = SourceFacts {
+            credit: None,
+            copyright: None,
             creator: fact_text(raw.creator.as_deref()),
             creator_url: raw
                 .creator_url
