@@ -398,7 +398,7 @@ fn html_shows_each_match_beside_the_query_with_readable_sightings() {
     assert_eq!(
         says,
         format!(
-            "by {HOSTILE} · CC BY-SA 4.0 | [x](javascript:y) · uploaded 2019-03-01 10:00 UTC per serpapi"
+            "by {HOSTILE} · CC BY-SA 4.0 | [x](javascript:y) · credit: Photo: {HOSTILE} · uploaded 2019-03-01 10:00 UTC per serpapi"
         )
     );
     // The reviewer's note is shown as text.
