@@ -28,6 +28,7 @@ fn image(id: i64, width: u32, height: u32) -> ImageRecord {
         format: "jpeg".into(),
         byte_size: 5000,
         exif: ExifSummary::default(),
+        embedded: None,
         has_embedding: true,
         first_seen_at: at(2026, 11, 1),
         last_seen_at: at(2026, 11, 20),

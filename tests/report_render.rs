@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, TimeZone, Utc};
 use provenance::matching::{DateKind, Decider, MatchKind, OriginClaim, OriginEvidence, Thresholds};
 use provenance::model::{
-    ArchiveEvidence, ArchivedCopy, DateMeaning, Decision, ExifSummary, ModelInfo, SourceDate,
-    SourceFacts,
+    ArchiveEvidence, ArchivedCopy, DateMeaning, Decision, EmbeddedCredits, ExifSummary, ModelInfo,
+    SourceDate, SourceFacts,
 };
 use provenance::report::{
     parse_json, render_html, render_json, render_markdown, settle, EvidenceKind, MatchReview, Mode,
@@ -37,6 +37,7 @@ fn image(id: i64, width: u32, height: u32, exif: ExifSummary) -> ReportImage {
         format: "jpeg".into(),
         byte_size: u64::from(width) * 100,
         exif,
+        embedded: None,
         first_seen_at: at(2026, 11, 10, 8),
         last_seen_at: at(2026, 11, 21, 8),
     }
@@ -68,6 +69,16 @@ fn sighting(
 
 /// A report with every field filled and hostile strings in every scraped one.
 fn hostile_report() -> Report {
+    let embedded = EmbeddedCredits {
+        creator: Some(HOSTILE.into()),
+        rights: Some("© 2019 | [x](javascript:y)".into()),
+        credit: None,
+        date_created: Some("2019-04-30".into()),
+        web_statement: Some(JS_URL.into()),
+        digital_source_type: Some(
+            "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia".into(),
+        ),
+    };
     let exif = ExifSummary {
         date_time_original: Some("2019:05:01 12:00:00".into()),
         artist: Some("Jane <b>Doe</b>".into()),
@@ -119,7 +130,10 @@ fn hostile_report() -> Report {
             hash_distance: Some(0),
             verified_inliers: None,
             decided_by: Some(Decider::SameBytes),
-            image: image(7, 3000, 2000, exif),
+            image: ReportImage {
+                embedded: Some(embedded),
+                ..image(7, 3000, 2000, exif)
+            },
             thumbnail_data_uri: Some(PNG_1X1.into()),
             sightings: vec![evil, news],
             review: Some(MatchReview {
@@ -401,6 +415,9 @@ fn html_shows_each_match_beside_the_query_with_readable_sightings() {
             "by {HOSTILE} · CC BY-SA 4.0 | [x](javascript:y) · credit: Photo: {HOSTILE} · uploaded 2019-03-01 10:00 UTC per serpapi"
         )
     );
+    // What the file says, as text, with the AI flag as a badge.
+    assert_eq!(select(&doc, "#match-7 .badge.ai").len(), 1);
+    assert!(render_html(&hostile_report()).contains("in the file (XMP): made by AI, the file says"));
     // The reviewer's note is shown as text.
     let note: String = select(&doc, "#match-7 p.note")[0].text().collect();
     assert_eq!(note, format!("Note: {HOSTILE}"));
@@ -548,7 +565,8 @@ fn the_likely_original_is_the_oldest_strong_evidence_then_medium_then_none() {
         (1, EvidenceKind::SourceUploaded)
     );
 
-    // No strong evidence: the EXIF date (medium), said so.
+    // No strong evidence: the oldest medium, the file's XMP Date Created
+    // (a day before its EXIF date), said so; without it, the EXIF date.
     for m in &mut report.matches {
         for s in &mut m.sightings {
             s.source_facts = None;
@@ -556,8 +574,12 @@ fn the_likely_original_is_the_oldest_strong_evidence_then_medium_then_none() {
     }
     settle(&mut report);
     let o = report.likely_original.clone().unwrap();
-    assert_eq!(o.evidence.kind, EvidenceKind::ExifTaken);
+    assert_eq!(o.evidence.kind, EvidenceKind::FileCreated);
     assert!(o.why.starts_with("no strong evidence"), "{}", o.why);
+    report.matches[0].image.embedded = None;
+    settle(&mut report);
+    let o = report.likely_original.clone().unwrap();
+    assert_eq!(o.evidence.kind, EvidenceKind::ExifTaken);
 
     // Only weak evidence: no likely original, and the report says so.
     report.matches[0].image.exif = ExifSummary::default();

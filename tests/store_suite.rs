@@ -28,6 +28,10 @@ fn image(seed: u8, seen: i64) -> NewImage {
             artist: Some("A. Photographer".into()),
             copyright: None,
         },
+        embedded: Some(EmbeddedCredits {
+            creator: Some(format!("creator {seed}")),
+            ..EmbeddedCredits::default()
+        }),
         thumbnail: Some(vec![0xFF, 0xD8, seed]),
         features: vec![ImageFeatures {
             kind: "orb256-v1".into(),
@@ -72,6 +76,10 @@ async fn image_upsert_is_idempotent(store: &dyn Store) {
     let stored = store.image(first.id).await.unwrap().unwrap();
     assert_eq!(stored.sha256, hex::encode([1u8; 32]));
     assert_eq!(stored.sha1, Some(hex::encode([1u8; 20])));
+    assert_eq!(
+        stored.embedded.and_then(|e| e.creator).as_deref(),
+        Some("creator 1")
+    );
     assert_eq!(
         (stored.width, stored.height, stored.byte_size),
         (641, 480, 12_345)

@@ -46,6 +46,7 @@ async fn store_originals(store: &SqliteStore) -> Result<Vec<i64>> {
                 format: a.format,
                 byte_size: bytes.len() as u64,
                 exif: a.exif,
+                embedded: None,
                 thumbnail: a.thumbnail,
                 features: a.features,
                 seen_at: Utc::now(),
@@ -90,6 +91,7 @@ fn synthetic_image(n: u64, features: &Features, hash_kinds: &[String], rng: &mut
         format: "jpeg".into(),
         byte_size: 150_000,
         exif: Default::default(),
+        embedded: None,
         thumbnail: None,
         features: vec![
             ImageFeatures {

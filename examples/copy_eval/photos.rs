@@ -250,6 +250,7 @@ async fn ingest(store: &SqliteStore, dir: &Path) -> Result<HashMap<String, Strin
                 format: a.format,
                 byte_size: size as u64,
                 exif: a.exif,
+                embedded: None,
                 thumbnail: a.thumbnail,
                 features: a.features,
                 seen_at: Utc::now(),

@@ -18,9 +18,11 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 mod colour;
 mod exif_fields;
 mod jpeg;
+mod xmp;
 
 pub use colour::to_rgb8;
 pub use exif_fields::{exif_summary, ExifSummary};
+pub use xmp::{embedded_credits, EmbeddedCredits, XmpError, MAX_XMP_BYTES};
 
 /// Bounds on what [`decode`] accepts, checked before decoding pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Read while decoding; kept with each image.
-pub use crate::decode::ExifSummary;
+pub use crate::decode::{EmbeddedCredits, ExifSummary};
 
 /// Row id of a stored image.
 pub type ImageId = i64;
@@ -65,6 +65,9 @@ pub struct NewImage {
     pub byte_size: u64,
     /// EXIF fields (same bytes, same EXIF: kept on the image, not the sighting).
     pub exif: ExifSummary,
+    /// The credits the file's XMP carries (creator, rights, credit, date
+    /// created, IPTC digital source type).
+    pub embedded: Option<EmbeddedCredits>,
     /// A small JPEG preview for reports (a few KB).
     pub thumbnail: Option<Vec<u8>>,
     /// Keypoint features for verification at match time, and their copy
@@ -96,6 +99,8 @@ pub struct ImageRecord {
     pub byte_size: u64,
     /// EXIF fields.
     pub exif: ExifSummary,
+    /// The credits the file's XMP carries.
+    pub embedded: Option<EmbeddedCredits>,
     /// Whether a vector is stored for it.
     pub has_embedding: bool,
     /// First time any copy of these bytes was seen.

@@ -124,11 +124,24 @@ pub(crate) fn exif_line(m: &ReportMatch) -> String {
     .into_iter()
     .flatten()
     .collect();
-    if parts.is_empty() {
+    let mut line = if parts.is_empty() {
         String::new()
     } else {
         format!("; EXIF: {}", parts.join(", "))
+    };
+    let embedded = words::embedded(m.image.embedded.as_ref());
+    if !embedded.is_empty() {
+        let shown: Vec<String> = embedded.iter().map(|w| html(w)).collect();
+        line.push_str(&format!("; in the file (XMP): {}", shown.join(", ")));
     }
+    if m.image
+        .embedded
+        .as_ref()
+        .is_some_and(|c| c.says_ai_generated())
+    {
+        line.push_str(r#" <span class="badge ai">AI-generated, the file says</span>"#);
+    }
+    line
 }
 
 /// The likely original and every dated piece of evidence, oldest first,

@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::matching::{Decider, MatchKind, OriginClaim, RankedMatch, Thresholds};
 use crate::model::{
-    ArchiveEvidence, Decision, ExifSummary, ImageId, ImageRecord, ModelInfo, ReviewRecord,
-    SightingRecord, SourceFacts,
+    ArchiveEvidence, Decision, EmbeddedCredits, ExifSummary, ImageId, ImageRecord, ModelInfo,
+    ReviewRecord, SightingRecord, SourceFacts,
 };
 
 pub use assemble::{assemble, MatchRecords, ReportContext};
@@ -235,6 +235,10 @@ pub struct ReportImage {
     pub byte_size: u64,
     /// EXIF DateTimeOriginal, Artist, Copyright.
     pub exif: ExifSummary,
+    /// The credits the file's XMP carries (creator, rights, credit, date
+    /// created, IPTC digital source type).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedded: Option<EmbeddedCredits>,
     /// First time these bytes were seen.
     pub first_seen_at: DateTime<Utc>,
     /// Last time these bytes were seen.
@@ -252,6 +256,7 @@ impl From<&ImageRecord> for ReportImage {
             format: r.format.clone(),
             byte_size: r.byte_size,
             exif: r.exif.clone(),
+            embedded: r.embedded.clone(),
             first_seen_at: r.first_seen_at,
             last_seen_at: r.last_seen_at,
         }
@@ -325,6 +330,31 @@ pub(crate) mod words {
     /// `2026-11-22 09:55 UTC`.
     pub(crate) fn when(t: &DateTime<Utc>) -> String {
         t.format("%Y-%m-%d %H:%M UTC").to_string()
+    }
+
+    /// What a file's XMP says, in words: `by …`, the rights, `credit: …`,
+    /// `created …`, and first, when it says so, that a trained model made
+    /// it. Empty when it says nothing.
+    pub(crate) fn embedded(credits: Option<&crate::model::EmbeddedCredits>) -> Vec<String> {
+        let Some(c) = credits else {
+            return Vec::new();
+        };
+        [
+            c.says_ai_generated().then(|| {
+                "made by AI, the file says (IPTC digital source type: trained algorithmic media)"
+                    .to_string()
+            }),
+            c.creator.as_ref().map(|v| format!("by {v}")),
+            c.rights.clone(),
+            c.credit.as_ref().map(|v| format!("credit: {v}")),
+            c.date_created.as_ref().map(|v| format!("created {v}")),
+            c.web_statement
+                .as_ref()
+                .map(|v| format!("rights statement {v}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     /// What the web archive holds of a posting, as (text, link) pieces:

@@ -26,6 +26,8 @@ pub enum EvidenceKind {
     SourceCrawled,
     /// The file's EXIF `DateTimeOriginal`.
     ExifTaken,
+    /// The file's XMP `photoshop:DateCreated` (IPTC Date Created).
+    FileCreated,
     /// The web archive holds the image URL from then (bytes unknown).
     ImageUrlArchived,
     /// A catalogue took the posting in then (Openverse).
@@ -61,6 +63,7 @@ impl EvidenceKind {
                 Strength::Strong
             }
             Self::ExifTaken
+            | Self::FileCreated
             | Self::ImageUrlArchived
             | Self::SourceIndexed
             | Self::PagePublished => Strength::Medium,
@@ -75,6 +78,7 @@ impl EvidenceKind {
             Self::SourceUploaded => "uploaded to the source that reported it",
             Self::SourceCrawled => "first crawled by the source that reported it",
             Self::ExifTaken => "taken (EXIF DateTimeOriginal)",
+            Self::FileCreated => "created (XMP/IPTC Date Created)",
             Self::ImageUrlArchived => "image URL archived by the Wayback Machine",
             Self::SourceIndexed => "indexed by the source that reported it",
             Self::PagePublished => "published, as the page says",
@@ -95,6 +99,7 @@ impl EvidenceKind {
                 "when its crawler first saw the posting; the posting may be older"
             }
             Self::ExifTaken => "written by the camera or editor; can be edited, no time zone",
+            Self::FileCreated => "written into the file by its maker or editor; can be edited",
             Self::ImageUrlArchived => "the URL existed then; it may have held other bytes",
             Self::SourceIndexed => "when its catalogue took the posting in; the posting is older",
             Self::PagePublished => {
@@ -171,6 +176,9 @@ fn events(report: &Report) -> Vec<TimelineEvent> {
         };
         if let Some(at) = exif_time(m) {
             push(at, EvidenceKind::ExifTaken, None);
+        }
+        if let Some(at) = created_time(m) {
+            push(at, EvidenceKind::FileCreated, None);
         }
         for s in &m.sightings {
             if let Some(at) = s.last_modified {
@@ -263,6 +271,7 @@ pub fn sighting_of<'r>(report: &'r Report, e: &TimelineEvent) -> Option<&'r Repo
 /// copyright and date, the source's creator and licence.
 fn metadata_richness(m: &ReportMatch, sighting: Option<i64>) -> usize {
     let exif = &m.image.exif;
+    let embedded = m.image.embedded.as_ref();
     let facts = sighting
         .and_then(|id| m.sightings.iter().find(|s| s.id == id))
         .and_then(|s| s.source_facts.as_ref());
@@ -270,12 +279,23 @@ fn metadata_richness(m: &ReportMatch, sighting: Option<i64>) -> usize {
         exif.artist.is_some(),
         exif.copyright.is_some(),
         exif.date_time_original.is_some(),
+        embedded.is_some_and(|e| e.creator.is_some()),
+        embedded.is_some_and(|e| e.rights.is_some()),
+        embedded.is_some_and(|e| e.credit.is_some()),
         facts.is_some_and(|f| f.creator.is_some()),
         facts.is_some_and(|f| f.license.is_some()),
     ]
     .iter()
     .filter(|known| **known)
     .count()
+}
+
+/// A version's XMP Date Created as a time (a bare day: its start, UTC);
+/// none when after the file was first seen.
+fn created_time(m: &ReportMatch) -> Option<DateTime<Utc>> {
+    let raw = m.image.embedded.as_ref()?.date_created.as_deref()?;
+    let latest = m.image.first_seen_at + chrono::Duration::days(1);
+    crate::model::source_facts::parse_source_date(raw, latest)
 }
 
 /// A version's EXIF date (`2024:05:01 10:00:00`) as a time, read as UTC;

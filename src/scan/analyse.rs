@@ -5,7 +5,9 @@
 //! function alone, so "the slowest stage" is measured on the same work.
 
 use crate::copy_index::{Terms, TERMS_KIND};
-use crate::decode::{decode, DecodeError, DecodeLimits, Decoded, ExifSummary};
+use crate::decode::{
+    decode, embedded_credits, DecodeError, DecodeLimits, Decoded, EmbeddedCredits, ExifSummary,
+};
 use crate::embed::Embedder;
 use crate::hash::colour_layout;
 use crate::hash::perceptual_hashes;
@@ -28,6 +30,9 @@ pub struct Analysis {
     pub height: u32,
     /// Origin-related EXIF fields.
     pub exif: ExifSummary,
+    /// The credits the file's XMP carries (none when it has none, or when
+    /// its packet is too large or broken).
+    pub embedded: Option<EmbeddedCredits>,
     /// Perceptual hashes (none for pictures too smooth to hash).
     pub hashes: Vec<PerceptualHash>,
     /// The stored preview (`None` if it could not be encoded).
@@ -71,11 +76,16 @@ pub fn analyse(
             bytes: colour_layout::colour_layout(&image),
         });
     }
+    let embedded = embedded_credits(bytes).unwrap_or_else(|e| {
+        tracing::debug!(error = %e, "ignoring the file's XMP");
+        None
+    });
     Ok(Analysis {
         format,
         width,
         height,
         exif,
+        embedded,
         hashes,
         thumbnail: thumbnail_jpeg(&image, THUMBNAIL_SIDE).ok(),
         features,

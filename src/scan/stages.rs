@@ -261,6 +261,7 @@ pub async fn prepare_one(
             format: analysis.format,
             byte_size: image.bytes.len() as u64,
             exif: analysis.exif,
+            embedded: analysis.embedded,
             thumbnail: analysis.thumbnail,
             features: analysis.features,
             seen_at: Utc::now(),

@@ -179,6 +179,11 @@ pub(super) fn image(r: &impl Columns, id: ImageId, hashes: Vec<PerceptualHash>) 
             artist: r.opt_text("exif_artist"),
             copyright: r.opt_text("exif_copyright"),
         },
+        embedded: r
+            .opt_json("embedded_credits")
+            .ok()
+            .flatten()
+            .and_then(|v| serde_json::from_value(v).ok()),
         has_embedding: r.flag("has_embedding"),
         first_seen_at: r.time("first_seen_at"),
         last_seen_at: r.time("last_seen_at"),

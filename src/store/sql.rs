@@ -54,7 +54,8 @@ pub(super) const IMAGE_BY_URL: &str =
 /// One image row, without its vector: `$1` id.
 pub(super) const IMAGE: &str =
     "SELECT id, sha256, sha1, width, height, format, byte_size, exif_date_time_original, exif_artist,
-            exif_copyright, embedding IS NOT NULL AS has_embedding, first_seen_at, last_seen_at
+            exif_copyright, embedded_credits, embedding IS NOT NULL AS has_embedding, first_seen_at,
+            last_seen_at
      FROM images WHERE id = $1";
 
 /// Keypoint features: `$1` image id, `$2` kind.
@@ -139,7 +140,8 @@ pub(super) const SCANS: &str = "SELECT * FROM scans ORDER BY id DESC LIMIT $1";
 /// lower case, `\\` escaping) when it is not NULL.
 pub(super) const LIBRARY: &str =
     "SELECT id, sha256, sha1, width, height, format, byte_size, exif_date_time_original, exif_artist,
-            exif_copyright, embedding IS NOT NULL AS has_embedding, first_seen_at, last_seen_at
+            exif_copyright, embedded_credits, embedding IS NOT NULL AS has_embedding, first_seen_at,
+            last_seen_at
      FROM images i
      WHERE i.id < $1
        AND ($2 IS NULL OR EXISTS (

@@ -37,6 +37,7 @@ pub async fn store_fixture(
         format: analysis.format,
         byte_size: bytes.len() as u64,
         exif: analysis.exif,
+        embedded: None,
         thumbnail: analysis.thumbnail,
         features: analysis.features,
         seen_at: Utc::now(),

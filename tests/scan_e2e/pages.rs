@@ -97,3 +97,80 @@ async fn a_followed_page_dates_and_credits_its_picture() {
     let date = sightings[0].source_facts.as_ref().unwrap().date.unwrap();
     assert_eq!(date.at.to_rfc3339(), "2015-02-02T00:00:00+00:00");
 }
+
+/// `jpeg` with an XMP packet in an APP1 segment right after its SOI.
+fn with_xmp(jpeg: &[u8], packet: &str) -> Vec<u8> {
+    let mut payload = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
+    payload.extend_from_slice(packet.as_bytes());
+    let length = u16::try_from(payload.len() + 2).unwrap();
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&length.to_be_bytes());
+    out.extend_from_slice(&payload);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_file_says_of_its_maker_reaches_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = photos();
+    let packet = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+      <rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/"
+        xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" photoshop:DateCreated="2013-08-09">
+        <dc:creator><rdf:Seq><rdf:li>Ann Lee</rdf:li></rdf:Seq></dc:creator>
+        <Iptc4xmpExt:DigitalSourceType rdf:resource="http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"/>
+      </rdf:Description></rdf:RDF></x:xmpmeta>"#;
+    let tagged = with_xmp(&photos.a, packet);
+    let world = World::start().await;
+    world.put("/img/tagged.jpg", Served::ok("image/jpeg", tagged.clone()));
+    // A broken packet loses its credits, never the picture.
+    let broken = with_xmp(&photos.c, "<x:xmpmeta><rdf:RDF><dc:creator>");
+    world.put("/img/broken-xmp.jpg", Served::ok("image/jpeg", broken));
+    let list = dir.path().join("urls.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "{}\n{}\n",
+            world.url("/img/tagged.jpg"),
+            world.url("/img/broken-xmp.jpg")
+        ),
+    )
+    .unwrap();
+    let args = [
+        "scan",
+        "--urls",
+        list.to_str().unwrap(),
+        "--allow-private-addresses",
+        "--embedder",
+        "none",
+        "--format",
+        "json",
+    ];
+    let summary = json(&provenance(dir.path(), &args, &[]).await);
+    assert_eq!(summary["new_images"], 2, "{summary}");
+    let suspect = dir.path().join("suspect.jpg");
+    std::fs::write(&suspect, &tagged).unwrap();
+    let out = provenance(
+        dir.path(),
+        &["match", suspect.to_str().unwrap(), "--format", "json"],
+        &[],
+    )
+    .await;
+    let report = json(&out);
+    let image = &report["matches"][0]["image"];
+    assert_eq!(image["embedded"]["creator"], "Ann Lee", "{report}");
+    assert!(image["embedded"]["digital_source_type"]
+        .as_str()
+        .unwrap()
+        .ends_with("trainedAlgorithmicMedia"));
+    assert_eq!(report["timeline"][0]["kind"], "file_created");
+    assert_eq!(report["timeline"][0]["at"], "2013-08-09T00:00:00Z");
+    let md = std::fs::read_dir(dir.path().join("data/reports"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "md"))
+        .unwrap();
+    let text = std::fs::read_to_string(md).unwrap();
+    assert!(text.contains("made by AI, the file says"), "{text}");
+}

@@ -24,6 +24,7 @@ fn image(id: ImageId, width: u32, height: u32, exif_date: Option<&str>) -> Image
             date_time_original: exif_date.map(str::to_string),
             ..ExifSummary::default()
         },
+        embedded: None,
         has_embedding: true,
         first_seen_at: at(2026, 11, 1),
         last_seen_at: at(2026, 11, 20),

@@ -159,8 +159,9 @@ impl Store for PostgresStore {
         let mut tx = self.pool.begin().await.map_err(query_error)?;
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO images (sha256, width, height, format, byte_size, exif_date_time_original,
-                                 exif_artist, exif_copyright, thumbnail, first_seen_at, last_seen_at, sha1)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9, $11)
+                                 exif_artist, exif_copyright, thumbnail, first_seen_at, last_seen_at, sha1,
+                                 embedded_credits)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9, $11, $12)
              ON CONFLICT (sha256) DO NOTHING RETURNING id",
         )
         .bind(&image.sha256[..])
@@ -174,6 +175,7 @@ impl Store for PostgresStore {
         .bind(image.seen_at)
         .bind(&image.thumbnail)
         .bind(image.sha1.as_ref().map(|d| &d[..]))
+        .bind(image.embedded.as_ref().map(|c| serde_json::json!(c)))
         .fetch_optional(&mut *tx)
         .await
         .map_err(query_error)?;

@@ -137,8 +137,9 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin().await.map_err(query_error)?;
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO images (sha256, width, height, format, byte_size, exif_date_time_original,
-                                 exif_artist, exif_copyright, thumbnail, first_seen_at, last_seen_at, sha1)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 exif_artist, exif_copyright, thumbnail, first_seen_at, last_seen_at, sha1,
+                                 embedded_credits)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (sha256) DO NOTHING RETURNING id",
         )
         .bind(&image.sha256[..])
@@ -153,6 +154,7 @@ impl Store for SqliteStore {
         .bind(seen)
         .bind(seen)
         .bind(image.sha1.as_ref().map(|d| &d[..]))
+        .bind(image.embedded.as_ref().map(|c| serde_json::json!(c).to_string()))
         .fetch_optional(&mut *tx)
         .await
         .map_err(query_error)?;

@@ -17,6 +17,7 @@ fn image(seed: u8) -> NewImage {
         format: "png".into(),
         byte_size: 100,
         exif: ExifSummary::default(),
+        embedded: None,
         thumbnail: None,
         features: Vec::new(),
         seen_at: chrono::Utc::now(),
