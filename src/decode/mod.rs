@@ -17,6 +17,7 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 mod colour;
 mod exif_fields;
+mod iim;
 mod jpeg;
 mod xmp;
 

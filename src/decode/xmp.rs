@@ -1,5 +1,5 @@
 //! The credits an image file carries in its XMP packet (IPTC Photo
-//! Metadata): creator (`dc:creator`), rights (`dc:rights`), credit line
+//! Metadata; a JPEG's older IIM record fills what XMP lacks, see `iim`): creator (`dc:creator`), rights (`dc:rights`), credit line
 //! (`photoshop:Credit`), date created (`photoshop:DateCreated`), web
 //! statement (`xmpRights:WebStatement`) and the IPTC digital source type
 //! (`Iptc4xmpExt:DigitalSourceType`: a picture made by AI says so).
@@ -65,6 +65,18 @@ impl EmbeddedCredits {
         })
     }
 
+    /// `self`, with each field it lacks taken from `other`.
+    pub fn or(self, other: Self) -> Self {
+        Self {
+            creator: self.creator.or(other.creator),
+            rights: self.rights.or(other.rights),
+            credit: self.credit.or(other.credit),
+            date_created: self.date_created.or(other.date_created),
+            web_statement: self.web_statement.or(other.web_statement),
+            digital_source_type: self.digital_source_type.or(other.digital_source_type),
+        }
+    }
+
     /// `Some(self)` unless nothing was found.
     pub fn non_empty(self) -> Option<Self> {
         (self != Self::default()).then_some(self)
@@ -82,13 +94,21 @@ pub enum XmpError {
     Malformed(String),
 }
 
-/// The credits in `bytes`' XMP packet; `Ok(None)` when it has none.
+/// The credits in `bytes`' XMP packet, completed from a JPEG's IPTC IIM
+/// record; `Ok(None)` when it has neither. A broken or huge XMP packet is
+/// an error even when IIM could be read (the caller says why it skipped).
 pub fn embedded_credits(bytes: &[u8]) -> Result<Option<EmbeddedCredits>, XmpError> {
+    let iim = super::iim::iim_credits(bytes);
     let Some(packet) = find_packet(bytes)? else {
-        return Ok(None);
+        return Ok(iim);
     };
     let text = String::from_utf8_lossy(packet);
-    read_packet(&text).map(EmbeddedCredits::non_empty)
+    let xmp = read_packet(&text)?;
+    Ok(match iim {
+        Some(iim) => xmp.or(iim),
+        None => xmp,
+    }
+    .non_empty())
 }
 
 /// The `<x:xmpmeta>…</x:xmpmeta>` (or bare `<rdf:RDF>…</rdf:RDF>`) bytes.
@@ -323,6 +343,30 @@ mod tests {
         assert_eq!(embedded_credits(&jpeg_with(&huge)), Err(XmpError::TooLarge));
         let empty = "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"></x:xmpmeta>";
         assert_eq!(embedded_credits(empty.as_bytes()).unwrap(), None);
+    }
+
+    #[test]
+    fn iim_fills_what_xmp_lacks() {
+        let mut jpeg = super::super::iim::tests::jpeg_with_iim(&[
+            (2, 80, b"IIM creator"),
+            (2, 110, b"IIM credit"),
+        ]);
+        jpeg.extend_from_slice(
+            PACKET
+                .replace(" ps:Credit=\"Photo: Ann Lee &amp; friends\"", "")
+                .as_bytes(),
+        );
+        let credits = embedded_credits(&jpeg).unwrap().unwrap();
+        assert_eq!(
+            credits.creator.as_deref(),
+            Some("Ann Lee, Bob Roe"),
+            "XMP first"
+        );
+        assert_eq!(
+            credits.credit.as_deref(),
+            Some("IIM credit"),
+            "IIM fills the gap"
+        );
     }
 
     #[test]
