@@ -117,6 +117,12 @@ pub(super) fn env(name: &str) -> Option<String> {
 /// The scan the flags ask for (a URL list is read here).
 fn scan_request(args: &ScanArgs) -> anyhow::Result<ScanRequest> {
     let input = if let Some(raw) = &args.image_url {
+        if url::Url::parse(raw.trim()).is_err() && std::path::Path::new(raw).exists() {
+            return Err(ConfigError::Invalid(format!(
+                "{raw} is a local file, not a URL: search by upload with --image {raw} (TinEye), or give --image-url a public image URL"
+            ))
+            .into());
+        }
         ScanInput::ImageUrl(raw.clone())
     } else if let Some(path) = &args.image {
         picture_file(path)?

@@ -98,7 +98,12 @@ async fn reverse_search_never_switches_provider_silently() {
         ("TINEYE_API_KEY", "t".repeat(20)),
         ("SEARXNG_URL", "http://127.0.0.1:9/".to_string()),
     ];
-    let cases: [Refusal; 6] = [
+    let cases: [Refusal; 7] = [
+        (
+            &["scan", "--image-url", file],
+            &keys,
+            "is a local file, not a URL: search by upload with --image",
+        ),
         (
             &["scan", "--image", file, "--provider", "serpapi"],
             &keys,
