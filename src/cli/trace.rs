@@ -46,9 +46,11 @@ pub async fn run_trace(config: &Config, args: TraceArgs, quiet: bool) -> anyhow:
         fetch_workers: args.fetch.concurrency,
         ..settings::scan_options(&args.ingest)
     };
+    let mut said: Vec<String> = Vec::new();
     for scan in planned {
-        if let Some(notice) = scan.notice.as_deref().filter(|_| !quiet) {
+        if let Some(notice) = scan.notice.filter(|n| !quiet && !said.contains(n)) {
             eprintln!("note: {notice}");
+            said.push(notice);
         }
         let what = format!("{} ({})", scan.record.keyphrase, scan.record.provider);
         let ran = scan_with_progress(

@@ -46,7 +46,7 @@ pub struct ScanRequest {
     /// The providers for a keyphrase, asked together; empty: the first
     /// whose key is set, or else the keyless sources.
     pub providers: Vec<ProviderKind>,
-    /// Most candidates to take from the provider.
+    /// Most candidates to take from each provider.
     pub max_results: usize,
     /// Also take the images of the pages candidates were found on.
     pub follow_pages: bool,
