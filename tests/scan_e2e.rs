@@ -150,6 +150,29 @@ const SCAN_ARGS: [&str; 8] = [
     "json",
 ];
 
+/// `match SUSPECT --format json` plus `extra`: the JSON report (the run
+/// must succeed).
+async fn match_json(
+    dir: &Path,
+    suspect: &Path,
+    extra: &[&str],
+    env: &[(&str, String)],
+) -> serde_json::Value {
+    let mut args = vec!["match", suspect.to_str().unwrap(), "--format", "json"];
+    args.extend_from_slice(extra);
+    json(&provenance(dir, &args, env).await)
+}
+
+/// The text of the Markdown report in `reports` (the folder must hold one).
+fn markdown_report(reports: &Path) -> String {
+    let md = std::fs::read_dir(reports)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "md"))
+        .expect("a Markdown report");
+    std::fs::read_to_string(md).unwrap()
+}
+
 async fn open_store(dir: &Path, database_url: Option<&str>) -> Box<dyn Store> {
     let location = StoreLocation::resolve(database_url, &dir.join("data")).unwrap();
     store::open(&location).await.unwrap()

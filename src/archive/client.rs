@@ -70,16 +70,10 @@ impl Wayback {
             .append_pair("limit", &CAPTURES_PER_URL.to_string())
             .append_pair("fl", "timestamp,original,mimetype,statuscode,digest")
             .append_pair("filter", "statuscode:200");
-        let endpoint = Endpoint {
-            provider: NAME,
-            retry: &self.retry,
-            secret: None,
-            unauthorized_hint: REFUSED_HINT,
-            classify: |_, _| None,
-        };
+        let endpoint = Endpoint::keyless(NAME, &self.retry, REFUSED_HINT);
         self.pacer.wait().await;
         let body = endpoint
-            .send(&request, || self.client.get(request.clone()))
+            .get_json(&self.client, &request)
             .await
             .map_err(|e| match e {
                 SearchError::RateLimited { .. } => ArchiveError::RateLimited,

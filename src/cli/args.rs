@@ -128,31 +128,13 @@ pub struct ScanArgs {
     #[arg(long, value_enum, value_delimiter = ',', env = "PROVENANCE_PROVIDER")]
     pub provider: Vec<ProviderArg>,
 
-    /// Most candidates to take from each provider (it pages past 100 when it can).
-    #[arg(
-        long,
-        env = "PROVENANCE_MAX_RESULTS",
-        default_value_t = 100,
-        value_name = "N",
-        value_parser = at_least_one::<usize>
-    )]
-    pub max_results: usize,
-
-    /// Also fetch the pages the candidates were found on and take every image there (other postings).
-    #[arg(long, env = "PROVENANCE_FOLLOW_PAGES")]
-    pub follow_pages: bool,
-
-    /// Most pages to follow with --follow-pages.
-    #[arg(long, default_value_t = 50, value_name = "N")]
-    pub max_pages: usize,
+    /// How far each search reaches.
+    #[command(flatten)]
+    pub reach: ReachArgs,
 
     /// With --image-url: skip the second (exact matches) Lens request, which costs one more credit.
     #[arg(long)]
     pub no_exact_matches: bool,
-
-    /// Retries of a search API call after 429/5xx (bounded exponential back-off).
-    #[arg(long, default_value_t = 3, value_name = "N")]
-    pub search_retries: u32,
 
     /// What is shared with `index`.
     #[command(flatten)]
@@ -188,27 +170,9 @@ pub struct TraceArgs {
     #[arg(long)]
     pub no_reverse: bool,
 
-    /// Most candidates to take from each search.
-    #[arg(
-        long,
-        env = "PROVENANCE_MAX_RESULTS",
-        default_value_t = 100,
-        value_name = "N",
-        value_parser = at_least_one::<usize>
-    )]
-    pub max_results: usize,
-
-    /// Also fetch the pages the candidates were found on and take every image there.
-    #[arg(long, env = "PROVENANCE_FOLLOW_PAGES")]
-    pub follow_pages: bool,
-
-    /// Most pages to follow with --follow-pages.
-    #[arg(long, default_value_t = 50, value_name = "N")]
-    pub max_pages: usize,
-
-    /// Retries of a search API call after 429/5xx.
-    #[arg(long, default_value_t = 3, value_name = "N")]
-    pub search_retries: u32,
+    /// How far each search reaches.
+    #[command(flatten)]
+    pub reach: ReachArgs,
 
     /// How pictures are matched.
     #[command(flatten)]
@@ -229,6 +193,32 @@ pub struct TraceArgs {
     /// Whether and how the web archive is asked.
     #[command(flatten)]
     pub archive: ArchiveArgs,
+}
+
+/// How far a search reaches, shared by `scan` and `trace`.
+#[derive(Debug, Args)]
+pub struct ReachArgs {
+    /// Most candidates to take from each provider (it pages past 100 when it can).
+    #[arg(
+        long,
+        env = "PROVENANCE_MAX_RESULTS",
+        default_value_t = 100,
+        value_name = "N",
+        value_parser = at_least_one::<usize>
+    )]
+    pub max_results: usize,
+
+    /// Also fetch the pages the candidates were found on and take every image there (other postings).
+    #[arg(long, env = "PROVENANCE_FOLLOW_PAGES")]
+    pub follow_pages: bool,
+
+    /// Most pages to follow with --follow-pages.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub max_pages: usize,
+
+    /// Retries of a search API call after 429/5xx (bounded exponential back-off).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub search_retries: u32,
 }
 
 /// Search providers.

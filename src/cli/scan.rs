@@ -35,7 +35,7 @@ pub async fn run_scan(config: &Config, args: ScanArgs, quiet: bool) -> anyhow::R
     let search_client = api_client_with_contact(args.fetch.contact.as_deref())
         .context("cannot set up the HTTP client for the search API")?;
     let retry = RetryPolicy {
-        retries: args.search_retries,
+        retries: args.reach.search_retries,
         ..search_retry_policy()
     };
     let request = scan_request(&args)?;
@@ -52,8 +52,8 @@ pub async fn run_scan(config: &Config, args: ScanArgs, quiet: bool) -> anyhow::R
     }
     let fetcher = setup::fetcher(&args.fetch, &args.ingest)?;
     let scan_options = ScanOptions {
-        follow_pages: args.follow_pages,
-        max_pages: args.max_pages,
+        follow_pages: args.reach.follow_pages,
+        max_pages: args.reach.max_pages,
         fetch_workers: args.fetch.concurrency,
         ..settings::scan_options(&args.ingest)
     };
@@ -141,9 +141,9 @@ fn scan_request(args: &ScanArgs) -> anyhow::Result<ScanRequest> {
     Ok(ScanRequest {
         input,
         providers: args.provider.iter().copied().map(provider_kind).collect(),
-        max_results: args.max_results,
-        follow_pages: args.follow_pages,
-        max_pages: args.max_pages,
+        max_results: args.reach.max_results,
+        follow_pages: args.reach.follow_pages,
+        max_pages: args.reach.max_pages,
         exact_matches: !args.no_exact_matches,
         embedder: format!("{:?}", args.ingest.model.embedder).to_lowercase(),
     })

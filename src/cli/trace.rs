@@ -28,7 +28,7 @@ pub async fn run_trace(config: &Config, args: TraceArgs, quiet: bool) -> anyhow:
     let client = api_client_with_contact(args.fetch.contact.as_deref())
         .context("cannot set up the HTTP client for the search API")?;
     let retry = RetryPolicy {
-        retries: args.search_retries,
+        retries: args.reach.search_retries,
         ..search_retry_policy()
     };
     // Every search is planned before any runs: a missing key or an unknown
@@ -41,8 +41,8 @@ pub async fn run_trace(config: &Config, args: TraceArgs, quiet: bool) -> anyhow:
     let fetcher = setup::fetcher(&args.fetch, &args.ingest)?;
     let services = open_services(config, &args.ingest, fetcher, quiet).await?;
     let scan_options = ScanOptions {
-        follow_pages: args.follow_pages,
-        max_pages: args.max_pages,
+        follow_pages: args.reach.follow_pages,
+        max_pages: args.reach.max_pages,
         fetch_workers: args.fetch.concurrency,
         ..settings::scan_options(&args.ingest)
     };
@@ -109,9 +109,9 @@ fn requests(args: &TraceArgs, quiet: bool) -> anyhow::Result<Vec<ScanRequest>> {
     let request = |input, providers| ScanRequest {
         input,
         providers,
-        max_results: args.max_results,
-        follow_pages: args.follow_pages,
-        max_pages: args.max_pages,
+        max_results: args.reach.max_results,
+        follow_pages: args.reach.follow_pages,
+        max_pages: args.reach.max_pages,
         exact_matches: true,
         embedder: format!("{:?}", args.ingest.model.embedder).to_lowercase(),
     };

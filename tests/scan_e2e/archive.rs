@@ -82,17 +82,6 @@ fn cdx_answer(bytes: &[u8]) -> String {
     .to_string()
 }
 
-async fn match_json(
-    dir: &Path,
-    suspect: &Path,
-    extra: &[&str],
-    env: &[(&str, String)],
-) -> serde_json::Value {
-    let mut args = vec!["match", suspect.to_str().unwrap(), "--format", "json"];
-    args.extend_from_slice(extra);
-    json(&provenance(dir, &args, env).await)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn archive_captures_date_each_posting_and_are_asked_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -173,12 +162,7 @@ async fn archive_captures_date_each_posting_and_are_asked_once() {
     assert!(off["matches"][0]["sightings"][0].get("archive").is_none());
 
     // The Markdown report shows it.
-    let md = std::fs::read_dir(&first_reports)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "md"))
-        .unwrap();
-    let text = std::fs::read_to_string(md).unwrap();
+    let text = markdown_report(&first_reports);
     assert!(
         text.contains("identical bytes archived 2012-03-01 00:00 UTC"),
         "{text}"

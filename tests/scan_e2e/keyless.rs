@@ -103,13 +103,7 @@ async fn a_scan_with_no_key_asks_openverse_and_commons() {
 
     let suspect = dir.path().join("suspect.jpg");
     std::fs::write(&suspect, &photos.a).unwrap();
-    let out = provenance(
-        dir.path(),
-        &["match", suspect.to_str().unwrap(), "--format", "json"],
-        &env,
-    )
-    .await;
-    let report = json(&out);
+    let report = match_json(dir.path(), &suspect, &[], &env).await;
     let best = &report["matches"][0];
     assert_eq!(best["kind"], "exact_copy", "{report}");
     let sightings = best["sightings"].as_array().unwrap();

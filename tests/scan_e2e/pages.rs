@@ -53,13 +53,7 @@ async fn a_followed_page_dates_and_credits_its_picture() {
 
     let suspect = dir.path().join("suspect.jpg");
     std::fs::write(&suspect, &photos.a).unwrap();
-    let out = provenance(
-        dir.path(),
-        &["match", suspect.to_str().unwrap(), "--format", "json"],
-        &[],
-    )
-    .await;
-    let report = json(&out);
+    let report = match_json(dir.path(), &suspect, &[], &[]).await;
     let best = &report["matches"][0];
     assert_eq!(best["kind"], "exact_copy", "{report}");
     let facts = &best["sightings"][0]["source_facts"];
@@ -151,13 +145,7 @@ async fn what_a_file_says_of_its_maker_reaches_the_report() {
     assert_eq!(summary["new_images"], 2, "{summary}");
     let suspect = dir.path().join("suspect.jpg");
     std::fs::write(&suspect, &tagged).unwrap();
-    let out = provenance(
-        dir.path(),
-        &["match", suspect.to_str().unwrap(), "--format", "json"],
-        &[],
-    )
-    .await;
-    let report = json(&out);
+    let report = match_json(dir.path(), &suspect, &[], &[]).await;
     let image = &report["matches"][0]["image"];
     assert_eq!(image["embedded"]["creator"], "Ann Lee", "{report}");
     assert!(image["embedded"]["digital_source_type"]
@@ -166,11 +154,6 @@ async fn what_a_file_says_of_its_maker_reaches_the_report() {
         .ends_with("trainedAlgorithmicMedia"));
     assert_eq!(report["timeline"][0]["kind"], "file_created");
     assert_eq!(report["timeline"][0]["at"], "2013-08-09T00:00:00Z");
-    let md = std::fs::read_dir(dir.path().join("data/reports"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "md"))
-        .unwrap();
-    let text = std::fs::read_to_string(md).unwrap();
+    let text = markdown_report(&dir.path().join("data/reports"));
     assert!(text.contains("made by AI, the file says"), "{text}");
 }

@@ -57,13 +57,7 @@ async fn a_local_file_goes_to_tineye_and_its_postings_keep_their_crawl_dates() {
         scan.keyphrase
     );
 
-    let out = provenance(
-        dir.path(),
-        &["match", suspect.to_str().unwrap(), "--format", "json"],
-        &env,
-    )
-    .await;
-    let report = json(&out);
+    let report = match_json(dir.path(), &suspect, &[], &env).await;
     let best = &report["matches"][0];
     assert_eq!(best["kind"], "exact_copy", "{report}");
     let mut crawled: Vec<String> = best["sightings"]

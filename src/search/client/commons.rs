@@ -54,20 +54,8 @@ impl Commons {
             .append_pair("prop", "imageinfo")
             .append_pair("iiprop", "url|timestamp|user|size|mime|extmetadata")
             .append_pair("iiurlwidth", "320");
-        let endpoint = Endpoint {
-            provider: NAME,
-            retry: &self.retry,
-            secret: None,
-            unauthorized_hint: UNAUTHORIZED_HINT,
-            classify: |_, _| None,
-        };
-        let body = endpoint
-            .send(&url, || {
-                self.client
-                    .get(url.clone())
-                    .header("Accept", "application/json")
-            })
-            .await?;
+        let endpoint = Endpoint::keyless(NAME, &self.retry, UNAUTHORIZED_HINT);
+        let body = endpoint.get_json(&self.client, &url).await?;
         parse_page(&parse_body(NAME, &body)?, chrono::Utc::now())
     }
 }

@@ -79,7 +79,35 @@ enum Step {
     Fail(SearchError),
 }
 
-impl Endpoint<'_> {
+impl<'a> Endpoint<'a> {
+    /// A service that takes no key and has no answers of its own to
+    /// classify (SearXNG, Openverse, Commons, the web archive).
+    pub fn keyless(
+        provider: &'static str,
+        retry: &'a RetryPolicy,
+        unauthorized_hint: &'static str,
+    ) -> Self {
+        Self {
+            provider,
+            retry,
+            secret: None,
+            unauthorized_hint,
+            classify: |_, _| None,
+        }
+    }
+
+    /// `GET url` asking for JSON: the body of a 2xx answer.
+    pub async fn get_json(
+        &self,
+        client: &reqwest::Client,
+        url: &Url,
+    ) -> Result<String, SearchError> {
+        self.send(url, || {
+            client.get(url.clone()).header("Accept", "application/json")
+        })
+        .await
+    }
+
     /// Sends the request `build` makes (again for each retry) and returns
     /// the body of a 2xx answer. `url` is the request URL, for logs only.
     pub async fn send(

@@ -50,21 +50,9 @@ impl Openverse {
             .append_pair("q", keyphrase)
             .append_pair("page", &(page + 1).to_string())
             .append_pair("page_size", &PAGE_SIZE.to_string());
-        let endpoint = Endpoint {
-            provider: NAME,
-            retry: &self.retry,
-            secret: None,
-            unauthorized_hint: UNAUTHORIZED_HINT,
-            classify: |_, _| None,
-        };
+        let endpoint = Endpoint::keyless(NAME, &self.retry, UNAUTHORIZED_HINT);
         self.pacer.wait().await;
-        let body = endpoint
-            .send(&url, || {
-                self.client
-                    .get(url.clone())
-                    .header("Accept", "application/json")
-            })
-            .await?;
+        let body = endpoint.get_json(&self.client, &url).await?;
         parse_page(&parse_body(NAME, &body)?, chrono::Utc::now())
     }
 }

@@ -42,20 +42,8 @@ impl SearXng {
             .append_pair("categories", "images")
             .append_pair("format", "json")
             .append_pair("pageno", &(page + 1).to_string());
-        let endpoint = Endpoint {
-            provider: NAME,
-            retry: &self.retry,
-            secret: None,
-            unauthorized_hint: UNAUTHORIZED_HINT,
-            classify: |_, _| None,
-        };
-        let body = endpoint
-            .send(&url, || {
-                self.client
-                    .get(url.clone())
-                    .header("Accept", "application/json")
-            })
-            .await?;
+        let endpoint = Endpoint::keyless(NAME, &self.retry, UNAUTHORIZED_HINT);
+        let body = endpoint.get_json(&self.client, &url).await?;
         let value = parse_body(NAME, &body)?;
         let candidates = parse_results(&value, &self.base_url)?;
         Ok(Page {
