@@ -1,8 +1,9 @@
 //! What the source that reported a posting says about it — a search
-//! provider, or the page itself: who made the picture, under which licence,
-//! its credit line and copyright, and a date with what that date means
-//! (uploaded there, indexed by it, first crawled by it, published on it). Kept per sighting
-//! and shown as the source's claim, never as verified fact.
+//! provider, or the page itself: who made the picture, under which
+//! licence, its credit line and copyright, and a date with what that date
+//! means (uploaded there, indexed by it, first crawled by it, published on
+//! it). Kept per sighting and shown as the source's claim, never as
+//! verified fact.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};

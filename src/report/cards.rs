@@ -172,7 +172,7 @@ pub(crate) fn timeline(report: &super::Report) -> String {
     out
 }
 
-/// The likely original as a paragraph, or nothing.
+/// The likely original as a paragraph, or one saying there is none.
 fn likely_original(report: &super::Report) -> String {
     let Some(o) = &report.likely_original else {
         return r#"<p class="likely-original muted">No strong or medium evidence names a likely original.</p>"#.into();
