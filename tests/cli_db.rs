@@ -177,13 +177,58 @@ fn help_shows_examples() {
         text.contains("provenance scan \"summer festival poster 2026\""),
         "{text}"
     );
-    for sub in ["scan", "index", "match", "search", "trace", "serve", "db"] {
+    for sub in [
+        "scan",
+        "index",
+        "match",
+        "search",
+        "trace",
+        "serve",
+        "completions",
+        "man",
+        "db",
+    ] {
         let out = provenance(dir.path(), &[sub, "--help"], None);
         assert!(
             String::from_utf8_lossy(&out.stdout).contains("Example"),
             "{sub}"
         );
     }
+}
+
+#[test]
+fn completions_and_the_man_page_come_from_the_same_definitions() {
+    let dir = tempfile::tempdir().unwrap();
+    for (shell, marker) in [
+        ("bash", "_provenance()"),
+        ("zsh", "#compdef provenance"),
+        ("fish", "complete -c provenance"),
+        ("powershell", "Register-ArgumentCompleter"),
+        ("elvish", "edit:completion:arg-completer[provenance]"),
+    ] {
+        let out = provenance(dir.path(), &["completions", shell], None);
+        assert!(out.status.success(), "{shell}: {}", stderr(&out));
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(script.contains(marker), "{shell}: {script}");
+        for word in ["trace", "archive-max", "keyphrase", "openverse"] {
+            assert!(script.contains(word), "{shell} completes {word}");
+        }
+    }
+    let out = provenance(dir.path(), &["man"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.contains(".TH provenance 1"), "{page}");
+    for command in ["scan", "match", "trace", "serve", "completions"] {
+        assert!(page.contains(command), "the man page lists {command}");
+    }
+    let out = provenance(dir.path(), &["completions", "nushell"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("possible values: bash"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("data").exists(), "nothing was created");
 }
 
 #[test]

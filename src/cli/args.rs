@@ -82,6 +82,15 @@ pub enum Command {
     /// Serve the web UI and the HTTP API: upload a picture, review its matches, run scans, export cases.
     #[command(after_help = SERVE_HELP)]
     Serve(ServeArgs),
+    /// Print shell completions (bash, zsh, fish, powershell, elvish) on stdout.
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout.
+    #[command(after_help = "Example:\n  provenance man > ~/.local/share/man/man1/provenance.1")]
+    Man,
     /// Manage the store.
     #[command(
         subcommand,
@@ -89,6 +98,12 @@ pub enum Command {
     )]
     Db(DbCommand),
 }
+
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  provenance completions bash > ~/.local/share/bash-completion/completions/provenance
+  provenance completions zsh > ~/.zfunc/_provenance
+  provenance completions fish > ~/.config/fish/completions/provenance.fish";
 
 const SERVE_HELP: &str = "\
 Examples:

@@ -4,6 +4,7 @@
 
 pub mod args;
 mod db;
+mod docs;
 mod lookup;
 mod scan;
 mod serve;
@@ -102,6 +103,12 @@ pub fn config_from(global: &GlobalArgs) -> Result<Config, ConfigError> {
 
 /// Runs a parsed command line; returns the exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<u8> {
+    // Generated from the definitions alone: no configuration needed.
+    match &cli.command {
+        Command::Completions { shell } => return docs::completions(*shell),
+        Command::Man => return docs::man(),
+        _ => {}
+    }
     let config = config_from(&cli.global).context("invalid configuration")?;
     tracing::debug!(store = %config.store, data_dir = %config.data_dir.display(), "configuration");
     let quiet = cli.global.quiet;
@@ -113,5 +120,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Search(args) => lookup::run_search(&config, args, quiet).await,
         Command::Trace(args) => trace::run_trace(&config, args, quiet).await,
         Command::Serve(args) => serve::run_serve(&config, args, quiet).await,
+        Command::Completions { .. } | Command::Man => Ok(exit::SUCCESS),
     }
 }
