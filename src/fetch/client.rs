@@ -17,7 +17,7 @@ use super::guard::{AddressPolicy, BlockedAddress, GuardedResolver};
 use super::headers::RobotsTag;
 use super::limits::{host_key, HostLimits};
 use super::page::{html_verdict, HtmlVerdict};
-use super::robots_cache::RobotsCache;
+use super::robots_cache::{RobotsCache, RobotsVerdict};
 use super::settings::FetchSettings;
 use crate::http::{self, read_body, Body, ClientOptions, Overflow, RetryDecision, PRODUCT_TOKEN};
 
@@ -175,9 +175,14 @@ impl Fetcher {
                 host_slot = self.inner.hosts.acquire(&url).await;
                 slot_host = host_key(&url);
             }
-            if kind != Kind::Robots && settings.respect_robots_txt && !self.robots_allow(&url).await
-            {
-                return Err(FetchError::RobotsDisallowed { url });
+            if kind != Kind::Robots && settings.respect_robots_txt {
+                match self.robots_verdict(&url).await {
+                    RobotsVerdict::Allowed => {}
+                    RobotsVerdict::Disallowed => return Err(FetchError::RobotsDisallowed { url }),
+                    RobotsVerdict::Unreachable => {
+                        return Err(FetchError::RobotsUnreachable { url })
+                    }
+                }
             }
             let response = self.send(&url, kind).await?;
             if let Some(next) = redirect_target(&url, &response)? {

@@ -54,6 +54,13 @@ pub enum FetchError {
         /// The URL disallowed.
         url: Url,
     },
+    /// robots.txt did not answer in time: RFC 9309 §2.3.1.4 treats an
+    /// unreachable robots.txt as "disallow all" (asked again next scan).
+    #[error("robots.txt of {} did not answer in time, and RFC 9309 says to stay away from a site whose robots.txt is unreachable, so {url} was not fetched (asked again on the next scan)", url.origin().ascii_serialization())]
+    RobotsUnreachable {
+        /// The URL not fetched.
+        url: Url,
+    },
     /// The response carries `X-Robots-Tag: noai` or `noimageai`.
     #[error("{url} is marked X-Robots-Tag: {directive}")]
     NoAiTag {
@@ -156,7 +163,7 @@ impl FetchError {
     pub fn is_skip(&self) -> bool {
         matches!(
             self.root(),
-            Self::RobotsDisallowed { .. } | Self::NoAiTag { .. }
+            Self::RobotsDisallowed { .. } | Self::RobotsUnreachable { .. } | Self::NoAiTag { .. }
         )
     }
 
@@ -167,7 +174,7 @@ impl FetchError {
         match self.root() {
             Self::InvalidUrl { .. } => Stage::Url,
             Self::BlockedAddress(_) => Stage::Ssrf,
-            Self::RobotsDisallowed { .. } => Stage::Robots,
+            Self::RobotsDisallowed { .. } | Self::RobotsUnreachable { .. } => Stage::Robots,
             Self::NoAiTag { .. } => Stage::NoAi,
             Self::Status { .. } => Stage::HttpStatus,
             Self::RateLimited { .. } => Stage::RateLimit,

@@ -373,3 +373,60 @@ async fn time_queued_for_a_busy_host_is_not_a_timeout() {
     fetch_many(settings, addr, 8).await;
     assert_eq!(in_flight.peak(), 1);
 }
+
+/// Regression (issue 19): a robots.txt that timed out was taken as "allow
+/// all"; RFC 9309 §2.3.1.4 says an unreachable robots.txt means stay away.
+/// Silent and dripping ones alike; asked once per origin.
+#[tokio::test]
+async fn a_robots_txt_that_times_out_means_stay_away() {
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&asked);
+    let silent = Router::new()
+        .route(
+            "/robots.txt",
+            get(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+                async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "User-agent: *\nAllow: /\n"
+                }
+            }),
+        )
+        .fallback(|| async { "pixels" });
+    let dripping = Router::new()
+        .route(
+            "/robots.txt",
+            get(|| async {
+                let drip = futures::stream::unfold(0u32, |n| async move {
+                    tokio::time::sleep(Duration::from_millis(150)).await;
+                    (n < 40).then(|| {
+                        (
+                            Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"#")),
+                            n + 1,
+                        )
+                    })
+                });
+                axum::body::Body::from_stream(drip)
+            }),
+        )
+        .fallback(|| async { "pixels" });
+    let quick = FetchSettings {
+        total_timeout: Duration::from_millis(600),
+        read_timeout: Duration::from_millis(600),
+        ..robots_settings()
+    };
+    for site in [serve(silent).await, serve(dripping).await] {
+        let fetcher = fetcher(quick.clone());
+        for path in ["/a.jpg", "/b.jpg"] {
+            let err = fetcher.fetch_image(&url(site, path)).await.unwrap_err();
+            assert!(err.is_skip(), "{err:?}");
+            assert_eq!(err.stage().as_str(), "robots");
+            assert!(
+                err.reason().contains("did not answer in time"),
+                "{}",
+                err.reason()
+            );
+        }
+    }
+    assert_eq!(asked.load(Ordering::SeqCst), 1, "asked once per origin");
+}
