@@ -169,7 +169,7 @@ fn dotenv_is_read_but_the_environment_wins() {
 }
 
 #[test]
-fn help_shows_examples() {
+fn help_shows_examples_and_no_environment_values() {
     let dir = tempfile::tempdir().unwrap();
     let out = provenance(dir.path(), &["--help"], None);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -189,10 +189,11 @@ fn help_shows_examples() {
         "db",
     ] {
         let out = provenance(dir.path(), &[sub, "--help"], None);
-        assert!(
-            String::from_utf8_lossy(&out.stdout).contains("Example"),
-            "{sub}"
-        );
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(help.contains("Example"), "{sub}");
+        // Regression (issue 19): `[env: PROVENANCE_DATA_DIR=]` showed a
+        // stray `=` (and would show a variable's value when set).
+        assert!(!help.contains("=]"), "{sub}: {help}");
     }
 }
 

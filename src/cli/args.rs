@@ -36,7 +36,13 @@ pub struct GlobalArgs {
     pub database_url: Option<String>,
 
     /// Directory for the embedded store, reports and caches [default: the platform data directory, e.g. ~/.local/share/provenance].
-    #[arg(long, env = "PROVENANCE_DATA_DIR", global = true, value_name = "DIR")]
+    #[arg(
+        long,
+        env = "PROVENANCE_DATA_DIR",
+        hide_env_values = true,
+        global = true,
+        value_name = "DIR"
+    )]
     pub data_dir: Option<PathBuf>,
 
     /// More detail on stderr (-v, -vv, -vvv). Secrets are never printed.
@@ -53,6 +59,7 @@ pub struct GlobalArgs {
         value_enum,
         default_value = "human",
         env = "PROVENANCE_FORMAT",
+        hide_env_values = true,
         global = true
     )]
     pub format: OutputFormat,
@@ -140,7 +147,13 @@ pub struct ScanArgs {
     pub urls: Option<PathBuf>,
 
     /// Image search providers, comma-separated, asked together (e.g. openverse,commons,serpapi) [default: the first of serpapi, brave, serper, searxng whose key or URL is set, else openverse and commons, which need no key].
-    #[arg(long, value_enum, value_delimiter = ',', env = "PROVENANCE_PROVIDER")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        env = "PROVENANCE_PROVIDER",
+        hide_env_values = true
+    )]
     pub provider: Vec<ProviderArg>,
 
     /// How far each search reaches.
@@ -178,7 +191,13 @@ pub struct TraceArgs {
     pub keyphrases: Vec<String>,
 
     /// Providers for the keyphrase scans, as `scan --provider` [default: as scan].
-    #[arg(long, value_enum, value_delimiter = ',', env = "PROVENANCE_PROVIDER")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        env = "PROVENANCE_PROVIDER",
+        hide_env_values = true
+    )]
     pub provider: Vec<ProviderArg>,
 
     /// Skip the reverse search by upload, even with TINEYE_API_KEY set.
@@ -216,7 +235,7 @@ pub struct ReachArgs {
     /// Most candidates to take from each provider (it pages past 100 when it can).
     #[arg(
         long,
-        env = "PROVENANCE_MAX_RESULTS",
+        env = "PROVENANCE_MAX_RESULTS", hide_env_values = true,
         default_value_t = 100,
         value_name = "N",
         value_parser = at_least_one::<usize>
@@ -224,7 +243,7 @@ pub struct ReachArgs {
     pub max_results: usize,
 
     /// Also fetch the pages the candidates were found on and take every image there (other postings).
-    #[arg(long, env = "PROVENANCE_FOLLOW_PAGES")]
+    #[arg(long, env = "PROVENANCE_FOLLOW_PAGES", hide_env_values = true)]
     pub follow_pages: bool,
 
     /// Most pages to follow with --follow-pages.
@@ -274,13 +293,13 @@ pub struct IngestArgs {
     pub refresh: bool,
 
     /// Images decoded at once [default: the number of CPU cores].
-    #[arg(long, env = "PROVENANCE_DECODE_WORKERS", value_name = "N", value_parser = at_least_one::<usize>)]
+    #[arg(long, env = "PROVENANCE_DECODE_WORKERS", hide_env_values = true, value_name = "N", value_parser = at_least_one::<usize>)]
     pub decode_workers: Option<usize>,
 
     /// Largest image file accepted, in MiB (larger downloads are cut off and recorded as failures).
     #[arg(
         long,
-        env = "PROVENANCE_MAX_IMAGE_MB",
+        env = "PROVENANCE_MAX_IMAGE_MB", hide_env_values = true,
         default_value_t = 20,
         value_name = "MIB",
         value_parser = at_least_one::<u64>
@@ -291,6 +310,7 @@ pub struct IngestArgs {
     #[arg(
         long,
         env = "PROVENANCE_MAX_MEGAPIXELS",
+        hide_env_values = true,
         default_value_t = 100,
         value_name = "MP"
     )]
@@ -314,41 +334,63 @@ pub enum EmbedderArg {
 #[derive(Debug, Args)]
 pub struct ModelArgs {
     /// `clip` (vectors and hashes) or `none` (hashes only, no model download).
-    #[arg(long, value_enum, env = "PROVENANCE_EMBEDDER", default_value = "clip")]
+    #[arg(
+        long,
+        value_enum,
+        env = "PROVENANCE_EMBEDDER",
+        hide_env_values = true,
+        default_value = "clip"
+    )]
     pub embedder: EmbedderArg,
 
     /// A local CLIP model directory (config.json + model.safetensors) instead of the hub.
-    #[arg(long, env = "PROVENANCE_MODEL_DIR", value_name = "DIR")]
+    #[arg(
+        long,
+        env = "PROVENANCE_MODEL_DIR",
+        hide_env_values = true,
+        value_name = "DIR"
+    )]
     pub model_dir: Option<PathBuf>,
 
     /// Hugging Face repository of the CLIP model.
-    #[arg(long, env = "PROVENANCE_MODEL", default_value = crate::embed::DEFAULT_REPO)]
+    #[arg(long, env = "PROVENANCE_MODEL", hide_env_values = true, default_value = crate::embed::DEFAULT_REPO)]
     pub model: String,
 
     /// Pinned revision (commit) of the model.
-    #[arg(long, env = "PROVENANCE_MODEL_REVISION", default_value = crate::embed::DEFAULT_REVISION)]
+    #[arg(long, env = "PROVENANCE_MODEL_REVISION", hide_env_values = true, default_value = crate::embed::DEFAULT_REVISION)]
     pub model_revision: String,
 
     /// Hub endpoint (a mirror with the same URL layout works).
-    #[arg(long, env = "PROVENANCE_HUB_URL", default_value = crate::embed::DEFAULT_ENDPOINT)]
+    #[arg(long, env = "PROVENANCE_HUB_URL", hide_env_values = true, default_value = crate::embed::DEFAULT_ENDPOINT)]
     pub hub_url: String,
 
     /// Never download the model: use the cache or --model-dir only.
-    #[arg(long, env = "PROVENANCE_OFFLINE")]
+    #[arg(long, env = "PROVENANCE_OFFLINE", hide_env_values = true)]
     pub offline: bool,
 
     /// Where the model runs: auto (CUDA when built with it and a GPU is present), cpu, cuda, cuda:N.
-    #[arg(long, env = "PROVENANCE_DEVICE", default_value = "auto")]
+    #[arg(
+        long,
+        env = "PROVENANCE_DEVICE",
+        hide_env_values = true,
+        default_value = "auto"
+    )]
     pub device: String,
 
     /// Numeric precision of the model: f32 (reference), f16 or bf16 (GPU only).
-    #[arg(long, env = "PROVENANCE_PRECISION", default_value = "f32")]
+    #[arg(
+        long,
+        env = "PROVENANCE_PRECISION",
+        hide_env_values = true,
+        default_value = "f32"
+    )]
     pub precision: String,
 
     /// Images per forward pass of the model.
     #[arg(
         long,
         env = "PROVENANCE_BATCH_SIZE",
+        hide_env_values = true,
         default_value_t = 32,
         value_name = "N"
     )]
@@ -362,6 +404,7 @@ pub struct FetchArgs {
     #[arg(
         long,
         env = "PROVENANCE_CONCURRENCY",
+        hide_env_values = true,
         default_value_t = 32,
         value_name = "N"
     )]
@@ -371,6 +414,7 @@ pub struct FetchArgs {
     #[arg(
         long,
         env = "PROVENANCE_PER_HOST",
+        hide_env_values = true,
         default_value_t = 4,
         value_name = "N"
     )]
@@ -379,7 +423,7 @@ pub struct FetchArgs {
     /// Longest time for one download, redirects and body included, in seconds.
     #[arg(
         long,
-        env = "PROVENANCE_TIMEOUT",
+        env = "PROVENANCE_TIMEOUT", hide_env_values = true,
         default_value_t = 60,
         value_name = "SECS",
         value_parser = at_least_one::<u64>
@@ -389,7 +433,7 @@ pub struct FetchArgs {
     /// Longest silence while reading a response, in seconds (defeats slow servers).
     #[arg(
         long,
-        env = "PROVENANCE_READ_TIMEOUT",
+        env = "PROVENANCE_READ_TIMEOUT", hide_env_values = true,
         default_value_t = 15,
         value_name = "SECS",
         value_parser = at_least_one::<u64>
@@ -400,17 +444,27 @@ pub struct FetchArgs {
     #[arg(
         long,
         env = "PROVENANCE_RETRIES",
+        hide_env_values = true,
         default_value_t = 2,
         value_name = "N"
     )]
     pub retries: u32,
 
     /// A contact (URL or mailto:) put in the User-Agent so site owners can reach you.
-    #[arg(long, env = "PROVENANCE_CONTACT", value_name = "CONTACT")]
+    #[arg(
+        long,
+        env = "PROVENANCE_CONTACT",
+        hide_env_values = true,
+        value_name = "CONTACT"
+    )]
     pub contact: Option<String>,
 
     /// Also connect to loopback, private and link-local addresses (tests, intranets). Off by default: a hostile result list must not probe internal services.
-    #[arg(long, env = "PROVENANCE_ALLOW_PRIVATE_ADDRESSES")]
+    #[arg(
+        long,
+        env = "PROVENANCE_ALLOW_PRIVATE_ADDRESSES",
+        hide_env_values = true
+    )]
     pub allow_private_addresses: bool,
 
     /// Do not honour robots.txt.
@@ -450,7 +504,7 @@ pub struct MatchArgs {
 #[derive(Debug, Args)]
 pub struct ArchiveArgs {
     /// Do not ask the web archive (answers kept from earlier runs are not shown either).
-    #[arg(long, env = "PROVENANCE_NO_ARCHIVE", value_parser = clap::builder::BoolishValueParser::new())]
+    #[arg(long, env = "PROVENANCE_NO_ARCHIVE", hide_env_values = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub no_archive: bool,
 
     /// Most postings looked up in the web archive per match (two requests each at most; answers are kept).
@@ -461,6 +515,7 @@ pub struct ArchiveArgs {
     #[arg(
         long,
         env = "PROVENANCE_ARCHIVE_INTERVAL_MS",
+        hide_env_values = true,
         default_value_t = 1000,
         value_name = "MS"
     )]
@@ -470,6 +525,7 @@ pub struct ArchiveArgs {
     #[arg(
         long,
         env = "PROVENANCE_WAYBACK_URL",
+        hide_env_values = true,
         default_value = "https://web.archive.org/",
         value_name = "URL"
     )]
@@ -503,6 +559,7 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "PROVENANCE_LISTEN",
+        hide_env_values = true,
         default_value = "127.0.0.1:8080",
         value_name = "ADDR"
     )]
@@ -560,7 +617,12 @@ pub struct SearchArgs {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Where reports are written [default: DATA_DIR/reports].
-    #[arg(long, env = "PROVENANCE_REPORT_DIR", value_name = "DIR")]
+    #[arg(
+        long,
+        env = "PROVENANCE_REPORT_DIR",
+        hide_env_values = true,
+        value_name = "DIR"
+    )]
     pub report_dir: Option<PathBuf>,
 
     /// Report formats to write (comma-separated).
