@@ -146,16 +146,6 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub urls: Option<PathBuf>,
 
-    /// Image search providers, comma-separated, asked together (e.g. openverse,commons,serpapi) [default: the first of serpapi, brave, serper, searxng whose key or URL is set, else openverse and commons, which need no key].
-    #[arg(
-        long,
-        value_enum,
-        value_delimiter = ',',
-        env = "PROVENANCE_PROVIDER",
-        hide_env_values = true
-    )]
-    pub provider: Vec<ProviderArg>,
-
     /// How far each search reaches.
     #[command(flatten)]
     pub reach: ReachArgs,
@@ -190,16 +180,6 @@ pub struct TraceArgs {
     #[arg(long = "keyphrase", short = 'k', value_name = "WORDS")]
     pub keyphrases: Vec<String>,
 
-    /// Providers for the keyphrase scans, as `scan --provider` [default: as scan].
-    #[arg(
-        long,
-        value_enum,
-        value_delimiter = ',',
-        env = "PROVENANCE_PROVIDER",
-        hide_env_values = true
-    )]
-    pub provider: Vec<ProviderArg>,
-
     /// Skip the reverse search by upload, even with TINEYE_API_KEY set.
     #[arg(long)]
     pub no_reverse: bool,
@@ -229,9 +209,20 @@ pub struct TraceArgs {
     pub archive: ArchiveArgs,
 }
 
-/// How far a search reaches, shared by `scan` and `trace`.
+/// Where a search looks and how far it reaches, shared by `scan` and
+/// `trace`.
 #[derive(Debug, Args)]
 pub struct ReachArgs {
+    /// Image search providers, comma-separated, asked together (e.g. openverse,commons,serpapi) [default: the first of serpapi, brave, serper, searxng whose key or URL is set, else openverse and commons, which need no key].
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        env = "PROVENANCE_PROVIDER",
+        hide_env_values = true
+    )]
+    pub provider: Vec<ProviderArg>,
+
     /// Most candidates to take from each provider (it pages past 100 when it can).
     #[arg(
         long,

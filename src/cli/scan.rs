@@ -140,7 +140,13 @@ fn scan_request(args: &ScanArgs) -> anyhow::Result<ScanRequest> {
     };
     Ok(ScanRequest {
         input,
-        providers: args.provider.iter().copied().map(provider_kind).collect(),
+        providers: args
+            .reach
+            .provider
+            .iter()
+            .copied()
+            .map(provider_kind)
+            .collect(),
         max_results: args.reach.max_results,
         follow_pages: args.reach.follow_pages,
         max_pages: args.reach.max_pages,

@@ -120,7 +120,13 @@ fn requests(args: &TraceArgs, quiet: bool) -> anyhow::Result<Vec<ScanRequest>> {
         let input = picture_file(&args.image)?;
         requests.push(request(input, vec![crate::search::ProviderKind::TinEye]));
     }
-    let providers: Vec<_> = args.provider.iter().copied().map(provider_kind).collect();
+    let providers: Vec<_> = args
+        .reach
+        .provider
+        .iter()
+        .copied()
+        .map(provider_kind)
+        .collect();
     for words in &args.keyphrases {
         requests.push(request(
             ScanInput::Keyphrase(words.clone()),
