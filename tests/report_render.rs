@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, TimeZone, Utc};
 use provenance::matching::{DateKind, Decider, MatchKind, OriginClaim, OriginEvidence, Thresholds};
 use provenance::model::{
-    ArchiveEvidence, ArchivedCopy, DateMeaning, Decision, EmbeddedCredits, ExifSummary, ModelInfo,
-    SourceDate, SourceFacts,
+    ArchiveEvidence, ArchivedCopy, ContentCredentials, CredentialsAction, CredentialsValidation,
+    DateMeaning, Decision, EmbeddedCredits, ExifSummary, ModelInfo, SourceDate, SourceFacts,
 };
 use provenance::report::{
     parse_json, render_html, render_json, render_markdown, settle, EvidenceKind, MatchReview, Mode,
@@ -78,6 +78,24 @@ fn hostile_report() -> Report {
         digital_source_type: Some(
             "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia".into(),
         ),
+        content_credentials: Some(ContentCredentials {
+            validation: CredentialsValidation::Valid,
+            problems: Vec::new(),
+            title: Some(HOSTILE.into()),
+            generator: Some("Gen | `2` *x*".into()),
+            signer: Some("Signer <i>x</i>".into()),
+            signer_organisation: Some("Org [y](javascript:z)".into()),
+            signed_at: Some(Utc.with_ymd_and_hms(2019, 5, 2, 0, 0, 0).unwrap()),
+            actions: vec![CredentialsAction {
+                action: "c2pa.created".into(),
+                when: Some(Utc.with_ymd_and_hms(2019, 4, 29, 8, 0, 0).unwrap()),
+                software_agent: Some(HOSTILE.into()),
+                digital_source_type: Some(
+                    "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia".into(),
+                ),
+            }],
+            ingredients: vec![format!("{HOSTILE} (parentOf)")],
+        }),
     };
     let exif = ExifSummary {
         date_time_original: Some("2019:05:01 12:00:00".into()),
@@ -415,8 +433,12 @@ fn html_shows_each_match_beside_the_query_with_readable_sightings() {
             "by {HOSTILE} · CC BY-SA 4.0 | [x](javascript:y) · credit: Photo: {HOSTILE} · uploaded 2019-03-01 10:00 UTC per serpapi"
         )
     );
-    // What the file says, as text, with the AI flag as a badge.
-    assert_eq!(select(&doc, "#match-7 .badge.ai").len(), 1);
+    // What the file says, as text, with the AI flag as a badge: once for
+    // its XMP, once for its Content Credentials.
+    assert_eq!(select(&doc, "#match-7 .badge.ai").len(), 2);
+    assert!(render_html(&hostile_report()).contains(
+        "; Content Credentials: valid signature (the signer is not checked against a trust list), signed by Signer &lt;i&gt;x&lt;/i&gt;"
+    ));
     assert!(render_html(&hostile_report()).contains("in the file (XMP): made by AI, the file says"));
     // The reviewer's note is shown as text.
     let note: String = select(&doc, "#match-7 p.note")[0].text().collect();
@@ -565,8 +587,10 @@ fn the_likely_original_is_the_oldest_strong_evidence_then_medium_then_none() {
         (1, EvidenceKind::SourceUploaded)
     );
 
-    // No strong evidence: the oldest medium, the file's XMP Date Created
-    // (a day before its EXIF date), said so; without it, the EXIF date.
+    // No strong evidence: the oldest medium, the first action its Content
+    // Credentials record, said so; credentials that do not validate date
+    // nothing, and then the file's XMP Date Created (a day before its EXIF
+    // date) decides; without it, the EXIF date.
     for m in &mut report.matches {
         for s in &mut m.sightings {
             s.source_facts = None;
@@ -574,8 +598,17 @@ fn the_likely_original_is_the_oldest_strong_evidence_then_medium_then_none() {
     }
     settle(&mut report);
     let o = report.likely_original.clone().unwrap();
-    assert_eq!(o.evidence.kind, EvidenceKind::FileCreated);
+    assert_eq!(o.evidence.kind, EvidenceKind::CredentialsAction);
     assert!(o.why.starts_with("no strong evidence"), "{}", o.why);
+    let credentials = report.matches[0].image.embedded.as_mut().unwrap();
+    credentials.content_credentials.as_mut().unwrap().validation = CredentialsValidation::Invalid;
+    settle(&mut report);
+    assert!(!report
+        .timeline
+        .iter()
+        .any(|e| e.kind == EvidenceKind::CredentialsTimeStamped));
+    let o = report.likely_original.clone().unwrap();
+    assert_eq!(o.evidence.kind, EvidenceKind::FileCreated);
     report.matches[0].image.embedded = None;
     settle(&mut report);
     let o = report.likely_original.clone().unwrap();

@@ -340,6 +340,8 @@ async fn scan_stores_what_the_world_holds_postgres() {
 
 #[path = "scan_e2e/archive.rs"]
 mod archive;
+#[path = "scan_e2e/credentials.rs"]
+mod credentials;
 #[path = "scan_e2e/keyless.rs"]
 mod keyless;
 #[path = "scan_e2e/local.rs"]

@@ -36,6 +36,7 @@ pub fn iim_credits(jpeg: &[u8]) -> Option<EmbeddedCredits> {
         date_created: text(55).and_then(|d| iso_day(&d)),
         web_statement: None,
         digital_source_type: None,
+        content_credentials: None,
     };
     credits.non_empty()
 }

@@ -16,12 +16,20 @@ use std::io::Cursor;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 mod colour;
+mod content_credentials;
+#[cfg(feature = "runtime")]
+mod credentials_reader;
 mod exif_fields;
 mod iim;
 mod jpeg;
 mod xmp;
 
 pub use colour::to_rgb8;
+pub use content_credentials::{
+    ContentCredentials, CredentialsAction, CredentialsValidation, MAX_CREDENTIALS_ITEMS,
+};
+#[cfg(feature = "runtime")]
+pub use credentials_reader::read_content_credentials;
 pub use exif_fields::{exif_summary, ExifSummary};
 pub use xmp::{embedded_credits, EmbeddedCredits, XmpError, MAX_XMP_BYTES};
 

@@ -16,6 +16,8 @@ use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 use serde::{Deserialize, Serialize};
 
+use super::content_credentials::ContentCredentials;
+
 /// Largest XMP packet read.
 pub const MAX_XMP_BYTES: usize = 1024 * 1024;
 /// Longest text kept from one property.
@@ -54,15 +56,18 @@ pub struct EmbeddedCredits {
     /// `Iptc4xmpExt:DigitalSourceType`: an IPTC vocabulary URI.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digital_source_type: Option<String>,
+    /// The file's C2PA Content Credentials, when it carries a manifest
+    /// store (read in runtime builds only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_credentials: Option<ContentCredentials>,
 }
 
 impl EmbeddedCredits {
     /// True when the file says a trained model made (or composited) it.
     pub fn says_ai_generated(&self) -> bool {
-        self.digital_source_type.as_deref().is_some_and(|t| {
-            let term = t.rsplit('/').next().unwrap_or(t);
-            AI_SOURCE_TYPES.contains(&term)
-        })
+        self.digital_source_type
+            .as_deref()
+            .is_some_and(is_ai_source_type)
     }
 
     /// `self`, with each field it lacks taken from `other`.
@@ -74,6 +79,7 @@ impl EmbeddedCredits {
             date_created: self.date_created.or(other.date_created),
             web_statement: self.web_statement.or(other.web_statement),
             digital_source_type: self.digital_source_type.or(other.digital_source_type),
+            content_credentials: self.content_credentials.or(other.content_credentials),
         }
     }
 
@@ -81,6 +87,13 @@ impl EmbeddedCredits {
     pub fn non_empty(self) -> Option<Self> {
         (self != Self::default()).then_some(self)
     }
+}
+
+/// True for an IPTC digital source type URI (or bare term) meaning "made
+/// by a trained model".
+pub fn is_ai_source_type(uri: &str) -> bool {
+    let term = uri.rsplit('/').next().unwrap_or(uri);
+    AI_SOURCE_TYPES.contains(&term)
 }
 
 /// Why a file's XMP was not read.
@@ -250,6 +263,7 @@ fn read_packet(xml: &str) -> Result<EmbeddedCredits, XmpError> {
         date_created: values.get(Field::DateCreated),
         web_statement: values.get(Field::WebStatement),
         digital_source_type: values.get(Field::DigitalSourceType),
+        content_credentials: None,
     })
 }
 

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Read while decoding; kept with each image.
-pub use crate::decode::{EmbeddedCredits, ExifSummary};
+pub use crate::decode::{
+    ContentCredentials, CredentialsAction, CredentialsValidation, EmbeddedCredits, ExifSummary,
+};
 
 /// Row id of a stored image.
 pub type ImageId = i64;

@@ -25,8 +25,8 @@ pub mod source_facts;
 pub use archive::{ArchiveEvidence, ArchiveLookup, ArchivedCopy, Capture};
 pub use failure::{FailureRecord, FailureStage, NewFailure, Outcome, Setback, Stage};
 pub use image::{
-    EmbeddedCredits, ExifSummary, ImageFeatures, ImageId, ImageRecord, ModelInfo, NewImage,
-    PerceptualHash,
+    ContentCredentials, CredentialsAction, CredentialsValidation, EmbeddedCredits, ExifSummary,
+    ImageFeatures, ImageId, ImageRecord, ModelInfo, NewImage, PerceptualHash,
 };
 pub use review::{Decision, NewReview, ReviewRecord, MAX_NOTE_CHARS};
 pub use scan::{NewScan, ScanCounts, ScanId, ScanRecord, ScanStatus};

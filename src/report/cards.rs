@@ -141,6 +141,28 @@ pub(crate) fn exif_line(m: &ReportMatch) -> String {
     {
         line.push_str(r#" <span class="badge ai">AI-generated, the file says</span>"#);
     }
+    let credentials = words::content_credentials(m.image.embedded.as_ref());
+    if !credentials.is_empty() {
+        let shown: Vec<String> = credentials.iter().map(|w| html(w)).collect();
+        line.push_str(&format!("; Content Credentials: {}", shown.join(", ")));
+    }
+    if let Some(c) = m
+        .image
+        .embedded
+        .as_ref()
+        .and_then(|e| e.content_credentials.as_ref())
+    {
+        if !c.validation.holds() {
+            line.push_str(
+                r#" <span class="badge credentials-invalid">Content Credentials do not validate</span>"#,
+            );
+        }
+        if c.says_ai_generated() {
+            line.push_str(
+                r#" <span class="badge ai">AI-generated, its Content Credentials say</span>"#,
+            );
+        }
+    }
     line
 }
 

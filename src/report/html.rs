@@ -24,7 +24,7 @@ dl.query{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}dl.quer
 img.thumb{max-width:160px;max-height:160px;border:1px solid #ccc}
 .badge{display:inline-block;padding:.1em .5em;border-radius:.7em;color:#fff;font-weight:600;white-space:nowrap;font-size:.8em;background:#777}
 .badge.exact_copy{background:#1b7f3b}.badge.near_duplicate{background:#b35c00}.badge.similar{background:#2f5fa8}
-.badge.ai{background:#8a1c8a}.badge.decision-confirmed{background:#1b7f3b}.badge.decision-not_a_copy{background:#a12a2a}.badge.unreviewed{background:#fff3d6;color:#7a5600}
+.badge.ai{background:#8a1c8a}.badge.credentials-invalid{background:#a12a2a}.badge.decision-confirmed{background:#1b7f3b}.badge.decision-not_a_copy{background:#a12a2a}.badge.unreviewed{background:#fff3d6;color:#7a5600}
 article.match{display:grid;grid-template-columns:minmax(280px,420px) 1fr;gap:.8em 1.5em;border:1px solid #ddd;border-left:6px solid #ccc;border-radius:8px;padding:1em;margin:1em 0}
 article.exact_copy{border-left-color:#1b7f3b}article.near_duplicate{border-left-color:#b35c00}article.similar{border-left-color:#2f5fa8}
 .pair{display:grid;grid-template-columns:1fr 1fr;gap:.5em}.pair figure{margin:0}.pair img{width:100%;aspect-ratio:1;object-fit:contain;background:#f3f3f3;border:1px solid #ddd}

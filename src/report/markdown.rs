@@ -184,7 +184,7 @@ fn match_details(out: &mut String, m: &ReportMatch) {
     let e = &m.image.exif;
     let _ = write!(
         out,
-        "\n### {}. {}\n\n- **Decision:** {}\n- **SHA-256:** {}\n- **EXIF:** taken {}; artist {}; copyright {}\n- **In the file (XMP):** {}\n- **Stored:** first seen {}, last seen {}\n\n",
+        "\n### {}. {}\n\n- **Decision:** {}\n- **SHA-256:** {}\n- **EXIF:** taken {}; artist {}; copyright {}\n- **In the file (XMP):** {}\n- **Content Credentials:** {}\n- **Stored:** first seen {}, last seen {}\n\n",
         m.rank,
         m.kind.label(),
         decision(m),
@@ -192,18 +192,21 @@ fn match_details(out: &mut String, m: &ReportMatch) {
         or_dash(e.date_time_original.as_deref()),
         or_dash(e.artist.as_deref()),
         or_dash(e.copyright.as_deref()),
-        {
-            let said = words::embedded(m.image.embedded.as_ref());
-            if said.is_empty() {
-                "—".to_string()
-            } else {
-                said.iter().map(|w| md(w)).collect::<Vec<_>>().join("; ")
-            }
-        },
+        said(&words::embedded(m.image.embedded.as_ref())),
+        said(&words::content_credentials(m.image.embedded.as_ref())),
         words::when(&m.image.first_seen_at),
         words::when(&m.image.last_seen_at),
     );
     sightings_table(out, &m.sightings);
+}
+
+/// Words joined with `; `, each escaped; `—` when there are none.
+fn said(words: &[String]) -> String {
+    if words.is_empty() {
+        "—".to_string()
+    } else {
+        words.iter().map(|w| md(w)).collect::<Vec<_>>().join("; ")
+    }
 }
 
 fn sightings_table(out: &mut String, sightings: &[ReportSighting]) {

@@ -235,8 +235,9 @@ pub struct ReportImage {
     pub byte_size: u64,
     /// EXIF DateTimeOriginal, Artist, Copyright.
     pub exif: ExifSummary,
-    /// The credits the file's XMP carries (creator, rights, credit, date
-    /// created, IPTC digital source type).
+    /// The credits the file carries: XMP/IPTC (creator, rights, credit,
+    /// date created, IPTC digital source type) and its C2PA Content
+    /// Credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedded: Option<EmbeddedCredits>,
     /// First time these bytes were seen.
@@ -351,6 +352,38 @@ pub(crate) mod words {
             c.web_statement
                 .as_ref()
                 .map(|v| format!("rights statement {v}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// What a file's Content Credentials say, in words: whether they
+    /// validate, the signer (as it names itself), the time-stamp, the tool,
+    /// the actions, the ingredients and the failed checks. Empty when the
+    /// file has none.
+    pub(crate) fn content_credentials(
+        credits: Option<&crate::model::EmbeddedCredits>,
+    ) -> Vec<String> {
+        let Some(c) = credits.and_then(|c| c.content_credentials.as_ref()) else {
+            return Vec::new();
+        };
+        let signer = match (&c.signer, &c.signer_organisation) {
+            (Some(name), Some(org)) => Some(format!("signed by {name} ({org})")),
+            (Some(name), None) | (None, Some(name)) => Some(format!("signed by {name}")),
+            (None, None) => None,
+        };
+        let actions = c.actions_in_words();
+        [
+            Some(c.validation.words().to_string()),
+            signer,
+            c.signed_at.map(|t| format!("time-stamped {}", when(&t))),
+            c.generator.as_ref().map(|g| format!("made with {g}")),
+            c.title.as_ref().map(|t| format!("title {t}")),
+            (!actions.is_empty()).then(|| format!("actions: {}", actions.join("; "))),
+            (!c.ingredients.is_empty())
+                .then(|| format!("ingredients: {}", c.ingredients.join("; "))),
+            (!c.problems.is_empty()).then(|| format!("failed checks: {}", c.problems.join("; "))),
         ]
         .into_iter()
         .flatten()

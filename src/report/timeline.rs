@@ -28,6 +28,10 @@ pub enum EvidenceKind {
     ExifTaken,
     /// The file's XMP `photoshop:DateCreated` (IPTC Date Created).
     FileCreated,
+    /// A time-stamp authority countersigned the file's Content Credentials.
+    CredentialsTimeStamped,
+    /// An action in the file's Content Credentials names this time.
+    CredentialsAction,
     /// The web archive holds the image URL from then (bytes unknown).
     ImageUrlArchived,
     /// A catalogue took the posting in then (Openverse).
@@ -64,6 +68,8 @@ impl EvidenceKind {
             }
             Self::ExifTaken
             | Self::FileCreated
+            | Self::CredentialsTimeStamped
+            | Self::CredentialsAction
             | Self::ImageUrlArchived
             | Self::SourceIndexed
             | Self::PagePublished => Strength::Medium,
@@ -79,6 +85,8 @@ impl EvidenceKind {
             Self::SourceCrawled => "first crawled by the source that reported it",
             Self::ExifTaken => "taken (EXIF DateTimeOriginal)",
             Self::FileCreated => "created (XMP/IPTC Date Created)",
+            Self::CredentialsTimeStamped => "Content Credentials time-stamped",
+            Self::CredentialsAction => "first action recorded in its Content Credentials",
             Self::ImageUrlArchived => "image URL archived by the Wayback Machine",
             Self::SourceIndexed => "indexed by the source that reported it",
             Self::PagePublished => "published, as the page says",
@@ -100,6 +108,12 @@ impl EvidenceKind {
             }
             Self::ExifTaken => "written by the camera or editor; can be edited, no time zone",
             Self::FileCreated => "written into the file by its maker or editor; can be edited",
+            Self::CredentialsTimeStamped => {
+                "a time-stamp authority's countersignature on credentials that validate; the authority is not checked against a trust list"
+            }
+            Self::CredentialsAction => {
+                "signed into credentials that validate, so not edited since; the signer chose the time"
+            }
             Self::ImageUrlArchived => "the URL existed then; it may have held other bytes",
             Self::SourceIndexed => "when its catalogue took the posting in; the posting is older",
             Self::PagePublished => {
@@ -179,6 +193,14 @@ fn events(report: &Report) -> Vec<TimelineEvent> {
         }
         if let Some(at) = created_time(m) {
             push(at, EvidenceKind::FileCreated, None);
+        }
+        if let Some(c) = credentials_that_hold(m) {
+            if let Some(at) = c.signed_at.filter(|t| *t <= latest_plausible(m)) {
+                push(at, EvidenceKind::CredentialsTimeStamped, None);
+            }
+            if let Some(at) = c.earliest_action().filter(|t| *t <= latest_plausible(m)) {
+                push(at, EvidenceKind::CredentialsAction, None);
+            }
         }
         for s in &m.sightings {
             if let Some(at) = s.last_modified {
@@ -268,7 +290,8 @@ pub fn sighting_of<'r>(report: &'r Report, e: &TimelineEvent) -> Option<&'r Repo
 }
 
 /// How many facts about a version and its posting are known: EXIF artist,
-/// copyright and date, the source's creator and licence.
+/// copyright and date, XMP creator, rights and credit, Content Credentials
+/// that validate, the source's creator and licence.
 fn metadata_richness(m: &ReportMatch, sighting: Option<i64>) -> usize {
     let exif = &m.image.exif;
     let embedded = m.image.embedded.as_ref();
@@ -282,6 +305,7 @@ fn metadata_richness(m: &ReportMatch, sighting: Option<i64>) -> usize {
         embedded.is_some_and(|e| e.creator.is_some()),
         embedded.is_some_and(|e| e.rights.is_some()),
         embedded.is_some_and(|e| e.credit.is_some()),
+        credentials_that_hold(m).is_some(),
         facts.is_some_and(|f| f.creator.is_some()),
         facts.is_some_and(|f| f.license.is_some()),
     ]
@@ -290,12 +314,28 @@ fn metadata_richness(m: &ReportMatch, sighting: Option<i64>) -> usize {
     .count()
 }
 
+/// A version's Content Credentials, when they validate (dates in ones
+/// that do not are no evidence).
+fn credentials_that_hold(m: &ReportMatch) -> Option<&crate::model::ContentCredentials> {
+    m.image
+        .embedded
+        .as_ref()?
+        .content_credentials
+        .as_ref()
+        .filter(|c| c.validation.holds())
+}
+
+/// The latest date a file's own claims can plausibly carry: a day after
+/// we first saw it.
+fn latest_plausible(m: &ReportMatch) -> DateTime<Utc> {
+    m.image.first_seen_at + chrono::Duration::days(1)
+}
+
 /// A version's XMP Date Created as a time (a bare day: its start, UTC);
 /// none when after the file was first seen.
 fn created_time(m: &ReportMatch) -> Option<DateTime<Utc>> {
     let raw = m.image.embedded.as_ref()?.date_created.as_deref()?;
-    let latest = m.image.first_seen_at + chrono::Duration::days(1);
-    crate::model::source_facts::parse_source_date(raw, latest)
+    crate::model::source_facts::parse_source_date(raw, latest_plausible(m))
 }
 
 /// A version's EXIF date (`2024:05:01 10:00:00`) as a time, read as UTC;
@@ -306,5 +346,5 @@ fn exif_time(m: &ReportMatch) -> Option<DateTime<Utc>> {
     NaiveDateTime::parse_from_str(raw.trim(), "%Y:%m:%d %H:%M:%S")
         .ok()
         .map(|t| t.and_utc())
-        .filter(|t| *t <= m.image.first_seen_at + chrono::Duration::days(1))
+        .filter(|t| *t <= latest_plausible(m))
 }

@@ -6,7 +6,8 @@
 
 use crate::copy_index::{Terms, TERMS_KIND};
 use crate::decode::{
-    decode, embedded_credits, DecodeError, DecodeLimits, Decoded, EmbeddedCredits, ExifSummary,
+    decode, embedded_credits, read_content_credentials, DecodeError, DecodeLimits, Decoded,
+    EmbeddedCredits, ExifSummary,
 };
 use crate::embed::Embedder;
 use crate::hash::colour_layout;
@@ -30,8 +31,9 @@ pub struct Analysis {
     pub height: u32,
     /// Origin-related EXIF fields.
     pub exif: ExifSummary,
-    /// The credits the file's XMP carries (none when it has none, or when
-    /// its packet is too large or broken).
+    /// The credits the file's XMP (or IIM) carries and its Content
+    /// Credentials (none when it has none; an XMP packet too large or
+    /// broken is left out).
     pub embedded: Option<EmbeddedCredits>,
     /// Perceptual hashes (none for pictures too smooth to hash).
     pub hashes: Vec<PerceptualHash>,
@@ -76,10 +78,13 @@ pub fn analyse(
             bytes: colour_layout::colour_layout(&image),
         });
     }
-    let embedded = embedded_credits(bytes).unwrap_or_else(|e| {
-        tracing::debug!(error = %e, "ignoring the file's XMP");
-        None
-    });
+    let embedded = with_content_credentials(
+        embedded_credits(bytes).unwrap_or_else(|e| {
+            tracing::debug!(error = %e, "ignoring the file's XMP");
+            None
+        }),
+        bytes,
+    );
     Ok(Analysis {
         format,
         width,
@@ -90,5 +95,19 @@ pub fn analyse(
         thumbnail: thumbnail_jpeg(&image, THUMBNAIL_SIDE).ok(),
         features,
         pixels: embedder.map(|e| e.preprocess(&image)),
+    })
+}
+
+/// `credits`, with the Content Credentials `bytes` carry, if any.
+fn with_content_credentials(
+    credits: Option<EmbeddedCredits>,
+    bytes: &[u8],
+) -> Option<EmbeddedCredits> {
+    let Some(content_credentials) = read_content_credentials(bytes) else {
+        return credits;
+    };
+    Some(EmbeddedCredits {
+        content_credentials: Some(content_credentials),
+        ..credits.unwrap_or_default()
     })
 }
