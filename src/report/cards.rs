@@ -201,8 +201,15 @@ fn likely_original(report: &super::Report) -> String {
     };
     let m = timeline::match_of(report, o.match_rank);
     let id = m.map_or(0, |m| m.image.id);
+    let credits = words::original_credits(report, o);
+    let credits = if credits.is_empty() {
+        String::new()
+    } else {
+        let shown: Vec<String> = credits.iter().map(|c| html(c)).collect();
+        format!("<br>Credits: {}.", shown.join("; "))
+    };
     format!(
-        r##"<p class="likely-original"><strong>Likely original:</strong> <a href="#match-{id}">#{}</a>{} — {}</p>"##,
+        r##"<p class="likely-original"><strong>Likely original:</strong> <a href="#match-{id}">#{}</a>{} — {}{credits}</p>"##,
         o.match_rank,
         place(timeline::sighting_of(report, &o.evidence)),
         html(&o.why)

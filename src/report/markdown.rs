@@ -109,6 +109,10 @@ fn timeline_section(out: &mut String, r: &Report) {
                 place(timeline::sighting_of(r, &o.evidence)),
                 md(&o.why)
             );
+            let credits = words::original_credits(r, o);
+            if !credits.is_empty() {
+                let _ = writeln!(out, "Credits: {}.\n", said(&credits));
+            }
         }
         None => out.push_str("No strong or medium evidence names a likely original.\n\n"),
     }

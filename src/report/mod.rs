@@ -390,6 +390,57 @@ pub(crate) mod words {
         .collect()
     }
 
+    /// The credits of the likely original, as text for the renderers to
+    /// escape: what its source says (creator, licence, credit), what its
+    /// file says (creator, rights, credit) and whether its Content
+    /// Credentials hold, and whose they are. Empty when nothing names
+    /// anyone.
+    pub(crate) fn original_credits(
+        report: &super::Report,
+        original: &super::timeline::LikelyOriginal,
+    ) -> Vec<String> {
+        let Some(m) = super::timeline::match_of(report, original.match_rank) else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = super::timeline::sighting_of(report, &original.evidence)
+            .and_then(|s| s.source_facts.as_ref())
+            .map(|f| {
+                [
+                    f.creator
+                        .as_ref()
+                        .map(|c| format!("by {c} (per its source)")),
+                    f.license.clone(),
+                    f.credit.as_ref().map(|c| format!("credit: {c}")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect()
+            })
+            .unwrap_or_default();
+        if let Some(e) = &m.image.embedded {
+            out.extend(
+                [
+                    e.creator.as_ref().map(|c| format!("by {c} (per the file)")),
+                    e.rights.clone(),
+                    e.credit.as_ref().map(|c| format!("credit: {c}")),
+                ]
+                .into_iter()
+                .flatten(),
+            );
+            if let Some(c) = &e.content_credentials {
+                let signer = c
+                    .signer
+                    .as_ref()
+                    .map_or_else(String::new, |name| format!(", signed by {name}"));
+                out.push(format!(
+                    "Content Credentials {}{signer}",
+                    c.validation.words()
+                ));
+            }
+        }
+        out
+    }
+
     /// What the web archive holds of a posting, as (text, link) pieces:
     /// `identical bytes archived DATE`, `image archived DATE`, `page
     /// archived DATE`, or `not archived`.
