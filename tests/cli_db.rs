@@ -309,3 +309,24 @@ fn a_negative_min_similarity_is_a_value_not_a_flag() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("is empty"), "{text}");
 }
+
+/// Issue 19 defect: "Two commands opening a new store race" — on a new data
+/// directory, concurrent commands lost with "database is locked" or
+/// "table store_meta already exists". Creation and migration are now one
+/// process at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_opening_a_new_store_at_once_all_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs: Vec<_> = (0..12)
+        .map(|_| {
+            let dir = dir.path().to_path_buf();
+            tokio::spawn(async move {
+                common::binary::run(&dir, &["db", "status", "--format", "json"], &[]).await
+            })
+        })
+        .collect();
+    for run in runs {
+        let out = run.await.unwrap();
+        assert_eq!(status_json(&out)["schema_version"], 4);
+    }
+}

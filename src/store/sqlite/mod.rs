@@ -60,6 +60,11 @@ impl SqliteStore {
                 source,
             })?;
         }
+        // Creating the file, switching it to WAL and migrating are not safe
+        // against a concurrent peer (two commands opening a new data
+        // directory at once): one process at a time does them, behind an
+        // exclusive lock on a file beside the store. Held until migrated.
+        let _creating = lock_beside(path).await?;
         let options = SqliteConnectOptions::from_str("sqlite:")
             .map_err(|e| connect_error(&shown, e))?
             .filename(path)
@@ -84,6 +89,31 @@ impl SqliteStore {
             vectors: VectorCache::new(Some(snapshot::path_for(path))),
         })
     }
+}
+
+/// An exclusive lock on `PATH.lock`, waited for off the async runtime;
+/// released when the returned file is dropped.
+async fn lock_beside(path: &Path) -> StoreResult<std::fs::File> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = std::path::PathBuf::from(name);
+    let shown = lock_path.display().to_string();
+    let locked = tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|e| std::io::Error::other(e.to_string()))
+    .and_then(|r| r);
+    locked.map_err(|source| StoreError::DataDir {
+        path: shown,
+        source,
+    })
 }
 
 fn connect_error(location: &str, e: sqlx::Error) -> StoreError {
@@ -399,17 +429,18 @@ impl Store for SqliteStore {
     async fn record_failure(&self, f: &NewFailure) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO failures (url, stage, reason, scan_id, attempts, first_at, last_at)
-             VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
              ON CONFLICT (url, stage) DO UPDATE SET
                  reason = excluded.reason,
                  scan_id = coalesce(excluded.scan_id, failures.scan_id),
-                 attempts = failures.attempts + 1,
+                 attempts = failures.attempts + excluded.attempts,
                  last_at = max(failures.last_at, excluded.last_at)",
         )
         .bind(&f.url)
         .bind(f.stage.to_string())
         .bind(&f.reason)
         .bind(f.scan_id)
+        .bind(i64::from(f.attempts))
         .bind(micros(f.at))
         .execute(&self.pool)
         .await
