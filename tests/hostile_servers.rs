@@ -252,9 +252,11 @@ async fn private_targets_are_refused_by_default_without_connecting() {
 }
 
 /// Regression: a failure after retries was recorded as the bare "gave up
-/// after 2 attempts", hiding why (timeout, 5xx, reset).
+/// after 2 attempts", hiding why (timeout, 5xx, reset); and (issue 19
+/// defect "a failure's attempts says 1 while its reason says gave up after
+/// 3 attempts") its stored attempts disagreed with that reason.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn gave_up_failures_record_their_cause() {
+async fn gave_up_failures_record_their_cause_and_attempts() {
     let dir = tempfile::tempdir().unwrap();
     let host = HostileHost::start().await;
     host.put("/down.jpg", Behaviour::Status(502, None));
@@ -272,12 +274,11 @@ async fn gave_up_failures_record_their_cause() {
     args.extend(hostile::FAST_FETCH);
     hostile::json(&hostile::run(dir.path(), &args, &env).await);
     let failures = hostile::failures(dir.path(), &[]).await;
-    let reason = hostile::failure_of(&failures, &host.url("/down.jpg"))["reason"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let failure = hostile::failure_of(&failures, &host.url("/down.jpg"));
+    let reason = failure["reason"].as_str().unwrap().to_string();
     assert!(
         reason.starts_with("gave up after 2 attempts") && reason.contains("HTTP 502"),
         "{reason}"
     );
+    assert_eq!(failure["attempts"], 2, "the attempts agree with the reason");
 }

@@ -391,11 +391,16 @@ async fn failures_are_upserted_per_url_and_stage(store: &dyn Store) {
         stage: FailureStage::failed(Stage::Timeout),
         reason: reason.into(),
         scan_id: None,
+        attempts: 1,
         at: t(at),
     };
     store.record_failure(&fail("HTTP 500", 1)).await.unwrap();
+    // A download given up after 3 requests counts 3.
     store
-        .record_failure(&fail("timed out after 30 s", 2))
+        .record_failure(&NewFailure {
+            attempts: 3,
+            ..fail("gave up after 3 attempts: timed out after 30 s", 2)
+        })
         .await
         .unwrap();
     store
@@ -415,7 +420,7 @@ async fn failures_are_upserted_per_url_and_stage(store: &dyn Store) {
     let fetch = &failures[1];
     assert_eq!(
         (fetch.attempts, fetch.reason.as_str()),
-        (2, "timed out after 30 s")
+        (4, "gave up after 3 attempts: timed out after 30 s")
     );
     assert_eq!((fetch.first_at, fetch.last_at), (t(1), t(2)));
     assert_eq!(store.failures(1).await.unwrap().len(), 1);

@@ -191,10 +191,19 @@ impl FetchError {
     /// What the scan records: a polite skip or a failure, at this error's
     /// stage, with [`Self::reason`].
     pub fn setback(&self) -> Setback {
-        if self.is_skip() {
+        let setback = if self.is_skip() {
             Setback::skipped(self.stage(), self.reason())
         } else {
             Setback::failed(self.stage(), self.reason())
+        };
+        setback.after(self.attempts())
+    }
+
+    /// Requests made: those of a [`FetchError::GaveUp`], else one.
+    pub fn attempts(&self) -> u32 {
+        match self {
+            Self::GaveUp { attempts, .. } => *attempts,
+            _ => 1,
         }
     }
 

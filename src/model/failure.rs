@@ -174,14 +174,18 @@ pub struct Setback {
     pub stage: FailureStage,
     /// What happened, e.g. `gave up after 3 attempts: HTTP 503 from …`.
     pub reason: String,
+    /// Requests made before giving up (1 unless retried), so that the
+    /// stored count agrees with the reason.
+    pub attempts: u32,
 }
 
 impl Setback {
-    /// A failure at `stage`.
+    /// A failure at `stage`, after one attempt.
     pub fn failed(stage: Stage, reason: impl Into<String>) -> Self {
         Self {
             stage: FailureStage::failed(stage),
             reason: reason.into(),
+            attempts: 1,
         }
     }
 
@@ -190,6 +194,15 @@ impl Setback {
         Self {
             stage: FailureStage::skipped(stage),
             reason: reason.into(),
+            attempts: 1,
+        }
+    }
+
+    /// The same, after `attempts` requests.
+    pub fn after(self, attempts: u32) -> Self {
+        Self {
+            attempts: attempts.max(1),
+            ..self
         }
     }
 }
@@ -205,6 +218,8 @@ pub struct NewFailure {
     pub reason: String,
     /// Scan during which it failed.
     pub scan_id: Option<ScanId>,
+    /// Requests made this time (retries included).
+    pub attempts: u32,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -220,7 +235,8 @@ pub struct FailureRecord {
     pub reason: String,
     /// Scan of the latest attempt.
     pub scan_id: Option<ScanId>,
-    /// How many times it failed.
+    /// Requests made for it, retries included, summed over every scan that
+    /// failed on it (a download given up after 3 attempts counts 3).
     pub attempts: u32,
     /// First failure.
     pub first_at: DateTime<Utc>,

@@ -55,7 +55,11 @@ pub async fn record_setback(
     url: &str,
     setback: Setback,
 ) -> Result<(), ScanError> {
-    let Setback { stage, reason } = setback;
+    let Setback {
+        stage,
+        reason,
+        attempts,
+    } = setback;
     match stage.outcome {
         Outcome::Skipped => {
             tracing::info!(url, %stage, reason, "skipped");
@@ -72,6 +76,7 @@ pub async fn record_setback(
             stage,
             reason,
             scan_id: Some(ctx.scan_id),
+            attempts,
             at: Utc::now(),
         })
         .await?;
@@ -100,7 +105,11 @@ pub async fn record_sightings(
         ..Default::default()
     };
     let sightings: Vec<NewSighting> = if candidate.pages.is_empty() {
-        vec![base]
+        vec![NewSighting {
+            page_title: candidate.title.clone(),
+            source_facts: candidate.facts.clone().non_empty(),
+            ..base
+        }]
     } else {
         candidate
             .pages

@@ -429,17 +429,18 @@ impl Store for PostgresStore {
     async fn record_failure(&self, f: &NewFailure) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO failures AS t (url, stage, reason, scan_id, attempts, first_at, last_at)
-             VALUES ($1, $2, $3, $4, 1, $5, $5)
+             VALUES ($1, $2, $3, $4, $5, $6, $6)
              ON CONFLICT (url, stage) DO UPDATE SET
                  reason = excluded.reason,
                  scan_id = coalesce(excluded.scan_id, t.scan_id),
-                 attempts = t.attempts + 1,
+                 attempts = t.attempts + excluded.attempts,
                  last_at = greatest(t.last_at, excluded.last_at)",
         )
         .bind(&f.url)
         .bind(f.stage.to_string())
         .bind(&f.reason)
         .bind(f.scan_id)
+        .bind(i32::try_from(f.attempts).unwrap_or(i32::MAX))
         .bind(f.at)
         .execute(&self.pool)
         .await
