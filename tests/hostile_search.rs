@@ -174,6 +174,52 @@ async fn emoji_and_very_long_keyphrases_are_sent_and_stored_intact() {
     assert_eq!(sightings[0].keyphrase.as_deref(), Some(keyphrase.as_str()));
 }
 
+/// Issue 19 defect: "a title without a valid page link is stored as NULL
+/// (keep it)". A result whose page link is unusable keeps its title on the
+/// page-less sighting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_title_without_a_valid_page_link_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = World::start().await;
+    world.put(
+        "/ok.jpg",
+        Served::ok("image/jpeg", images::jpeg(30, 30, 33)),
+    );
+    let answer = serde_json::json!({"query": "poster", "results": [{
+        "img_src": world.url("/ok.jpg"),
+        "url": "javascript:alert(1)",
+        "title": "Festival poster 2026"
+    }]});
+    world.put(
+        "/search",
+        Served::ok("application/json", answer.to_string()),
+    );
+    let env = vec![("SEARXNG_URL", world.url("/"))];
+    let summary = hostile::json(
+        &hostile::run(
+            dir.path(),
+            &scan_args("poster", &["--allow-private-addresses"]),
+            &env,
+        )
+        .await,
+    );
+    assert_eq!(summary["new_images"], 1, "{summary}");
+    let location = StoreLocation::resolve(None, &dir.path().join("data")).unwrap();
+    let store = provenance::store::open(&location).await.unwrap();
+    let id = store
+        .image_by_url(&world.url("/ok.jpg"))
+        .await
+        .unwrap()
+        .unwrap();
+    let sightings = store.sightings(id).await.unwrap();
+    assert_eq!(sightings.len(), 1);
+    assert_eq!(sightings[0].page_url, None);
+    assert_eq!(
+        sightings[0].page_title.as_deref(),
+        Some("Festival poster 2026")
+    );
+}
+
 const FAKE_KEY: &str = "sk-hostile-FAKE-0123456789abcdef";
 
 async fn wrong_key(provider: &str, variable: &str, base_variable: &str, path: &str, dir: &Path) {
@@ -253,4 +299,81 @@ async fn a_json_answer_that_is_not_an_object_is_malformed_not_empty() {
         assert_eq!(out.status.code(), Some(1), "{body}: {err}");
         assert!(err.contains("not the expected JSON"), "{body}: {err}");
     }
+}
+
+/// Issue 19 defect: "No cap on URL length" — a 7 MiB image URL in an API
+/// answer was fetched three times, stored, and printed whole by `db
+/// failures`; a 1 MiB line of a URL list was echoed in full; a 100 KB
+/// keyphrase failed as "could not reach … check the network".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn urls_and_keyphrases_longer_than_8_kib_are_refused_at_intake() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = World::start().await;
+    world.put(
+        "/ok.jpg",
+        Served::ok("image/jpeg", images::jpeg(30, 30, 34)),
+    );
+    let huge = format!("{}?{}", world.url("/huge.jpg"), "a".repeat(7 << 20));
+    let answer = serde_json::json!({"query": "poster", "results": [
+        {"img_src": huge, "url": world.url("/p"), "title": "huge"},
+        {"img_src": world.url("/ok.jpg"), "url": world.url("/p"), "title": "fine"}
+    ]});
+    world.put(
+        "/search",
+        Served::ok("application/json", answer.to_string()),
+    );
+    let env = vec![("SEARXNG_URL", world.url("/"))];
+    let summary = hostile::json(
+        &hostile::run(
+            dir.path(),
+            &scan_args("poster", &["--allow-private-addresses"]),
+            &env,
+        )
+        .await,
+    );
+    assert_eq!(summary["candidates"], 1, "{summary}");
+    assert_eq!(summary["new_images"], 1, "{summary}");
+    assert_eq!(world.hits("/huge.jpg"), 0, "never fetched");
+    let store_bytes = std::fs::metadata(dir.path().join("data/provenance.sqlite3"))
+        .unwrap()
+        .len();
+    assert!(store_bytes < 2 << 20, "nothing huge stored: {store_bytes}");
+
+    // A URL list with a 1 MiB line: named with its size, not echoed.
+    let list = dir.path().join("urls.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "{}\n{}\n",
+            "https://e.example/".repeat(60_000),
+            world.url("/ok.jpg")
+        ),
+    )
+    .unwrap();
+    let mut args = vec![
+        "scan",
+        "--urls",
+        list.to_str().unwrap(),
+        "--allow-private-addresses",
+        "--format",
+        "json",
+    ];
+    args.extend(hostile::FAST_FETCH);
+    let out = hostile::run(dir.path(), &args, &[]).await;
+    let err = hostile::stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("longer than the 8192-byte limit"), "{err}");
+    assert!(
+        err.len() < 10_000,
+        "the line is not echoed: {} bytes",
+        err.len()
+    );
+
+    // A 100 KB keyphrase: exit 2, saying why.
+    let words = "poster ".repeat(15_000);
+    let out = hostile::run(dir.path(), &scan_args(&words, &[]), &env).await;
+    let err = hostile::stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("at most 8192 are sent"), "{err}");
+    assert!(err.len() < 10_000, "{} bytes", err.len());
 }

@@ -100,6 +100,10 @@ enum Reverse {
     TinEye,
 }
 
+/// Longest keyphrase sent: it travels in a request URL, which providers
+/// and proxies cut near 8 KiB (search engines read far fewer words).
+pub const MAX_KEYPHRASE_BYTES: usize = crate::search::MAX_URL_BYTES;
+
 impl ScanRequest {
     /// The seed and record, with provider keys and base URLs read through
     /// `env` (never stored: the record holds no secret).
@@ -178,6 +182,12 @@ impl ScanRequest {
     ) -> Result<Planned, RequestError> {
         if words.trim().is_empty() {
             return Err(RequestError::Invalid("the keyphrase is empty".into()));
+        }
+        if words.len() > MAX_KEYPHRASE_BYTES {
+            return Err(RequestError::Invalid(format!(
+                "the keyphrase is {} bytes long; at most {MAX_KEYPHRASE_BYTES} are sent to a search API",
+                words.len()
+            )));
         }
         let settings = if self.providers.is_empty() {
             ProviderSettings::detect(env)?

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
-use crate::search::{dedupe, normalize_url, Candidate, ImageCandidate};
+use crate::search::{dedupe, normalize_url, Candidate, ImageCandidate, MAX_URL_BYTES};
 
 /// Provider name of local files.
 pub const LOCAL_PROVIDER: &str = "local";
@@ -77,11 +77,23 @@ pub fn parse_url_list(text: &str) -> (Vec<ImageCandidate>, Vec<BadLine>) {
 }
 
 fn web_url(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw).map_err(|e| format!("`{raw}` is not a URL ({e})"))?;
+    if raw.len() > MAX_URL_BYTES {
+        return Err(format!(
+            "a URL of {} bytes, longer than the {MAX_URL_BYTES}-byte limit (`{}…`)",
+            raw.len(),
+            shown(raw)
+        ));
+    }
+    let url = Url::parse(raw).map_err(|e| format!("`{}` is not a URL ({e})", shown(raw)))?;
     match url.scheme() {
         "http" | "https" if url.host_str().is_some() => Ok(url),
-        _ => Err(format!("`{raw}` is not an http(s) URL")),
+        _ => Err(format!("`{}` is not an http(s) URL", shown(raw))),
     }
+}
+
+/// The first 100 characters of a raw line, for messages.
+fn shown(raw: &str) -> String {
+    raw.chars().take(100).collect()
 }
 
 /// Every image file under `root`, recursively, in a stable (sorted) order:
@@ -194,6 +206,8 @@ pub fn local_candidate(path: &Path, rank: u32) -> Option<ImageCandidate> {
         height: None,
         best_rank: rank,
         providers: vec![LOCAL_PROVIDER],
+        title: None,
+        facts: Default::default(),
     })
 }
 

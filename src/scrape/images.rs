@@ -263,7 +263,10 @@ impl<'a> Collector<'a> {
 
     /// `<a href="…/photo.jpg">`: gallery links to the full-size image.
     fn anchor(&mut self, element: ElementRef<'_>) {
-        let Some(href) = element.attr("href") else {
+        let Some(href) = element
+            .attr("href")
+            .filter(|h| h.len() <= crate::search::MAX_URL_BYTES)
+        else {
             return;
         };
         let Ok(url) = self.base.join(href.trim()) else {

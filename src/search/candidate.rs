@@ -78,13 +78,25 @@ pub struct ImageCandidate {
     pub best_rank: u32,
     /// Every provider that reported it, in first-seen order.
     pub providers: Vec<&'static str>,
+    /// The title a provider gave it without a usable page link: kept on its
+    /// page-less sighting rather than lost.
+    pub title: Option<String>,
+    /// What providers said of it without a page.
+    pub facts: SourceFacts,
 }
 
+/// Longest URL taken from a provider, a page or a URL list, in bytes: far
+/// beyond any real image or page address (browsers and CDNs stop near
+/// 8 KiB too), and what keeps a hostile answer's megabyte "URL" out of the
+/// fetcher, the store and the failures table.
+pub const MAX_URL_BYTES: usize = 8 * 1024;
+
 /// Parses a URL from a provider or page, resolving it against `base` when
-/// relative; only `http`/`https` URLs are accepted (no `data:`, `javascript:`).
+/// relative; only `http`/`https` URLs of at most [`MAX_URL_BYTES`] are
+/// accepted (no `data:`, `javascript:`).
 pub(crate) fn parse_web_url(raw: &str, base: Option<&Url>) -> Option<Url> {
     let raw = raw.trim();
-    if raw.is_empty() {
+    if raw.is_empty() || raw.len() > MAX_URL_BYTES {
         return None;
     }
     let parsed = match base {
@@ -95,6 +107,7 @@ pub(crate) fn parse_web_url(raw: &str, base: Option<&Url>) -> Option<Url> {
     matches!(parsed.scheme(), "http" | "https")
         .then_some(parsed)
         .filter(|url| url.host_str().is_some_and(|host| !host.is_empty()))
+        .filter(|url| url.as_str().len() <= MAX_URL_BYTES)
 }
 
 /// The host of `url` without a leading `www.`, for [`Candidate::site`].
@@ -125,6 +138,18 @@ mod tests {
         let base = Url::parse("http://example.org/news/story.html").unwrap();
         let url = parse_web_url("../img/a.jpg", Some(&base)).unwrap();
         assert_eq!(url.as_str(), "http://example.org/img/a.jpg");
+    }
+
+    #[test]
+    fn urls_longer_than_8_kib_are_refused() {
+        let path = "a".repeat(MAX_URL_BYTES);
+        assert!(parse_web_url(&format!("https://e.example/{path}"), None).is_none());
+        let base = Url::parse(&format!("https://e.example/{}", &path[..8000])).unwrap();
+        assert!(
+            parse_web_url(&path[..1000], Some(&base)).is_none(),
+            "nor once resolved"
+        );
+        assert!(parse_web_url(&format!("https://e.example/{}", &path[..8000]), None).is_some());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use url::Url;
 
 use super::candidate::{Candidate, ImageCandidate, PageRef};
+use crate::model::SourceFacts;
 
 /// The comparison key for a URL: `http` and `https` are the same, the
 /// fragment and `utm_*` tracking parameters are dropped, the remaining query
@@ -68,6 +69,8 @@ fn empty_entry(candidate: &Candidate) -> ImageCandidate {
         height: None,
         best_rank: candidate.rank,
         providers: Vec::new(),
+        title: None,
+        facts: SourceFacts::default(),
     }
 }
 
@@ -91,6 +94,8 @@ fn merge(image: &mut ImageCandidate, page_keys: &mut Vec<String>, candidate: Can
         image.providers.push(candidate.provider);
     }
     let Some(page_url) = candidate.page_url else {
+        image.title = image.title.take().or(candidate.page_title);
+        image.facts = std::mem::take(&mut image.facts).or(candidate.facts);
         return;
     };
     let page_key = normalize_url(&page_url);

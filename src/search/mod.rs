@@ -27,7 +27,7 @@ mod client;
 pub use answer::lens::LensMatches;
 pub use answer::{parse_answer, parse_lens_answer};
 pub(crate) use candidate::{parse_web_url, site_of};
-pub use candidate::{Candidate, ImageCandidate, PageRef, SearchQuery};
+pub use candidate::{Candidate, ImageCandidate, PageRef, SearchQuery, MAX_URL_BYTES};
 #[cfg(feature = "runtime")]
 pub use client::{
     api_client, api_client_with_contact, gather, provider, redact_url, search_retry_policy,
