@@ -377,3 +377,30 @@ async fn urls_and_keyphrases_longer_than_8_kib_are_refused_at_intake() {
     assert!(err.contains("at most 8192 are sent"), "{err}");
     assert!(err.len() < 10_000, "{} bytes", err.len());
 }
+
+/// Issue 19 defect: "A search API that never answers takes 6 minutes to
+/// fail (4 × 90 s)": a timed-out request was retried like a 5xx. It now
+/// fails once its `--search-timeout` has passed, with one request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_api_that_never_answers_fails_after_one_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = World::start().await;
+    world.put(
+        "/search",
+        Served::ok("application/json", "{}").delayed(std::time::Duration::from_secs(60)),
+    );
+    let env = vec![("SEARXNG_URL", world.url("/"))];
+    let out = hostile::run(
+        dir.path(),
+        &scan_args(
+            "poster",
+            &["--search-timeout", "1", "--search-retries", "3"],
+        ),
+        &env,
+    )
+    .await;
+    let err = hostile::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("searxng did not answer"), "{err}");
+    assert_eq!(world.hits("/search"), 1, "a timeout is not retried");
+}

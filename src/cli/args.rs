@@ -244,6 +244,16 @@ pub struct ReachArgs {
     /// Retries of a search API call after 429/5xx (bounded exponential back-off).
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub search_retries: u32,
+
+    /// Seconds a search API request may take; one that takes longer fails at once, without a retry.
+    #[arg(
+        long,
+        env = "PROVENANCE_SEARCH_TIMEOUT", hide_env_values = true,
+        default_value_t = 90,
+        value_name = "SECS",
+        value_parser = at_least_one::<u64>
+    )]
+    pub search_timeout: u64,
 }
 
 /// Search providers.

@@ -14,7 +14,6 @@ use tokio_util::sync::CancellationToken;
 use super::args::{IndexArgs, IngestArgs, ProviderArg, ScanArgs};
 use super::{exit, settings, setup};
 use crate::config::{Config, ConfigError, OutputFormat};
-use crate::http::RetryPolicy;
 use crate::local;
 use crate::model::{NewScan, ScanStatus};
 use crate::report::scan_summary;
@@ -22,7 +21,7 @@ use crate::scan::{
     self, sources, Progress, RequestError, ScanInput, ScanOptions, ScanRequest, ScanSummary, Seed,
     Services,
 };
-use crate::search::{api_client_with_contact, search_retry_policy, ProviderKind, SearchError};
+use crate::search::{ProviderKind, SearchError};
 use crate::store::{self, Store};
 
 /// Largest URL list read (a million URLs take ~100 MB; lists are read whole).
@@ -32,12 +31,7 @@ const UPLOAD_MAX_BYTES: u64 = 20 * 1024 * 1024;
 
 /// Runs `scan`.
 pub async fn run_scan(config: &Config, args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
-    let search_client = api_client_with_contact(args.fetch.contact.as_deref())
-        .context("cannot set up the HTTP client for the search API")?;
-    let retry = RetryPolicy {
-        retries: args.reach.search_retries,
-        ..search_retry_policy()
-    };
+    let (search_client, retry) = setup::search_client(&args.reach, args.fetch.contact.as_deref())?;
     let request = scan_request(&args)?;
     let planned = request
         .plan(&env, search_client, retry)

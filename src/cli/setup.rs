@@ -8,13 +8,33 @@ use std::sync::Arc;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::args::{EmbedderArg, FetchArgs, IngestArgs, ModelArgs};
+use super::args::{EmbedderArg, FetchArgs, IngestArgs, ModelArgs, ReachArgs};
 use super::settings::{fetch_settings, model_settings, MIB};
 use crate::embed::hub::DownloadProgress;
 use crate::embed::{ClipEmbedder, Embedder};
 use crate::fetch::Fetcher;
+use crate::http::RetryPolicy;
 use crate::lookup::MatchIndex;
+use crate::search::{api_client_with_contact, search_retry_policy};
 use crate::store::Store;
+
+/// The search API client and retry policy `reach` asks for, with the
+/// fetcher's contact in its User-Agent.
+pub fn search_client(
+    reach: &ReachArgs,
+    contact: Option<&str>,
+) -> anyhow::Result<(reqwest::Client, RetryPolicy)> {
+    let client = api_client_with_contact(
+        contact,
+        std::time::Duration::from_secs(reach.search_timeout),
+    )
+    .context("cannot set up the HTTP client for the search API")?;
+    let retry = RetryPolicy {
+        retries: reach.search_retries,
+        ..search_retry_policy()
+    };
+    Ok((client, retry))
+}
 
 /// The fetcher for a scan.
 pub fn fetcher(args: &FetchArgs, ingest: &IngestArgs) -> anyhow::Result<Fetcher> {

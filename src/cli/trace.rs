@@ -4,18 +4,14 @@
 //! search is an ordinary scan (recorded, resumable); one that fails is
 //! named and the others still count; the match runs on what is stored.
 
-use anyhow::Context;
-
 use super::args::TraceArgs;
 use super::scan::{
     env, open_services, picture_file, provider_kind, request_error, scan_with_progress,
 };
 use super::{exit, lookup, settings, setup};
 use crate::config::{Config, ConfigError};
-use crate::http::RetryPolicy;
 use crate::model::ScanStatus;
 use crate::scan::{PlannedScan, ScanInput, ScanOptions, ScanRequest};
-use crate::search::{api_client_with_contact, search_retry_policy};
 
 /// Said when no reverse search can run and keyphrases will have to do.
 const NO_REVERSE: &str = "no reverse search by upload: TINEYE_API_KEY is not set; only the keyphrase scans run (a key from https://services.tineye.com/TinEyeAPI adds every posting TinEye knows)";
@@ -25,12 +21,7 @@ pub async fn run_trace(config: &Config, args: TraceArgs, quiet: bool) -> anyhow:
     let options = settings::lookup_options(&args.lookup)?;
     let query = lookup::read_query(&args.image, &options).await?;
     let requests = requests(&args, quiet)?;
-    let client = api_client_with_contact(args.fetch.contact.as_deref())
-        .context("cannot set up the HTTP client for the search API")?;
-    let retry = RetryPolicy {
-        retries: args.reach.search_retries,
-        ..search_retry_policy()
-    };
+    let (client, retry) = setup::search_client(&args.reach, args.fetch.contact.as_deref())?;
     // Every search is planned before any runs: a missing key or an unknown
     // provider stops the trace before it has spent anything.
     let planned: Vec<PlannedScan> = requests

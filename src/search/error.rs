@@ -63,6 +63,16 @@ pub enum SearchError {
         /// The start of the response body (key scrubbed), if any.
         detail: Option<String>,
     },
+    /// The provider did not answer within the search timeout.
+    #[error(
+        "{provider} did not answer {url} in time (--search-timeout); it may be down or overloaded"
+    )]
+    TimedOut {
+        /// Provider name.
+        provider: &'static str,
+        /// The request URL, redacted.
+        url: String,
+    },
     /// The request could not be sent or the response not read.
     #[cfg(feature = "runtime")]
     #[error("could not reach {provider} at {url}; check the network or the base URL setting")]

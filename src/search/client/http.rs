@@ -17,17 +17,26 @@ const MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
 /// Longest silence while reading a provider's answer.
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a search API request may take by default.
+pub const SEARCH_TIMEOUT: Duration = Duration::from_secs(90);
+
 /// The HTTP client for search APIs: our `User-Agent`, 15 s to connect,
-/// 90 s a request (the system proxy is used, as for any API call).
+/// [`SEARCH_TIMEOUT`] a request (the system proxy is used, as for any API
+/// call).
 pub fn api_client() -> Result<reqwest::Client, reqwest::Error> {
-    api_client_with_contact(None)
+    api_client_with_contact(None, SEARCH_TIMEOUT)
 }
 
 /// [`api_client`] whose `User-Agent` carries `contact` (a URL or
-/// `mailto:`), as Wikimedia asks of API clients.
-pub fn api_client_with_contact(contact: Option<&str>) -> Result<reqwest::Client, reqwest::Error> {
+/// `mailto:`), as Wikimedia asks of API clients, and whose requests may
+/// take `timeout` each. A request that times out is not retried, so a
+/// silent API fails after `timeout`.
+pub fn api_client_with_contact(
+    contact: Option<&str>,
+    timeout: Duration,
+) -> Result<reqwest::Client, reqwest::Error> {
     crate::http::client(crate::http::ClientOptions {
-        total_timeout: Some(Duration::from_secs(90)),
+        total_timeout: Some(timeout),
         ..crate::http::ClientOptions::new(crate::http::user_agent(contact))
     })
 }
@@ -245,6 +254,12 @@ impl<'a> Endpoint<'a> {
     }
 
     fn transport(&self, shown: &str, err: reqwest::Error) -> SearchError {
+        if err.is_timeout() {
+            return SearchError::TimedOut {
+                provider: self.provider,
+                url: shown.to_string(),
+            };
+        }
         SearchError::Transport {
             provider: self.provider,
             url: shown.to_string(),
@@ -253,8 +268,10 @@ impl<'a> Endpoint<'a> {
     }
 }
 
+/// A refused or reset connection is worth another try; a timeout is not:
+/// retrying one would multiply the wait (a silent API took 4 × 90 s).
 fn retryable(err: &reqwest::Error) -> bool {
-    err.is_connect() || err.is_timeout()
+    err.is_connect() && !err.is_timeout()
 }
 
 /// `base` with `path` appended below it (`base` may itself have a path,
