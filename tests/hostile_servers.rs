@@ -282,3 +282,69 @@ async fn gave_up_failures_record_their_cause_and_attempts() {
     );
     assert_eq!(failure["attempts"], 2, "the attempts agree with the reason");
 }
+
+/// Issue 19 defect: "One rate-limiting host stretches a whole scan" — twenty
+/// URLs on a host answering 429 (`Retry-After: 1` here, 30 in the report)
+/// were each tried three times, each waiting the delay. Now the host is
+/// given up after `--host-strikes` throttling answers in a row and its
+/// other URLs are skipped for that reason; the other host's picture is
+/// still taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limiting_host_is_given_up_as_a_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let throttling = HostileHost::start().await;
+    let paths: Vec<String> = (0..20).map(|i| format!("/busy-{i}.jpg")).collect();
+    for path in &paths {
+        throttling.put(path, Behaviour::Status(429, Some(1)));
+    }
+    let fine = HostileHost::start().await;
+    fine.put(
+        "/fine.jpg",
+        Behaviour::Ok("image/jpeg", images::jpeg(40, 40, 9), Vec::new()),
+    );
+    let path_refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let mut results = listed(&throttling, &path_refs);
+    // Another host (limits are per host name; both listen on 127.0.0.1).
+    let fine_url = fine.url("/fine.jpg").replace("127.0.0.1", "localhost");
+    results.push((fine_url, fine.url("/page.html"), "Fine".into()));
+    let world = search_world(&results).await;
+    let env = vec![("SEARXNG_URL", world.url("/"))];
+    let args = [
+        "scan",
+        "busy",
+        "--provider",
+        "searxng",
+        "--allow-private-addresses",
+        "--per-host",
+        "2",
+        "--host-strikes",
+        "3",
+        "--retries",
+        "2",
+        "--timeout",
+        "3",
+        "--embedder",
+        "none",
+        "--format",
+        "json",
+    ];
+    let summary = hostile::json(&hostile::run(dir.path(), &args, &env).await);
+    assert_eq!(summary["new_images"], 1, "{summary}");
+    let asked: usize = paths.iter().map(|p| throttling.hits(p)).sum();
+    // Three strikes open the breaker; requests already in flight (two per
+    // host) may add theirs. Without it: 20 URLs × 3 attempts.
+    assert!(asked <= 3 + 2, "the host was asked {asked} times");
+    let failures = hostile::failures(dir.path(), &[]).await;
+    let given_up = failures
+        .iter()
+        .filter(|f| f["stage"] == "skip:rate-limit")
+        .count();
+    assert!(given_up >= 15, "{failures:#?}");
+    let reason = failures
+        .iter()
+        .find(|f| f["stage"] == "skip:rate-limit")
+        .unwrap()["reason"]
+        .as_str()
+        .unwrap();
+    assert!(reason.contains("times in a row"), "{reason}");
+}

@@ -451,6 +451,28 @@ pub struct FetchArgs {
     )]
     pub retries: u32,
 
+    /// Longest wait before a retry, in seconds; a server asking (Retry-After) for longer is given up at once.
+    #[arg(
+        long,
+        env = "PROVENANCE_MAX_RETRY_WAIT",
+        hide_env_values = true,
+        default_value_t = 30,
+        value_name = "SECS",
+        value_parser = at_least_one::<u64>
+    )]
+    pub max_retry_wait: u64,
+
+    /// Answers of 429/503 one host may give in a row before its other URLs are skipped for the rest of the scan.
+    #[arg(
+        long,
+        env = "PROVENANCE_HOST_STRIKES",
+        hide_env_values = true,
+        default_value_t = 8,
+        value_name = "N",
+        value_parser = at_least_one::<u32>
+    )]
+    pub host_strikes: u32,
+
     /// A contact (URL or mailto:) put in the User-Agent so site owners can reach you.
     #[arg(
         long,

@@ -35,8 +35,10 @@ pub fn fetch_settings(
         read_timeout: Duration::from_secs(args.read_timeout.max(1)),
         retry: RetryPolicy {
             retries: args.retries,
+            max: Duration::from_secs(args.max_retry_wait),
             ..RetryPolicy::default()
         },
+        host_strikes: args.host_strikes,
         concurrency: args.concurrency,
         per_host_concurrency: args.per_host,
         allow_private_addresses: args.allow_private_addresses,

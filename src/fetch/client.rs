@@ -87,7 +87,7 @@ impl Fetcher {
         let inner = Inner {
             client,
             global: Semaphore::new(settings.concurrency.max(1)),
-            hosts: HostLimits::new(settings.per_host_concurrency),
+            hosts: HostLimits::new(settings.per_host_concurrency, settings.host_strikes),
             policy,
             robots: Mutex::new(HashMap::new()),
             settings,
@@ -112,6 +112,7 @@ impl Fetcher {
         loop {
             let result = {
                 let host_slot = self.inner.hosts.acquire(url).await;
+                self.check_host(url)?;
                 let _global_slot = self.inner.global.acquire().await.ok();
                 let attempt = self.attempt(url, kind, host_slot);
                 tokio::time::timeout(settings.total_timeout, attempt)
@@ -121,10 +122,19 @@ impl Fetcher {
                     }))
             };
             let error = match result {
-                Ok(downloaded) => return Ok(downloaded),
-                Err(error) if !error.is_retryable() => return Err(error),
+                Ok(downloaded) => {
+                    self.inner.hosts.forgive(url);
+                    return Ok(downloaded);
+                }
                 Err(error) => error,
             };
+            if error.is_throttle() {
+                self.inner.hosts.strike(url);
+                self.check_host(url)?;
+            }
+            if !error.is_retryable() {
+                return Err(error);
+            }
             let retry_after = match &error {
                 FetchError::Status { retry_after, .. } => *retry_after,
                 _ => None,
@@ -154,6 +164,17 @@ impl Fetcher {
                 }
             }
             attempt += 1;
+        }
+    }
+
+    /// Fails when `url`'s host has been given up for throttling.
+    fn check_host(&self, url: &Url) -> Result<(), FetchError> {
+        match self.inner.hosts.given_up(url) {
+            Some(strikes) => Err(FetchError::HostGivenUp {
+                host: host_key(url),
+                strikes,
+            }),
+            None => Ok(()),
         }
     }
 

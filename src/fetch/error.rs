@@ -87,6 +87,15 @@ pub enum FetchError {
         /// The pause requested.
         retry_after: Duration,
     },
+    /// The host kept answering 429/503: its remaining URLs are skipped for
+    /// the rest of this scan (a circuit breaker, `--host-strikes`).
+    #[error("skipped: {host} answered 429/503 {strikes} times in a row; its other URLs are left for a later scan")]
+    HostGivenUp {
+        /// The host.
+        host: String,
+        /// The throttling answers that opened the breaker.
+        strikes: u32,
+    },
     /// The body is larger than the cap (counted after content decoding).
     #[error("body larger than the limit of {limit} bytes")]
     TooLarge {
@@ -163,7 +172,22 @@ impl FetchError {
     pub fn is_skip(&self) -> bool {
         matches!(
             self.root(),
-            Self::RobotsDisallowed { .. } | Self::RobotsUnreachable { .. } | Self::NoAiTag { .. }
+            Self::RobotsDisallowed { .. }
+                | Self::RobotsUnreachable { .. }
+                | Self::NoAiTag { .. }
+                | Self::HostGivenUp { .. }
+        )
+    }
+
+    /// A host asking us to slow down: 429, 503, or a `Retry-After` longer
+    /// than we wait.
+    pub fn is_throttle(&self) -> bool {
+        matches!(
+            self.root(),
+            Self::Status {
+                code: 429 | 503,
+                ..
+            } | Self::RateLimited { .. }
         )
     }
 
@@ -177,7 +201,7 @@ impl FetchError {
             Self::RobotsDisallowed { .. } | Self::RobotsUnreachable { .. } => Stage::Robots,
             Self::NoAiTag { .. } => Stage::NoAi,
             Self::Status { .. } => Stage::HttpStatus,
-            Self::RateLimited { .. } => Stage::RateLimit,
+            Self::RateLimited { .. } | Self::HostGivenUp { .. } => Stage::RateLimit,
             Self::TooLarge { .. } => Stage::TooLarge,
             Self::Timeout { .. } => Stage::Timeout,
             Self::TooManyRedirects { .. } => Stage::Redirect,

@@ -1,6 +1,8 @@
 //! Per-host concurrency and pauses: one semaphore per host name, created on
 //! demand and forgotten when idle so the table stays small over a long
-//! scan; and a "not before" time per host set by `Retry-After`.
+//! scan; a "not before" time per host set by `Retry-After`; and a circuit
+//! breaker per host: after a number of throttling answers (429/503) with
+//! no success between, the host is given up for the rest of the scan.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,18 +18,49 @@ const PRUNE_ABOVE: usize = 1024;
 #[derive(Debug)]
 pub struct HostLimits {
     per_host: usize,
+    give_up_after: u32,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
     paused_until: Mutex<HashMap<String, Instant>>,
+    strikes: Mutex<HashMap<String, u32>>,
 }
 
 impl HostLimits {
-    /// At most `per_host` requests at once per host (at least 1).
-    pub fn new(per_host: usize) -> Self {
+    /// At most `per_host` requests at once per host (at least 1); a host
+    /// is given up after `give_up_after` throttling answers in a row (at
+    /// least 1).
+    pub fn new(per_host: usize, give_up_after: u32) -> Self {
         Self {
             per_host: per_host.max(1),
+            give_up_after: give_up_after.max(1),
             hosts: Mutex::new(HashMap::new()),
             paused_until: Mutex::new(HashMap::new()),
+            strikes: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Counts a throttling answer from `url`'s host.
+    pub fn strike(&self, url: &Url) {
+        let mut strikes = self.strikes.lock().unwrap_or_else(|p| p.into_inner());
+        *strikes.entry(host_key(url)).or_insert(0) += 1;
+    }
+
+    /// A success from `url`'s host: its throttling answers are forgiven
+    /// (unless it was already given up).
+    pub fn forgive(&self, url: &Url) {
+        let mut strikes = self.strikes.lock().unwrap_or_else(|p| p.into_inner());
+        let key = host_key(url);
+        if strikes.get(&key).is_some_and(|n| *n < self.give_up_after) {
+            strikes.remove(&key);
+        }
+    }
+
+    /// The throttling answers of `url`'s host when it is given up.
+    pub fn given_up(&self, url: &Url) -> Option<u32> {
+        let strikes = self.strikes.lock().unwrap_or_else(|p| p.into_inner());
+        strikes
+            .get(&host_key(url))
+            .copied()
+            .filter(|n| *n >= self.give_up_after)
     }
 
     /// Waits for a slot for `url`'s host, then for the end of any pause of
@@ -91,7 +124,7 @@ mod tests {
 
     #[tokio::test]
     async fn slots_are_per_host_and_pruned_when_idle() {
-        let limits = HostLimits::new(1);
+        let limits = HostLimits::new(1, 8);
         let a = Url::parse("http://a.example/1").unwrap();
         let b = Url::parse("http://B.example:8080/2").unwrap();
         let held = limits.acquire(&a).await;
@@ -111,9 +144,27 @@ mod tests {
         assert!(limits.remembered() <= PRUNE_ABOVE + 1);
     }
 
+    #[test]
+    fn a_host_is_given_up_after_throttling_in_a_row_and_a_success_forgives() {
+        let limits = HostLimits::new(4, 3);
+        let slow = Url::parse("http://slow.example/a").unwrap();
+        let other = Url::parse("http://other.example/a").unwrap();
+        limits.strike(&slow);
+        limits.strike(&slow);
+        limits.forgive(&slow);
+        limits.strike(&slow);
+        limits.strike(&slow);
+        assert_eq!(limits.given_up(&slow), None, "a success between");
+        limits.strike(&slow);
+        assert_eq!(limits.given_up(&slow), Some(3));
+        limits.forgive(&slow);
+        assert_eq!(limits.given_up(&slow), Some(3), "given up for good");
+        assert_eq!(limits.given_up(&other), None);
+    }
+
     #[tokio::test]
     async fn a_paused_host_waits_and_others_do_not() {
-        let limits = HostLimits::new(4);
+        let limits = HostLimits::new(4, 8);
         let paused = Url::parse("http://slow.example/").unwrap();
         let other = Url::parse("http://fast.example/").unwrap();
         let start = Instant::now();

@@ -37,6 +37,10 @@ pub struct FetchSettings {
     /// up to 30 s; a `Retry-After` asking for longer than 30 s gives up at
     /// once rather than hammer the host).
     pub retry: RetryPolicy,
+    /// Throttling answers (429/503) one host may give, with no success
+    /// between, before its remaining URLs are skipped for the rest of the
+    /// scan (default 8).
+    pub host_strikes: u32,
     /// Requests in flight at once, all hosts together (default 32).
     pub concurrency: usize,
     /// Requests in flight at once to one host (default 4).
@@ -75,6 +79,7 @@ impl Default for FetchSettings {
             total_timeout: Duration::from_secs(60),
             max_redirects: 5,
             retry: RetryPolicy::default(),
+            host_strikes: 8,
             concurrency: 32,
             per_host_concurrency: 4,
             allow_private_addresses: false,
