@@ -239,8 +239,16 @@ async fn private_targets_are_refused_by_default_without_connecting() {
         "json",
     ];
     args.extend(hostile::FAST_FETCH);
-    let summary = hostile::json(&hostile::run(dir.path(), &args, &env).await);
+    let out = hostile::run(dir.path(), &args, &env).await;
+    let summary = hostile::json(&out);
     assert_eq!(summary["new_images"], 0, "{summary}");
+    // Issue 19 item 4: every candidate refused → one hint, on stderr.
+    let err = hostile::stderr(&out);
+    assert_eq!(
+        err.matches("add --allow-private-addresses").count(),
+        1,
+        "{err} {summary}"
+    );
     assert_eq!(host.hits("/x.jpg"), 0, "no connection to a private address");
     assert_eq!(host.hits("/page.html"), 0, "pages are guarded too");
     assert_eq!(host.hits("/robots.txt"), 0);

@@ -238,8 +238,16 @@ pub(super) async fn scan_with_progress(
     drawer.abort();
     watcher.abort();
     bar.finish_and_clear();
-    result.context("the scan stopped; rerun the same command to resume (nothing stored is lost)")
+    let summary = result
+        .context("the scan stopped; rerun the same command to resume (nothing stored is lost)")?;
+    if !quiet && summary.progress.all_refused_private() {
+        eprintln!("{ALL_PRIVATE_HINT}");
+    }
+    Ok(summary)
 }
+
+/// Said once when every candidate was refused for a private address.
+const ALL_PRIVATE_HINT: &str = "note: every candidate was refused because it points at a private or internal address; to scan an intranet, add --allow-private-addresses";
 
 fn progress_bar(quiet: bool) -> ProgressBar {
     if quiet {

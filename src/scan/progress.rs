@@ -18,6 +18,7 @@ pub struct Progress {
     new_sightings: AtomicU64,
     known_bytes: AtomicU64,
     bytes: AtomicU64,
+    refused_private: AtomicU64,
 }
 
 /// Which counter to bump.
@@ -41,6 +42,9 @@ pub enum Counter {
     KnownBytes,
     /// Bytes downloaded.
     Bytes,
+    /// Candidates refused for a private or internal address (also counted
+    /// as failed).
+    RefusedPrivate,
 }
 
 /// A point-in-time copy of the counters.
@@ -53,6 +57,24 @@ pub struct ProgressSnapshot {
     pub known_bytes: u64,
     /// Bytes downloaded.
     pub bytes: u64,
+    /// Candidates refused for a private or internal address.
+    #[serde(skip)]
+    pub refused_private: u64,
+}
+
+impl ProgressSnapshot {
+    /// True when there were candidates and every one was refused for a
+    /// private address: the one case worth pointing at
+    /// `--allow-private-addresses` (a public scan that meets a few hostile
+    /// internal URLs must not advertise it).
+    pub fn all_refused_private(&self) -> bool {
+        let c = &self.counts;
+        c.candidates > 0
+            && c.fetched == 0
+            && c.skipped == 0
+            && self.refused_private > 0
+            && self.refused_private == c.failed
+    }
 }
 
 impl Progress {
@@ -67,6 +89,7 @@ impl Progress {
             Counter::NewSightings => &self.new_sightings,
             Counter::KnownBytes => &self.known_bytes,
             Counter::Bytes => &self.bytes,
+            Counter::RefusedPrivate => &self.refused_private,
         }
     }
 
@@ -99,6 +122,7 @@ impl Progress {
             },
             known_bytes: self.get(Counter::KnownBytes),
             bytes: self.get(Counter::Bytes),
+            refused_private: self.get(Counter::RefusedPrivate),
         }
     }
 
@@ -133,5 +157,25 @@ mod tests {
         let json = serde_json::to_value(s).unwrap();
         assert_eq!(json["candidates"], 10);
         assert_eq!(json["bytes"], 512);
+    }
+
+    #[test]
+    fn the_private_address_hint_is_only_for_a_scan_where_all_were_refused() {
+        let p = Progress::default();
+        assert!(!p.snapshot().all_refused_private(), "nothing found");
+        p.add(Counter::Candidates, 3);
+        p.add(Counter::Failed, 3);
+        p.add(Counter::RefusedPrivate, 3);
+        assert!(p.snapshot().all_refused_private());
+        p.bump(Counter::Fetched);
+        assert!(
+            !p.snapshot().all_refused_private(),
+            "a public scan that met a few internal URLs says nothing"
+        );
+        let q = Progress::default();
+        q.add(Counter::Candidates, 3);
+        q.add(Counter::Failed, 3);
+        q.add(Counter::RefusedPrivate, 2);
+        assert!(!q.snapshot().all_refused_private(), "another failure");
     }
 }

@@ -158,6 +158,9 @@ async fn follow_pages(
                 let setback = if e.is_skip() {
                     Setback::skipped(Stage::Page, e.reason())
                 } else {
+                    if e.stage() == Stage::Ssrf {
+                        ctx.progress.bump(Counter::RefusedPrivate);
+                    }
                     Setback::failed(Stage::Page, e.reason())
                 };
                 stages::record_setback(ctx, url.as_str(), setback).await?;

@@ -68,6 +68,9 @@ pub async fn record_setback(
         Outcome::Failed => {
             tracing::debug!(url, %stage, reason, "failed");
             ctx.progress.bump(Counter::Failed);
+            if stage.stage == Stage::Ssrf {
+                ctx.progress.bump(Counter::RefusedPrivate);
+            }
         }
     }
     ctx.store
