@@ -332,7 +332,7 @@ pub enum EmbedderArg {
 }
 
 /// The embedding model.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
     /// `clip` (vectors and hashes) or `none` (hashes only, no model download).
     #[arg(

@@ -68,7 +68,9 @@ pub(super) async fn match_and_deliver(
     let embedder = if lookup::vectors_in_use(&*store).await.map_err(at(config))?
         && model.embedder != EmbedderArg::None
     {
-        setup::embedder(model, &config.data_dir, quiet).await?
+        let stored = store.model().await.map_err(LookupError::from)?;
+        let model = setup::model_of_store(model, stored.as_ref())?;
+        setup::embedder(&model, &config.data_dir, quiet).await?
     } else {
         None
     };
@@ -121,7 +123,9 @@ pub async fn run_search(config: &Config, args: SearchArgs, quiet: bool) -> anyho
     if !lookup::vectors_in_use(&*store).await.map_err(at(config))? {
         return Err(LookupError::NoVectors.into());
     }
-    let embedder = setup::embedder(&args.model, &config.data_dir, quiet)
+    let stored = store.model().await.map_err(LookupError::from)?;
+    let model = setup::model_of_store(&args.model, stored.as_ref())?;
+    let embedder = setup::embedder(&model, &config.data_dir, quiet)
         .await?
         .context("no embedder was loaded")?;
     let report = lookup::find_text(&*store, embedder, &args.text, args.top, args.min_similarity)

@@ -10,13 +10,49 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::args::{EmbedderArg, FetchArgs, IngestArgs, ModelArgs, ReachArgs};
 use super::settings::{fetch_settings, model_settings, MIB};
+use crate::config::ConfigError;
 use crate::embed::hub::DownloadProgress;
+use crate::embed::DEFAULT_REVISION;
 use crate::embed::{ClipEmbedder, Embedder};
 use crate::fetch::Fetcher;
 use crate::http::RetryPolicy;
 use crate::lookup::MatchIndex;
+use crate::model::ModelInfo;
 use crate::search::{api_client_with_contact, search_retry_policy};
 use crate::store::Store;
+
+/// The model a command reading `stored`'s vectors must load: the one the
+/// store records when the flags leave the hub default in place (a store
+/// built from another hub model needs no flags); for a store built from a
+/// local directory, `--model-dir`, which it cannot guess (one sentence
+/// says so instead of trying a download).
+pub fn model_of_store(
+    args: &ModelArgs,
+    stored: Option<&ModelInfo>,
+) -> Result<ModelArgs, ConfigError> {
+    let Some(stored) = stored else {
+        return Ok(args.clone());
+    };
+    let defaults =
+        args.model == crate::embed::DEFAULT_REPO && args.model_revision == DEFAULT_REVISION;
+    if args.model_dir.is_some() || !defaults {
+        return Ok(args.clone());
+    }
+    if stored.id.starts_with("local/") {
+        return Err(ConfigError::Invalid(format!(
+            "this store's vectors come from the local model {}; pass --model-dir with that model's directory",
+            stored.id
+        )));
+    }
+    let Some((repo, revision)) = stored.id.rsplit_once('@') else {
+        return Ok(args.clone());
+    };
+    Ok(ModelArgs {
+        model: repo.to_owned(),
+        model_revision: revision.to_owned(),
+        ..args.clone()
+    })
+}
 
 /// The search API client and retry policy `reach` asks for, with the
 /// fetcher's contact in its User-Agent.
@@ -101,4 +137,56 @@ pub async fn embedder(
         .context("cannot get the CLIP model (use --model-dir for a local copy, or --embedder none to hash only)")?;
     bar.finish_and_clear();
     Ok(Some(Arc::new(model)))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        model: ModelArgs,
+    }
+
+    fn flags(args: &[&str]) -> ModelArgs {
+        Flags::parse_from(std::iter::once("t").chain(args.iter().copied())).model
+    }
+
+    fn stored(id: &str) -> ModelInfo {
+        ModelInfo {
+            id: id.into(),
+            dim: 512,
+        }
+    }
+
+    #[test]
+    fn the_stores_hub_model_is_used_unless_another_is_asked_for() {
+        let chosen = model_of_store(&flags(&[]), Some(&stored("acme/clip-big@abc123"))).unwrap();
+        assert_eq!(
+            (chosen.model.as_str(), chosen.model_revision.as_str()),
+            ("acme/clip-big", "abc123")
+        );
+        let asked = flags(&["--model", "other/clip"]);
+        let kept = model_of_store(&asked, Some(&stored("acme/clip-big@abc123"))).unwrap();
+        assert_eq!(
+            kept.model, "other/clip",
+            "an explicit choice stands (the store then refuses it)"
+        );
+        assert_eq!(
+            model_of_store(&flags(&[]), None).unwrap().model,
+            crate::embed::DEFAULT_REPO
+        );
+    }
+
+    #[test]
+    fn a_local_model_must_be_named() {
+        let local = stored("local/tiny@config-0123456789ab-42");
+        let err = model_of_store(&flags(&[]), Some(&local)).unwrap_err();
+        assert!(err.to_string().contains("--model-dir"), "{err}");
+        let given = flags(&["--model-dir", "/models/tiny"]);
+        assert!(model_of_store(&given, Some(&local)).is_ok());
+    }
 }

@@ -313,3 +313,37 @@ async fn local_input_is_read_with_a_bound_and_never_blocks() {
         );
     }
 }
+
+/// Issue 19 item 6: `search TEXT` (and `match`) on a store built with
+/// `--model-dir` tried to download the default hub model. The store's
+/// model is used; a local one it cannot guess is asked for in one sentence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_on_a_store_built_from_a_local_model_asks_for_that_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("pictures");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("a.jpg"), photos().a).unwrap();
+    let model = tiny_model();
+    let indexed = provenance(
+        dir.path(),
+        &["index", folder.to_str().unwrap(), "--model-dir", &model],
+        &[],
+    )
+    .await;
+    assert!(indexed.status.success(), "{}", stderr(&indexed));
+    let suspect = dir.path().join("suspect.jpg");
+    std::fs::write(&suspect, photos().a).unwrap();
+    for args in [
+        vec!["search", "a poster"],
+        vec!["match", suspect.to_str().unwrap()],
+    ] {
+        let out = provenance(dir.path(), &args, &[]).await;
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("come from the local model local/tiny@") && err.contains("--model-dir"),
+            "{err}"
+        );
+        assert!(!err.contains("huggingface"), "no download tried: {err}");
+    }
+}
