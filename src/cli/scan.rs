@@ -16,7 +16,7 @@ use super::{exit, settings, setup};
 use crate::config::{Config, ConfigError, OutputFormat};
 use crate::local;
 use crate::model::{NewScan, ScanStatus};
-use crate::report::scan_summary;
+use crate::report::{scan_summary, SummaryOf};
 use crate::scan::{
     self, sources, Progress, RequestError, ScanInput, ScanOptions, ScanRequest, ScanSummary, Seed,
     Services,
@@ -188,9 +188,13 @@ async fn run(
     options: ScanOptions,
     quiet: bool,
 ) -> anyhow::Result<u8> {
+    let of = match seed {
+        Seed::Folder(_) => SummaryOf::Folder,
+        _ => SummaryOf::Web,
+    };
     let services = open_services(config, ingest, fetcher, quiet).await?;
     let summary = scan_with_progress(&services, seed, record, options, quiet).await?;
-    print_summary(&summary, config.format)?;
+    print_summary(&summary, of, config.format)?;
     Ok(match summary.status {
         ScanStatus::Interrupted => exit::INTERRUPTED,
         _ => exit::SUCCESS,
@@ -276,13 +280,13 @@ async fn draw_progress(bar: ProgressBar, progress: Arc<Progress>) {
 }
 
 /// Human summary on stderr, JSON on stdout.
-fn print_summary(summary: &ScanSummary, format: OutputFormat) -> anyhow::Result<()> {
+fn print_summary(summary: &ScanSummary, of: SummaryOf, format: OutputFormat) -> anyhow::Result<()> {
     match format {
         OutputFormat::Json => {
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", serde_json::to_string_pretty(summary)?)?;
         }
-        OutputFormat::Human => eprint!("{}", scan_summary(summary)),
+        OutputFormat::Human => eprint!("{}", scan_summary(summary, of)),
     }
     Ok(())
 }

@@ -31,7 +31,9 @@ pub use files::{report_file_name, write_reports, ReportFormat};
 pub use html::render_html;
 pub use json::{parse_json, render_json};
 pub use markdown::render_markdown;
-pub use terminal::{failures as render_failures, match_overview, scan_summary, store_status};
+pub use terminal::{
+    failures as render_failures, match_overview, scan_summary, store_status, SummaryOf,
+};
 pub use timeline::{settle, EvidenceKind, LikelyOriginal, Strength, TimelineEvent};
 
 /// Version of the JSON schema; raised on any change that is not a pure

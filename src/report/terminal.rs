@@ -71,26 +71,47 @@ pub fn match_overview(report: &Report) -> String {
     text
 }
 
-/// A scan's summary.
-pub fn scan_summary(s: &ScanSummary) -> String {
+/// What a summary is of: a scan of the web, or `index` of a folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SummaryOf {
+    /// Candidates found by search, a URL list or a reverse search.
+    Web,
+    /// Files under a folder.
+    Folder,
+}
+
+/// A scan's summary, in the words of what was scanned.
+pub fn scan_summary(s: &ScanSummary, of: SummaryOf) -> String {
     let c = &s.progress.counts;
+    let p = &s.progress;
     let resumed = if s.resumed { " (resumed)" } else { "" };
+    let (run, found, got, known, copies) = match of {
+        SummaryOf::Web => (
+            "scan",
+            "candidates",
+            "fetched",
+            "already stored",
+            "sightings",
+        ),
+        SummaryOf::Folder => ("index", "files", "read", "already indexed", "file paths"),
+    };
     let mut text = format!(
-        "scan {} {}{resumed} in {:.1} s\n  {} candidates: {} fetched ({:.1} MB), {} skipped, {} failed, {} already stored\n  stored {} new images ({} embedded) and {} new sightings\n",
+        "{run} {} {}{resumed} in {:.1} s\n  {} {found}: {} {got} ({:.1} MB; {} identical to a stored picture), {} skipped ({} {known}), {} failed\n  stored {} new pictures ({} embedded) and {} new {copies}\n",
         s.scan_id,
         s.status.as_str(),
         s.elapsed_secs,
         c.candidates,
         c.fetched,
-        s.progress.bytes as f64 / 1e6,
+        p.bytes as f64 / 1e6,
+        p.known_bytes,
         c.skipped,
+        p.already_known,
         c.failed,
-        s.progress.known_bytes,
         c.new_images,
         c.embedded,
         c.new_sightings,
     );
-    if c.failed > 0 || c.skipped > 0 {
+    if p.recorded_setbacks() {
         text.push_str("  see `provenance db failures` for what failed or was skipped and why\n");
     }
     text
@@ -187,10 +208,21 @@ mod tests {
             progress: ProgressSnapshot::default(),
             elapsed_secs: 1.5,
         };
-        let text = scan_summary(&summary);
+        let text = scan_summary(&summary, SummaryOf::Web);
         assert!(text.starts_with("scan 3 completed in 1.5 s\n"), "{text}");
         assert!(!text.contains("db failures"), "{text}");
+        // A rerun where every URL was already stored: nothing to see there.
+        summary.progress.counts.skipped = 4;
+        summary.progress.already_known = 4;
+        let text = scan_summary(&summary, SummaryOf::Folder);
+        assert!(text.starts_with("index 3 completed"), "{text}");
+        assert!(text.contains("4 skipped (4 already indexed)"), "{text}");
+        assert!(!text.contains("db failures"), "{text}");
+        assert!(
+            !text.contains("candidates") && !text.contains("fetched"),
+            "{text}"
+        );
         summary.progress.counts.failed = 1;
-        assert!(scan_summary(&summary).contains("db failures"));
+        assert!(scan_summary(&summary, SummaryOf::Web).contains("db failures"));
     }
 }

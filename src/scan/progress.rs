@@ -18,6 +18,7 @@ pub struct Progress {
     new_sightings: AtomicU64,
     known_bytes: AtomicU64,
     bytes: AtomicU64,
+    already_known: AtomicU64,
     refused_private: AtomicU64,
 }
 
@@ -42,6 +43,9 @@ pub enum Counter {
     KnownBytes,
     /// Bytes downloaded.
     Bytes,
+    /// Candidates skipped because their URL is already stored (also
+    /// counted as skipped; nothing is recorded as a failure for them).
+    AlreadyKnown,
     /// Candidates refused for a private or internal address (also counted
     /// as failed).
     RefusedPrivate,
@@ -57,12 +61,21 @@ pub struct ProgressSnapshot {
     pub known_bytes: u64,
     /// Bytes downloaded.
     pub bytes: u64,
+    /// Skipped candidates whose URL (or file) was already stored.
+    pub already_known: u64,
     /// Candidates refused for a private or internal address.
     #[serde(skip)]
     pub refused_private: u64,
 }
 
 impl ProgressSnapshot {
+    /// Whether anything was recorded in the failures table: a failure, or
+    /// a polite skip (robots.txt, `noai`, a throttling host); a URL that
+    /// was already stored is not one.
+    pub fn recorded_setbacks(&self) -> bool {
+        self.counts.failed > 0 || self.counts.skipped > self.already_known
+    }
+
     /// True when there were candidates and every one was refused for a
     /// private address: the one case worth pointing at
     /// `--allow-private-addresses` (a public scan that meets a few hostile
@@ -89,6 +102,7 @@ impl Progress {
             Counter::NewSightings => &self.new_sightings,
             Counter::KnownBytes => &self.known_bytes,
             Counter::Bytes => &self.bytes,
+            Counter::AlreadyKnown => &self.already_known,
             Counter::RefusedPrivate => &self.refused_private,
         }
     }
@@ -122,6 +136,7 @@ impl Progress {
             },
             known_bytes: self.get(Counter::KnownBytes),
             bytes: self.get(Counter::Bytes),
+            already_known: self.get(Counter::AlreadyKnown),
             refused_private: self.get(Counter::RefusedPrivate),
         }
     }

@@ -146,6 +146,7 @@ pub async fn fetch_one(
     if !ctx.options.refresh {
         if let Some(id) = ctx.store.image_by_url(url.as_str()).await? {
             ctx.progress.bump(Counter::Skipped);
+            ctx.progress.bump(Counter::AlreadyKnown);
             record_sightings(&ctx, id, &candidate, None, None).await?;
             return Ok(None);
         }

@@ -347,3 +347,30 @@ async fn search_on_a_store_built_from_a_local_model_asks_for_that_model() {
         assert!(!err.contains("huggingface"), "no download tried: {err}");
     }
 }
+
+/// Issue 19 item 2: `index` spoke in web words ("candidates", "fetched")
+/// and, after a rerun where everything was already known, sent the user
+/// to `db failures` where there was nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn index_speaks_of_files_and_points_at_failures_only_when_there_are_some() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("pictures");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("a.jpg"), photos().a).unwrap();
+    std::fs::write(folder.join("b.png"), photos().b).unwrap();
+    let args = ["index", folder.to_str().unwrap(), "--embedder", "none"];
+    let first = provenance(dir.path(), &args, &[]).await;
+    let text = stderr(&first);
+    assert!(first.status.success(), "{text}");
+    assert!(text.contains("2 files: 2 read"), "{text}");
+    assert!(text.contains("stored 2 new pictures"), "{text}");
+    assert!(!text.contains("candidates") && !text.contains("fetched"), "{text}");
+    let again = provenance(dir.path(), &args, &[]).await;
+    let text = stderr(&again);
+    assert!(text.contains("2 skipped (2 already indexed), 0 failed"), "{text}");
+    assert!(!text.contains("db failures"), "{text}");
+    // A file that is not a picture is a failure worth pointing at.
+    std::fs::write(folder.join("broken.jpg"), b"\xFF\xD8not a jpeg").unwrap();
+    let third = provenance(dir.path(), &args, &[]).await;
+    assert!(stderr(&third).contains("see `provenance db failures`"));
+}
