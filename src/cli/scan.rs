@@ -16,7 +16,7 @@ use super::{exit, settings, setup};
 use crate::config::{Config, ConfigError, OutputFormat};
 use crate::local;
 use crate::model::{NewScan, ScanStatus};
-use crate::report::{scan_summary, SummaryOf};
+use crate::report::{progress_line, scan_summary, SummaryOf};
 use crate::scan::{
     self, sources, Progress, RequestError, ScanInput, ScanOptions, ScanRequest, ScanSummary, Seed,
     Services,
@@ -193,7 +193,7 @@ async fn run(
         _ => SummaryOf::Web,
     };
     let services = open_services(config, ingest, fetcher, quiet).await?;
-    let summary = scan_with_progress(&services, seed, record, options, quiet).await?;
+    let summary = scan_with_progress(&services, seed, record, options, of, quiet).await?;
     print_summary(&summary, of, config.format)?;
     Ok(match summary.status {
         ScanStatus::Interrupted => exit::INTERRUPTED,
@@ -226,6 +226,7 @@ pub(super) async fn scan_with_progress(
     seed: Seed,
     record: NewScan,
     options: ScanOptions,
+    of: SummaryOf,
     quiet: bool,
 ) -> anyhow::Result<ScanSummary> {
     let progress = Arc::new(Progress::default());
@@ -237,7 +238,7 @@ pub(super) async fn scan_with_progress(
         }
     });
     let bar = progress_bar(quiet);
-    let drawer = tokio::spawn(draw_progress(bar.clone(), progress.clone()));
+    let drawer = tokio::spawn(draw_progress(bar.clone(), progress.clone(), of));
     let result = scan::run_scan(services, seed, record, options, progress, cancel).await;
     drawer.abort();
     watcher.abort();
@@ -265,15 +266,25 @@ fn progress_bar(quiet: bool) -> ProgressBar {
     bar
 }
 
-async fn draw_progress(bar: ProgressBar, progress: Arc<Progress>) {
+/// Counters beside a spinner until the number of candidates is known,
+/// then a bar with that total, the rate and the time left (indicatif's
+/// conventions); redrawn five times a second.
+async fn draw_progress(bar: ProgressBar, progress: Arc<Progress>, of: SummaryOf) {
     let started = std::time::Instant::now();
     loop {
         let s = progress.snapshot();
+        if let (Some(total), None) = (progress.total(), bar.length()) {
+            bar.set_length(total);
+            bar.set_style(
+                ProgressStyle::with_template("{wide_bar} {pos}/{len} {elapsed}<{eta} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+        }
+        if let Some(total) = bar.length() {
+            bar.set_position(progress.settled().min(total));
+        }
         let rate = s.counts.fetched as f64 / started.elapsed().as_secs_f64().max(0.001);
-        bar.set_message(format!(
-            "candidates {} · fetched {} · skipped {} · failed {} · embedded {} · new images {} · {rate:.1} img/s",
-            s.counts.candidates, s.counts.fetched, s.counts.skipped, s.counts.failed, s.counts.embedded, s.counts.new_images
-        ));
+        bar.set_message(progress_line(&s, of, rate));
         bar.tick();
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

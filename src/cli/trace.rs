@@ -49,6 +49,7 @@ pub async fn run_trace(config: &Config, args: TraceArgs, quiet: bool) -> anyhow:
             scan.seed,
             scan.record,
             scan_options.clone(),
+            crate::report::SummaryOf::Web,
             quiet,
         )
         .await;

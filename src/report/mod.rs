@@ -32,7 +32,8 @@ pub use html::render_html;
 pub use json::{parse_json, render_json};
 pub use markdown::render_markdown;
 pub use terminal::{
-    failures as render_failures, match_overview, scan_summary, store_status, SummaryOf,
+    failures as render_failures, match_overview, progress_line, scan_summary, store_status,
+    SummaryOf,
 };
 pub use timeline::{settle, EvidenceKind, LikelyOriginal, Strength, TimelineEvent};
 

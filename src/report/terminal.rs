@@ -80,6 +80,20 @@ pub enum SummaryOf {
     Folder,
 }
 
+/// The live line beside a scan's progress bar: its counters in the words
+/// of what is scanned, and the rate.
+pub fn progress_line(p: &crate::scan::ProgressSnapshot, of: SummaryOf, rate: f64) -> String {
+    let c = &p.counts;
+    let (found, got) = match of {
+        SummaryOf::Web => ("candidates", "fetched"),
+        SummaryOf::Folder => ("files", "read"),
+    };
+    format!(
+        "{found} {} · {got} {} · skipped {} · failed {} · embedded {} · new pictures {} · {rate:.1}/s",
+        c.candidates, c.fetched, c.skipped, c.failed, c.embedded, c.new_images
+    )
+}
+
 /// A scan's summary, in the words of what was scanned.
 pub fn scan_summary(s: &ScanSummary, of: SummaryOf) -> String {
     let c = &s.progress.counts;
@@ -197,6 +211,18 @@ mod tests {
             "2026-11-30 09:05:00  skip:robots  2×  https://example.org/a.jpg\n    robots.txt of https://example.org disallows it\n"
         );
         assert_eq!(failures(&[]), "no failures recorded\n");
+    }
+
+    #[test]
+    fn the_progress_line_speaks_of_what_is_scanned() {
+        let mut p = ProgressSnapshot::default();
+        p.counts.candidates = 4;
+        p.counts.fetched = 2;
+        assert_eq!(
+            progress_line(&p, SummaryOf::Folder, 1.25),
+            "files 4 · read 2 · skipped 0 · failed 0 · embedded 0 · new pictures 0 · 1.2/s"
+        );
+        assert!(progress_line(&p, SummaryOf::Web, 0.0).starts_with("candidates 4 · fetched 2"));
     }
 
     #[test]

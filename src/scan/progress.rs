@@ -20,6 +20,8 @@ pub struct Progress {
     bytes: AtomicU64,
     already_known: AtomicU64,
     refused_private: AtomicU64,
+    /// Candidates the scan will have in all, once known (0 until then).
+    total: AtomicU64,
 }
 
 /// Which counter to bump.
@@ -139,6 +141,17 @@ impl Progress {
             already_known: self.get(Counter::AlreadyKnown),
             refused_private: self.get(Counter::RefusedPrivate),
         }
+    }
+
+    /// Says how many candidates the scan has in all, once they are gathered
+    /// (a progress bar can then show a total, a rate and an ETA).
+    pub fn set_total(&self, total: u64) {
+        self.total.store(total, Ordering::Relaxed);
+    }
+
+    /// The number of candidates in all, once known.
+    pub fn total(&self) -> Option<u64> {
+        Some(self.total.load(Ordering::Relaxed)).filter(|t| *t > 0)
     }
 
     /// Candidates that have reached an end (stored, skipped or failed).

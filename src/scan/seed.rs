@@ -56,6 +56,7 @@ pub(super) async fn produce_candidates(
         Some(pages) => sources::merge_candidates(found, follow_pages(&ctx, pages).await?),
         None => found,
     };
+    ctx.progress.set_total(candidates.len() as u64);
     emit(&ctx, &tx, candidates).await;
     Ok(())
 }
@@ -103,6 +104,7 @@ async fn produce_folder(
         let setback = Setback::failed(Stage::Read, error.to_string());
         stages::record_setback(&ctx, &path.display().to_string(), setback).await?;
     }
+    ctx.progress.set_total(files.len() as u64);
     for (index, path) in files.iter().enumerate() {
         let rank = u32::try_from(index + 1).unwrap_or(u32::MAX);
         let Some(candidate) = sources::local_candidate(path, rank) else {

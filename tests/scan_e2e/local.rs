@@ -364,10 +364,16 @@ async fn index_speaks_of_files_and_points_at_failures_only_when_there_are_some()
     assert!(first.status.success(), "{text}");
     assert!(text.contains("2 files: 2 read"), "{text}");
     assert!(text.contains("stored 2 new pictures"), "{text}");
-    assert!(!text.contains("candidates") && !text.contains("fetched"), "{text}");
+    assert!(
+        !text.contains("candidates") && !text.contains("fetched"),
+        "{text}"
+    );
     let again = provenance(dir.path(), &args, &[]).await;
     let text = stderr(&again);
-    assert!(text.contains("2 skipped (2 already indexed), 0 failed"), "{text}");
+    assert!(
+        text.contains("2 skipped (2 already indexed), 0 failed"),
+        "{text}"
+    );
     assert!(!text.contains("db failures"), "{text}");
     // A file that is not a picture is a failure worth pointing at.
     std::fs::write(folder.join("broken.jpg"), b"\xFF\xD8not a jpeg").unwrap();
