@@ -330,3 +330,53 @@ async fn commands_opening_a_new_store_at_once_all_succeed() {
         assert_eq!(status_json(&out)["schema_version"], 4);
     }
 }
+
+/// Issue 19 item 8: a config file fills what neither the environment nor
+/// a flag sets (flags > environment > config file > defaults), refuses a
+/// key nobody reads, and takes a secret only from a file private to the
+/// user.
+#[test]
+fn the_config_file_fills_settings_below_flags_and_environment() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config_dir = dir.path().join("config/provenance");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let file = config_dir.join("config.toml");
+    std::fs::write(&file, "format = \"json\"\n").unwrap();
+    let is_json = |out: &Output| serde_json::from_slice::<serde_json::Value>(&out.stdout).is_ok();
+    let human = || ("PROVENANCE_FORMAT", "human".to_string());
+    let out = common::binary::run_blocking(dir.path(), &["db", "status"], &[]);
+    assert!(is_json(&out), "the file sets the format: {}", stderr(&out));
+    let out = common::binary::run_blocking(dir.path(), &["db", "status"], &[human()]);
+    assert!(!is_json(&out), "the environment beats the file");
+    let out = common::binary::run_blocking(
+        dir.path(),
+        &["--format", "json", "db", "status"],
+        &[human()],
+    );
+    assert!(is_json(&out), "a flag beats the environment");
+
+    // A typo is refused, naming the key.
+    std::fs::write(&file, "modle_dir = \"/m\"\n").unwrap();
+    let out = provenance(dir.path(), &["db", "status"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`modle_dir` is not a setting"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A secret in a file others can read: refused, never printed.
+    std::fs::write(&file, "serpapi_api_key = \"sk-from-file-123\"\n").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = provenance(dir.path(), &["db", "status"], None);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("chmod 600") && !err.contains("sk-from-file-123"),
+        "{err}"
+    );
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = provenance(dir.path(), &["db", "status"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+}

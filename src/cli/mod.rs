@@ -3,6 +3,7 @@
 //! This is the only layer that uses `anyhow` and prints to the terminal.
 
 pub mod args;
+mod config_file;
 mod db;
 mod docs;
 mod lookup;
@@ -15,7 +16,7 @@ mod trace;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::config::{default_data_dir, Config, ConfigError, StoreLocation};
 use args::{Cli, Command, GlobalArgs};
@@ -36,6 +37,11 @@ pub mod exit {
 pub fn main() -> ExitCode {
     // `.env` is optional and never overrides the real environment.
     let _ = dotenvy::dotenv();
+    // Then the config file fills what neither set (flags still win).
+    if let Err(e) = config_file::apply(&config_file::known_variables(&Cli::command())) {
+        eprintln!("error: {e}");
+        return ExitCode::from(exit::USAGE);
+    }
     let cli = Cli::parse();
     init_logging(&cli.global);
     let runtime = match tokio::runtime::Runtime::new() {

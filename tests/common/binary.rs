@@ -3,7 +3,8 @@
 //! an environment cleared of everything the binary reads (every
 //! `PROVENANCE_*` variable, `DATABASE_URL`, API keys, `RUST_LOG`, …), so a
 //! developer's shell cannot change what a test sees, plus what the test
-//! passes in `env`. The web archive is off (`PROVENANCE_NO_ARCHIVE=1`)
+//! passes in `env`. The config directory is `dir/config`, so the user's
+//! config file is never read. The web archive is off (`PROVENANCE_NO_ARCHIVE=1`)
 //! unless a test turns it on with its own loopback archive: `match` would
 //! otherwise ask web.archive.org.
 
@@ -49,6 +50,9 @@ pub fn command(dir: &Path, args: &[&str], env: &[(&str, String)]) -> tokio::proc
     cmd.args(args);
     clear_environment(&mut cmd);
     cmd.env("PROVENANCE_NO_ARCHIVE", "1");
+    // The user's config file is never read: the config directory is the
+    // test's own (empty unless the test writes one).
+    cmd.env("XDG_CONFIG_HOME", dir.join("config"));
     for (name, value) in env {
         cmd.env(name, value);
     }
