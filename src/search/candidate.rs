@@ -144,7 +144,7 @@ mod tests {
     fn urls_longer_than_8_kib_are_refused() {
         let path = "a".repeat(MAX_URL_BYTES);
         assert!(parse_web_url(&format!("https://e.example/{path}"), None).is_none());
-        let base = Url::parse(&format!("https://e.example/{}", &path[..8000])).unwrap();
+        let base = Url::parse(&format!("https://e.example/{}/", &path[..8000])).unwrap();
         assert!(
             parse_web_url(&path[..1000], Some(&base)).is_none(),
             "nor once resolved"
