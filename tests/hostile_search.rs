@@ -18,6 +18,14 @@ async fn search_returning(body: impl Into<Vec<u8>>) -> World {
     world
 }
 
+/// The stored sightings of the picture at `url`, in the store of `dir`.
+async fn sightings_of(dir: &Path, url: &str) -> Vec<provenance::model::SightingRecord> {
+    let location = StoreLocation::resolve(None, &dir.join("data")).unwrap();
+    let store = provenance::store::open(&location).await.unwrap();
+    let id = store.image_by_url(url).await.unwrap().unwrap();
+    store.sightings(id).await.unwrap()
+}
+
 fn scan_args<'a>(keyphrase: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "scan",
@@ -163,14 +171,7 @@ async fn emoji_and_very_long_keyphrases_are_sent_and_stored_intact() {
     );
     assert_eq!(summary["new_images"], 1, "{summary}");
     assert!(world.hits("/search") >= 1);
-    let location = StoreLocation::resolve(None, &dir.path().join("data")).unwrap();
-    let store = provenance::store::open(&location).await.unwrap();
-    let id = store
-        .image_by_url(&world.url("/ok.jpg"))
-        .await
-        .unwrap()
-        .unwrap();
-    let sightings = store.sightings(id).await.unwrap();
+    let sightings = sightings_of(dir.path(), &world.url("/ok.jpg")).await;
     assert_eq!(sightings[0].keyphrase.as_deref(), Some(keyphrase.as_str()));
 }
 
@@ -204,14 +205,7 @@ async fn a_title_without_a_valid_page_link_is_kept() {
         .await,
     );
     assert_eq!(summary["new_images"], 1, "{summary}");
-    let location = StoreLocation::resolve(None, &dir.path().join("data")).unwrap();
-    let store = provenance::store::open(&location).await.unwrap();
-    let id = store
-        .image_by_url(&world.url("/ok.jpg"))
-        .await
-        .unwrap()
-        .unwrap();
-    let sightings = store.sightings(id).await.unwrap();
+    let sightings = sightings_of(dir.path(), &world.url("/ok.jpg")).await;
     assert_eq!(sightings.len(), 1);
     assert_eq!(sightings[0].page_url, None);
     assert_eq!(

@@ -163,6 +163,25 @@ async fn match_json(
     json(&provenance(dir, &args, env).await)
 }
 
+/// `scan --urls` of a list whose lines are `lines` (written to
+/// `dir/urls.txt`), hashes only, loopback allowed: the JSON summary (the
+/// run must succeed).
+async fn scan_url_list(dir: &Path, lines: &[String]) -> serde_json::Value {
+    let list = dir.join("urls.txt");
+    std::fs::write(&list, lines.join("\n") + "\n").unwrap();
+    let args = [
+        "scan",
+        "--urls",
+        list.to_str().unwrap(),
+        "--allow-private-addresses",
+        "--embedder",
+        "none",
+        "--format",
+        "json",
+    ];
+    json(&provenance(dir, &args, &[]).await)
+}
+
 /// The text of the Markdown report in `reports` (the folder must hold one).
 fn markdown_report(reports: &Path) -> String {
     let md = std::fs::read_dir(reports)

@@ -17,29 +17,11 @@ async fn world_with_postings(
         "/img/a-small.jpg",
         Served::ok("image/jpeg", photos.a_small.clone()),
     );
-    let list = dir.join("urls.txt");
-    std::fs::write(
-        &list,
-        format!(
-            "{} {}\n{} {}\n",
-            world.url("/img/a.jpg"),
-            world.url("/news/2012"),
-            world.url("/img/a-small.jpg"),
-            world.url("/shop/1"),
-        ),
-    )
-    .unwrap();
-    let args = [
-        "scan",
-        "--urls",
-        list.to_str().unwrap(),
-        "--allow-private-addresses",
-        "--embedder",
-        "none",
-        "--format",
-        "json",
+    let lines = [
+        format!("{} {}", world.url("/img/a.jpg"), world.url("/news/2012")),
+        format!("{} {}", world.url("/img/a-small.jpg"), world.url("/shop/1")),
     ];
-    let summary = json(&provenance(dir, &args, &[]).await);
+    let summary = scan_url_list(dir, &lines).await;
     assert_eq!(summary["new_images"], 2, "{summary}");
     let suspect = dir.join("suspect.jpg");
     std::fs::write(&suspect, &photos.a).unwrap();

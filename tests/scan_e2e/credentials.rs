@@ -187,27 +187,8 @@ async fn content_credentials_reach_the_report_and_its_timeline() {
             )),
         ),
     );
-    let list = dir.path().join("urls.txt");
-    std::fs::write(
-        &list,
-        format!(
-            "{}\n{}\n",
-            world.url("/img/made.jpg"),
-            world.url("/img/changed.jpg")
-        ),
-    )
-    .unwrap();
-    let args = [
-        "scan",
-        "--urls",
-        list.to_str().unwrap(),
-        "--allow-private-addresses",
-        "--embedder",
-        "none",
-        "--format",
-        "json",
-    ];
-    let summary = json(&provenance(dir.path(), &args, &[]).await);
+    let lines = [world.url("/img/made.jpg"), world.url("/img/changed.jpg")];
+    let summary = scan_url_list(dir.path(), &lines).await;
     assert_eq!(summary["new_images"], 2, "{summary}");
 
     let suspect = dir.path().join("suspect.jpg");

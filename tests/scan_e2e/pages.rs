@@ -121,27 +121,11 @@ async fn what_a_file_says_of_its_maker_reaches_the_report() {
     // A broken packet loses its credits, never the picture.
     let broken = with_xmp(&photos.c, "<x:xmpmeta><rdf:RDF><dc:creator>");
     world.put("/img/broken-xmp.jpg", Served::ok("image/jpeg", broken));
-    let list = dir.path().join("urls.txt");
-    std::fs::write(
-        &list,
-        format!(
-            "{}\n{}\n",
-            world.url("/img/tagged.jpg"),
-            world.url("/img/broken-xmp.jpg")
-        ),
-    )
-    .unwrap();
-    let args = [
-        "scan",
-        "--urls",
-        list.to_str().unwrap(),
-        "--allow-private-addresses",
-        "--embedder",
-        "none",
-        "--format",
-        "json",
+    let lines = [
+        world.url("/img/tagged.jpg"),
+        world.url("/img/broken-xmp.jpg"),
     ];
-    let summary = json(&provenance(dir.path(), &args, &[]).await);
+    let summary = scan_url_list(dir.path(), &lines).await;
     assert_eq!(summary["new_images"], 2, "{summary}");
     let suspect = dir.path().join("suspect.jpg");
     std::fs::write(&suspect, &tagged).unwrap();
