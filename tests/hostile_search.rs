@@ -18,6 +18,18 @@ async fn search_returning(body: impl Into<Vec<u8>>) -> World {
     world
 }
 
+/// `scan poster` against `world` answering `answer` as SearXNG, loopback
+/// allowed: the JSON summary (the run must succeed).
+async fn scan_answer(dir: &Path, world: &World, answer: &serde_json::Value) -> serde_json::Value {
+    world.put(
+        "/search",
+        Served::ok("application/json", answer.to_string()),
+    );
+    let env = vec![("SEARXNG_URL", world.url("/"))];
+    let args = scan_args("poster", &["--allow-private-addresses"]);
+    hostile::json(&hostile::run(dir, &args, &env).await)
+}
+
 /// The stored sightings of the picture at `url`, in the store of `dir`.
 async fn sightings_of(dir: &Path, url: &str) -> Vec<provenance::model::SightingRecord> {
     let location = StoreLocation::resolve(None, &dir.join("data")).unwrap();
@@ -83,19 +95,7 @@ async fn results_with_missing_or_mistyped_fields_are_skipped() {
             null
         ]
     });
-    world.put(
-        "/search",
-        Served::ok("application/json", answer.to_string()),
-    );
-    let env = vec![("SEARXNG_URL", world.url("/"))];
-    let summary = hostile::json(
-        &hostile::run(
-            dir.path(),
-            &scan_args("poster", &["--allow-private-addresses"]),
-            &env,
-        )
-        .await,
-    );
+    let summary = scan_answer(dir.path(), &world, &answer).await;
     assert_eq!(summary["candidates"], 1, "{summary}");
     assert_eq!(summary["new_images"], 1, "{summary}");
     assert_eq!(world.hits("/ok.jpg"), 1);
@@ -191,19 +191,7 @@ async fn a_title_without_a_valid_page_link_is_kept() {
         "url": "javascript:alert(1)",
         "title": "Festival poster 2026"
     }]});
-    world.put(
-        "/search",
-        Served::ok("application/json", answer.to_string()),
-    );
-    let env = vec![("SEARXNG_URL", world.url("/"))];
-    let summary = hostile::json(
-        &hostile::run(
-            dir.path(),
-            &scan_args("poster", &["--allow-private-addresses"]),
-            &env,
-        )
-        .await,
-    );
+    let summary = scan_answer(dir.path(), &world, &answer).await;
     assert_eq!(summary["new_images"], 1, "{summary}");
     let sightings = sightings_of(dir.path(), &world.url("/ok.jpg")).await;
     assert_eq!(sightings.len(), 1);
@@ -312,19 +300,7 @@ async fn urls_and_keyphrases_longer_than_8_kib_are_refused_at_intake() {
         {"img_src": huge, "url": world.url("/p"), "title": "huge"},
         {"img_src": world.url("/ok.jpg"), "url": world.url("/p"), "title": "fine"}
     ]});
-    world.put(
-        "/search",
-        Served::ok("application/json", answer.to_string()),
-    );
-    let env = vec![("SEARXNG_URL", world.url("/"))];
-    let summary = hostile::json(
-        &hostile::run(
-            dir.path(),
-            &scan_args("poster", &["--allow-private-addresses"]),
-            &env,
-        )
-        .await,
-    );
+    let summary = scan_answer(dir.path(), &world, &answer).await;
     assert_eq!(summary["candidates"], 1, "{summary}");
     assert_eq!(summary["new_images"], 1, "{summary}");
     assert_eq!(world.hits("/huge.jpg"), 0, "never fetched");
@@ -365,6 +341,7 @@ async fn urls_and_keyphrases_longer_than_8_kib_are_refused_at_intake() {
 
     // A 100 KB keyphrase: exit 2, saying why.
     let words = "poster ".repeat(15_000);
+    let env = [("SEARXNG_URL", world.url("/"))];
     let out = hostile::run(dir.path(), &scan_args(&words, &[]), &env).await;
     let err = hostile::stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
