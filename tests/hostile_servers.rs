@@ -172,11 +172,13 @@ async fn a_429_storm_with_retry_after_is_recorded_not_hammered() {
         "/calm.jpg",
         Behaviour::Ok("image/jpeg", images::jpeg(20, 20, 8), vec![]),
     );
-    // The calm picture first: the breaker (see below) gives up the host as
-    // a whole, so whatever is still queued for it after that is skipped.
-    let mut refs = vec!["/calm.jpg"];
-    refs.extend(paths.iter().map(String::as_str));
-    let world = search_world(&listed(&host, &refs)).await;
+    // The breaker (see below) gives up a host as a whole, so the calm
+    // picture is listed under another host name (limits are per name).
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let mut results = listed(&host, &refs);
+    let calm = host.url("/calm.jpg").replace("127.0.0.1", "localhost");
+    results.push((calm, host.url("/page.html"), "Calm".into()));
+    let world = search_world(&results).await;
     let env = vec![("SEARXNG_URL", world.url("/"))];
     let mut args = vec![
         "scan",
