@@ -195,6 +195,29 @@ fn help_shows_examples_and_no_environment_values() {
         // stray `=` (and would show a variable's value when set).
         assert!(!help.contains("=]"), "{sub}: {help}");
     }
+    // Issue 19 item 5: options grouped under headings.
+    let out = provenance(dir.path(), &["scan", "--help"], None);
+    let help = String::from_utf8_lossy(&out.stdout);
+    let headings: Vec<&str> = help
+        .lines()
+        .filter(|l| l.ends_with(':') && !l.starts_with(' '))
+        .collect();
+    for heading in [
+        "Searching:",
+        "Pictures:",
+        "Model:",
+        "Fetching:",
+        "Store and output:",
+    ] {
+        assert!(headings.contains(&heading), "{heading} in {headings:?}");
+    }
+    let fetching = help.find("\nFetching:").unwrap();
+    let model = help.find("\nModel:").unwrap();
+    let retries = help.find("--retries <N>").unwrap();
+    assert!(
+        retries > fetching && (fetching > model || retries < model),
+        "--retries under Fetching"
+    );
 }
 
 #[test]

@@ -30,6 +30,7 @@ pub struct Cli {
 
 /// Settings every command shares.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Store and output")]
 pub struct GlobalArgs {
     /// PostgreSQL + pgvector URL (postgres://USER:PASSWORD@HOST:PORT/DB). Unset: the embedded SQLite store in the data directory.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
@@ -212,6 +213,7 @@ pub struct TraceArgs {
 /// Where a search looks and how far it reaches, shared by `scan` and
 /// `trace`.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Searching")]
 pub struct ReachArgs {
     /// Image search providers, comma-separated, asked together (e.g. openverse,commons,serpapi) [default: the first of serpapi, brave, serper, searxng whose key or URL is set, else openverse and commons, which need no key].
     #[arg(
@@ -288,8 +290,9 @@ pub struct IndexArgs {
 
 /// Settings shared by everything that ingests images.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Pictures")]
 pub struct IngestArgs {
-    /// Fetch (or read) images whose URL is already stored.
+    /// Take again pictures already stored (downloaded again by `scan`, read again by `index`).
     #[arg(long)]
     pub refresh: bool,
 
@@ -333,6 +336,7 @@ pub enum EmbedderArg {
 
 /// The embedding model.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Model")]
 pub struct ModelArgs {
     /// `clip` (vectors and hashes) or `none` (hashes only, no model download).
     #[arg(
@@ -400,6 +404,7 @@ pub struct ModelArgs {
 
 /// How images and pages are fetched.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Fetching")]
 pub struct FetchArgs {
     /// Downloads in flight at once, all hosts together.
     #[arg(
@@ -525,6 +530,7 @@ pub struct MatchArgs {
 /// How `match` and `trace` ask the web archive (Wayback Machine) when each
 /// posting of an exact copy or near-duplicate was first archived.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Web archive")]
 pub struct ArchiveArgs {
     /// Do not ask the web archive (answers kept from earlier runs are not shown either).
     #[arg(long, env = "PROVENANCE_NO_ARCHIVE", hide_env_values = true, value_parser = clap::builder::BoolishValueParser::new())]
@@ -557,6 +563,7 @@ pub struct ArchiveArgs {
 
 /// How `match` and `serve` match pictures.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Matching")]
 pub struct LookupArgs {
     /// How many matches to report.
     #[arg(long, default_value_t = 10, value_name = "K")]
@@ -638,6 +645,7 @@ pub struct SearchArgs {
 
 /// Where and how `match` and `search` write their reports.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Reports")]
 pub struct ReportArgs {
     /// Where reports are written [default: DATA_DIR/reports].
     #[arg(
