@@ -15,45 +15,28 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::config::ConfigError;
+use crate::search::ProviderKind;
 
 /// Largest config file read.
 const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
-/// Variables the binary reads outside its flags' `env` attributes.
-const READ_DIRECTLY: [&str; 14] = [
-    "DATABASE_URL",
-    "SERPAPI_API_KEY",
-    "BRAVE_API_KEY",
-    "SERPER_API_KEY",
-    "SEARXNG_URL",
-    "TINEYE_API_KEY",
-    "PROVENANCE_SERPAPI_URL",
-    "PROVENANCE_BRAVE_URL",
-    "PROVENANCE_SERPER_URL",
-    "PROVENANCE_OPENVERSE_URL",
-    "PROVENANCE_COMMONS_URL",
-    "PROVENANCE_TINEYE_URL",
-    "PROVENANCE_WAYBACK_URL",
-    "PROVENANCE_API_TOKEN",
-];
-
-/// Where the config file is: `PROVENANCE_CONFIG`, else the user's config
-/// directory's `provenance/config.toml`.
-pub fn location() -> Option<PathBuf> {
+/// Where the config file is, and whether it was named: `PROVENANCE_CONFIG`
+/// (which must then exist), else the user's config directory's
+/// `provenance/config.toml` (which may not).
+fn location() -> Option<(PathBuf, bool)> {
     if let Some(path) = std::env::var_os("PROVENANCE_CONFIG") {
-        return Some(PathBuf::from(path));
+        return Some((PathBuf::from(path), true));
     }
-    directories::BaseDirs::new().map(|d| d.config_dir().join("provenance/config.toml"))
+    directories::BaseDirs::new().map(|d| (d.config_dir().join("provenance/config.toml"), false))
 }
 
 /// Reads the config file, if there is one, and sets each variable it names
 /// that the environment (or `.env`) does not. Call before any thread
 /// starts: it changes this process's environment.
 pub fn apply(known: &BTreeSet<String>) -> Result<(), ConfigError> {
-    let Some(path) = location() else {
+    let Some((path, explicit)) = location() else {
         return Ok(());
     };
-    let explicit = std::env::var_os("PROVENANCE_CONFIG").is_some();
     let text = match crate::local::read_capped(&path, MAX_CONFIG_BYTES) {
         Ok(bytes) => String::from_utf8(bytes).map_err(|_| invalid(&path, "it is not UTF-8"))?,
         Err(_) if !explicit && !path.exists() => return Ok(()),
@@ -126,9 +109,15 @@ fn is_secret(name: &str) -> bool {
     name == "DATABASE_URL" || name.ends_with("_KEY") || name.ends_with("_TOKEN")
 }
 
-/// Every variable the binary reads: its flags' and those read directly.
+/// Every variable the binary reads: its flags', the providers' keys and
+/// base URLs, and the server's token.
 pub fn known_variables(command: &clap::Command) -> BTreeSet<String> {
-    let mut known: BTreeSet<String> = READ_DIRECTLY.iter().map(|s| (*s).to_owned()).collect();
+    let mut known: BTreeSet<String> = ProviderKind::ALL
+        .iter()
+        .flat_map(|k| k.key_variable().into_iter().chain([k.base_url_variable()]))
+        .chain([super::serve::TOKEN_VARIABLE])
+        .map(str::to_owned)
+        .collect();
     collect(command, &mut known);
     known
 }
@@ -170,6 +159,23 @@ mod tests {
         .iter()
         .map(|s| (*s).to_owned())
         .collect()
+    }
+
+    #[test]
+    fn every_variable_the_binary_reads_is_a_key() {
+        use clap::CommandFactory;
+        let known = known_variables(&crate::cli::args::Cli::command());
+        for name in [
+            "DATABASE_URL",
+            "PROVENANCE_DATA_DIR",
+            "SERPAPI_API_KEY",
+            "SEARXNG_URL",
+            "PROVENANCE_OPENVERSE_URL",
+            "PROVENANCE_WAYBACK_URL",
+            "PROVENANCE_API_TOKEN",
+        ] {
+            assert!(known.contains(name), "{name}");
+        }
     }
 
     #[test]

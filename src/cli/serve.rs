@@ -17,7 +17,7 @@ use crate::serve::{self, check_exposure, ApiToken, AppState, ServeSettings};
 use crate::store::{self, Store};
 
 /// The variable holding the API token.
-const TOKEN_VARIABLE: &str = "PROVENANCE_API_TOKEN";
+pub(super) const TOKEN_VARIABLE: &str = "PROVENANCE_API_TOKEN";
 
 /// Runs `serve`.
 pub async fn run_serve(config: &Config, args: ServeArgs, quiet: bool) -> anyhow::Result<u8> {
