@@ -80,14 +80,41 @@ pub enum SummaryOf {
     Folder,
 }
 
+/// The words a summary of `of` uses.
+struct SummaryWords {
+    run: &'static str,
+    found: &'static str,
+    got: &'static str,
+    known: &'static str,
+    copies: &'static str,
+}
+
+impl SummaryOf {
+    fn words(self) -> SummaryWords {
+        match self {
+            Self::Web => SummaryWords {
+                run: "scan",
+                found: "candidates",
+                got: "fetched",
+                known: "already stored",
+                copies: "sightings",
+            },
+            Self::Folder => SummaryWords {
+                run: "index",
+                found: "files",
+                got: "read",
+                known: "already indexed",
+                copies: "file paths",
+            },
+        }
+    }
+}
+
 /// The live line beside a scan's progress bar: its counters in the words
 /// of what is scanned, and the rate.
 pub fn progress_line(p: &crate::scan::ProgressSnapshot, of: SummaryOf, rate: f64) -> String {
     let c = &p.counts;
-    let (found, got) = match of {
-        SummaryOf::Web => ("candidates", "fetched"),
-        SummaryOf::Folder => ("files", "read"),
-    };
+    let SummaryWords { found, got, .. } = of.words();
     format!(
         "{found} {} · {got} {} · skipped {} · failed {} · embedded {} · new pictures {} · {rate:.1}/s",
         c.candidates, c.fetched, c.skipped, c.failed, c.embedded, c.new_images
@@ -99,16 +126,13 @@ pub fn scan_summary(s: &ScanSummary, of: SummaryOf) -> String {
     let c = &s.progress.counts;
     let p = &s.progress;
     let resumed = if s.resumed { " (resumed)" } else { "" };
-    let (run, found, got, known, copies) = match of {
-        SummaryOf::Web => (
-            "scan",
-            "candidates",
-            "fetched",
-            "already stored",
-            "sightings",
-        ),
-        SummaryOf::Folder => ("index", "files", "read", "already indexed", "file paths"),
-    };
+    let SummaryWords {
+        run,
+        found,
+        got,
+        known,
+        copies,
+    } = of.words();
     let mut text = format!(
         "{run} {} {}{resumed} in {:.1} s\n  {} {found}: {} {got} ({:.1} MB; {} identical to a stored picture), {} skipped ({} {known}), {} failed\n  stored {} new pictures ({} embedded) and {} new {copies}\n",
         s.scan_id,
