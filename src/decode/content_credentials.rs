@@ -133,9 +133,7 @@ impl ContentCredentials {
             .map(|a| {
                 let name = a.action.strip_prefix("c2pa.").unwrap_or(&a.action);
                 let detail: Vec<String> = [
-                    a.digital_source_type
-                        .as_deref()
-                        .map(|t| source_type_words(t).to_string()),
+                    a.digital_source_type.as_deref().map(source_type_words),
                     a.software_agent.as_ref().map(|s| format!("by {s}")),
                     a.when.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
                 ]
