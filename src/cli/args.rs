@@ -75,11 +75,8 @@ pub enum Command {
     /// Hash, embed and store every image under a local folder (recursively).
     #[command(after_help = "Example:\n  provenance index ~/Pictures/posters")]
     Index(IndexArgs),
-    /// Find where an image appears among stored images and report its likely origins.
-    #[command(
-        name = "match",
-        after_help = "Example:\n  provenance match suspect.jpg --top 20"
-    )]
+    /// Find where an image appears among stored images and report its likely origins (one picture, several, or a folder).
+    #[command(name = "match", after_help = MATCH_EXAMPLES)]
     Match(MatchArgs),
     /// The whole answer for one picture: reverse search by upload (TinEye), scans of any keyphrases, then the match and its report.
     #[command(after_help = TRACE_EXAMPLES)]
@@ -106,6 +103,14 @@ pub enum Command {
     )]
     Db(DbCommand),
 }
+
+const MATCH_EXAMPLES: &str = "\
+Examples:
+  provenance match suspect.jpg --top 20
+  provenance match ~/Downloads/reposts --format json > matches.jsonl
+  find . -name '*.webp' | provenance match -
+
+Several pictures, a folder or `-`: one report per picture, then a summary; with --format json one JSON line per picture and a last {\"summary\": …} line.";
 
 const COMPLETIONS_HELP: &str = "\
 Examples:
@@ -507,8 +512,9 @@ pub struct FetchArgs {
 /// Arguments of `match`.
 #[derive(Debug, Args)]
 pub struct MatchArgs {
-    /// The image to look for.
-    pub image: PathBuf,
+    /// The pictures to look for: files, folders (searched recursively for image files), or `-` for paths on stdin, one per line.
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<PathBuf>,
 
     /// How pictures are matched.
     #[command(flatten)]

@@ -3,6 +3,7 @@
 //! This is the only layer that uses `anyhow` and prints to the terminal.
 
 pub mod args;
+mod batch;
 mod config_file;
 mod db;
 mod docs;

@@ -19,12 +19,23 @@ pub fn render_json(r: &Report) -> String {
             serde_json::json!({ "error": e.to_string() }).to_string()
         }
     };
-    let mut out = json
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026");
+    let mut out = html_safe(json);
     out.push('\n');
     out
+}
+
+/// `value` as one line of JSON (JSON Lines), without the newline, with the
+/// same escapes as [`render_json`].
+pub fn render_json_line(value: &serde_json::Value) -> String {
+    html_safe(value.to_string())
+}
+
+/// Writes `<`, `>` and `&` as their `\u` escapes (exact: outside strings
+/// JSON never holds them).
+fn html_safe(json: String) -> String {
+    json.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
 }
 
 /// Reads a JSON report back.

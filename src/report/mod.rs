@@ -29,7 +29,7 @@ use crate::model::{
 pub use assemble::{assemble, MatchRecords, ReportContext};
 pub use files::{report_file_name, write_reports, ReportFormat};
 pub use html::render_html;
-pub use json::{parse_json, render_json};
+pub use json::{parse_json, render_json, render_json_line};
 pub use markdown::render_markdown;
 pub use terminal::{
     failures as render_failures, match_overview, progress_line, scan_summary, store_status,

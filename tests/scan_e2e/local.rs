@@ -380,3 +380,124 @@ async fn index_speaks_of_files_and_points_at_failures_only_when_there_are_some()
     let third = provenance(dir.path(), &args, &[]).await;
     assert!(stderr(&third).contains("see `provenance db failures`"));
 }
+
+/// `match` of many pictures (issue 19 item 9): several files, a folder
+/// walked by signature, `-` for paths on stdin; one report per picture, a
+/// summary, JSON Lines; an unreadable picture is named, the others are
+/// matched, and the exit code says one failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn match_of_many_pictures_reports_each_and_sums_up() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let indexed = fixture("hash");
+    let index = [
+        "index",
+        indexed.to_str().unwrap(),
+        "--embedder",
+        "none",
+        "-q",
+    ];
+    let out = provenance(dir.path(), &index, &[]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let suspects = dir.path().join("suspects");
+    std::fs::create_dir_all(suspects.join("deeper")).unwrap();
+    // A copy under a name without an extension (found by its first bytes),
+    // a resized copy, a picture the store has nothing like, a broken file.
+    std::fs::copy(fixture("hash/coffee.jpg"), suspects.join("deeper/download")).unwrap();
+    let rocket = image::open(fixture("hash/rocket.jpg")).unwrap();
+    std::fs::write(
+        suspects.join("rocket-small.png"),
+        png(&rocket.resize(rocket.width() / 2, rocket.height() / 2, image::imageops::Lanczos3)),
+    )
+    .unwrap();
+    let blank = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(300, 200, |x, _| {
+        image::Rgb([(x % 256) as u8, 90, 200])
+    }));
+    std::fs::write(suspects.join("unrelated.png"), png(&blank)).unwrap();
+    std::fs::write(suspects.join("broken.jpg"), b"\xff\xd8 not really").unwrap();
+    std::fs::write(suspects.join("notes.txt"), b"not a picture").unwrap();
+
+    let reports = dir.path().join("reports");
+    let human = provenance(
+        dir.path(),
+        &[
+            "match",
+            suspects.to_str().unwrap(),
+            "--embedder",
+            "none",
+            "--report-dir",
+            reports.to_str().unwrap(),
+            "--report-format",
+            "json",
+            "-q",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(human.status.code(), Some(1), "{}", stderr(&human));
+    let text = common::binary::stdout(&human);
+    assert!(
+        text.contains("1 match for ") && text.contains("deeper/download"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(
+            "4 pictures: 2 with copies, 0 with similar pictures only, 1 without matches, 1 unreadable\n"
+        ),
+        "{text}"
+    );
+    let errors = stderr(&human);
+    assert!(
+        errors.contains("broken.jpg is not an image provenance can read")
+            && errors.contains("1 of 4 pictures could not be read"),
+        "{errors}"
+    );
+    assert!(!text.contains("broken.jpg"), "errors stay on stderr: {text}");
+    let written = std::fs::read_dir(&reports).unwrap().count();
+    assert_eq!(written, 3, "one report per readable picture");
+
+    // The same pictures named on stdin, as JSON Lines.
+    let mut child = common::binary::command(
+        dir.path(),
+        &["match", "-", "--embedder", "none", "--no-report", "--format", "json"],
+        &[],
+    );
+    child
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = child.spawn().unwrap();
+    let list = format!(
+        "{}\n\n{}\n{}\n",
+        suspects.join("rocket-small.png").display(),
+        suspects.join("missing.jpg").display(),
+        suspects.join("unrelated.png").display()
+    );
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(list.as_bytes()).await.unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().await.unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = common::binary::stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert_eq!(lines[0]["report"]["matches"][0]["kind"], "near_duplicate");
+    assert!(lines[1]["error"].as_str().unwrap().contains("missing.jpg"));
+    assert_eq!(lines[2]["report"]["matches"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        lines[3]["summary"],
+        serde_json::json!({"pictures": 3, "with_copies": 1, "similar_only": 0, "without_matches": 1, "unreadable": 1})
+    );
+
+    // `-` twice is a usage error; a folder without pictures is an error.
+    let twice = provenance(dir.path(), &["match", "-", "-"], &[]).await;
+    assert_eq!(twice.status.code(), Some(2), "{}", stderr(&twice));
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let none = provenance(dir.path(), &["match", empty.to_str().unwrap()], &[]).await;
+    assert_eq!(none.status.code(), Some(1));
+    assert!(stderr(&none).contains("held no image files"), "{}", stderr(&none));
+}
