@@ -213,3 +213,103 @@ async fn a_rescan_retries_failures_without_duplicating_good_images() {
         "known URLs are not fetched again"
     );
 }
+
+/// A 5,000 × 5,000 RGBA PNG (100 MB decoded, ~300 MB at the peak of its
+/// analysis), different for each `seed`.
+fn large_rgba_png(seed: u8) -> Vec<u8> {
+    let picture = image::RgbaImage::from_fn(5000, 5000, |x, y| {
+        image::Rgba([
+            (x / 7) as u8,
+            (y / 5) as u8,
+            seed ^ ((x + y) / 11) as u8,
+            255,
+        ])
+    });
+    let mut out = Vec::new();
+    let encoder = image::codecs::png::PngEncoder::new_with_quality(
+        &mut out,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::Sub,
+    );
+    picture.write_with_encoder(encoder).unwrap();
+    out
+}
+
+/// Runs the binary and returns its peak resident memory in MiB (the
+/// kernel's high-water mark, read until it exits).
+async fn peak_rss_mib(dir: &std::path::Path, args: &[&str]) -> u64 {
+    let mut child = common::binary::command(dir, args, &[])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id().unwrap());
+    let mut peak_kib = 0u64;
+    let started = Instant::now();
+    loop {
+        if let Ok(status) = std::fs::read_to_string(&status_file) {
+            let hwm = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
+            peak_kib = peak_kib.max(hwm.unwrap_or(0));
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "provenance {args:?}: {status}");
+            return peak_kib / 1024;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{args:?} hung"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Regression (issue 19): memory of concurrent decodes was unbounded — one
+/// decode worker per core, each as large as its picture, so three large
+/// PNGs in one run peaked at the sum of the three. Decodes now reserve what
+/// the header says they need from `--decode-memory-mb`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_of_concurrent_decodes_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let pictures = dir.path().join("large");
+    std::fs::create_dir(&pictures).unwrap();
+    for seed in 0..3u8 {
+        std::fs::write(
+            pictures.join(format!("{seed}.png")),
+            large_rgba_png(seed * 40),
+        )
+        .unwrap();
+    }
+    let run = |data: &'static str, budget: &'static str| {
+        let pictures = pictures.to_str().unwrap().to_string();
+        let dir = dir.path().to_path_buf();
+        async move {
+            let args = [
+                "--data-dir",
+                data,
+                "index",
+                &pictures,
+                "--embedder",
+                "none",
+                "--decode-workers",
+                "3",
+                "--decode-memory-mb",
+                budget,
+            ];
+            peak_rss_mib(&dir, &args).await
+        }
+    };
+    // Each needs 100 MB × 3 + 8 MiB: within 320 MiB one runs at a time.
+    let bounded = run("bounded", "320").await;
+    let unbounded = run("unbounded", "100000").await;
+    assert!(
+        bounded < 400,
+        "peak {bounded} MiB with a 320 MiB decode budget (unbounded: {unbounded} MiB)"
+    );
+    assert!(
+        unbounded > bounded + 150,
+        "three decodes at once should cost more: {unbounded} MiB against {bounded} MiB"
+    );
+}

@@ -305,6 +305,17 @@ pub struct IngestArgs {
     #[arg(long, env = "PROVENANCE_DECODE_WORKERS", hide_env_values = true, value_name = "N", value_parser = at_least_one::<usize>)]
     pub decode_workers: Option<usize>,
 
+    /// Memory the decodes running at once may use, in MiB: each waits until what its header says it needs fits (a picture needing more runs alone).
+    #[arg(
+        long,
+        env = "PROVENANCE_DECODE_MEMORY_MB",
+        hide_env_values = true,
+        default_value_t = 1024,
+        value_name = "MIB",
+        value_parser = at_least_one::<u64>
+    )]
+    pub decode_memory_mb: u64,
+
     /// Largest image file accepted, in MiB (larger downloads are cut off and recorded as failures).
     #[arg(
         long,

@@ -62,8 +62,10 @@ pub(super) async fn read_query(
         .await
         .context("decoding the query crashed")?
         .map_err(|e| match e {
-            LookupError::Decode(why) => anyhow::Error::new(why)
-                .context(format!("{} is not an image provenance can read", path.display())),
+            LookupError::Decode(why) => anyhow::Error::new(why).context(format!(
+                "{} is not an image provenance can read",
+                path.display()
+            )),
             other => other.into(),
         })
 }
@@ -198,10 +200,15 @@ impl Matcher {
         steps: &MatchSteps<'_>,
     ) -> anyhow::Result<Report> {
         let store = &*self.store;
-        let mut found =
-            lookup::find_image(store, self.embedder.clone(), &self.index, query, steps.options)
-                .await
-                .map_err(at(config))?;
+        let mut found = lookup::find_image(
+            store,
+            self.embedder.clone(),
+            &self.index,
+            query,
+            steps.options,
+        )
+        .await
+        .map_err(at(config))?;
         if !steps.archive.no_archive {
             ask_the_archive(&mut found, store, steps.archive, steps.model.offline).await?;
         }

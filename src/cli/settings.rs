@@ -98,6 +98,7 @@ pub fn scan_options(ingest: &IngestArgs) -> ScanOptions {
             .unwrap_or(defaults.decode_workers)
             .max(1),
         decode_limits: decode_limits(ingest),
+        decode_memory: ingest.decode_memory_mb.saturating_mul(1024 * 1024),
         ..defaults
     }
 }

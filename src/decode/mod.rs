@@ -22,6 +22,7 @@ mod credentials_reader;
 mod exif_fields;
 mod iim;
 mod jpeg;
+mod memory;
 mod xmp;
 
 pub use colour::to_rgb8;
@@ -31,6 +32,7 @@ pub use content_credentials::{
 #[cfg(feature = "runtime")]
 pub use credentials_reader::read_content_credentials;
 pub use exif_fields::{exif_summary, ExifSummary};
+pub use memory::decode_memory_needed;
 pub use xmp::{embedded_credits, EmbeddedCredits, XmpError, MAX_XMP_BYTES};
 
 /// Bounds on what [`decode`] accepts, checked before decoding pixels.

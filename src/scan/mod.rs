@@ -13,6 +13,7 @@
 //! scan resumes it under the same scan id.
 
 pub mod analyse;
+mod budget;
 pub mod progress;
 pub mod request;
 mod seed;
@@ -93,7 +94,13 @@ pub struct ScanOptions {
     pub fetch_workers: usize,
     /// Bounds on what is decoded; `max_bytes` also caps local files.
     pub decode_limits: DecodeLimits,
+    /// Memory the decodes running at once may use, in bytes (each
+    /// reserves what its header says it needs; see [`budget`]).
+    pub decode_memory: u64,
 }
+
+/// The default decode memory budget: 1 GiB.
+pub const DEFAULT_DECODE_MEMORY: u64 = 1024 * 1024 * 1024;
 
 impl Default for ScanOptions {
     fn default() -> Self {
@@ -105,6 +112,7 @@ impl Default for ScanOptions {
             decode_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             fetch_workers: 64,
             decode_limits: DecodeLimits::default(),
+            decode_memory: DEFAULT_DECODE_MEMORY,
         }
     }
 }
@@ -163,6 +171,8 @@ pub(crate) struct StageContext {
     progress: Arc<Progress>,
     /// Bytes being decoded or embedded now, with the candidates waiting on them.
     pending: std::sync::Mutex<std::collections::HashMap<[u8; 32], Vec<stages::Waiting>>>,
+    /// Memory the decodes running at once may use.
+    decode_budget: budget::DecodeBudget,
 }
 
 /// Candidates waiting for a download slot (small values).
@@ -224,6 +234,7 @@ pub async fn run_opened_scan(
     let started = Instant::now();
     let store = services.store.clone();
     let OpenedScan { scan_id, resumed } = opened;
+    let decode_budget = budget::DecodeBudget::new(options.decode_memory);
     let ctx = Arc::new(StageContext {
         store: store.clone(),
         fetcher: services.fetcher.clone(),
@@ -232,6 +243,7 @@ pub async fn run_opened_scan(
         options,
         progress: progress.clone(),
         pending: Default::default(),
+        decode_budget,
     });
 
     // Queues hold whole files after the fetch stage and model inputs after

@@ -241,8 +241,11 @@ pub async fn prepare_one(
     let limits = ctx.options.decode_limits;
     let embedder = ctx.embedder.clone();
     let bytes = image.bytes.clone();
+    let reserved = ctx.decode_budget.reserve(&bytes).await;
     let work = tokio::task::spawn_blocking(move || analyse(&bytes, &limits, embedder.as_deref()));
-    let reason = match work.await {
+    let done = work.await;
+    drop(reserved);
+    let reason = match done {
         Ok(Ok(done)) => Ok(done),
         Ok(Err(e)) => Err(e.to_string()),
         Err(panic) => Err(format!("decoder crashed: {panic}")),

@@ -408,7 +408,11 @@ async fn match_of_many_pictures_reports_each_and_sums_up() {
     let rocket = image::open(fixture("hash/rocket.jpg")).unwrap();
     std::fs::write(
         suspects.join("rocket-small.png"),
-        png(&rocket.resize(rocket.width() / 2, rocket.height() / 2, image::imageops::Lanczos3)),
+        png(&rocket.resize(
+            rocket.width() / 2,
+            rocket.height() / 2,
+            image::imageops::Lanczos3,
+        )),
     )
     .unwrap();
     let blank = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(300, 200, |x, _| {
@@ -453,14 +457,25 @@ async fn match_of_many_pictures_reports_each_and_sums_up() {
             && errors.contains("1 of 4 pictures could not be read"),
         "{errors}"
     );
-    assert!(!text.contains("broken.jpg"), "errors stay on stderr: {text}");
+    assert!(
+        !text.contains("broken.jpg"),
+        "errors stay on stderr: {text}"
+    );
     let written = std::fs::read_dir(&reports).unwrap().count();
     assert_eq!(written, 3, "one report per readable picture");
 
     // The same pictures named on stdin, as JSON Lines.
     let mut child = common::binary::command(
         dir.path(),
-        &["match", "-", "--embedder", "none", "--no-report", "--format", "json"],
+        &[
+            "match",
+            "-",
+            "--embedder",
+            "none",
+            "--no-report",
+            "--format",
+            "json",
+        ],
         &[],
     );
     child
@@ -499,5 +514,9 @@ async fn match_of_many_pictures_reports_each_and_sums_up() {
     std::fs::create_dir(&empty).unwrap();
     let none = provenance(dir.path(), &["match", empty.to_str().unwrap()], &[]).await;
     assert_eq!(none.status.code(), Some(1));
-    assert!(stderr(&none).contains("held no image files"), "{}", stderr(&none));
+    assert!(
+        stderr(&none).contains("held no image files"),
+        "{}",
+        stderr(&none)
+    );
 }

@@ -1,0 +1,76 @@
+//! How much memory decoding and analysing a picture takes, told from its
+//! header alone, so that the decodes running at once can be kept within a
+//! budget (a 389 KB PNG can hold 100 million RGBA pixels: 400 MB decoded).
+
+use std::io::Cursor;
+
+use image::{ImageDecoder, ImageReader};
+
+use super::sniff_format;
+
+/// Peak memory of decoding and analysing a picture, as a multiple of its
+/// decoded size: the pixels, the working copies made while analysing them
+/// (a colour conversion, the keypoint pyramid's first resize, the hashes'
+/// grey copy) and the decoder's own buffers. Measured: a 9,999 × 9,999
+/// RGBA PNG (400 MB decoded) peaks at 1.07 GB resident for the whole
+/// process (BENCHMARKS.md, "Decode memory"), 2.7×; 3 leaves a margin.
+pub const ANALYSIS_FACTOR: u64 = 3;
+
+/// Memory every decode needs whatever its size (decoder state, the
+/// features and the thumbnail being encoded).
+pub const BASE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The memory decoding and analysing `bytes` needs at its peak, from the
+/// header's dimensions and colour type; [`BASE_BYTES`] when the header
+/// cannot be read (the decode then fails at once).
+pub fn decode_memory_needed(bytes: &[u8]) -> u64 {
+    decoded_size(bytes).map_or(BASE_BYTES, |size| {
+        size.saturating_mul(ANALYSIS_FACTOR)
+            .saturating_add(BASE_BYTES)
+    })
+}
+
+/// Width × height × bytes per pixel of the decoded picture, per its header.
+fn decoded_size(bytes: &[u8]) -> Option<u64> {
+    let format = sniff_format(bytes)?;
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.no_limits();
+    let decoder = reader.into_decoder().ok()?;
+    let (width, height) = decoder.dimensions();
+    let per_pixel = u64::from(decoder.color_type().bytes_per_pixel());
+    Some(u64::from(width) * u64::from(height) * per_pixel)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(width: u32, height: u32, colour: image::ExtendedColorType) -> Vec<u8> {
+        let channels = colour.channel_count() as usize;
+        let pixels = vec![7u8; width as usize * height as usize * channels];
+        let mut out = Vec::new();
+        image::ImageEncoder::write_image(
+            image::codecs::png::PngEncoder::new(&mut out),
+            &pixels,
+            width,
+            height,
+            colour,
+        )
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn the_need_follows_the_pixels_and_channels_of_the_header() {
+        let rgba = png(1000, 500, image::ExtendedColorType::Rgba8);
+        let grey = png(1000, 500, image::ExtendedColorType::L8);
+        assert_eq!(decode_memory_needed(&rgba), 1000 * 500 * 4 * 3 + BASE_BYTES);
+        assert_eq!(decode_memory_needed(&grey), 1000 * 500 * 3 + BASE_BYTES);
+    }
+
+    #[test]
+    fn an_unreadable_header_needs_only_the_base() {
+        assert_eq!(decode_memory_needed(b"not a picture"), BASE_BYTES);
+        assert_eq!(decode_memory_needed(&[0x89, b'P', b'N', b'G']), BASE_BYTES);
+    }
+}
