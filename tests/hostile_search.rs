@@ -72,13 +72,20 @@ async fn malformed_json_fails_the_scan_clearly() {
     }
 }
 
+/// Results without a usable image URL are skipped and counted
+/// (`dropped_results`, issue 19: they used to leave no trace); a title of
+/// the wrong type costs the title, not the result.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn results_with_missing_or_mistyped_fields_are_skipped() {
+async fn results_with_missing_or_mistyped_fields_are_skipped_and_counted() {
     let dir = tempfile::tempdir().unwrap();
     let world = World::start().await;
     world.put(
         "/ok.jpg",
         Served::ok("image/jpeg", images::jpeg(30, 30, 31)),
+    );
+    world.put(
+        "/mistyped.jpg",
+        Served::ok("image/jpeg", images::jpeg(30, 30, 32)),
     );
     let answer = serde_json::json!({
         "query": "poster",
@@ -96,13 +103,25 @@ async fn results_with_missing_or_mistyped_fields_are_skipped() {
         ]
     });
     let summary = scan_answer(dir.path(), &world, &answer).await;
-    assert_eq!(summary["candidates"], 1, "{summary}");
-    assert_eq!(summary["new_images"], 1, "{summary}");
-    assert_eq!(world.hits("/ok.jpg"), 1);
-    assert_eq!(
-        world.hits("/mistyped.jpg"),
-        0,
-        "a mistyped result is skipped whole"
+    assert_eq!(summary["candidates"], 2, "{summary}");
+    assert_eq!(summary["new_images"], 2, "{summary}");
+    assert_eq!(summary["dropped_results"], 8, "{summary}");
+    assert_eq!((world.hits("/ok.jpg"), world.hits("/mistyped.jpg")), (1, 1));
+    let kept = sightings_of(dir.path(), &world.url("/mistyped.jpg")).await;
+    assert_eq!(kept.len(), 1, "the result with a mistyped title is kept");
+
+    // People read the same count in the human summary.
+    let env = vec![("SEARXNG_URL", world.url("/"))];
+    let args = scan_args("poster", &["--allow-private-addresses", "--refresh"]);
+    let args: Vec<&str> = args
+        .into_iter()
+        .filter(|a| !matches!(*a, "--format" | "json"))
+        .collect();
+    let out = hostile::run(dir.path(), &args, &env).await;
+    let said = common::binary::stderr(&out);
+    assert!(
+        said.contains("8 results left out of the search answers"),
+        "{said}"
     );
 }
 

@@ -149,6 +149,12 @@ pub fn scan_summary(s: &ScanSummary, of: SummaryOf) -> String {
         c.embedded,
         c.new_sightings,
     );
+    if p.dropped_results > 0 {
+        text.push_str(&format!(
+            "  {} left out of the search answers: malformed, or without an http(s) image URL\n",
+            count(p.dropped_results as usize, "result", "results")
+        ));
+    }
     if p.recorded_setbacks() {
         text.push_str("  see `provenance db failures` for what failed or was skipped and why\n");
     }

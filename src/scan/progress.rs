@@ -20,6 +20,7 @@ pub struct Progress {
     bytes: AtomicU64,
     already_known: AtomicU64,
     refused_private: AtomicU64,
+    dropped_results: AtomicU64,
     /// Candidates the scan will have in all, once known (0 until then).
     total: AtomicU64,
 }
@@ -51,6 +52,9 @@ pub enum Counter {
     /// Candidates refused for a private or internal address (also counted
     /// as failed).
     RefusedPrivate,
+    /// Results a search API gave that were unusable (malformed, or without
+    /// an http(s) image URL): never candidates, so counted apart.
+    DroppedResults,
 }
 
 /// A point-in-time copy of the counters.
@@ -68,6 +72,8 @@ pub struct ProgressSnapshot {
     /// Candidates refused for a private or internal address.
     #[serde(skip)]
     pub refused_private: u64,
+    /// Results a search API gave that were unusable (not candidates).
+    pub dropped_results: u64,
 }
 
 impl ProgressSnapshot {
@@ -106,6 +112,7 @@ impl Progress {
             Counter::Bytes => &self.bytes,
             Counter::AlreadyKnown => &self.already_known,
             Counter::RefusedPrivate => &self.refused_private,
+            Counter::DroppedResults => &self.dropped_results,
         }
     }
 
@@ -140,6 +147,7 @@ impl Progress {
             bytes: self.get(Counter::Bytes),
             already_known: self.get(Counter::AlreadyKnown),
             refused_private: self.get(Counter::RefusedPrivate),
+            dropped_results: self.get(Counter::DroppedResults),
         }
     }
 

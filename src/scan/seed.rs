@@ -27,7 +27,7 @@ pub(super) async fn produce_candidates(
     // are worth following too.
     let mut extra_pages = Vec::new();
     let found = match seed {
-        Seed::Search { providers, query } => search_all(&providers, &query).await?,
+        Seed::Search { providers, query } => search_all(&ctx, &providers, &query).await?,
         Seed::Lens {
             lens,
             image_url,
@@ -41,7 +41,12 @@ pub(super) async fn produce_candidates(
             tineye,
             image,
             max_results,
-        } => dedupe(tineye.search(&image, max_results).await?),
+        } => {
+            let found = tineye.search(&image, max_results).await?;
+            ctx.progress
+                .add(Counter::DroppedResults, found.dropped as u64);
+            dedupe(found.candidates)
+        }
         Seed::Candidates(candidates) => candidates,
         Seed::Folder(root) => return produce_folder(ctx, root, tx).await,
     };
@@ -66,10 +71,13 @@ pub(super) async fn produce_candidates(
 /// fail, the first failure stops the scan (with a single provider, its
 /// error, as before).
 async fn search_all(
+    ctx: &StageContext,
     providers: &[Box<dyn ImageSearch>],
     query: &SearchQuery,
 ) -> Result<Vec<ImageCandidate>, ScanError> {
     let mut gathered = gather(providers, query).await;
+    ctx.progress
+        .add(Counter::DroppedResults, gathered.dropped as u64);
     if gathered.all_failed() {
         return Err(gathered.failures.remove(0).error.into());
     }

@@ -25,7 +25,7 @@ mod settings;
 mod client;
 
 pub use answer::lens::LensMatches;
-pub use answer::{parse_answer, parse_lens_answer};
+pub use answer::{parse_answer, parse_lens_answer, Found};
 pub(crate) use candidate::{parse_web_url, site_of};
 pub use candidate::{Candidate, ImageCandidate, PageRef, SearchQuery, MAX_URL_BYTES};
 #[cfg(feature = "runtime")]

@@ -8,7 +8,8 @@ async fn brave_sends_token_header_and_count_up_to_200() {
     let found = search_with(ProviderKind::Brave, &server)
         .search(&query("red fox in snow", 500))
         .await
-        .unwrap();
+        .unwrap()
+        .candidates;
     assert_eq!(found.len(), 3);
     assert!(found.iter().all(|c| c.provider == "brave"));
     let requests = server.requests();
@@ -25,7 +26,8 @@ async fn brave_sends_token_header_and_count_up_to_200() {
     let small = search_with(ProviderKind::Brave, &server)
         .search(&query("fox", 2))
         .await
-        .unwrap();
+        .unwrap()
+        .candidates;
     assert_eq!(small.len(), 2);
     assert_eq!(server.requests()[1].param("count"), Some("2"));
 }
@@ -84,7 +86,8 @@ async fn serper_posts_json_with_key_header_and_pages() {
     let found = search_with(ProviderKind::Serper, &server)
         .search(&query("red fox in snow", 5))
         .await
-        .unwrap();
+        .unwrap()
+        .candidates;
     assert_eq!(found.len(), 5);
     assert_eq!(
         found[4].image_url.as_str(),
@@ -140,7 +143,8 @@ async fn searxng_pages_without_a_key_under_a_path_prefix() {
     let found = provider(settings, api_client().unwrap(), fast_retry())
         .search(&query("red fox in snow", 100))
         .await
-        .unwrap();
+        .unwrap()
+        .candidates;
     assert_eq!(found.len(), 4);
     let thumb = found[1].thumbnail_url.as_ref().unwrap();
     assert_eq!(

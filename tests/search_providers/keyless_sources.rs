@@ -38,7 +38,8 @@ async fn openverse_pages_twenty_at_a_time_a_second_apart() {
     let found = keyless(ProviderKind::Openverse, &server)
         .search(&query("red fox", 45))
         .await
-        .unwrap();
+        .unwrap()
+        .candidates;
     let took = started.elapsed();
     assert_eq!(found.len(), 45);
     assert_eq!(found[44].rank, 45);
@@ -70,7 +71,8 @@ async fn openverse_stops_at_its_last_page() {
     let found = keyless(ProviderKind::Openverse, &server)
         .search(&query("fox", 100))
         .await
-        .unwrap();
+        .unwrap()
+        .candidates;
     assert_eq!((found.len(), server.requests().len()), (7, 1));
 }
 
@@ -85,7 +87,8 @@ async fn openverse_throttling_is_waited_out_then_reported() {
     let found = keyless(ProviderKind::Openverse, &server)
         .search(&query("fox", 10))
         .await
-        .unwrap();
+        .unwrap()
+        .candidates;
     assert_eq!((found.len(), server.requests().len()), (2, 2));
 
     let server = MockServer::start(|_, _| {
@@ -143,7 +146,8 @@ async fn lying_answers_are_errors_or_skipped_results_never_panics() {
     let found = keyless(ProviderKind::Openverse, &server)
         .search(&query("fox", 10))
         .await
-        .unwrap();
+        .unwrap()
+        .candidates;
     assert_eq!(found.len(), 1);
     let facts = &found[0].facts;
     assert_eq!(facts.creator_url, None, "only http(s) links are kept");
@@ -188,7 +192,8 @@ async fn commons_searches_files_and_follows_the_continuation() {
     let found = keyless(ProviderKind::Commons, &server)
         .search(&query("red fox", 500))
         .await
-        .unwrap();
+        .unwrap()
+        .candidates;
     assert_eq!(found.len(), 100, "two pages, the second the last");
     assert_eq!(found[0].page_title.as_deref(), Some("Fox 0.jpg"));
     assert_eq!(found[99].rank, 100);

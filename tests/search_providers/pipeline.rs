@@ -16,7 +16,13 @@ async fn keyphrase_to_deduplicated_candidates() {
         (ProviderKind::SerpApi, &serpapi),
         (ProviderKind::Brave, &brave),
     ] {
-        all.extend(search_with(kind, server).search(&wanted).await.unwrap());
+        all.extend(
+            search_with(kind, server)
+                .search(&wanted)
+                .await
+                .unwrap()
+                .candidates,
+        );
     }
     let page_url =
         Url::parse("https://news.example.com/environment/2026/jan/12/winter-wildlife-red-fox")

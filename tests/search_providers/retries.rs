@@ -14,7 +14,8 @@ async fn rate_limit_backs_off_then_succeeds() {
     let found = search_with(ProviderKind::Brave, &server)
         .search(&query("red fox", 50))
         .await
-        .unwrap();
+        .unwrap()
+        .candidates;
     assert_eq!(found.len(), 3);
     assert_eq!(server.requests().len(), 3);
 }
@@ -86,7 +87,8 @@ async fn server_errors_are_retried() {
     let found = search_with(ProviderKind::SearXng, &server)
         .search(&query("fox", 10))
         .await
-        .unwrap();
+        .unwrap()
+        .candidates;
     assert!(found.is_empty());
     assert_eq!(server.requests().len(), 2);
 }

@@ -11,7 +11,8 @@ async fn serpapi_pages_with_ijn_past_100() {
     let found = search_with(ProviderKind::SerpApi, &server)
         .search(&query("red fox in snow", 250))
         .await
-        .unwrap();
+        .unwrap()
+        .candidates;
     assert_eq!(found.len(), 250);
     assert_eq!(
         found.iter().map(|c| c.rank).collect::<Vec<_>>(),
@@ -48,7 +49,8 @@ async fn serpapi_stops_when_there_is_no_next_page() {
     let found = search_with(ProviderKind::SerpApi, &server)
         .search(&query("red fox in snow", 500))
         .await
-        .unwrap();
+        .unwrap()
+        .candidates;
     assert_eq!(found.len(), 10);
     assert_eq!(
         found[6].image_url.as_str(),
@@ -65,7 +67,8 @@ async fn serpapi_zero_results_is_ok_and_empty() {
     let found = search_with(ProviderKind::SerpApi, &server)
         .search(&query("zxqv fox qwrtz 8891", 100))
         .await
-        .unwrap();
+        .unwrap()
+        .candidates;
     assert!(found.is_empty());
     assert_eq!(server.requests().len(), 1);
 }
@@ -149,19 +152,26 @@ async fn malformed_json_is_a_clear_error() {
 async fn partial_results_skip_only_broken_entries() {
     let server =
         MockServer::start(|_, _| Reply::json(200, fixture("serpapi_images_partial.json"))).await;
-    let found = search_with(ProviderKind::SerpApi, &server)
+    let answer = search_with(ProviderKind::SerpApi, &server)
         .search(&query("fox den", 10))
         .await
         .unwrap();
+    let found = answer.candidates;
     let urls: Vec<&str> = found.iter().map(|c| c.image_url.as_str()).collect();
     assert_eq!(
         urls,
         vec![
             "https://images.example.net/fox-den.jpg",
+            "https://weird.example.com/title-is-a-number.jpg",
             "https://cdn.example.org/fox2.png"
-        ]
+        ],
+        "a numeric title costs the title, not the result"
     );
-    assert_eq!(found.iter().map(|c| c.rank).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(
+        found.iter().map(|c| c.rank).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(answer.dropped, 2, "no original, a data: URI");
 }
 
 #[tokio::test]

@@ -42,7 +42,11 @@ fn matches(offset: usize, count: usize) -> String {
 #[tokio::test]
 async fn a_file_is_uploaded_as_multipart_with_the_key_in_a_header() {
     let server = MockServer::start(|_, _| Reply::json(200, fixture("tineye_matches.json"))).await;
-    let found = tineye(&server).search(&upload(), 50).await.unwrap();
+    let found = tineye(&server)
+        .search(&upload(), 50)
+        .await
+        .unwrap()
+        .candidates;
     assert_eq!(found.len(), 3, "every usable backlink: {found:#?}");
     assert!(found.iter().all(|c| c.provider == "tineye"));
     assert_eq!(found.iter().map(|c| c.rank).collect::<Vec<_>>(), [1, 2, 3]);
@@ -82,7 +86,11 @@ async fn a_url_is_sent_as_a_parameter_and_matches_are_paged() {
     })
     .await;
     let image = ReverseImage::Url(Url::parse("https://example.org/poster.jpg").unwrap());
-    let found = tineye(&server).search(&image, 1000).await.unwrap();
+    let found = tineye(&server)
+        .search(&image, 1000)
+        .await
+        .unwrap()
+        .candidates;
     assert_eq!(found.len(), 220, "110 matches, two postings each");
     assert_eq!(found[219].rank, 220);
     let date = found[0].facts.date.unwrap();

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{each_result, lenient_u32, rank_of, results_array};
+use super::{each_result, lenient_string, lenient_u32, rank_of, results_array, Found};
 use crate::search::candidate::{clean_text, parse_web_url, site_of, Candidate};
 use crate::search::error::SearchError;
 
@@ -13,6 +13,7 @@ pub(crate) const NAME: &str = "brave";
 #[derive(Deserialize)]
 struct RawResult {
     url: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
     title: Option<String>,
     source: Option<String>,
     thumbnail: Option<RawThumbnail>,
@@ -34,9 +35,9 @@ struct RawProperties {
 }
 
 /// The candidates in a Brave image search answer, ranked 1, 2, ….
-pub(crate) fn parse_results(value: &Value) -> Result<Vec<Candidate>, SearchError> {
+pub(crate) fn parse_results(value: &Value) -> Result<Found, SearchError> {
     let items = results_array(NAME, value, "results")?;
-    let mut candidates = each_result(NAME, items, |raw: RawResult| {
+    let mut found = each_result(NAME, items, |raw: RawResult| {
         let page_url = raw.url.as_deref().and_then(|l| parse_web_url(l, None));
         Some(Candidate {
             image_url: parse_web_url(&raw.properties.url, None)?,
@@ -53,10 +54,10 @@ pub(crate) fn parse_results(value: &Value) -> Result<Vec<Candidate>, SearchError
             facts: Default::default(),
         })
     });
-    for (index, candidate) in candidates.iter_mut().enumerate() {
+    for (index, candidate) in found.candidates.iter_mut().enumerate() {
         candidate.rank = rank_of(index);
     }
-    Ok(candidates)
+    Ok(found)
 }
 
 #[cfg(test)]
@@ -67,7 +68,9 @@ mod tests {
 
     #[test]
     fn parses_results_skipping_broken_ones() {
-        let got = parse_results(&serde_json::from_str(RESULTS).unwrap()).unwrap();
+        let got = parse_results(&serde_json::from_str(RESULTS).unwrap())
+            .unwrap()
+            .candidates;
         let urls: Vec<&str> = got.iter().map(|c| c.image_url.as_str()).collect();
         assert_eq!(
             urls,

@@ -69,6 +69,7 @@ pub(crate) fn parse_page(value: &Value, now: DateTime<Utc>) -> Result<Page, Sear
             })
         }
     };
+    let given = pages.len();
     let mut read: Vec<(i64, Candidate)> = pages
         .into_iter()
         .filter_map(|page| match RawPage::deserialize(page) {
@@ -79,6 +80,7 @@ pub(crate) fn parse_page(value: &Value, now: DateTime<Utc>) -> Result<Page, Sear
             }
         })
         .collect();
+    let dropped = given - read.len();
     read.sort_by_key(|(index, _)| *index);
     let has_more = value
         .get("continue")
@@ -86,6 +88,7 @@ pub(crate) fn parse_page(value: &Value, now: DateTime<Utc>) -> Result<Page, Sear
         .is_some();
     Ok(Page {
         candidates: read.into_iter().map(|(_, c)| c).collect(),
+        dropped,
         has_more,
     })
 }

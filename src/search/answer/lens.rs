@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
-use super::{each_result, lenient_u32, results_array};
+use super::{each_result, lenient_string, lenient_u32, results_array};
 use crate::search::candidate::{clean_text, parse_web_url, site_of, Candidate};
 use crate::search::error::SearchError;
 
@@ -26,6 +26,7 @@ pub struct LensMatches {
 struct RawMatch {
     image: Option<String>,
     link: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
     title: Option<String>,
     source: Option<String>,
     thumbnail: Option<String>,
@@ -71,7 +72,8 @@ pub(crate) fn parse_lens(value: &Value, field: &str) -> Result<LensMatches, Sear
             provider: NAME,
             facts: Default::default(),
         })
-    });
+    })
+    .candidates;
     Ok(LensMatches {
         candidates,
         exact_pages,

@@ -33,12 +33,12 @@ pub fn parse_answer(kind: ProviderKind, body: &str) -> Result<Vec<Candidate>, Se
         ProviderKind::Commons => Ok(commons::parse_page(&value, now)?.candidates),
         ProviderKind::TinEye => Ok(tineye::parse_page(&value, 100, now)?.candidates),
         ProviderKind::SerpApi => Ok(serpapi::parse_images_page(&value)?.candidates),
-        ProviderKind::Brave => brave::parse_results(&value),
-        ProviderKind::Serper => serper::parse_images(&value),
+        ProviderKind::Brave => Ok(brave::parse_results(&value)?.candidates),
+        ProviderKind::Serper => Ok(serper::parse_images(&value)?.candidates),
         ProviderKind::SearXng => {
             let instance = url::Url::parse("https://searxng.invalid/")
                 .map_err(|e| SearchError::InvalidSetting(e.to_string()))?;
-            searxng::parse_results(&value, &instance)
+            Ok(searxng::parse_results(&value, &instance)?.candidates)
         }
     }
 }
@@ -54,6 +54,8 @@ pub fn parse_lens_answer(body: &str, field: &str) -> Result<LensMatches, SearchE
 pub(crate) struct Page {
     /// The page's candidates, in order (ranks are assigned while paging).
     pub candidates: Vec<Candidate>,
+    /// Results of the page left out as unusable.
+    pub dropped: usize,
     /// Whether the provider says there is a next page (read by the
     /// clients' paging, which only the `runtime` feature builds).
     #[cfg_attr(not(feature = "runtime"), allow(dead_code))]
@@ -98,31 +100,68 @@ pub(crate) fn results_array<'a>(
     }
 }
 
+/// Candidates read from an answer, and how many of its results were left
+/// out as unusable (malformed, or without an http(s) image URL): counted
+/// so a scan's summary can say so.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// The usable results, in order.
+    pub candidates: Vec<Candidate>,
+    /// Results left out.
+    pub dropped: usize,
+}
+
+impl Found {
+    /// Adds `other`'s candidates and drops after these.
+    pub fn extend(&mut self, other: Found) {
+        self.candidates.extend(other.candidates);
+        self.dropped += other.dropped;
+    }
+}
+
 /// Each item of `items` read as `T` and converted with `convert`; items
-/// that do not fit (missing or mistyped fields, unusable URLs) are skipped
-/// with a debug log.
+/// that do not fit (missing or mistyped fields, unusable URLs) are counted
+/// in [`Found::dropped`], with a debug log.
 pub(crate) fn each_result<T: DeserializeOwned>(
     provider: &'static str,
     items: &[Value],
     convert: impl Fn(T) -> Option<Candidate>,
-) -> Vec<Candidate> {
-    let mut out = Vec::with_capacity(items.len());
+) -> Found {
+    let mut out = Found {
+        candidates: Vec::with_capacity(items.len()),
+        dropped: 0,
+    };
     for (index, item) in items.iter().enumerate() {
         match T::deserialize(item) {
             Ok(raw) => match convert(raw) {
-                Some(candidate) => out.push(candidate),
-                None => tracing::debug!(
-                    provider,
-                    index,
-                    "skipping a result without a usable image URL"
-                ),
+                Some(candidate) => out.candidates.push(candidate),
+                None => {
+                    out.dropped += 1;
+                    tracing::debug!(
+                        provider,
+                        index,
+                        "skipping a result without a usable image URL"
+                    )
+                }
             },
             Err(err) => {
+                out.dropped += 1;
                 tracing::debug!(provider, index, error = %err, "skipping a malformed result")
             }
         }
     }
     out
+}
+
+/// A text field given as a string; any other JSON value (a number, an
+/// object, an array) is `None` rather than a reason to drop the result.
+pub(crate) fn lenient_string<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(deserializer)? {
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    })
 }
 
 /// A dimension given as a number or a numeric string; anything else is `None`.

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{each_result, lenient_u32, results_array, Page};
+use super::{each_result, lenient_string, lenient_u32, results_array, Page};
 use crate::model::source_facts::{fact_text, parse_source_date};
 use crate::model::{DateMeaning, SourceDate, SourceFacts};
 use crate::search::candidate::{clean_text, parse_web_url, site_of, Candidate};
@@ -20,6 +20,7 @@ pub(crate) const NAME: &str = "openverse";
 struct RawResult {
     url: String,
     foreign_landing_url: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
     title: Option<String>,
     creator: Option<String>,
     creator_url: Option<String>,
@@ -37,7 +38,7 @@ struct RawResult {
 /// One page of an Openverse answer; dates after `now` are dropped.
 pub(crate) fn parse_page(value: &Value, now: DateTime<Utc>) -> Result<Page, SearchError> {
     let items = results_array(NAME, value, "results")?;
-    let candidates = each_result(NAME, items, |raw: RawResult| {
+    let found = each_result(NAME, items, |raw: RawResult| {
         let page_url = raw
             .foreign_landing_url
             .as_deref()
@@ -85,10 +86,11 @@ pub(crate) fn parse_page(value: &Value, now: DateTime<Utc>) -> Result<Page, Sear
     let number = |field: &str| value.get(field).and_then(Value::as_u64);
     let has_more = match (number("page"), number("page_count")) {
         (Some(page), Some(count)) => page < count,
-        _ => !candidates.is_empty(),
+        _ => !found.candidates.is_empty(),
     };
     Ok(Page {
-        candidates,
+        candidates: found.candidates,
+        dropped: found.dropped,
         has_more,
     })
 }

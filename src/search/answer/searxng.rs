@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
-use super::{each_result, results_array};
+use super::{each_result, lenient_string, results_array, Found};
 use crate::search::candidate::{clean_text, parse_web_url, site_of, Candidate};
 use crate::search::error::SearchError;
 
@@ -15,6 +15,7 @@ pub(crate) const NAME: &str = "searxng";
 struct RawResult {
     img_src: String,
     url: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
     title: Option<String>,
     thumbnail_src: Option<String>,
     resolution: Option<String>,
@@ -23,7 +24,7 @@ struct RawResult {
 
 /// The image results of one SearXNG JSON answer; relative thumbnail URLs
 /// (the instance's image proxy) are resolved against `instance`.
-pub(crate) fn parse_results(value: &Value, instance: &Url) -> Result<Vec<Candidate>, SearchError> {
+pub(crate) fn parse_results(value: &Value, instance: &Url) -> Result<Found, SearchError> {
     let items = results_array(NAME, value, "results")?;
     Ok(each_result(NAME, items, |raw: RawResult| {
         let page_url = raw.url.as_deref().and_then(|l| parse_web_url(l, None));
@@ -67,7 +68,9 @@ mod tests {
     #[test]
     fn parses_results_and_resolutions() {
         let instance = Url::parse("https://searx.example.org/").unwrap();
-        let got = parse_results(&serde_json::from_str(PAGE_1).unwrap(), &instance).unwrap();
+        let got = parse_results(&serde_json::from_str(PAGE_1).unwrap(), &instance)
+            .unwrap()
+            .candidates;
         assert_eq!(got.len(), 4, "{got:#?}");
         let first = &got[0];
         assert_eq!(

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{each_result, lenient_u32, results_array, Page};
+use super::{each_result, lenient_string, lenient_u32, results_array, Page};
 use crate::search::candidate::{clean_text, parse_web_url, site_of, Candidate};
 use crate::search::error::SearchError;
 
@@ -15,6 +15,7 @@ pub(crate) const NAME: &str = "serpapi";
 struct RawImage {
     original: String,
     link: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
     title: Option<String>,
     source: Option<String>,
     thumbnail: Option<String>,
@@ -28,7 +29,7 @@ struct RawImage {
 /// `serpapi_pagination.next` promises another page.
 pub(crate) fn parse_images_page(value: &Value) -> Result<Page, SearchError> {
     let items = results_array(NAME, value, "images_results")?;
-    let candidates = each_result(NAME, items, |raw: RawImage| {
+    let found = each_result(NAME, items, |raw: RawImage| {
         let page_url = raw.link.as_deref().and_then(|l| parse_web_url(l, None));
         Some(Candidate {
             image_url: parse_web_url(&raw.original, None)?,
@@ -51,7 +52,8 @@ pub(crate) fn parse_images_page(value: &Value) -> Result<Page, SearchError> {
         .and_then(Value::as_str)
         .is_some_and(|next| !next.is_empty());
     Ok(Page {
-        candidates,
+        candidates: found.candidates,
+        dropped: found.dropped,
         has_more,
     })
 }
@@ -110,10 +112,16 @@ mod tests {
             urls,
             vec![
                 "https://images.example.net/fox-den.jpg",
+                "https://weird.example.com/title-is-a-number.jpg",
                 "https://cdn.example.org/fox2.png"
             ]
         );
-        assert_eq!(page.candidates[1].width, Some(1200));
-        assert_eq!(page.candidates[1].height, None);
+        assert_eq!(
+            page.candidates[1].page_title, None,
+            "a mistyped title is dropped, not the result"
+        );
+        assert_eq!(page.candidates[2].width, Some(1200));
+        assert_eq!(page.candidates[2].height, None);
+        assert_eq!(page.dropped, 2, "no original, a data: URI");
     }
 }

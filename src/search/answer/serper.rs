@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{each_result, lenient_u32, results_array};
+use super::{each_result, lenient_string, lenient_u32, results_array, Found};
 use crate::search::candidate::{clean_text, parse_web_url, site_of, Candidate};
 use crate::search::error::SearchError;
 
@@ -15,6 +15,7 @@ pub(crate) const NAME: &str = "serper";
 struct RawImage {
     image_url: String,
     link: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
     title: Option<String>,
     source: Option<String>,
     domain: Option<String>,
@@ -26,7 +27,7 @@ struct RawImage {
 }
 
 /// The candidates in one Serper images answer.
-pub(crate) fn parse_images(value: &Value) -> Result<Vec<Candidate>, SearchError> {
+pub(crate) fn parse_images(value: &Value) -> Result<Found, SearchError> {
     let items = results_array(NAME, value, "images")?;
     Ok(each_result(NAME, items, |raw: RawImage| {
         let page_url = raw.link.as_deref().and_then(|l| parse_web_url(l, None));
@@ -59,7 +60,9 @@ mod tests {
 
     #[test]
     fn parses_images() {
-        let got = parse_images(&serde_json::from_str(PAGE_1).unwrap()).unwrap();
+        let got = parse_images(&serde_json::from_str(PAGE_1).unwrap())
+            .unwrap()
+            .candidates;
         assert_eq!(got.len(), 4, "{got:#?}");
         let first = &got[0];
         assert_eq!(

@@ -74,18 +74,26 @@ pub(crate) fn parse_page(
         }
     };
     let mut candidates = Vec::new();
+    let mut dropped = 0;
     for item in matches {
         let Ok(raw) = RawMatch::deserialize(item) else {
             tracing::debug!(provider = NAME, "skipping a malformed match");
+            dropped += 1;
             continue;
         };
-        candidates.extend(raw.backlinks.iter().filter_map(|link| {
-            let link = RawBacklink::deserialize(link).ok()?;
-            backlink(&raw, link, now)
-        }));
+        for link in &raw.backlinks {
+            match RawBacklink::deserialize(link)
+                .ok()
+                .and_then(|link| backlink(&raw, link, now))
+            {
+                Some(candidate) => candidates.push(candidate),
+                None => dropped += 1,
+            }
+        }
     }
     Ok(Page {
         candidates,
+        dropped,
         has_more: matches.len() >= page_size.max(1),
     })
 }

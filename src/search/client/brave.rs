@@ -10,7 +10,8 @@ use crate::config::Secret;
 use crate::http::RetryPolicy;
 use crate::search::answer::brave::{parse_results, NAME};
 use crate::search::answer::parse_body;
-use crate::search::candidate::{Candidate, SearchQuery};
+use crate::search::answer::Found;
+use crate::search::candidate::SearchQuery;
 use crate::search::error::SearchError;
 
 /// The most results one request may ask for.
@@ -48,9 +49,9 @@ impl ImageSearch for Brave {
         NAME
     }
 
-    async fn search(&self, query: &SearchQuery) -> Result<Vec<Candidate>, SearchError> {
+    async fn search(&self, query: &SearchQuery) -> Result<Found, SearchError> {
         if query.max_results == 0 {
-            return Ok(Vec::new());
+            return Ok(Found::default());
         }
         if query.max_results > MAX_COUNT {
             tracing::info!(
@@ -79,9 +80,9 @@ impl ImageSearch for Brave {
                     .header("X-Subscription-Token", self.api_key.expose())
             })
             .await?;
-        let mut candidates = parse_results(&parse_body(NAME, &body)?)?;
-        candidates.truncate(query.max_results);
-        Ok(candidates)
+        let mut found = parse_results(&parse_body(NAME, &body)?)?;
+        found.candidates.truncate(query.max_results);
+        Ok(found)
     }
 }
 

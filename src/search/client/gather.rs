@@ -26,6 +26,9 @@ pub struct Gathered {
     pub counts: Vec<(&'static str, usize)>,
     /// Providers that failed.
     pub failures: Vec<ProviderFailure>,
+    /// Results the providers gave that were unusable (malformed, or
+    /// without an http(s) image URL).
+    pub dropped: usize,
 }
 
 impl Gathered {
@@ -47,9 +50,10 @@ pub async fn gather(providers: &[Box<dyn ImageSearch>], query: &SearchQuery) -> 
     let mut all = Vec::new();
     for (provider, answer) in answers {
         match answer {
-            Ok(candidates) => {
-                gathered.counts.push((provider, candidates.len()));
-                all.extend(candidates);
+            Ok(found) => {
+                gathered.counts.push((provider, found.candidates.len()));
+                gathered.dropped += found.dropped;
+                all.extend(found.candidates);
             }
             Err(error) => {
                 tracing::warn!(provider, error = %error, "provider failed");

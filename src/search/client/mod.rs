@@ -22,7 +22,8 @@ pub(crate) use paging::Pacer;
 pub use tineye::{ReverseImage, TinEye};
 
 use crate::http::RetryPolicy;
-use crate::search::candidate::{Candidate, SearchQuery};
+use crate::search::answer::Found;
+use crate::search::candidate::SearchQuery;
 use crate::search::error::SearchError;
 use crate::search::settings::ProviderSettings;
 
@@ -37,7 +38,7 @@ pub trait ImageSearch: Send + Sync {
     /// Zero results is `Ok(vec![])`. A failure on the first request is an
     /// error; a failure on a later page ends paging early, is logged at
     /// `warn`, and the candidates gathered so far are returned.
-    async fn search(&self, query: &SearchQuery) -> Result<Vec<Candidate>, SearchError>;
+    async fn search(&self, query: &SearchQuery) -> Result<Found, SearchError>;
 }
 
 /// Builds the provider the settings describe, sending through `client`.

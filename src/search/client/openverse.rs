@@ -14,8 +14,9 @@ use super::serpapi::pages_for;
 use super::ImageSearch;
 use crate::http::RetryPolicy;
 use crate::search::answer::openverse::{parse_page, NAME};
+use crate::search::answer::Found;
 use crate::search::answer::{parse_body, Page};
-use crate::search::candidate::{Candidate, SearchQuery};
+use crate::search::candidate::SearchQuery;
 use crate::search::error::SearchError;
 
 /// Results per page for anonymous clients.
@@ -63,7 +64,7 @@ impl ImageSearch for Openverse {
         NAME
     }
 
-    async fn search(&self, query: &SearchQuery) -> Result<Vec<Candidate>, SearchError> {
+    async fn search(&self, query: &SearchQuery) -> Result<Found, SearchError> {
         let max_pages = pages_for(query.max_results, PAGE_SIZE).min(MAX_PAGES);
         collect_pages(NAME, query.max_results, max_pages, |page| {
             self.fetch_page(&query.keyphrase, page)

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use crate::search::answer::{rank_of, Page};
+use crate::search::answer::{rank_of, Found, Page};
 use crate::search::candidate::Candidate;
 use crate::search::dedupe::normalize_url;
 use crate::search::error::SearchError;
@@ -18,18 +18,20 @@ use crate::search::error::SearchError;
 /// `max_pages` were asked for. Ranks are 1-based across pages.
 ///
 /// An error on the first page is returned; on a later page it is logged and
-/// the candidates so far are returned.
+/// the candidates so far are returned. Results the provider gave that were
+/// unusable are summed in [`Found::dropped`].
 pub(crate) async fn collect_pages<F, Fut>(
     provider: &'static str,
     max_results: usize,
     max_pages: u32,
     mut fetch: F,
-) -> Result<Vec<Candidate>, SearchError>
+) -> Result<Found, SearchError>
 where
     F: FnMut(u32) -> Fut,
     Fut: Future<Output = Result<Page, SearchError>>,
 {
     let mut gathered: Vec<Candidate> = Vec::new();
+    let mut dropped = 0;
     let mut seen: HashSet<(String, Option<String>)> = HashSet::new();
     for page_number in 0..max_pages {
         if gathered.len() >= max_results {
@@ -44,6 +46,7 @@ where
             Err(err) => return Err(err),
         };
         let before = gathered.len();
+        let page_dropped = page.dropped;
         for mut candidate in page.candidates {
             let key = (
                 normalize_url(&candidate.image_url),
@@ -54,11 +57,20 @@ where
                 gathered.push(candidate);
             }
         }
-        if !page.has_more || gathered.len() == before {
+        if gathered.len() == before {
+            // A page with nothing new repeats an earlier one: its unusable
+            // results were counted there.
+            break;
+        }
+        dropped += page_dropped;
+        if !page.has_more {
             break;
         }
     }
-    Ok(gathered)
+    Ok(Found {
+        candidates: gathered,
+        dropped,
+    })
 }
 
 /// Keeps requests to one provider at least `interval` apart, however
@@ -112,14 +124,19 @@ mod tests {
             let start = page as usize * 10;
             Ok(Page {
                 candidates: (start..start + 10).map(candidate).collect(),
+                dropped: 2,
                 has_more: true,
             })
         })
         .await
         .unwrap();
-        assert_eq!(got.len(), 25);
-        assert_eq!(got[24].rank, 25);
-        assert_eq!(got[24].image_url.as_str(), "https://e.com/24.jpg");
+        assert_eq!(got.candidates.len(), 25);
+        assert_eq!(got.candidates[24].rank, 25);
+        assert_eq!(
+            got.candidates[24].image_url.as_str(),
+            "https://e.com/24.jpg"
+        );
+        assert_eq!(got.dropped, 6, "the unusable results of the 3 pages asked");
     }
 
     #[tokio::test]
@@ -130,13 +147,14 @@ mod tests {
             async {
                 Ok(Page {
                     candidates: (0..5).map(candidate).collect(),
+                    dropped: 0,
                     has_more: true,
                 })
             }
         })
         .await
         .unwrap();
-        assert_eq!((got.len(), calls), (5, 2));
+        assert_eq!((got.candidates.len(), calls), (5, 2));
     }
 
     #[tokio::test]
@@ -155,6 +173,7 @@ mod tests {
             if page == 0 {
                 Ok(Page {
                     candidates: vec![candidate(1)],
+                    dropped: 0,
                     has_more: true,
                 })
             } else {
@@ -166,7 +185,7 @@ mod tests {
         })
         .await
         .unwrap();
-        assert_eq!(got.len(), 1);
+        assert_eq!(got.candidates.len(), 1);
         let err = collect_pages("test", 100, 10, |_| async {
             Err::<Page, _>(SearchError::Malformed {
                 provider: "test",

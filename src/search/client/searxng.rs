@@ -11,8 +11,9 @@ use super::serpapi::pages_for;
 use super::ImageSearch;
 use crate::http::RetryPolicy;
 use crate::search::answer::searxng::{parse_results, NAME};
+use crate::search::answer::Found;
 use crate::search::answer::{parse_body, Page};
-use crate::search::candidate::{Candidate, SearchQuery};
+use crate::search::candidate::SearchQuery;
 use crate::search::error::SearchError;
 
 /// Typical results per page.
@@ -45,10 +46,11 @@ impl SearXng {
         let endpoint = Endpoint::keyless(NAME, &self.retry, UNAUTHORIZED_HINT);
         let body = endpoint.get_json(&self.client, &url).await?;
         let value = parse_body(NAME, &body)?;
-        let candidates = parse_results(&value, &self.base_url)?;
+        let found = parse_results(&value, &self.base_url)?;
         Ok(Page {
-            has_more: !candidates.is_empty(),
-            candidates,
+            has_more: !found.candidates.is_empty(),
+            candidates: found.candidates,
+            dropped: found.dropped,
         })
     }
 }
@@ -59,7 +61,7 @@ impl ImageSearch for SearXng {
         NAME
     }
 
-    async fn search(&self, query: &SearchQuery) -> Result<Vec<Candidate>, SearchError> {
+    async fn search(&self, query: &SearchQuery) -> Result<Found, SearchError> {
         let max_pages = pages_for(query.max_results, PAGE_SIZE);
         collect_pages(NAME, query.max_results, max_pages, |page| {
             self.fetch_page(&query.keyphrase, page)

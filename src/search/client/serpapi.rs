@@ -12,8 +12,9 @@ use super::ImageSearch;
 use crate::config::Secret;
 use crate::http::RetryPolicy;
 use crate::search::answer::serpapi::{parse_images_page, NAME};
+use crate::search::answer::Found;
 use crate::search::answer::{parse_body, Page};
-use crate::search::candidate::{Candidate, SearchQuery};
+use crate::search::candidate::SearchQuery;
 use crate::search::error::SearchError;
 
 /// Results per `ijn` page.
@@ -124,7 +125,7 @@ impl ImageSearch for SerpApiImages {
         NAME
     }
 
-    async fn search(&self, query: &SearchQuery) -> Result<Vec<Candidate>, SearchError> {
+    async fn search(&self, query: &SearchQuery) -> Result<Found, SearchError> {
         let max_pages = pages_for(query.max_results, PAGE_SIZE);
         collect_pages(NAME, query.max_results, max_pages, |ijn| {
             self.fetch_page(&query.keyphrase, ijn)

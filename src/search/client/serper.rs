@@ -11,8 +11,9 @@ use super::ImageSearch;
 use crate::config::Secret;
 use crate::http::RetryPolicy;
 use crate::search::answer::serper::{parse_images, NAME};
+use crate::search::answer::Found;
 use crate::search::answer::{parse_body, results_array, Page};
-use crate::search::candidate::{Candidate, SearchQuery};
+use crate::search::candidate::SearchQuery;
 use crate::search::error::SearchError;
 
 /// Results asked for per page.
@@ -67,8 +68,10 @@ impl Serper {
             .await?;
         let value = parse_body(NAME, &text)?;
         let returned = results_array(NAME, &value, "images")?.len();
+        let found = parse_images(&value)?;
         Ok(Page {
-            candidates: parse_images(&value)?,
+            candidates: found.candidates,
+            dropped: found.dropped,
             has_more: returned >= page_size,
         })
     }
@@ -80,7 +83,7 @@ impl ImageSearch for Serper {
         NAME
     }
 
-    async fn search(&self, query: &SearchQuery) -> Result<Vec<Candidate>, SearchError> {
+    async fn search(&self, query: &SearchQuery) -> Result<Found, SearchError> {
         let page_size = query.max_results.clamp(1, PAGE_SIZE);
         let max_pages = pages_for(query.max_results, page_size);
         collect_pages(NAME, query.max_results, max_pages, |page| {

@@ -13,8 +13,7 @@ use super::serpapi::pages_for;
 use crate::config::Secret;
 use crate::http::RetryPolicy;
 use crate::search::answer::tineye::{failure_message, parse_page, NAME};
-use crate::search::answer::{parse_body, rank_of, Page};
-use crate::search::candidate::Candidate;
+use crate::search::answer::{parse_body, rank_of, Found, Page};
 use crate::search::error::SearchError;
 use crate::search::settings::TINEYE_DEFAULT_URL;
 
@@ -93,13 +92,13 @@ impl TinEye {
         &self,
         image: &ReverseImage,
         max_results: usize,
-    ) -> Result<Vec<Candidate>, SearchError> {
+    ) -> Result<Found, SearchError> {
         let max_pages = pages_for(max_results, PAGE_SIZE);
         let mut found = collect_pages(NAME, max_results, max_pages, |page| {
             self.fetch_page(image, page)
         })
         .await?;
-        for (index, candidate) in found.iter_mut().enumerate() {
+        for (index, candidate) in found.candidates.iter_mut().enumerate() {
             candidate.rank = rank_of(index);
         }
         Ok(found)
