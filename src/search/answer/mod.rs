@@ -54,7 +54,9 @@ pub fn parse_lens_answer(body: &str, field: &str) -> Result<LensMatches, SearchE
 pub(crate) struct Page {
     /// The page's candidates, in order (ranks are assigned while paging).
     pub candidates: Vec<Candidate>,
-    /// Results of the page left out as unusable.
+    /// Results of the page left out as unusable (summed by the clients'
+    /// paging, which only the `runtime` feature builds).
+    #[cfg_attr(not(feature = "runtime"), allow(dead_code))]
     pub dropped: usize,
     /// Whether the provider says there is a next page (read by the
     /// clients' paging, which only the `runtime` feature builds).
@@ -109,14 +111,6 @@ pub struct Found {
     pub candidates: Vec<Candidate>,
     /// Results left out.
     pub dropped: usize,
-}
-
-impl Found {
-    /// Adds `other`'s candidates and drops after these.
-    pub fn extend(&mut self, other: Found) {
-        self.candidates.extend(other.candidates);
-        self.dropped += other.dropped;
-    }
 }
 
 /// Each item of `items` read as `T` and converted with `convert`; items
