@@ -30,7 +30,8 @@ pub fn decode_memory_needed(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Width × height × bytes per pixel of the decoded picture, per its header.
+/// Width × height × bytes per pixel of the decoded picture, per its header
+/// (at the reduced size a large JPEG is decoded at).
 fn decoded_size(bytes: &[u8]) -> Option<u64> {
     let format = sniff_format(bytes)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
@@ -38,7 +39,17 @@ fn decoded_size(bytes: &[u8]) -> Option<u64> {
     let decoder = reader.into_decoder().ok()?;
     let (width, height) = decoder.dimensions();
     let per_pixel = u64::from(decoder.color_type().bytes_per_pixel());
-    Some(u64::from(width) * u64::from(height) * per_pixel)
+    // A large JPEG is decoded at a reduced size; should that fail it is
+    // decoded whole, so the full size is reserved for the colour types
+    // the reduced decoder refuses (CMYK, 16-bit).
+    let shrink = match (format, decoder.color_type()) {
+        (image::ImageFormat::Jpeg, image::ColorType::Rgb8 | image::ColorType::L8) => {
+            u64::from(super::jpeg::scale_denominator(width, height))
+        }
+        _ => 1,
+    };
+    let side = |s: u32| u64::from(s).div_ceil(shrink);
+    Some(side(width) * side(height) * per_pixel)
 }
 
 #[cfg(test)]
@@ -66,6 +77,16 @@ mod tests {
         let grey = png(1000, 500, image::ExtendedColorType::L8);
         assert_eq!(decode_memory_needed(&rgba), 1000 * 500 * 4 * 3 + BASE_BYTES);
         assert_eq!(decode_memory_needed(&grey), 1000 * 500 * 3 + BASE_BYTES);
+    }
+
+    #[test]
+    fn a_large_jpeg_needs_what_its_reduced_decode_needs() {
+        let pixels = image::RgbImage::from_fn(4096, 2048, |x, y| image::Rgb([x as u8, y as u8, 9]));
+        let mut jpeg = Vec::new();
+        pixels
+            .write_with_encoder(image::codecs::jpeg::JpegEncoder::new(&mut jpeg))
+            .unwrap();
+        assert_eq!(decode_memory_needed(&jpeg), 1024 * 512 * 3 * 3 + BASE_BYTES);
     }
 
     #[test]

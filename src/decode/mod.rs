@@ -13,6 +13,7 @@
 
 use std::io::Cursor;
 
+use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 mod colour;
@@ -32,6 +33,7 @@ pub use content_credentials::{
 #[cfg(feature = "runtime")]
 pub use credentials_reader::read_content_credentials;
 pub use exif_fields::{exif_summary, ExifSummary};
+pub use jpeg::MIN_DECODED_SIDE;
 pub use memory::decode_memory_needed;
 pub use xmp::{embedded_credits, EmbeddedCredits, XmpError, MAX_XMP_BYTES};
 
@@ -61,13 +63,16 @@ impl Default for DecodeLimits {
 /// A decoded picture with what was learnt while decoding it.
 #[derive(Debug, Clone)]
 pub struct Decoded {
-    /// The picture, EXIF orientation applied, first frame of animations.
+    /// The picture, EXIF orientation applied, first frame of animations. A
+    /// large JPEG is decoded at 1/2, 1/4 or 1/8 of its size (at least
+    /// [`MIN_DECODED_SIDE`] pixels on its longest side), so this may
+    /// be smaller than `width` × `height`.
     pub image: DynamicImage,
     /// Format sniffed from the bytes: `jpeg`, `png`, `gif`, `webp`, …
     pub format: String,
-    /// Width after orientation.
+    /// The picture's true width after orientation.
     pub width: u32,
-    /// Height after orientation.
+    /// The picture's true height after orientation.
     pub height: u32,
     /// Origin-related EXIF fields (empty when absent or unreadable).
     pub exif: ExifSummary,
@@ -165,17 +170,43 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, DecodeErro
         .flatten()
         .map(exif_summary)
         .unwrap_or_default();
-    let mut image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    let denominator = match format {
+        ImageFormat::Jpeg => jpeg::scale_denominator(width, height),
+        _ => 1,
+    };
+    let scaled = (denominator > 1)
+        .then(|| jpeg::decode_scaled(bytes, width, height, denominator))
+        .flatten();
+    let full_size = scaled.is_none();
+    let mut image = match scaled {
+        Some(image) => image,
+        None => DynamicImage::from_decoder(decoder).map_err(corrupt)?,
+    };
     if let Some(orientation) = orientation {
         image.apply_orientation(orientation);
     }
+    // A picture decoded at a reduced size keeps its true size.
+    let (width, height) = if full_size {
+        (image.width(), image.height())
+    } else {
+        oriented(width, height, orientation)
+    };
     Ok(Decoded {
-        width: image.width(),
-        height: image.height(),
+        width,
+        height,
         image,
         format: name,
         exif,
     })
+}
+
+/// `width` × `height` after `orientation` (a quarter turn swaps them).
+fn oriented(width: u32, height: u32, orientation: Option<Orientation>) -> (u32, u32) {
+    use Orientation::{Rotate270, Rotate270FlipH, Rotate90, Rotate90FlipH};
+    match orientation {
+        Some(Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH) => (height, width),
+        _ => (width, height),
+    }
 }
 
 /// Size and signature checks that need no decoder.
