@@ -310,7 +310,7 @@ pub struct IngestArgs {
         long,
         env = "PROVENANCE_DECODE_MEMORY_MB",
         hide_env_values = true,
-        default_value_t = 1024,
+        default_value_t = crate::scan::DEFAULT_DECODE_MEMORY / (1024 * 1024),
         value_name = "MIB",
         value_parser = at_least_one::<u64>
     )]

@@ -143,14 +143,22 @@ impl BatchSummary {
     /// One line for people: `3 pictures: 1 with copies, 1 with similar
     /// pictures only, 0 without matches, 1 unreadable`.
     pub fn line(&self) -> String {
-        let pictures = match self.pictures {
-            1 => "1 picture".to_string(),
-            n => format!("{n} pictures"),
-        };
         format!(
-            "{pictures}: {} with copies, {} with similar pictures only, {} without matches, {} unreadable",
-            self.with_copies, self.similar_only, self.without_matches, self.unreadable
+            "{}: {} with copies, {} with similar pictures only, {} without matches, {} unreadable",
+            pictures(self.pictures),
+            self.with_copies,
+            self.similar_only,
+            self.without_matches,
+            self.unreadable
         )
+    }
+}
+
+/// `1 picture`, `3 pictures`.
+pub fn pictures(n: usize) -> String {
+    match n {
+        1 => "1 picture".to_string(),
+        n => format!("{n} pictures"),
     }
 }
 

@@ -137,10 +137,7 @@ async fn match_batch(
         anyhow::bail!(
             "{} of {} could not be read (named above); the others were matched",
             summary.unreadable,
-            match summary.pictures {
-                1 => "1 picture".to_string(),
-                n => format!("{n} pictures"),
-            }
+            batch::pictures(summary.pictures)
         );
     }
     Ok(exit::SUCCESS)

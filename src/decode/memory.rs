@@ -24,7 +24,12 @@ pub const BASE_BYTES: u64 = 8 * 1024 * 1024;
 /// header's dimensions and colour type; [`BASE_BYTES`] when the header
 /// cannot be read (the decode then fails at once).
 pub fn decode_memory_needed(bytes: &[u8]) -> u64 {
-    decoded_size(bytes).map_or(BASE_BYTES, |size| {
+    // Header parsing runs on the caller's (async) thread: a decoder bug
+    // must not take it down; the decode proper then reports the file.
+    let size = std::panic::catch_unwind(|| decoded_size(bytes))
+        .ok()
+        .flatten();
+    size.map_or(BASE_BYTES, |size| {
         size.saturating_mul(ANALYSIS_FACTOR)
             .saturating_add(BASE_BYTES)
     })

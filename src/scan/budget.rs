@@ -80,6 +80,11 @@ mod tests {
         header.extend(13u32.to_be_bytes());
         header.extend(&ihdr);
         header.extend(crc32fast::hash(&ihdr).to_be_bytes());
+        // The header is read up to the first data chunk.
+        let idat = b"IDAT\x78\x9c".to_vec();
+        header.extend(2u32.to_be_bytes());
+        header.extend(&idat);
+        header.extend(crc32fast::hash(&idat).to_be_bytes());
         let big = budget.reserve(&header).await;
         assert_eq!(budget.units.available_permits(), 0);
         let small = budget.reserve(b"x");
