@@ -269,6 +269,7 @@ fn zero_counts_and_timeouts_are_refused_as_usage_errors() {
         (["scan", "poster"], "--decode-workers"),
         (["index", folder], "--max-image-mb"),
         (["index", folder], "--decode-workers"),
+        (["index", folder], "--decode-memory-mb"),
     ] {
         let args = [command[0], command[1], flag, "0"];
         let out = provenance(dir.path(), &args, None);

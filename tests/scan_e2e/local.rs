@@ -520,3 +520,35 @@ async fn match_of_many_pictures_reports_each_and_sums_up() {
         stderr(&none)
     );
 }
+
+/// Issue 19 item 1: `match` results are on stdout (stderr only names the
+/// report files), `-q` keeps them, and counts speak proper English.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn match_results_go_to_stdout_and_quiet_keeps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let indexed = fixture("hash");
+    let index = ["index", indexed.to_str().unwrap(), "--embedder", "none"];
+    let out = provenance(dir.path(), &index, &[]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let coffee = fixture("hash/coffee.jpg");
+    for quiet in [false, true] {
+        let mut args = vec!["match", coffee.to_str().unwrap(), "--embedder", "none"];
+        if quiet {
+            args.push("-q");
+        }
+        let out = provenance(dir.path(), &args, &[]).await;
+        assert!(out.status.success(), "{}", stderr(&out));
+        let results = common::binary::stdout(&out);
+        assert!(
+            results.starts_with("1 match for ")
+                && results.contains("1 exact copy, 0 near-duplicates")
+                && results.contains("1 sighting "),
+            "quiet {quiet}: {results}"
+        );
+        let said = stderr(&out);
+        assert!(
+            said.lines().all(|l| l.starts_with("report: ")),
+            "quiet {quiet}: only the report files on stderr: {said}"
+        );
+    }
+}
