@@ -64,6 +64,7 @@ async fn run(pictures: usize, uploads: usize) -> Result<Outcome> {
         request_timeout: Duration::from_secs(600),
         lookup: LookupOptions::default(),
         cases_dir: cases.path().to_path_buf(),
+        scans: provenance::scan::ScanOptions::default(),
     };
     let fetcher = Fetcher::new(FetchSettings::default())?;
     let state = AppState::new(

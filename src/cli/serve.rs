@@ -28,8 +28,9 @@ pub async fn run_serve(config: &Config, args: ServeArgs, quiet: bool) -> anyhow:
         _ => None,
     };
     check_exposure(args.listen, token.as_ref()).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+    let scans = settings::scan_options(&args.ingest);
     let mut lookup = settings::lookup_options(&args.lookup)?;
-    lookup.decode_limits = settings::scan_options(&args.ingest).decode_limits;
+    lookup.decode_limits = scans.decode_limits;
     let fetcher = setup::fetcher(&args.fetch, &args.ingest)?;
     let store: Arc<dyn Store> = store::open(&config.store)
         .await
@@ -52,6 +53,7 @@ pub async fn run_serve(config: &Config, args: ServeArgs, quiet: bool) -> anyhow:
         request_timeout: Duration::from_secs(args.request_timeout),
         lookup,
         cases_dir: config.data_dir.join("cases"),
+        scans,
     };
     let env = Arc::new(|name: &str| std::env::var(name).ok());
     let state = AppState::new(settings, store, embedder, index, fetcher, env)

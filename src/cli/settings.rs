@@ -13,7 +13,7 @@ use crate::fetch::FetchSettings;
 use crate::http::RetryPolicy;
 use crate::lookup::LookupOptions;
 use crate::matching::Thresholds;
-use crate::scan::ScanOptions;
+use crate::scan::{DecodeBudget, ScanOptions};
 
 /// One mebibyte, the unit of `--max-image-mb`.
 pub const MIB: u64 = 1024 * 1024;
@@ -98,7 +98,7 @@ pub fn scan_options(ingest: &IngestArgs) -> ScanOptions {
             .unwrap_or(defaults.decode_workers)
             .max(1),
         decode_limits: decode_limits(ingest),
-        decode_memory: ingest.decode_memory_mb.saturating_mul(1024 * 1024),
+        decode_budget: DecodeBudget::new(ingest.decode_memory_mb.saturating_mul(1024 * 1024)),
         ..defaults
     }
 }

@@ -13,7 +13,7 @@ use crate::decode::decode_memory_needed;
 
 const MIB: u64 = 1024 * 1024;
 
-/// Memory decodes running at once may use, in MiB units.
+/// Memory decodes running at once may use, in MiB units; clones share it.
 #[derive(Debug, Clone)]
 pub struct DecodeBudget {
     units: Arc<Semaphore>,
@@ -61,6 +61,14 @@ mod tests {
         assert_eq!(budget.units_for(MIB + 1), 2);
         assert_eq!(budget.units_for(10_000 * MIB), 100);
         assert_eq!(DecodeBudget::new(0).total, 1);
+    }
+
+    #[tokio::test]
+    async fn clones_share_one_budget() {
+        let budget = DecodeBudget::new(64 * MIB);
+        let other_scan = budget.clone();
+        let _held = other_scan.reserve(b"not a picture").await;
+        assert_eq!(budget.units.available_permits(), 64 - 8);
     }
 
     #[tokio::test]

@@ -40,6 +40,7 @@ use crate::search::{
     ImageCandidate, ImageSearch, Lens, ReverseImage, SearchError, SearchQuery, TinEye,
 };
 use crate::store::{Store, StoreError};
+pub use budget::DecodeBudget;
 pub use progress::{Counter, Progress, ProgressSnapshot};
 pub use request::{PlannedScan, RequestError, ScanInput, ScanRequest};
 use stages::{Fetched, Prepared};
@@ -94,9 +95,10 @@ pub struct ScanOptions {
     pub fetch_workers: usize,
     /// Bounds on what is decoded; `max_bytes` also caps local files.
     pub decode_limits: DecodeLimits,
-    /// Memory the decodes running at once may use, in bytes (each
-    /// reserves what its header says it needs; see [`budget`]).
-    pub decode_memory: u64,
+    /// Memory the decodes running at once may use (each reserves what its
+    /// header says it needs). Clones share it: scans given the same budget
+    /// (the web service's, a trace's) stay within it together.
+    pub decode_budget: DecodeBudget,
 }
 
 /// The default decode memory budget: 1 GiB.
@@ -112,7 +114,7 @@ impl Default for ScanOptions {
             decode_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             fetch_workers: 64,
             decode_limits: DecodeLimits::default(),
-            decode_memory: DEFAULT_DECODE_MEMORY,
+            decode_budget: DecodeBudget::new(DEFAULT_DECODE_MEMORY),
         }
     }
 }
@@ -171,8 +173,6 @@ pub(crate) struct StageContext {
     progress: Arc<Progress>,
     /// Bytes being decoded or embedded now, with the candidates waiting on them.
     pending: std::sync::Mutex<std::collections::HashMap<[u8; 32], Vec<stages::Waiting>>>,
-    /// Memory the decodes running at once may use.
-    decode_budget: budget::DecodeBudget,
 }
 
 /// Candidates waiting for a download slot (small values).
@@ -234,7 +234,6 @@ pub async fn run_opened_scan(
     let started = Instant::now();
     let store = services.store.clone();
     let OpenedScan { scan_id, resumed } = opened;
-    let decode_budget = budget::DecodeBudget::new(options.decode_memory);
     let ctx = Arc::new(StageContext {
         store: store.clone(),
         fetcher: services.fetcher.clone(),
@@ -243,7 +242,6 @@ pub async fn run_opened_scan(
         options,
         progress: progress.clone(),
         pending: Default::default(),
-        decode_budget,
     });
 
     // Queues hold whole files after the fetch stage and model inputs after

@@ -241,7 +241,7 @@ pub async fn prepare_one(
     let limits = ctx.options.decode_limits;
     let embedder = ctx.embedder.clone();
     let bytes = image.bytes.clone();
-    let reserved = ctx.decode_budget.reserve(&bytes).await;
+    let reserved = ctx.options.decode_budget.reserve(&bytes).await;
     let work = tokio::task::spawn_blocking(move || analyse(&bytes, &limits, embedder.as_deref()));
     let done = work.await;
     drop(reserved);

@@ -371,7 +371,7 @@ pub(super) async fn launch(state: &AppState, body: &ScanBody) -> Result<(ScanId,
         follow_pages: request.follow_pages,
         max_pages: request.max_pages,
         decode_limits: state.settings.lookup.decode_limits,
-        ..ScanOptions::default()
+        ..state.settings.scans.clone()
     };
     state.scans.start(services, planned.seed, opened, options);
     Ok((opened.scan_id, opened.resumed))

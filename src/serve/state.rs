@@ -14,6 +14,7 @@ use super::security::{random_token, ApiToken};
 use crate::embed::Embedder;
 use crate::fetch::Fetcher;
 use crate::lookup::{LookupOptions, MatchIndex};
+use crate::scan::ScanOptions;
 use crate::store::Store;
 
 /// How the server runs.
@@ -35,6 +36,9 @@ pub struct ServeSettings {
     pub lookup: LookupOptions,
     /// Where uploaded pictures are kept.
     pub cases_dir: PathBuf,
+    /// How scans started from the web run (decode workers, and one decode
+    /// memory budget all of them share).
+    pub scans: ScanOptions,
 }
 
 /// Looks up a setting of the environment (search provider keys and base

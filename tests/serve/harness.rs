@@ -64,6 +64,7 @@ impl Server {
             request_timeout: Duration::from_secs(60),
             lookup: LookupOptions::default(),
             cases_dir: dir.path().join("cases"),
+            scans: provenance::scan::ScanOptions::default(),
         };
         let fetcher = Fetcher::new(FetchSettings::default().allowing_private_addresses()).unwrap();
         let state = AppState::new(settings, store.clone(), None, index, fetcher, env).unwrap();
