@@ -9,8 +9,7 @@ use super::ImageSearch;
 use crate::config::Secret;
 use crate::http::RetryPolicy;
 use crate::search::answer::brave::{parse_results, NAME};
-use crate::search::answer::parse_body;
-use crate::search::answer::Found;
+use crate::search::answer::{parse_body, Found};
 use crate::search::candidate::SearchQuery;
 use crate::search::error::SearchError;
 

@@ -14,8 +14,7 @@ use super::serpapi::pages_for;
 use super::ImageSearch;
 use crate::http::RetryPolicy;
 use crate::search::answer::openverse::{parse_page, NAME};
-use crate::search::answer::Found;
-use crate::search::answer::{parse_body, Page};
+use crate::search::answer::{parse_body, Found, Page};
 use crate::search::candidate::SearchQuery;
 use crate::search::error::SearchError;
 

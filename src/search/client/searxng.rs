@@ -11,8 +11,7 @@ use super::serpapi::pages_for;
 use super::ImageSearch;
 use crate::http::RetryPolicy;
 use crate::search::answer::searxng::{parse_results, NAME};
-use crate::search::answer::Found;
-use crate::search::answer::{parse_body, Page};
+use crate::search::answer::{parse_body, Found, Page};
 use crate::search::candidate::SearchQuery;
 use crate::search::error::SearchError;
 

@@ -12,8 +12,7 @@ use super::ImageSearch;
 use crate::config::Secret;
 use crate::http::RetryPolicy;
 use crate::search::answer::serpapi::{parse_images_page, NAME};
-use crate::search::answer::Found;
-use crate::search::answer::{parse_body, Page};
+use crate::search::answer::{parse_body, Found, Page};
 use crate::search::candidate::SearchQuery;
 use crate::search::error::SearchError;
 

@@ -11,8 +11,7 @@ use super::ImageSearch;
 use crate::config::Secret;
 use crate::http::RetryPolicy;
 use crate::search::answer::serper::{parse_images, NAME};
-use crate::search::answer::Found;
-use crate::search::answer::{parse_body, results_array, Page};
+use crate::search::answer::{parse_body, results_array, Found, Page};
 use crate::search::candidate::SearchQuery;
 use crate::search::error::SearchError;
 
