@@ -11,15 +11,20 @@ use crate::lookup::{self, QueryPicture};
 use crate::report::Report;
 
 /// Decodes a query within the decoder's limits (pixel count checked
-/// before any pixel is decoded).
+/// before any pixel is decoded) and within the server's decode memory
+/// budget, shared with its scans: uploads decoded at once wait until what
+/// their headers say they need fits.
 pub(super) async fn decode(
     state: &AppState,
     label: String,
     bytes: Vec<u8>,
 ) -> Result<QueryPicture, ApiError> {
     let limits = state.settings.lookup.decode_limits;
-    tokio::task::spawn_blocking(move || QueryPicture::decode(label, &bytes, &limits))
-        .await
+    let reserved = state.settings.scans.decode_budget.reserve(&bytes).await;
+    let decoded =
+        tokio::task::spawn_blocking(move || QueryPicture::decode(label, &bytes, &limits)).await;
+    drop(reserved);
+    decoded
         .map_err(|e| ApiError::internal("decoding the picture crashed", &e))?
         .map_err(ApiError::from)
 }
