@@ -143,13 +143,18 @@ mod tests {
         .unwrap()
     }
 
-    /// A `width` × `height` JPEG: the astronaut photo stretched over it.
-    fn large_jpeg(width: u32, height: u32) -> Vec<u8> {
+    /// A `width` × `height` JPEG (grey or colour): the astronaut photo
+    /// stretched over it.
+    fn large_jpeg(width: u32, height: u32, grey: bool) -> Vec<u8> {
         let photo = image::load_from_memory(&photo()).unwrap();
         let large = photo.resize_exact(width, height, image::imageops::FilterType::Triangle);
+        let large = match grey {
+            true => DynamicImage::ImageLuma8(large.to_luma8()),
+            false => DynamicImage::ImageRgb8(large.to_rgb8()),
+        };
         let mut out = Vec::new();
         let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
-        large.to_rgb8().write_with_encoder(encoder).unwrap();
+        large.write_with_encoder(encoder).unwrap();
         out
     }
 
@@ -179,7 +184,7 @@ mod tests {
 
     #[test]
     fn a_large_jpeg_is_decoded_smaller_with_its_true_size_and_picture() {
-        let bytes = large_jpeg(4096, 3072);
+        let bytes = large_jpeg(4096, 3072, false);
         let decoded = super::super::decode(&bytes, &super::super::DecodeLimits::default()).unwrap();
         assert_eq!((decoded.width, decoded.height), (4096, 3072));
         assert_eq!((decoded.image.width(), decoded.image.height()), (1024, 768));
@@ -198,7 +203,7 @@ mod tests {
 
     #[test]
     fn a_rotated_large_jpeg_is_turned_and_keeps_its_true_size() {
-        let bytes = with_rotation(&large_jpeg(4096, 2048));
+        let bytes = with_rotation(&large_jpeg(4096, 2048, false));
         let decoded = super::super::decode(&bytes, &super::super::DecodeLimits::default()).unwrap();
         assert_eq!((decoded.width, decoded.height), (2048, 4096));
         assert_eq!((decoded.image.width(), decoded.image.height()), (512, 1024));
@@ -206,14 +211,7 @@ mod tests {
 
     #[test]
     fn grey_is_scaled_and_cmyk_is_left_to_the_full_decoder() {
-        let grey = {
-            let photo = image::load_from_memory(&photo()).unwrap();
-            let large = photo.resize_exact(2400, 2400, image::imageops::FilterType::Triangle);
-            let mut out = Vec::new();
-            let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
-            large.to_luma8().write_with_encoder(encoder).unwrap();
-            out
-        };
+        let grey = large_jpeg(2400, 2400, true);
         let scaled = decode_scaled(&grey, 2400, 2400, 2).unwrap();
         assert!(matches!(scaled, DynamicImage::ImageLuma8(_)));
         assert_eq!((scaled.width(), scaled.height()), (1200, 1200));

@@ -12,8 +12,9 @@ use super::sniff_format;
 /// decoded size: the pixels, the working copies made while analysing them
 /// (a colour conversion, the keypoint pyramid's first resize, the hashes'
 /// grey copy) and the decoder's own buffers. Measured: a 9,999 × 9,999
-/// RGBA PNG (400 MB decoded) peaks at 1,071 MiB resident for the whole
-/// process (BENCHMARKS.md, "Decode memory"), 2.7×; 3 leaves a margin.
+/// RGBA PNG (381 MiB decoded) peaks at 1,071 MiB resident for the whole
+/// process, ~35 MiB of it the process itself (BENCHMARKS.md, "Decode
+/// memory"): 2.7×; 3 leaves a margin.
 pub const ANALYSIS_FACTOR: u64 = 3;
 
 /// Memory every decode needs whatever its size (decoder state, the
