@@ -188,6 +188,7 @@ async fn sightings_update_never_duplicate(store: &dyn Store) {
         last_modified: Some(t(-1000)),
         etag: Some("\"abc\"".into()),
         source_facts: None,
+        words: None,
     };
     let first = store.upsert_sighting(&base).await.unwrap();
     assert!(first.created);
@@ -672,3 +673,140 @@ both_backends!(
     library,
     the_library_lists_newest_first_and_searches_sightings
 );
+
+/// One posting of a fresh picture with these words; its sighting id.
+async fn posting(
+    store: &dyn Store,
+    seed: u8,
+    page: &str,
+    title: Option<&str>,
+    words: Option<PostingWords>,
+) -> (ImageId, i64) {
+    let image_id = store.upsert_image(&image(seed, 0)).await.unwrap().id;
+    let sighting = NewSighting {
+        image_id,
+        image_url: format!("https://cdn.example/{seed}.jpg"),
+        page_url: Some(page.into()),
+        page_title: title.map(str::to_string),
+        seen_at: t(1),
+        words,
+        ..NewSighting::default()
+    };
+    (image_id, store.upsert_sighting(&sighting).await.unwrap().id)
+}
+
+async fn found(store: &dyn Store, query: &str, within: Option<&[ImageId]>) -> Vec<i64> {
+    let query = TextQuery::parse(query).unwrap();
+    let hits = store.search_postings(&query, within, 20).await.unwrap();
+    assert!(
+        hits.windows(2).all(|w| w[0].score >= w[1].score),
+        "most relevant first: {hits:?}"
+    );
+    hits.iter().map(|h| h.sighting_id).collect()
+}
+
+fn sorted(mut ids: Vec<i64>) -> Vec<i64> {
+    ids.sort();
+    ids
+}
+
+async fn postings_are_found_by_their_words(store: &dyn Store) {
+    let festival = PostingWords {
+        caption: Some("The leaked festival poster, first shown on Monday".into()),
+        alt: Some("Poster of the summer festival".into()),
+        ..PostingWords::default()
+    };
+    let (festival_image, leak) = posting(
+        store,
+        70,
+        "https://news.example/leak",
+        Some("Festival news"),
+        Some(festival.clone()),
+    )
+    .await;
+    let (_, fake) = posting(
+        store,
+        71,
+        "https://blog.example/fake",
+        Some("Readers respond"),
+        Some(PostingWords {
+            heading: Some("What our readers say".into()),
+            nearby: Some("Many readers wrote in. Some said the poster was fake and made with AI; others said it was real. The debate went on for days.".into()),
+            ..PostingWords::default()
+        }),
+    )
+    .await;
+    let (_, shop) = posting(
+        store,
+        72,
+        "https://shop.example/p",
+        Some("Posters for sale"),
+        Some(PostingWords {
+            alt: Some("Vintage film poster".into()),
+            description: Some("Buy prints online".into()),
+            ..PostingWords::default()
+        }),
+    )
+    .await;
+    let (cat_image, cat) = posting(
+        store,
+        73,
+        "https://cats.example/",
+        Some("Cats"),
+        Some(PostingWords {
+            alt: Some("a cat asleep".into()),
+            ..PostingWords::default()
+        }),
+    )
+    .await;
+    let (_, documents) = posting(store, 74, "https://docs.example/", Some("Leaked documents"), None).await;
+
+    assert_eq!(found(store, "leaked poster", None).await, vec![leak]);
+    let poster = found(store, "poster", None).await;
+    assert_eq!(sorted(poster.clone()), sorted(vec![leak, fake, shop]));
+    assert_eq!(poster.last(), Some(&fake), "words around the picture weigh least");
+    assert_eq!(sorted(found(store, "POSTERS", None).await), sorted(vec![leak, fake, shop]), "stemmed");
+    assert_eq!(found(store, "\"film poster\"", None).await, vec![shop]);
+    assert_eq!(found(store, "\"poster film\"", None).await, Vec::<i64>::new());
+    assert_eq!(found(store, "fest", None).await, Vec::<i64>::new(), "words, not prefixes");
+    assert_eq!(found(store, "poster", Some(&[festival_image])).await, vec![leak]);
+    assert_eq!(found(store, "poster", Some(&[])).await, Vec::<i64>::new());
+    assert_eq!(sorted(found(store, "leaked", None).await), sorted(vec![leak, documents]));
+    assert_eq!(found(store, r#"poster" OR "x"#, None).await, Vec::<i64>::new(), "operators are words");
+
+    // Seen again with new words: the index follows.
+    let again = NewSighting {
+        image_id: cat_image,
+        image_url: "https://cdn.example/73.jpg".into(),
+        page_url: Some("https://cats.example/".into()),
+        seen_at: t(2),
+        words: Some(PostingWords {
+            caption: Some("A leaked photo of the cat".into()),
+            ..PostingWords::default()
+        }),
+        ..NewSighting::default()
+    };
+    assert_eq!(store.upsert_sighting(&again).await.unwrap().id, cat);
+    assert_eq!(sorted(found(store, "leaked", None).await), sorted(vec![leak, cat, documents]));
+    assert_eq!(found(store, "asleep", None).await, Vec::<i64>::new(), "old words are gone");
+
+    let hits = store
+        .search_postings(&TextQuery::parse("leaked poster").unwrap(), None, 5)
+        .await
+        .unwrap();
+    let hit = &hits[0];
+    assert_eq!(hit.words.as_ref(), Some(&festival));
+    assert_eq!(hit.page_title.as_deref(), Some("Festival news"));
+    let marked: Vec<String> = hit
+        .snippet
+        .parts
+        .iter()
+        .filter(|p| p.hit)
+        .map(|p| p.text.to_lowercase())
+        .collect();
+    assert!(marked.contains(&"leaked".to_string()), "{:?}", hit.snippet);
+    assert!(!hit.snippet.plain().contains('\u{2}'));
+    let record = &store.sightings(festival_image).await.unwrap()[0];
+    assert_eq!(record.words.as_ref(), Some(&festival));
+}
+both_backends!(page_text, postings_are_found_by_their_words);

@@ -13,10 +13,14 @@
 //! - [`review`]: a person's decision about a match.
 //! - [`source_facts`]: what a search source says about a posting (creator,
 //!   licence, its date).
+//! - [`posting_words`]: the words a picture was posted with (alt, caption,
+//!   the text around it); [`page_text`]: searching them.
 
 pub mod archive;
 pub mod failure;
 pub mod image;
+pub mod page_text;
+pub mod posting_words;
 pub mod review;
 pub mod scan;
 pub mod sighting;
@@ -28,6 +32,8 @@ pub use image::{
     ContentCredentials, CredentialsAction, CredentialsValidation, EmbeddedCredits, ExifSummary,
     ImageFeatures, ImageId, ImageRecord, ModelInfo, NewImage, PerceptualHash,
 };
+pub use page_text::{PostingHit, Snippet, SnippetPart, TextQuery, TextQueryError};
+pub use posting_words::{PostingWords, WordsField};
 pub use review::{Decision, NewReview, ReviewRecord, MAX_NOTE_CHARS};
 pub use scan::{NewScan, ScanCounts, ScanId, ScanRecord, ScanStatus};
 pub use sighting::{NewSighting, SightingRecord};

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{ImageId, ScanId, SourceFacts};
+use super::{ImageId, PostingWords, ScanId, SourceFacts};
 
 /// One place an image was seen. Keyed by (image, image URL, page URL).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -32,6 +32,8 @@ pub struct NewSighting {
     pub etag: Option<String>,
     /// What the source that reported it says (creator, licence, a date).
     pub source_facts: Option<SourceFacts>,
+    /// The words it was posted with (alt, caption, the text around it).
+    pub words: Option<PostingWords>,
 }
 
 /// A stored sighting, with the keyphrase of the scan that last saw it.
@@ -67,4 +69,6 @@ pub struct SightingRecord {
     pub etag: Option<String>,
     /// What the source that reported it says.
     pub source_facts: Option<SourceFacts>,
+    /// The words it was posted with.
+    pub words: Option<PostingWords>,
 }

@@ -65,6 +65,7 @@ pub fn parse_url_list(text: &str) -> (Vec<ImageCandidate>, Vec<BadLine>) {
                 rank: u32::try_from(index + 1).unwrap_or(u32::MAX),
                 provider: LIST_PROVIDER,
                 facts: Default::default(),
+                words: Default::default(),
             }),
             Ok((None, _)) => {}
             Err(reason) => bad.push(BadLine {
@@ -208,6 +209,7 @@ pub fn local_candidate(path: &Path, rank: u32) -> Option<ImageCandidate> {
         providers: vec![LOCAL_PROVIDER],
         title: None,
         facts: Default::default(),
+        words: Default::default(),
     })
 }
 

@@ -111,6 +111,7 @@ pub async fn record_sightings(
         vec![NewSighting {
             page_title: candidate.title.clone(),
             source_facts: candidate.facts.clone().non_empty(),
+            words: candidate.words.clone().non_empty(),
             ..base
         }]
     } else {
@@ -124,6 +125,7 @@ pub async fn record_sightings(
                 provider: Some(page.provider.to_string()),
                 rank: Some(page.rank),
                 source_facts: page.facts.clone().non_empty(),
+                words: page.words.clone().non_empty(),
                 ..base.clone()
             })
             .collect()

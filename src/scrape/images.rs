@@ -1,9 +1,10 @@
 //! Walking a parsed page once, in document order, collecting image URLs
 //! from every place pages put them (see the module docs of `scrape`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
+use scraper::node::Node;
 use scraper::{ElementRef, Html, Selector};
 
 use super::selector;
@@ -13,7 +14,9 @@ use super::evidence::{nearby_time, page_evidence};
 use super::flatten::flatten_if_deep;
 use super::srcset::{largest, parse_srcset};
 use super::title::page_title;
+use super::words::{is_visible_text, nearby, own_words, page_description, TextWindow};
 use super::{ExtractOptions, ImageSource, PageImage, PageImages};
+use crate::model::PostingWords;
 use crate::search::normalize_url;
 
 /// Lazy-loading attributes holding one URL, in order of preference.
@@ -50,7 +53,8 @@ pub fn extract_images_with(html: &str, page_url: &Url, options: &ExtractOptions)
     collector.walk(document.root_element());
     PageImages {
         title: page_title(&document, options.max_title_chars),
-        images: collector.images,
+        description: page_description(&document),
+        images: collector.finish(),
         evidence: page_evidence(&document, &base, now),
     }
 }
@@ -85,6 +89,8 @@ struct Collector<'a> {
     options: &'a ExtractOptions,
     seen: HashMap<String, usize>,
     images: Vec<PageImage>,
+    window: TextWindow,
+    placed: HashSet<usize>,
 }
 
 impl<'a> Collector<'a> {
@@ -95,7 +101,30 @@ impl<'a> Collector<'a> {
             options,
             seen: HashMap::new(),
             images: Vec::new(),
+            window: TextWindow::default(),
+            placed: HashSet::new(),
         }
+    }
+
+    /// The images, each with the text after it joined to the text before.
+    fn finish(mut self) -> Vec<PageImage> {
+        for (at, after) in self.window.finish() {
+            let words = &mut self.images[at].words;
+            words.nearby = nearby(words.nearby.as_deref().unwrap_or_default(), &after);
+        }
+        self.images
+    }
+
+    /// The picture at `at` was found at `element`: its own words, and the
+    /// first time it is found in the page's body, the heading and text
+    /// around it.
+    fn place(&mut self, at: usize, element: ElementRef<'_>) {
+        let mut words = own_words(element);
+        if self.placed.insert(at) {
+            words = words.or(self.window.picture(at));
+        }
+        let known = &mut self.images[at].words;
+        *known = std::mem::take(known).or(words);
     }
 
     fn full(&self) -> bool {
@@ -107,6 +136,7 @@ impl<'a> Collector<'a> {
     fn declared(&mut self, document: &Html) {
         let mut og_width = None;
         let mut og_height = None;
+        let mut og_alt = None;
         let mut found: Vec<(&str, ImageSource)> = Vec::new();
         for element in document.root_element().descendent_elements() {
             match element.value().name() {
@@ -133,6 +163,14 @@ impl<'a> Collector<'a> {
                         "og:image:height" => {
                             og_height = og_height.or_else(|| parse_dimension(content))
                         }
+                        "og:image:alt" | "twitter:image:alt" => {
+                            og_alt = og_alt.or_else(|| {
+                                crate::model::posting_words::words_text(
+                                    content,
+                                    crate::model::posting_words::MAX_WORDS_CHARS,
+                                )
+                            })
+                        }
                         _ => {}
                     }
                 }
@@ -149,30 +187,52 @@ impl<'a> Collector<'a> {
                 ImageSource::OgImage => (og_width, og_height),
                 _ => (None, None),
             };
-            self.add(raw, width, height, source);
+            if let Some(at) = self.add(raw, width, height, source) {
+                let words = &mut self.images[at].words;
+                words.alt = words.alt.take().or_else(|| og_alt.clone());
+            }
         }
     }
 
     /// Every `<img>`, `<picture>`, `<noscript>` and image `<a href>` in
-    /// document order, until the page's cap is reached.
+    /// document order, until the page's cap is reached; the headings and
+    /// visible text on the way, for the words around each.
     fn walk(&mut self, root: ElementRef<'_>) {
-        for element in root.descendent_elements() {
-            if self.full() {
+        for node in root.descendants() {
+            if let (true, Node::Text(text)) = (is_visible_text(node), node.value()) {
+                self.window.text(text);
+                continue;
+            }
+            let Some(element) = ElementRef::wrap(node) else {
+                continue;
+            };
+            if self.full() && !self.window.waiting() {
                 return;
             }
             match element.value().name() {
                 "img" => {
                     let before = self.images.len();
-                    self.img(element);
+                    if let Some(at) = self.img(element) {
+                        self.place(at, element);
+                    }
                     if self.images.len() > before {
                         if let Some(added) = self.images.last_mut() {
                             added.dated = nearby_time(element, self.now);
                         }
                     }
                 }
-                "picture" => self.picture(element),
+                "picture" => {
+                    if let Some(at) = self.picture(element) {
+                        self.place(at, element);
+                    }
+                }
                 "noscript" => self.noscript(element),
-                "a" => self.anchor(element),
+                "a" => {
+                    if let Some(at) = self.anchor(element) {
+                        self.place(at, element);
+                    }
+                }
+                "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => self.window.heading(element),
                 _ => {}
             }
         }
@@ -180,11 +240,11 @@ impl<'a> Collector<'a> {
 
     /// One `<img>`: the largest of its `srcset`s (lazy ones included), else
     /// a lazy `data-src`-like attribute, else `src`.
-    fn img(&mut self, element: ElementRef<'_>) {
+    fn img(&mut self, element: ElementRef<'_>) -> Option<usize> {
         let width = element.attr("width").and_then(parse_dimension);
         let height = element.attr("height").and_then(parse_dimension);
         if self.tiny(width, height) {
-            return;
+            return None;
         }
         let srcsets = std::iter::once(("srcset", ImageSource::Srcset)).chain(
             LAZY_SRCSET_ATTRS
@@ -205,25 +265,23 @@ impl<'a> Collector<'a> {
                     Some(w) => (Some(w), scaled_height(w, width, height)),
                     None => (None, None),
                 };
-                if self.add(best.url, w, h, source) {
-                    return;
+                if let Some(at) = self.add(best.url, w, h, source) {
+                    return Some(at);
                 }
             }
         }
         let lazy = LAZY_SRC_ATTRS.iter().filter_map(|attr| element.attr(attr));
         for raw in lazy.filter(|raw| !is_data_uri(raw)) {
-            if self.add(raw, width, height, ImageSource::LazyAttr) {
-                return;
+            if let Some(at) = self.add(raw, width, height, ImageSource::LazyAttr) {
+                return Some(at);
             }
         }
-        if let Some(src) = element.attr("src") {
-            self.add(src, width, height, ImageSource::Img);
-        }
+        self.add(element.attr("src")?, width, height, ImageSource::Img)
     }
 
     /// A `<picture>`: the largest entry over all its `<source srcset>`s
     /// (its `<img>` is visited on its own).
-    fn picture(&mut self, element: ElementRef<'_>) {
+    fn picture(&mut self, element: ElementRef<'_>) -> Option<usize> {
         let values: Vec<&str> = element
             .child_elements()
             .filter(|child| child.value().name() == "source")
@@ -238,9 +296,8 @@ impl<'a> Collector<'a> {
             .flat_map(|value| parse_srcset(value))
             .filter(|e| !is_data_uri(e.url))
             .collect();
-        if let Some(best) = largest(&entries) {
-            self.add(best.url, best.width(), None, ImageSource::Picture);
-        }
+        let best = largest(&entries)?;
+        self.add(best.url, best.width(), None, ImageSource::Picture)
     }
 
     /// `<noscript>` holds the real `<img>` of many lazy-loading pages; the
@@ -256,26 +313,24 @@ impl<'a> Collector<'a> {
                 return;
             }
             if img.value().name() == "img" {
-                self.img(img);
+                if let Some(at) = self.img(img) {
+                    self.place(at, img);
+                }
             }
         }
     }
 
     /// `<a href="…/photo.jpg">`: gallery links to the full-size image.
-    fn anchor(&mut self, element: ElementRef<'_>) {
-        let Some(href) = element
+    fn anchor(&mut self, element: ElementRef<'_>) -> Option<usize> {
+        let href = element
             .attr("href")
-            .filter(|h| h.len() <= crate::search::MAX_URL_BYTES)
-        else {
-            return;
-        };
-        let Ok(url) = self.base.join(href.trim()) else {
-            return;
-        };
+            .filter(|h| h.len() <= crate::search::MAX_URL_BYTES)?;
+        let url = self.base.join(href.trim()).ok()?;
         let path = url.path().to_ascii_lowercase();
-        if IMAGE_EXTENSIONS.iter().any(|ext| path.ends_with(ext)) {
-            self.add(href, None, None, ImageSource::AnchorHref);
-        }
+        IMAGE_EXTENSIONS
+            .iter()
+            .any(|ext| path.ends_with(ext))
+            .then(|| self.add(href, None, None, ImageSource::AnchorHref))?
     }
 
     fn tiny(&self, width: Option<u32>, height: Option<u32>) -> bool {
@@ -284,30 +339,28 @@ impl<'a> Collector<'a> {
     }
 
     /// Adds one image unless it is unusable, tiny, already known (then its
-    /// missing dimensions are filled in) or over the cap. True when `raw`
-    /// was a usable image URL (new or known).
+    /// missing dimensions are filled in) or over the cap. Its place in
+    /// the list when `raw` was a usable image URL (new or known).
     fn add(
         &mut self,
         raw: &str,
         width: Option<u32>,
         height: Option<u32>,
         source: ImageSource,
-    ) -> bool {
+    ) -> Option<usize> {
         if is_data_uri(raw) || self.tiny(width, height) {
-            return false;
+            return None;
         }
-        let Some(url) = crate::search::parse_web_url(raw, Some(&self.base)) else {
-            return false;
-        };
+        let url = crate::search::parse_web_url(raw, Some(&self.base))?;
         let key = normalize_url(&url);
         if let Some(&at) = self.seen.get(&key) {
             let known = &mut self.images[at];
             known.width = known.width.or(width);
             known.height = known.height.or(height);
-            return true;
+            return Some(at);
         }
         if self.full() {
-            return false;
+            return None;
         }
         self.seen.insert(key, self.images.len());
         self.images.push(PageImage {
@@ -316,8 +369,9 @@ impl<'a> Collector<'a> {
             height,
             source,
             dated: None,
+            words: PostingWords::default(),
         });
-        true
+        Some(self.images.len() - 1)
     }
 }
 

@@ -11,16 +11,20 @@
 //! and `<base href>`; `data:` URIs and images stated to be tiny are skipped.
 //! What the page says about its pictures — publication dates, JSON-LD
 //! `ImageObject` credits, a `<time>` beside a picture — comes along
-//! (`evidence`).
+//! (`evidence`), and so do the words each picture is posted with: alt,
+//! title, caption, heading, the text around it, the page's description
+//! (`words`).
 
 mod evidence;
 mod flatten;
 mod images;
 mod srcset;
 mod title;
+mod words;
 
 use url::Url;
 
+use crate::model::PostingWords;
 use crate::search::Candidate;
 
 pub use evidence::PageEvidence;
@@ -85,6 +89,8 @@ pub struct PageImage {
     pub source: ImageSource,
     /// A `<time datetime>` in its `<figure>` or `<article>`.
     pub dated: Option<chrono::DateTime<chrono::Utc>>,
+    /// Its alt text, title, caption, heading and the text around it.
+    pub words: PostingWords,
 }
 
 /// What a page shows.
@@ -92,6 +98,8 @@ pub struct PageImage {
 pub struct PageImages {
     /// `<title>`, else `og:title`/`twitter:title`: whitespace collapsed, capped.
     pub title: Option<String>,
+    /// `<meta name="description">`, else `og:description`/`twitter:description`.
+    pub description: Option<String>,
     /// Distinct images, declared ones (`og:image`, …) first, then in
     /// document order, at most [`ExtractOptions::max_images`].
     pub images: Vec<PageImage>,
@@ -147,6 +155,10 @@ pub fn candidates_from_page(page: &PageImages, page_url: &Url) -> Vec<Candidate>
             rank: u32::try_from(index + 1).unwrap_or(u32::MAX),
             provider: PAGE_PROVIDER,
             facts: page.evidence.facts_for(&image.url, image.dated),
+            words: image.words.clone().or(PostingWords {
+                description: page.description.clone(),
+                ..PostingWords::default()
+            }),
         })
         .collect()
 }

@@ -3,7 +3,7 @@
 
 use url::Url;
 
-use crate::model::SourceFacts;
+use crate::model::{PostingWords, SourceFacts};
 
 /// What to search for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +39,8 @@ pub struct Candidate {
     pub provider: &'static str,
     /// What the provider says about the posting (creator, licence, a date).
     pub facts: SourceFacts,
+    /// The words it was posted with (from the page, or the provider's snippet).
+    pub words: PostingWords,
 }
 
 /// One page an image was seen on.
@@ -56,6 +58,8 @@ pub struct PageRef {
     pub provider: &'static str,
     /// What the providers say about this posting.
     pub facts: SourceFacts,
+    /// The words it was posted with.
+    pub words: PostingWords,
 }
 
 /// One distinct image (by [`normalize_url`](super::normalize_url)) with
@@ -83,6 +87,8 @@ pub struct ImageCandidate {
     pub title: Option<String>,
     /// What providers said of it without a page.
     pub facts: SourceFacts,
+    /// The words providers gave it without a page.
+    pub words: PostingWords,
 }
 
 /// Longest URL taken from a provider, a page or a URL list, in bytes: far

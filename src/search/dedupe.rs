@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use url::Url;
 
 use super::candidate::{Candidate, ImageCandidate, PageRef};
-use crate::model::SourceFacts;
+use crate::model::{PostingWords, SourceFacts};
 
 /// The comparison key for a URL: `http` and `https` are the same, the
 /// fragment and `utm_*` tracking parameters are dropped, the remaining query
@@ -71,6 +71,7 @@ fn empty_entry(candidate: &Candidate) -> ImageCandidate {
         providers: Vec::new(),
         title: None,
         facts: SourceFacts::default(),
+        words: PostingWords::default(),
     }
 }
 
@@ -96,6 +97,7 @@ fn merge(image: &mut ImageCandidate, page_keys: &mut Vec<String>, candidate: Can
     let Some(page_url) = candidate.page_url else {
         image.title = image.title.take().or(candidate.page_title);
         image.facts = std::mem::take(&mut image.facts).or(candidate.facts);
+        image.words = std::mem::take(&mut image.words).or(candidate.words);
         return;
     };
     let page_key = normalize_url(&page_url);
@@ -106,6 +108,7 @@ fn merge(image: &mut ImageCandidate, page_keys: &mut Vec<String>, candidate: Can
             page.page_title = page.page_title.take().or(candidate.page_title);
             page.site = page.site.take().or(candidate.site);
             page.facts = std::mem::take(&mut page.facts).or(candidate.facts);
+            page.words = std::mem::take(&mut page.words).or(candidate.words);
         }
         None => {
             page_keys.push(page_key);
@@ -116,6 +119,7 @@ fn merge(image: &mut ImageCandidate, page_keys: &mut Vec<String>, candidate: Can
                 rank: candidate.rank,
                 provider: candidate.provider,
                 facts: candidate.facts,
+                words: candidate.words,
             });
         }
     }
@@ -141,6 +145,7 @@ mod tests {
             rank,
             provider,
             facts: Default::default(),
+            words: Default::default(),
         }
     }
 

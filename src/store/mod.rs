@@ -8,6 +8,7 @@
 //! Every write is idempotent: writing the same image, sighting or failure
 //! twice updates the existing row and never duplicates it.
 
+mod page_text;
 mod postgres;
 mod rows;
 mod rules;
@@ -26,8 +27,8 @@ use chrono::{DateTime, Utc};
 use crate::config::StoreLocation;
 use crate::model::{
     ArchiveLookup, FailureRecord, ImageFeatures, ImageId, ImageRecord, ModelInfo, NewFailure,
-    NewImage, NewReview, NewScan, NewSighting, PerceptualHash, ReviewRecord, ScanCounts, ScanId,
-    ScanRecord, ScanStatus, SightingRecord,
+    NewImage, NewReview, NewScan, NewSighting, PerceptualHash, PostingHit, ReviewRecord, ScanCounts,
+    ScanId, ScanRecord, ScanStatus, SightingRecord, TextQuery,
 };
 
 /// Why a store operation failed. Each message says what to do next.
@@ -203,6 +204,17 @@ pub trait Store: Send + Sync {
 
     /// All sightings of an image, earliest first.
     async fn sightings(&self, image: ImageId) -> StoreResult<Vec<SightingRecord>>;
+
+    /// Postings whose words (page title, alt text, caption, heading, the
+    /// text around the picture, the page's description, a provider's
+    /// snippet) hold every term of `query`, most relevant first, at most
+    /// `limit`; with `within`, only postings of those pictures.
+    async fn search_postings(
+        &self,
+        query: &TextQuery,
+        within: Option<&[ImageId]>,
+        limit: u32,
+    ) -> StoreResult<Vec<PostingHit>>;
 
     /// Starts a scan.
     async fn start_scan(&self, scan: &NewScan) -> StoreResult<ScanId>;

@@ -12,7 +12,8 @@ use sqlx::Row;
 use super::{Backend, StoreError, StoreResult, StoreStatus};
 use crate::model::{
     ArchiveLookup, Decision, ExifSummary, FailureRecord, FailureStage, ImageId, ImageRecord,
-    ModelInfo, PerceptualHash, ReviewRecord, ScanRecord, ScanStatus, SightingRecord, SourceFacts,
+    ModelInfo, PerceptualHash, PostingHit, PostingWords, ReviewRecord, ScanRecord, ScanStatus,
+    SightingRecord, Snippet, SourceFacts,
 };
 
 /// A row's columns as the domain model wants them. Reading a column the
@@ -41,6 +42,8 @@ pub(super) trait Columns {
     fn json(&self, column: &str) -> Result<serde_json::Value, serde_json::Error>;
     /// A nullable JSON column.
     fn opt_json(&self, column: &str) -> Result<Option<serde_json::Value>, serde_json::Error>;
+    /// A floating-point column.
+    fn float(&self, column: &str) -> f64;
 }
 
 impl Columns for SqliteRow {
@@ -78,6 +81,9 @@ impl Columns for SqliteRow {
         self.get::<Option<&str>, _>(column)
             .map(serde_json::from_str)
             .transpose()
+    }
+    fn float(&self, column: &str) -> f64 {
+        self.get(column)
     }
 }
 
@@ -118,6 +124,12 @@ impl Columns for PgRow {
     }
     fn opt_json(&self, column: &str) -> Result<Option<serde_json::Value>, serde_json::Error> {
         Ok(self.get(column))
+    }
+    fn float(&self, column: &str) -> f64 {
+        match self.try_get::<f64, _>(column) {
+            Ok(value) => value,
+            Err(_) => f64::from(self.get::<f32, _>(column)),
+        }
     }
 }
 
@@ -209,6 +221,36 @@ pub(super) fn sighting(r: &impl Columns) -> SightingRecord {
         last_modified: r.opt_time("last_modified"),
         etag: r.opt_text("etag"),
         source_facts: source_facts(r),
+        words: posting_words(r),
+    }
+}
+
+/// A sighting's words; an unreadable value is dropped with a warning, as
+/// source facts are.
+pub(super) fn posting_words(r: &impl Columns) -> Option<PostingWords> {
+    let read = r
+        .opt_json("words")
+        .and_then(|value| value.map(serde_json::from_value).transpose());
+    read.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "ignoring unreadable words of a sighting");
+        None
+    })
+}
+
+/// A posting found by its words: the sighting's columns, `snippet` (hits
+/// marked) and `score`.
+pub(super) fn posting_hit(r: &impl Columns) -> PostingHit {
+    PostingHit {
+        sighting_id: r.int("id"),
+        image_id: r.int("image_id"),
+        image_url: r.text("image_url"),
+        page_url: Some(r.text("page_url")).filter(|p| !p.is_empty()),
+        page_title: r.opt_text("page_title"),
+        site: r.opt_text("site"),
+        provider: r.opt_text("provider"),
+        words: posting_words(r),
+        snippet: Snippet::from_marked(&r.opt_text("marked").unwrap_or_default()),
+        score: r.float("score"),
     }
 }
 

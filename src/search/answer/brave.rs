@@ -52,6 +52,7 @@ pub(crate) fn parse_results(value: &Value) -> Result<Found, SearchError> {
             rank: 0,
             provider: NAME,
             facts: Default::default(),
+            words: Default::default(),
         })
     });
     for (index, candidate) in found.candidates.iter_mut().enumerate() {

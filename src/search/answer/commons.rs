@@ -146,6 +146,7 @@ fn candidate(raw: RawPage, now: DateTime<Utc>) -> Option<(i64, Candidate)> {
         rank: 0,
         provider: NAME,
         facts,
+        words: Default::default(),
     };
     Some((raw.index, candidate))
 }

@@ -71,6 +71,7 @@ pub(crate) fn parse_lens(value: &Value, field: &str) -> Result<LensMatches, Sear
             rank: 0,
             provider: NAME,
             facts: Default::default(),
+            words: Default::default(),
         })
     })
     .candidates;

@@ -81,6 +81,7 @@ pub(crate) fn parse_page(value: &Value, now: DateTime<Utc>) -> Result<Page, Sear
             rank: 0,
             provider: NAME,
             facts,
+            words: Default::default(),
         })
     });
     let number = |field: &str| value.get(field).and_then(Value::as_u64);

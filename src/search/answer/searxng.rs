@@ -6,6 +6,8 @@ use url::Url;
 
 use super::{each_result, lenient_string, results_array, Found};
 use crate::search::candidate::{clean_text, parse_web_url, site_of, Candidate};
+use crate::model::posting_words::{words_text, MAX_WORDS_CHARS};
+use crate::model::PostingWords;
 use crate::search::error::SearchError;
 
 /// Provider name.
@@ -18,6 +20,8 @@ struct RawResult {
     #[serde(default, deserialize_with = "lenient_string")]
     title: Option<String>,
     thumbnail_src: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    content: Option<String>,
     resolution: Option<String>,
     parsed_url: Option<Vec<Value>>,
 }
@@ -49,6 +53,13 @@ pub(crate) fn parse_results(value: &Value, instance: &Url) -> Result<Found, Sear
             rank: 0,
             provider: NAME,
             facts: Default::default(),
+            words: PostingWords {
+                snippet: raw
+                    .content
+                    .as_deref()
+                    .and_then(|c| words_text(c, MAX_WORDS_CHARS)),
+                ..PostingWords::default()
+            },
         })
     }))
 }

@@ -45,6 +45,7 @@ pub(crate) fn parse_images_page(value: &Value) -> Result<Page, SearchError> {
             rank: 0,
             provider: NAME,
             facts: Default::default(),
+            words: Default::default(),
         })
     });
     let has_more = value

@@ -48,6 +48,7 @@ pub(crate) fn parse_images(value: &Value) -> Result<Found, SearchError> {
             rank: 0,
             provider: NAME,
             facts: Default::default(),
+            words: Default::default(),
         })
     }))
 }

@@ -126,6 +126,7 @@ fn backlink(m: &RawMatch, link: RawBacklink, now: DateTime<Utc>) -> Option<Candi
             date,
             ..SourceFacts::default()
         },
+        words: Default::default(),
     })
 }
 

@@ -115,6 +115,7 @@ mod tests {
             rank: 0,
             provider: "test",
             facts: Default::default(),
+            words: Default::default(),
         }
     }
 

@@ -342,8 +342,9 @@ impl Store for PostgresStore {
     async fn upsert_sighting(&self, s: &NewSighting) -> StoreResult<Upserted<i64>> {
         let row = sqlx::query(
             "INSERT INTO sightings AS t (image_id, image_url, page_url, page_title, site, provider, scan_id,
-                                         rank, first_seen_at, last_seen_at, last_modified, etag, source_facts)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12)
+                                         rank, first_seen_at, last_seen_at, last_modified, etag, source_facts,
+                                         words)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13)
              ON CONFLICT (image_id, image_url, page_url) DO UPDATE SET
                  page_title = coalesce(excluded.page_title, t.page_title),
                  site = coalesce(excluded.site, t.site),
@@ -354,7 +355,8 @@ impl Store for PostgresStore {
                  last_seen_at = greatest(t.last_seen_at, excluded.last_seen_at),
                  last_modified = coalesce(excluded.last_modified, t.last_modified),
                  etag = coalesce(excluded.etag, t.etag),
-                 source_facts = coalesce(excluded.source_facts, t.source_facts)
+                 source_facts = coalesce(excluded.source_facts, t.source_facts),
+                 words = coalesce(excluded.words, t.words)
              RETURNING id, (xmax = 0) AS created",
         )
         .bind(s.image_id)
@@ -369,6 +371,7 @@ impl Store for PostgresStore {
         .bind(s.last_modified)
         .bind(&s.etag)
         .bind(s.source_facts.as_ref().map(|f| serde_json::json!(f)))
+        .bind(s.words.as_ref().map(|w| serde_json::json!(w)))
         .fetch_one(&self.pool)
         .await
         .map_err(query_error)?;
@@ -454,6 +457,22 @@ impl Store for PostgresStore {
 
     async fn scans(&self, limit: u32) -> StoreResult<Vec<ScanRecord>> {
         self.shared().scans(limit).await
+    }
+
+    async fn search_postings(
+        &self,
+        query: &TextQuery,
+        within: Option<&[ImageId]>,
+        limit: u32,
+    ) -> StoreResult<Vec<PostingHit>> {
+        let rows = sqlx::query(super::page_text::POSTGRES_SEARCH)
+            .bind(query.to_tsquery())
+            .bind(within.map(<[ImageId]>::to_vec))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(rows.iter().map(super::rows::posting_hit).collect())
     }
 
     async fn library(

@@ -321,10 +321,12 @@ impl Store for SqliteStore {
             .source_facts
             .as_ref()
             .map(|f| serde_json::json!(f).to_string());
+        let words = s.words.as_ref().map(|w| serde_json::json!(w).to_string());
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO sightings (image_id, image_url, page_url, page_title, site, provider, scan_id,
-                                    rank, first_seen_at, last_seen_at, last_modified, etag, source_facts)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                    rank, first_seen_at, last_seen_at, last_modified, etag, source_facts,
+                                    words)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (image_id, image_url, page_url) DO NOTHING RETURNING id",
         )
         .bind(s.image_id)
@@ -340,6 +342,7 @@ impl Store for SqliteStore {
         .bind(s.last_modified.map(micros))
         .bind(&s.etag)
         .bind(&facts)
+        .bind(&words)
         .fetch_optional(&self.pool)
         .await
         .map_err(query_error)?;
@@ -357,7 +360,8 @@ impl Store for SqliteStore {
                  last_seen_at = max(last_seen_at, ?9),
                  last_modified = coalesce(?10, last_modified),
                  etag = coalesce(?11, etag),
-                 source_facts = coalesce(?12, source_facts)
+                 source_facts = coalesce(?12, source_facts),
+                 words = coalesce(?13, words)
              WHERE image_id = ?1 AND image_url = ?2 AND page_url = ?3 RETURNING id",
         )
         .bind(s.image_id)
@@ -372,6 +376,7 @@ impl Store for SqliteStore {
         .bind(s.last_modified.map(micros))
         .bind(&s.etag)
         .bind(&facts)
+        .bind(&words)
         .fetch_one(&self.pool)
         .await
         .map_err(query_error)?;
@@ -454,6 +459,23 @@ impl Store for SqliteStore {
 
     async fn scans(&self, limit: u32) -> StoreResult<Vec<ScanRecord>> {
         self.shared().scans(limit).await
+    }
+
+    async fn search_postings(
+        &self,
+        query: &TextQuery,
+        within: Option<&[ImageId]>,
+        limit: u32,
+    ) -> StoreResult<Vec<PostingHit>> {
+        let within = within.map(|ids| serde_json::json!(ids).to_string());
+        let rows = sqlx::query(super::page_text::SQLITE_SEARCH)
+            .bind(query.to_fts5())
+            .bind(within)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(rows.iter().map(super::rows::posting_hit).collect())
     }
 
     async fn library(
