@@ -176,7 +176,13 @@ async fn with_a_model_embeddings_are_compared_and_another_model_is_refused(store
     assert!((similarity - 1.0).abs() < 1e-4, "{similarity}");
 
     // Text search runs through the same store and model.
-    let texts = lookup::find_text(store, clip.clone(), "a photo", 3, -1.0)
+    let search = lookup::TextSearch {
+        top: 3,
+        min_similarity: -1.0,
+        pictures: true,
+        page_words: true,
+    };
+    let texts = lookup::find_text(store, Some(clip.clone()), "a photo", &search)
         .await
         .unwrap();
     assert_eq!(texts.mode, Mode::Text);

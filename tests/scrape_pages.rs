@@ -281,3 +281,106 @@ fn html_beyond_the_byte_cap_is_ignored() {
     let urls: Vec<&str> = page.images.iter().map(|i| i.url.as_str()).collect();
     assert_eq!(urls, vec!["https://e.example/first.jpg"]);
 }
+
+/// The words of the image whose URL contains `part`.
+fn words_of<'a>(page: &'a PageImages, part: &str) -> &'a provenance::model::PostingWords {
+    &page
+        .images
+        .iter()
+        .find(|image| image.url.as_str().contains(part))
+        .unwrap_or_else(|| panic!("no image with {part}"))
+        .words
+}
+
+#[test]
+fn article_pictures_carry_their_alt_caption_heading_and_nearby_text() {
+    let page_url = url("https://news.example.com/environment/2026/jan/12/winter-wildlife-red-fox");
+    let page = extract_images(&fixture("news_article.html"), &page_url);
+    assert_eq!(
+        page.description.as_deref(),
+        Some("Foxes can hear a vole moving under a metre of snow. Our photographer spent three winters watching them pounce.")
+    );
+    let main = words_of(&page, "width=2600");
+    assert_eq!(main.alt.as_deref(), Some("A red fox leaps head-first into deep snow"));
+    assert_eq!(
+        main.caption.as_deref(),
+        Some("A red fox mid-pounce near Tromsø. Photograph: Anna Berg")
+    );
+    assert_eq!(
+        main.heading.as_deref(),
+        Some("Winter wildlife: a red fox hunts mice under the snow")
+    );
+    let nearby = main.nearby.as_deref().unwrap();
+    assert!(nearby.contains("By Anna Berg · Mon 12 Jan 2026"), "{nearby}");
+    assert!(nearby.contains("Foxes can hear a vole"), "{nearby}");
+    let tracks = words_of(&page, "fox-tracks.jpg");
+    assert_eq!(tracks.caption.as_deref(), Some("Tracks lead to the hunting spot."));
+    assert_eq!(tracks.alt.as_deref(), Some("Fox tracks in fresh snow"));
+    let den = words_of(&page, "fox-den-2x.jpg");
+    assert_eq!(den.caption, None, "its figure has no caption");
+    let candidates = candidates_from_page(&page, &page_url);
+    let declared = &candidates[0];
+    assert_eq!(declared.words.description, page.description, "the page's description on each");
+    assert_eq!(declared.words.alt, None);
+}
+
+#[test]
+fn gallery_links_lazy_images_and_noscript_carry_their_alt() {
+    let page_url = url("https://gallery.example.org/winter/index.html");
+    let page = extract_images(&fixture("lazy_gallery.html"), &page_url);
+    let full = words_of(&page, "full/fox-01.jpg");
+    assert_eq!(full.alt.as_deref(), Some("Fox 1"), "the link's picture's alt");
+    assert_eq!(full.heading.as_deref(), Some("Winter foxes"));
+    assert_eq!(words_of(&page, "fox-03.webp").alt.as_deref(), Some("Fox 3"));
+    assert_eq!(words_of(&page, "fox-06-1600.avif").alt.as_deref(), Some("Fox 6"));
+    assert_eq!(
+        words_of(&page, "fox-07-noscript-only.jpg").alt.as_deref(),
+        Some("Fox 7")
+    );
+    assert_eq!(
+        words_of(&page, "thumbs/fox-01.jpg").alt.as_deref(),
+        Some("Fox 1"),
+        "a picture met again keeps its first words"
+    );
+}
+
+#[test]
+fn hostile_markup_in_captions_stays_text() {
+    let html = r#"<html><head><title>t</title><meta property="og:image" content="/og.jpg"><meta property="og:image:alt" content="  Poster   for the gala "></head><body>
+        <h2>Gala <script>document.title='x'</script>night</h2>
+        <figure><img src="/a.jpg" alt="&lt;script&gt;alert(1)&lt;/script&gt;" title="A &quot;quoted&quot; title">
+        <figcaption>Fox <script>alert(1)</script><style>b{}</style><b onclick="evil()">bold</b> &lt;i&gt;not markup&lt;/i&gt;<noscript><img src=x></noscript></figcaption></figure>
+        </body></html>"#;
+    let page = extract_images(html, &url("https://e.example/p"));
+    assert_eq!(words_of(&page, "og.jpg").alt.as_deref(), Some("Poster for the gala"));
+    let words = words_of(&page, "a.jpg");
+    assert_eq!(words.caption.as_deref(), Some("Fox bold <i>not markup</i>"));
+    assert_eq!(words.alt.as_deref(), Some("<script>alert(1)</script>"), "kept as text, escaped where shown");
+    assert_eq!(words.title.as_deref(), Some("A \"quoted\" title"));
+    assert_eq!(words.heading.as_deref(), Some("Gala night"));
+    let nearby = words.nearby.as_deref().unwrap_or_default();
+    assert!(!nearby.contains("document.title") && !nearby.contains("b{}"), "{nearby}");
+}
+
+#[test]
+fn a_megabyte_of_text_around_a_picture_is_capped() {
+    let before = "alpha ".repeat(200_000);
+    let after = "omega ".repeat(200_000);
+    let html = format!(
+        "<h1>{}</h1><p>{before} just before</p><figure><img src=\"/big.jpg\" alt=\"{}\"></figure><p>just after {after}</p><figure><img src=\"/two.jpg\"><figcaption>{}</figcaption></figure>",
+        "heading ".repeat(100_000),
+        "alt ".repeat(100_000),
+        "caption ".repeat(100_000)
+    );
+    let page = extract_images(&html, &url("https://e.example/p"));
+    let words = words_of(&page, "big.jpg");
+    let nearby = words.nearby.as_deref().unwrap();
+    assert!(nearby.chars().count() <= provenance::model::posting_words::MAX_NEARBY_CHARS);
+    assert!(nearby.contains("alpha just before"), "the end of the text before");
+    assert!(nearby.contains("just after omega"), "the start of the text after");
+    let caption = &words_of(&page, "two.jpg").caption;
+    for field in [&words.heading, &words.alt, caption] {
+        let text = field.as_deref().unwrap();
+        assert!(text.chars().count() <= provenance::model::posting_words::MAX_WORDS_CHARS);
+    }
+}

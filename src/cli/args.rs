@@ -527,6 +527,10 @@ pub struct MatchArgs {
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<PathBuf>,
 
+    /// Put first, and mark, the matches' postings whose words (alt text, caption, page title, the text around the picture) hold these words; "quoted phrases" kept together.
+    #[arg(long, value_name = "WORDS")]
+    pub text: Option<String>,
+
     /// How pictures are matched.
     #[command(flatten)]
     pub lookup: LookupArgs,
@@ -640,8 +644,16 @@ pub struct ServeArgs {
 /// Arguments of `search`.
 #[derive(Debug, Args)]
 pub struct SearchArgs {
-    /// A description of the picture.
+    /// A description of the picture, or the words to find on the pages; "quoted phrases" are kept together.
     pub text: String,
+
+    /// List the postings whose words (alt text, caption, titles, heading, the text around the picture, the page's description) hold every word of TEXT, most relevant first; needs no model.
+    #[arg(long)]
+    pub in_pages: bool,
+
+    /// What finds pictures: both (CLIP on the pictures and the words of their pages, fused by rank), picture (CLIP only) or pages (the words only).
+    #[arg(long, value_enum, default_value = "both", value_name = "SIGNALS")]
+    pub by: SearchBy,
 
     /// How many images to report.
     #[arg(long, default_value_t = 10, value_name = "K")]
@@ -658,6 +670,17 @@ pub struct SearchArgs {
     /// The embedding model (must be the one the store was built with).
     #[command(flatten)]
     pub model: ModelArgs,
+}
+
+/// What `search` compares the text with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SearchBy {
+    /// The pictures (CLIP) and the words of their pages, fused by rank; the words alone when the store holds no vectors or with --embedder none.
+    Both,
+    /// The pictures only (CLIP's text encoder).
+    Picture,
+    /// The words of the pages only.
+    Pages,
 }
 
 /// Where and how `match` and `search` write their reports.

@@ -6,20 +6,31 @@ use std::io::Write;
 
 use anyhow::Context;
 
-use super::args::{ArchiveArgs, EmbedderArg, MatchArgs, ModelArgs, ReportArgs, SearchArgs};
+use super::args::{
+    ArchiveArgs, EmbedderArg, MatchArgs, ModelArgs, ReportArgs, SearchArgs, SearchBy,
+};
 use super::batch::{self, BatchSummary, PicturesError};
 use super::{exit, settings, setup};
 use crate::archive::{add_archive_evidence, ArchiveOptions, Wayback};
 use crate::config::{Config, ConfigError, OutputFormat};
 use crate::local;
 use crate::lookup::{self, LookupError, MatchIndex, QueryPicture};
-use crate::report::{match_overview, render_json, render_json_line, write_reports, Report};
+use crate::model::TextQuery;
+use crate::report::{
+    match_overview, postings_overview, render_json, render_json_line, render_postings_json,
+    write_reports, Report,
+};
 use crate::store::{self, Store};
 
 /// Runs `match`: one picture as before, or a batch (several files, a
 /// folder, `-`) with one report per picture and a summary.
 pub async fn run_match(config: &Config, args: MatchArgs, quiet: bool) -> anyhow::Result<u8> {
-    let options = settings::lookup_options(&args.lookup)?;
+    let mut options = settings::lookup_options(&args.lookup)?;
+    if let Some(text) = &args.text {
+        let words = TextQuery::parse(text)
+            .map_err(|e| ConfigError::Invalid(format!("--text: {e}")))?;
+        options.words = Some(words);
+    }
     let pictures = batch::expand(&args.images, std::io::stdin().lock()).map_err(|e| match e {
         PicturesError::StdinTwice => anyhow::Error::from(ConfigError::Invalid(e.to_string())),
         other => other.into(),
@@ -236,27 +247,53 @@ async fn ask_the_archive(
     Ok(())
 }
 
-/// Runs `search`.
+/// Runs `search`: pictures that fit the text (CLIP and the words of their
+/// pages, fused), or with `--in-pages` the postings whose words hold it.
 pub async fn run_search(config: &Config, args: SearchArgs, quiet: bool) -> anyhow::Result<u8> {
     if args.top == 0 {
         return Err(ConfigError::Invalid("--top must be at least 1".into()).into());
     }
-    if args.model.embedder == EmbedderArg::None {
+    if args.in_pages || args.by == SearchBy::Pages {
+        TextQuery::parse(&args.text).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+    }
+    let wants_pictures = !args.in_pages && args.by != SearchBy::Pages;
+    if args.by == SearchBy::Picture && args.model.embedder == EmbedderArg::None {
         return Err(ConfigError::Invalid(
-            "text search needs the CLIP model; drop --embedder none".into(),
+            "--by picture needs the CLIP model; drop --embedder none".into(),
         )
         .into());
     }
     let store = open(config).await?;
-    if !lookup::vectors_in_use(&*store).await.map_err(at(config))? {
+    if args.in_pages {
+        let hits = lookup::find_postings(&*store, &args.text, args.top)
+            .await
+            .map_err(at(config))?;
+        let mut out = std::io::stdout().lock();
+        match config.format {
+            OutputFormat::Json => writeln!(out, "{}", render_postings_json(&args.text, &hits))?,
+            OutputFormat::Human => write!(out, "{}", postings_overview(&args.text, &hits))?,
+        }
+        return Ok(exit::SUCCESS);
+    }
+    let vectors = lookup::vectors_in_use(&*store).await.map_err(at(config))?;
+    if args.by == SearchBy::Picture && !vectors {
         return Err(LookupError::NoVectors.into());
     }
-    let stored = store.model().await.map_err(LookupError::from)?;
-    let model = setup::model_of_store(&args.model, stored.as_ref())?;
-    let embedder = setup::embedder(&model, &config.data_dir, quiet)
-        .await?
-        .context("no embedder was loaded")?;
-    let report = lookup::find_text(&*store, embedder, &args.text, args.top, args.min_similarity)
+    let embedder = match wants_pictures && vectors && args.model.embedder != EmbedderArg::None {
+        true => {
+            let stored = store.model().await.map_err(LookupError::from)?;
+            let model = setup::model_of_store(&args.model, stored.as_ref())?;
+            setup::embedder(&model, &config.data_dir, quiet).await?
+        }
+        false => None,
+    };
+    let search = lookup::TextSearch {
+        top: args.top,
+        min_similarity: args.min_similarity,
+        pictures: wants_pictures,
+        page_words: args.by != SearchBy::Picture,
+    };
+    let report = lookup::find_text(&*store, embedder, &args.text, &search)
         .await
         .map_err(at(config))?;
     deliver(config, &report, &args.report)

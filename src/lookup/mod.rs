@@ -22,6 +22,7 @@ mod compare;
 mod hash_table;
 mod index;
 mod records;
+mod text;
 
 use std::sync::Arc;
 
@@ -30,7 +31,8 @@ use chrono::Utc;
 use crate::copy_index::SearchSettings;
 use crate::decode::{DecodeError, DecodeLimits};
 use crate::embed::{EmbedError, Embedder};
-use crate::matching::{rank, Decider, Evidence, MatchError, MatchKind, RankedMatch, Thresholds};
+use crate::matching::{rank, MatchError, Thresholds};
+use crate::model::TextQuery;
 use crate::report::{Mode, QueryInfo, Report, ReportContext};
 use crate::store::{Store, StoreError};
 use crate::thumbnail::thumbnail_data_uri;
@@ -39,6 +41,10 @@ use candidates::Closest;
 pub use candidates::QueryPicture;
 pub use compare::{compare, Comparison, Corner, Frame};
 pub use index::MatchIndex;
+pub use text::{
+    find_postings, find_text, fuse, mark_matching_postings, mark_postings, pictures_of, TextSearch,
+    RRF_K,
+};
 
 /// Longest side of the query's thumbnail in the report.
 const QUERY_THUMBNAIL_SIDE: u32 = 240;
@@ -97,6 +103,9 @@ pub struct LookupOptions {
     pub copy_search: SearchSettings,
     /// Bounds on decoding the query.
     pub decode_limits: DecodeLimits,
+    /// Words to look for in the matches' postings (`match --text`): the
+    /// postings holding them are marked and put first.
+    pub words: Option<TextQuery>,
 }
 
 impl Default for LookupOptions {
@@ -109,6 +118,7 @@ impl Default for LookupOptions {
             copy_index: true,
             copy_search: SearchSettings::default(),
             decode_limits: DecodeLimits::default(),
+            words: None,
         }
     }
 }
@@ -170,6 +180,9 @@ pub async fn find_image(
     };
     let mut report = records::report(store, context, &ranked).await?;
     report.attach_reviews(&store.reviews(&query.sha256).await?);
+    if let Some(words) = &options.words {
+        mark_matching_postings(store, &mut report, words).await?;
+    }
     Ok(report)
 }
 
@@ -204,66 +217,6 @@ fn explain_no_copy(closest: &Closest, t: &Thresholds) -> String {
 
 /// Below this many keypoints a query can hardly be recognised by them.
 const MIN_QUERY_KEYPOINTS: usize = 40;
-
-/// Finds stored pictures that fit a text description (CLIP's text
-/// encoder), the `top` most similar at or above `min_similarity`.
-pub async fn find_text(
-    store: &dyn Store,
-    embedder: Arc<dyn Embedder>,
-    text: &str,
-    top: usize,
-    min_similarity: f32,
-) -> Result<Report, LookupError> {
-    let thresholds = Thresholds::default().with_min_similarity(min_similarity);
-    LookupOptions {
-        top,
-        thresholds,
-        ..LookupOptions::default()
-    }
-    .validate()?;
-    ensure_not_empty(store).await?;
-    let (Some(embedder), _, notes) = choose_mode(store, Some(embedder)).await? else {
-        return Err(LookupError::NoVectors);
-    };
-    let model = embedder.model().clone();
-    let owned = text.to_owned();
-    let vector = tokio::task::spawn_blocking(move || embedder.embed_texts(&[owned.as_str()]))
-        .await
-        .map_err(|e| LookupError::Task(e.to_string()))?
-        .map_err(LookupError::Embed)?
-        .pop()
-        .ok_or_else(|| LookupError::Task("the model returned no vector".into()))?;
-    let ranked: Vec<RankedMatch> = store
-        .nearest(&vector, top)
-        .await?
-        .into_iter()
-        .filter(|n| n.similarity >= min_similarity)
-        .map(|n| RankedMatch {
-            image_id: n.image_id,
-            kind: MatchKind::Similar,
-            decided_by: Decider::Embedding,
-            evidence: Evidence {
-                similarity: Some(n.similarity),
-                ..Evidence::default()
-            },
-        })
-        .collect();
-    let context = ReportContext {
-        generated_at: Utc::now(),
-        query: QueryInfo {
-            label: text.to_owned(),
-            sha256: None,
-            width: None,
-            height: None,
-            thumbnail_data_uri: None,
-        },
-        mode: Mode::Text,
-        model: Some(model),
-        thresholds,
-        notes,
-    };
-    records::report(store, context, &ranked).await
-}
 
 /// Checks that `store` can be searched (it is not empty) and says whether a
 /// lookup in it would use a model: only when it holds vectors. Callers load

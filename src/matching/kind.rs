@@ -222,6 +222,8 @@ pub enum Decider {
     Embedding,
     /// The colour layout of a smooth picture (no hash, few keypoints).
     ColourLayout,
+    /// The words of the pages it was posted on (a text search).
+    PageWords,
 }
 
 impl Decider {
@@ -234,6 +236,7 @@ impl Decider {
             Self::HashAndEmbedding => "the perceptual hash, confirmed by the embedding",
             Self::Embedding => "the embedding",
             Self::ColourLayout => "the colour layout (a smooth picture)",
+            Self::PageWords => "the words of its pages",
         }
     }
 }

@@ -3,7 +3,7 @@
 //! English stop words alone ignored), and what a hit is ([`PostingHit`]
 //! with its highlighted [`Snippet`]).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ImageId, PostingWords};
 
@@ -132,7 +132,7 @@ fn is_stop_word(word: &str) -> bool {
 }
 
 /// A short excerpt of a posting's words with the query's words marked.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Snippet {
     /// The excerpt, in runs.
@@ -140,12 +140,12 @@ pub struct Snippet {
 }
 
 /// A run of a [`Snippet`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnippetPart {
     /// The text.
     pub text: String,
     /// True when it is one of the query's words.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hit: bool,
 }
 

@@ -99,6 +99,7 @@ pub fn assemble(
         origins,
         timeline: Vec::new(),
         likely_original: None,
+        words_query: None,
         notes,
     };
     super::timeline::settle(&mut report);

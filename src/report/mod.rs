@@ -13,6 +13,7 @@ mod files;
 mod html;
 mod json;
 mod markdown;
+mod postings;
 mod terminal;
 pub mod timeline;
 pub mod view;
@@ -23,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::matching::{Decider, MatchKind, OriginClaim, RankedMatch, Thresholds};
 use crate::model::{
     ArchiveEvidence, Decision, EmbeddedCredits, ExifSummary, ImageId, ImageRecord, ModelInfo,
-    ReviewRecord, SightingRecord, SourceFacts,
+    PostingWords, ReviewRecord, SightingRecord, Snippet, SourceFacts,
 };
 
 pub use assemble::{assemble, MatchRecords, ReportContext};
@@ -31,6 +32,7 @@ pub use files::{report_file_name, write_reports, ReportFormat};
 pub use html::render_html;
 pub use json::{parse_json, render_json, render_json_line};
 pub use markdown::render_markdown;
+pub use postings::{postings_overview, render_postings_json, PostingsAnswer};
 pub use terminal::{
     failures as render_failures, match_overview, progress_line, scan_summary, store_status,
     SummaryOf,
@@ -87,6 +89,10 @@ pub struct Report {
     /// The posting with the oldest strong (else medium) evidence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub likely_original: Option<LikelyOriginal>,
+    /// The words looked for in the postings' words (`search`, `match
+    /// --text`), as they were understood.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub words_query: Option<String>,
     /// Sentences for the reader: missing evidence, skipped images, ….
     pub notes: Vec<String>,
 }
@@ -158,6 +164,39 @@ pub struct ReportMatch {
     /// was recorded (`provenance serve`, `POST /api/v1/reviews`).
     #[serde(default)]
     pub review: Option<MatchReview>,
+    /// Which signals of a text search found it, with its rank in each
+    /// (absent for picture queries).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub found_by: Vec<FoundBy>,
+}
+
+/// A signal of a text search and the rank it gave a match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundBy {
+    /// Which signal.
+    pub signal: Signal,
+    /// Its rank there, from 1.
+    pub rank: u32,
+}
+
+/// What a text search compares with the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signal {
+    /// The picture itself, through CLIP's text encoder.
+    Picture,
+    /// The words of the pages it was posted on (full-text search).
+    PageWords,
+}
+
+impl Signal {
+    /// Words for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Picture => "the picture (CLIP)",
+            Self::PageWords => "the words of its pages",
+        }
+    }
 }
 
 /// A recorded decision about a match, as the report shows it.
@@ -214,6 +253,7 @@ impl ReportMatch {
             thumbnail_data_uri,
             sightings: sightings.iter().map(ReportSighting::from).collect(),
             review: None,
+            found_by: Vec::new(),
         }
     }
 }
@@ -302,6 +342,14 @@ pub struct ReportSighting {
     /// near-duplicates only, when the archive was asked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archive: Option<ArchiveEvidence>,
+    /// The words it was posted with: alt text, caption, heading, the text
+    /// around it, the page's description, a provider's snippet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub words: Option<PostingWords>,
+    /// When the report looked for words (`words_query`) and this
+    /// posting's words hold them: the best excerpt, the words marked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub words_hit: Option<Snippet>,
 }
 
 impl From<&SightingRecord> for ReportSighting {
@@ -321,6 +369,8 @@ impl From<&SightingRecord> for ReportSighting {
             etag: s.etag.clone(),
             source_facts: s.source_facts.clone(),
             archive: None,
+            words: s.words.clone(),
+            words_hit: None,
         }
     }
 }

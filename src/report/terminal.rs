@@ -47,9 +47,14 @@ pub fn match_overview(report: &Report) -> String {
             super::words::evidence(m.hash_distance, m.verified_inliers),
             count(m.sightings.len(), "sighting", "sightings"),
             place,
-            m.decided_by
-                .map_or_else(String::new, |d| format!("  ({})", d.label()))
+            found_by(m)
         ));
+        if let Some(hit) = first.and_then(|s| s.words_hit.as_ref()) {
+            text.push_str(&format!(
+                "      “{}”\n",
+                super::postings::shown(&super::postings::excerpt(hit))
+            ));
+        }
     }
     if let Some(o) = &report.likely_original {
         let place = super::timeline::sighting_of(report, &o.evidence)
@@ -69,6 +74,23 @@ pub fn match_overview(report: &Report) -> String {
         ));
     }
     text
+}
+
+/// `  (the embedding)`, or for a text search the signals that found the
+/// match with its rank in each: `  (the picture (CLIP) #3, the words of
+/// its pages #1)`.
+fn found_by(m: &super::ReportMatch) -> String {
+    if m.found_by.is_empty() {
+        return m
+            .decided_by
+            .map_or_else(String::new, |d| format!("  ({})", d.label()));
+    }
+    let signals: Vec<String> = m
+        .found_by
+        .iter()
+        .map(|f| format!("{} #{}", f.signal.label(), f.rank))
+        .collect();
+    format!("  (found by {})", signals.join(", "))
 }
 
 /// What a summary is of: a scan of the web, or `index` of a folder.

@@ -152,7 +152,7 @@ fn has_image_signature(path: &Path) -> bool {
 }
 
 /// Merges two candidate lists: one entry per image (normalised URL), with
-/// every distinct page (its facts completed from the other list), every
+/// every distinct page (its facts and words completed from the other list), every
 /// provider and the best rank; `first`'s order is kept and `second`'s new
 /// images follow.
 pub fn merge_candidates(
@@ -184,7 +184,10 @@ pub fn merge_candidates(
             {
                 // The same page from a search and from following it: what
                 // the page itself says fills what the search did not.
-                Some(known) => known.facts = std::mem::take(&mut known.facts).or(page.facts),
+                Some(known) => {
+                    known.facts = std::mem::take(&mut known.facts).or(page.facts);
+                    known.words = std::mem::take(&mut known.words).or(page.words);
+                }
                 None => kept.pages.push(page),
             }
         }

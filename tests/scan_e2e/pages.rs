@@ -141,3 +141,138 @@ async fn what_a_file_says_of_its_maker_reaches_the_report() {
     let text = markdown_report(&dir.path().join("data/reports"));
     assert!(text.contains("made by AI, the file says"), "{text}");
 }
+
+/// The words pictures were posted with are kept by the scan and searched:
+/// `search --in-pages` lists postings, `search` finds pictures by them
+/// (no model needed), `match --text` marks and puts first the postings
+/// that hold the words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn words_around_pictures_are_searched_and_mark_postings() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = photos();
+    let world = World::start().await;
+    world.put("/img/a.jpg", Served::ok("image/jpeg", photos.a.clone()));
+    world.put("/img/b.png", Served::ok("image/png", photos.b.clone()));
+    world.put(
+        "/robots.txt",
+        Served::ok("text/plain", "User-agent: *\nAllow: /\n"),
+    );
+    let html = |body: &str| format!("<html><head><title>Page</title></head><body>{body}</body></html>");
+    world.put(
+        "/news/leak",
+        Served::ok(
+            "text/html",
+            html(r#"<h1>Festival news</h1><figure><img src="/img/a.jpg" width="512" height="512" alt="The festival poster">
+               <figcaption>Leaked festival poster <script>alert(1)</script></figcaption></figure>"#),
+        ),
+    );
+    world.put(
+        "/shop",
+        Served::ok(
+            "text/html",
+            html(r#"<p>Prints of every kind.</p><img src="/img/a.jpg" width="512" height="512" alt="Vintage poster for sale">"#),
+        ),
+    );
+    world.put(
+        "/blog/cats",
+        Served::ok(
+            "text/html",
+            html(r#"<p>Readers said this was fake.</p><img src="/img/b.png" width="400" height="300" alt="A cat asleep">"#),
+        ),
+    );
+    let list = dir.path().join("urls.txt");
+    let lines: Vec<String> = [("/img/a.jpg", "/news/leak"), ("/img/a.jpg", "/shop"), ("/img/b.png", "/blog/cats")]
+        .iter()
+        .map(|(img, page)| format!("{} {}", world.url(img), world.url(page)))
+        .collect();
+    std::fs::write(&list, lines.join("\n") + "\n").unwrap();
+    let args = [
+        "scan",
+        "--urls",
+        list.to_str().unwrap(),
+        "--follow-pages",
+        "--allow-private-addresses",
+        "--embedder",
+        "none",
+        "--format",
+        "json",
+    ];
+    let summary = json(&provenance(dir.path(), &args, &[]).await);
+    assert_eq!(summary["new_images"], 2, "{summary}");
+
+    let in_pages = |query: &'static str| {
+        let dir = dir.path().to_path_buf();
+        async move {
+            let args = ["search", "--in-pages", query, "--format", "json"];
+            json(&provenance(&dir, &args, &[]).await)
+        }
+    };
+    let leaked = in_pages("leaked poster").await;
+    let postings = leaked["postings"].as_array().unwrap();
+    assert_eq!(postings.len(), 1, "{leaked}");
+    assert_eq!(postings[0]["page_url"], world.url("/news/leak"));
+    assert_eq!(
+        postings[0]["words"]["caption"], "Leaked festival poster",
+        "script text is not words: {leaked}"
+    );
+    assert_eq!(postings[0]["words"]["heading"], "Festival news");
+    let marked: Vec<&str> = postings[0]["snippet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["hit"] == true)
+        .map(|p| p["text"].as_str().unwrap())
+        .collect();
+    assert!(marked.contains(&"Leaked"), "{leaked}");
+    let poster = in_pages("posters").await;
+    let pages: Vec<&str> = poster["postings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["page_url"].as_str().unwrap())
+        .collect();
+    assert_eq!(pages.len(), 2, "stemmed, both pages of a: {pages:?}");
+    let human = provenance(dir.path(), &["search", "--in-pages", "fake"], &[]).await;
+    assert!(human.status.success(), "{}", stderr(&human));
+    let listing = common::binary::stdout(&human);
+    assert!(listing.contains("1 posting whose words hold fake"), "{listing}");
+    assert!(listing.contains("[fake]"), "{listing}");
+    let none = provenance(dir.path(), &["search", "--in-pages", "the of"], &[]).await;
+    assert_eq!(none.status.code(), Some(2), "only stop words is a usage error");
+    assert!(stderr(&none).contains("no words to search for"), "{}", stderr(&none));
+
+    // Pictures by the words of their pages, with no model at all.
+    let args = ["search", "leaked poster", "--format", "json", "--no-report"];
+    let found = json(&provenance(dir.path(), &args, &[]).await);
+    let a = store_id(dir.path(), &photos.a).await;
+    assert_eq!(found["matches"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found["matches"][0]["image"]["id"], a);
+    assert_eq!(found["matches"][0]["found_by"][0]["signal"], "page_words");
+    assert_eq!(found["matches"][0]["decided_by"], "page_words");
+    assert_eq!(found["words_query"], "leaked poster");
+    assert!(found["notes"].to_string().contains("holds no vectors"), "{found}");
+
+    // match --text puts the posting that holds the words first.
+    let suspect = dir.path().join("suspect.jpg");
+    std::fs::write(&suspect, &photos.a).unwrap();
+    let report = match_json(dir.path(), &suspect, &["--text", "sale", "--no-report"], &[]).await;
+    let sightings = report["matches"][0]["sightings"].as_array().unwrap();
+    assert_eq!(sightings[0]["page_url"], world.url("/shop"), "{report}");
+    assert!(sightings[0]["words_hit"].is_array());
+    assert!(sightings[1..].iter().all(|s| s["words_hit"].is_null()));
+    assert_eq!(sightings[0]["words"]["alt"], "Vintage poster for sale");
+    assert!(
+        report["notes"].to_string().contains("1 of the 2 postings"),
+        "{}",
+        report["notes"]
+    );
+}
+
+async fn store_id(dir: &Path, bytes: &[u8]) -> i64 {
+    open_store(dir, None)
+        .await
+        .image_by_sha256(&provenance::hash::sha256(bytes))
+        .await
+        .unwrap()
+        .unwrap()
+}
