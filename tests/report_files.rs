@@ -52,6 +52,7 @@ fn sighting(id: i64, image_id: i64, last_modified: Option<DateTime<Utc>>) -> Sig
         last_modified,
         etag: None,
         source_facts: None,
+        words: None,
     }
 }
 

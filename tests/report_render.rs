@@ -11,7 +11,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use provenance::matching::{DateKind, Decider, MatchKind, OriginClaim, OriginEvidence, Thresholds};
 use provenance::model::{
     ArchiveEvidence, ArchivedCopy, ContentCredentials, CredentialsAction, CredentialsValidation,
-    DateMeaning, Decision, EmbeddedCredits, ExifSummary, ModelInfo, SourceDate, SourceFacts,
+    DateMeaning, Decision, EmbeddedCredits, ExifSummary, ModelInfo, PostingWords, Snippet,
+    SourceDate, SourceFacts,
 };
 use provenance::report::{
     parse_json, render_html, render_json, render_markdown, settle, EvidenceKind, MatchReview, Mode,
@@ -64,6 +65,8 @@ fn sighting(
         etag: Some("\"abc\"".into()),
         source_facts: None,
         archive: None,
+        words: None,
+        words_hit: None,
     }
 }
 
@@ -122,6 +125,15 @@ fn hostile_report() -> Report {
             meaning: DateMeaning::Uploaded,
         }),
     });
+    evil.words = Some(PostingWords {
+        alt: Some(HOSTILE.into()),
+        caption: Some("Leaked | poster `x` [y](javascript:z) <b>bold</b>".into()),
+        nearby: Some(format!("before {HOSTILE} after")),
+        ..PostingWords::default()
+    });
+    evil.words_hit = Some(Snippet::from_marked(
+        "\u{2}Leaked\u{3} | <img src=x onerror=alert(1)> *\u{2}poster\u{3}*",
+    ));
     let archived = ArchivedCopy {
         at: at(2015, 4, 2, 9),
         url: "https://web.archive.org/web/20150402090000/https://evil.example/a.jpg?x=\"><script>alert(1)</script>".into(),
@@ -159,6 +171,7 @@ fn hostile_report() -> Report {
                 note: Some(HOSTILE.into()),
                 decided_at: at(2026, 11, 25, 9),
             }),
+            found_by: Vec::new(),
         },
         ReportMatch {
             rank: 2,
@@ -173,6 +186,7 @@ fn hostile_report() -> Report {
             ),
             sightings: vec![sighting(21, "https://mirror.example/p.jpg", None, None)],
             review: None,
+            found_by: Vec::new(),
         },
         ReportMatch {
             rank: 3,
@@ -190,6 +204,7 @@ fn hostile_report() -> Report {
                 Some("ok"),
             )],
             review: None,
+            found_by: Vec::new(),
         },
     ];
     let origins = vec![OriginClaim {
@@ -229,6 +244,7 @@ fn hostile_report() -> Report {
         thresholds: Thresholds::default(),
         matches,
         origins,
+        words_query: Some("leaked poster".into()),
         notes: vec![
             "No posting sent a usable HTTP Last-Modified date.".into(),
             format!("note {HOSTILE}"),
@@ -418,15 +434,32 @@ fn html_shows_each_match_beside_the_query_with_readable_sightings() {
             "First seen",
             "Last seen",
             "Last-Modified",
+            "Words found",
+            "Posted with",
+            "Text around it",
             "The source says",
             "Web archive",
             "Image"
         ]
     );
-    // What the source says is text; its script link is not a link.
-    let says: String = select(&doc, "#match-7 li.sighting:first-child dd")[5]
-        .text()
+    // The words it was posted with are text; the report's words marked.
+    let cells = select(&doc, "#match-7 li.sighting:first-child dd");
+    let found: Vec<String> = cells[5]
+        .select(&Selector::parse("mark").unwrap())
+        .map(|m| m.text().collect())
         .collect();
+    assert_eq!(found, ["Leaked", "poster"]);
+    let found: String = cells[5].text().collect();
+    assert_eq!(found, "Leaked | <img src=x onerror=alert(1)> *poster*");
+    let posted: String = cells[6].text().collect();
+    assert_eq!(
+        posted,
+        format!("caption: Leaked | poster `x` [y](javascript:z) <b>bold</b> · alt text: {HOSTILE}")
+    );
+    let around: String = cells[7].text().collect();
+    assert_eq!(around, format!("before {HOSTILE} after"));
+    // What the source says is text; its script link is not a link.
+    let says: String = cells[8].text().collect();
     assert_eq!(
         says,
         format!(

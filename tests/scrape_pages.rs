@@ -301,7 +301,10 @@ fn article_pictures_carry_their_alt_caption_heading_and_nearby_text() {
         Some("Foxes can hear a vole moving under a metre of snow. Our photographer spent three winters watching them pounce.")
     );
     let main = words_of(&page, "width=2600");
-    assert_eq!(main.alt.as_deref(), Some("A red fox leaps head-first into deep snow"));
+    assert_eq!(
+        main.alt.as_deref(),
+        Some("A red fox leaps head-first into deep snow")
+    );
     assert_eq!(
         main.caption.as_deref(),
         Some("A red fox mid-pounce near Tromsø. Photograph: Anna Berg")
@@ -311,16 +314,25 @@ fn article_pictures_carry_their_alt_caption_heading_and_nearby_text() {
         Some("Winter wildlife: a red fox hunts mice under the snow")
     );
     let nearby = main.nearby.as_deref().unwrap();
-    assert!(nearby.contains("By Anna Berg · Mon 12 Jan 2026"), "{nearby}");
+    assert!(
+        nearby.contains("By Anna Berg · Mon 12 Jan 2026"),
+        "{nearby}"
+    );
     assert!(nearby.contains("Foxes can hear a vole"), "{nearby}");
     let tracks = words_of(&page, "fox-tracks.jpg");
-    assert_eq!(tracks.caption.as_deref(), Some("Tracks lead to the hunting spot."));
+    assert_eq!(
+        tracks.caption.as_deref(),
+        Some("Tracks lead to the hunting spot.")
+    );
     assert_eq!(tracks.alt.as_deref(), Some("Fox tracks in fresh snow"));
     let den = words_of(&page, "fox-den-2x.jpg");
     assert_eq!(den.caption, None, "its figure has no caption");
     let candidates = candidates_from_page(&page, &page_url);
     let declared = &candidates[0];
-    assert_eq!(declared.words.description, page.description, "the page's description on each");
+    assert_eq!(
+        declared.words.description, page.description,
+        "the page's description on each"
+    );
     assert_eq!(declared.words.alt, None);
 }
 
@@ -329,10 +341,17 @@ fn gallery_links_lazy_images_and_noscript_carry_their_alt() {
     let page_url = url("https://gallery.example.org/winter/index.html");
     let page = extract_images(&fixture("lazy_gallery.html"), &page_url);
     let full = words_of(&page, "full/fox-01.jpg");
-    assert_eq!(full.alt.as_deref(), Some("Fox 1"), "the link's picture's alt");
+    assert_eq!(
+        full.alt.as_deref(),
+        Some("Fox 1"),
+        "the link's picture's alt"
+    );
     assert_eq!(full.heading.as_deref(), Some("Winter foxes"));
     assert_eq!(words_of(&page, "fox-03.webp").alt.as_deref(), Some("Fox 3"));
-    assert_eq!(words_of(&page, "fox-06-1600.avif").alt.as_deref(), Some("Fox 6"));
+    assert_eq!(
+        words_of(&page, "fox-06-1600.avif").alt.as_deref(),
+        Some("Fox 6")
+    );
     assert_eq!(
         words_of(&page, "fox-07-noscript-only.jpg").alt.as_deref(),
         Some("Fox 7")
@@ -352,14 +371,24 @@ fn hostile_markup_in_captions_stays_text() {
         <figcaption>Fox <script>alert(1)</script><style>b{}</style><b onclick="evil()">bold</b> &lt;i&gt;not markup&lt;/i&gt;<noscript><img src=x></noscript></figcaption></figure>
         </body></html>"#;
     let page = extract_images(html, &url("https://e.example/p"));
-    assert_eq!(words_of(&page, "og.jpg").alt.as_deref(), Some("Poster for the gala"));
+    assert_eq!(
+        words_of(&page, "og.jpg").alt.as_deref(),
+        Some("Poster for the gala")
+    );
     let words = words_of(&page, "a.jpg");
     assert_eq!(words.caption.as_deref(), Some("Fox bold <i>not markup</i>"));
-    assert_eq!(words.alt.as_deref(), Some("<script>alert(1)</script>"), "kept as text, escaped where shown");
+    assert_eq!(
+        words.alt.as_deref(),
+        Some("<script>alert(1)</script>"),
+        "kept as text, escaped where shown"
+    );
     assert_eq!(words.title.as_deref(), Some("A \"quoted\" title"));
     assert_eq!(words.heading.as_deref(), Some("Gala night"));
     let nearby = words.nearby.as_deref().unwrap_or_default();
-    assert!(!nearby.contains("document.title") && !nearby.contains("b{}"), "{nearby}");
+    assert!(
+        !nearby.contains("document.title") && !nearby.contains("b{}"),
+        "{nearby}"
+    );
 }
 
 #[test]
@@ -376,8 +405,14 @@ fn a_megabyte_of_text_around_a_picture_is_capped() {
     let words = words_of(&page, "big.jpg");
     let nearby = words.nearby.as_deref().unwrap();
     assert!(nearby.chars().count() <= provenance::model::posting_words::MAX_NEARBY_CHARS);
-    assert!(nearby.contains("alpha just before"), "the end of the text before");
-    assert!(nearby.contains("just after omega"), "the start of the text after");
+    assert!(
+        nearby.contains("alpha just before"),
+        "the end of the text before"
+    );
+    assert!(
+        nearby.contains("just after omega"),
+        "the start of the text after"
+    );
     let caption = &words_of(&page, "two.jpg").caption;
     for field in [&words.heading, &words.alt, caption] {
         let text = field.as_deref().unwrap();

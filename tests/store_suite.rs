@@ -759,20 +759,52 @@ async fn postings_are_found_by_their_words(store: &dyn Store) {
         }),
     )
     .await;
-    let (_, documents) = posting(store, 74, "https://docs.example/", Some("Leaked documents"), None).await;
+    let (_, documents) = posting(
+        store,
+        74,
+        "https://docs.example/",
+        Some("Leaked documents"),
+        None,
+    )
+    .await;
 
     assert_eq!(found(store, "leaked poster", None).await, vec![leak]);
     let poster = found(store, "poster", None).await;
     assert_eq!(sorted(poster.clone()), sorted(vec![leak, fake, shop]));
-    assert_eq!(poster.last(), Some(&fake), "words around the picture weigh least");
-    assert_eq!(sorted(found(store, "POSTERS", None).await), sorted(vec![leak, fake, shop]), "stemmed");
+    assert_eq!(
+        poster.last(),
+        Some(&fake),
+        "words around the picture weigh least"
+    );
+    assert_eq!(
+        sorted(found(store, "POSTERS", None).await),
+        sorted(vec![leak, fake, shop]),
+        "stemmed"
+    );
     assert_eq!(found(store, "\"film poster\"", None).await, vec![shop]);
-    assert_eq!(found(store, "\"poster film\"", None).await, Vec::<i64>::new());
-    assert_eq!(found(store, "fest", None).await, Vec::<i64>::new(), "words, not prefixes");
-    assert_eq!(found(store, "poster", Some(&[festival_image])).await, vec![leak]);
+    assert_eq!(
+        found(store, "\"poster film\"", None).await,
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        found(store, "fest", None).await,
+        Vec::<i64>::new(),
+        "words, not prefixes"
+    );
+    assert_eq!(
+        found(store, "poster", Some(&[festival_image])).await,
+        vec![leak]
+    );
     assert_eq!(found(store, "poster", Some(&[])).await, Vec::<i64>::new());
-    assert_eq!(sorted(found(store, "leaked", None).await), sorted(vec![leak, documents]));
-    assert_eq!(found(store, r#"poster" OR "x"#, None).await, Vec::<i64>::new(), "operators are words");
+    assert_eq!(
+        sorted(found(store, "leaked", None).await),
+        sorted(vec![leak, documents])
+    );
+    assert_eq!(
+        found(store, r#"poster" OR "x"#, None).await,
+        Vec::<i64>::new(),
+        "operators are words"
+    );
 
     // Seen again with new words: the index follows.
     let again = NewSighting {
@@ -787,8 +819,15 @@ async fn postings_are_found_by_their_words(store: &dyn Store) {
         ..NewSighting::default()
     };
     assert_eq!(store.upsert_sighting(&again).await.unwrap().id, cat);
-    assert_eq!(sorted(found(store, "leaked", None).await), sorted(vec![leak, cat, documents]));
-    assert_eq!(found(store, "asleep", None).await, Vec::<i64>::new(), "old words are gone");
+    assert_eq!(
+        sorted(found(store, "leaked", None).await),
+        sorted(vec![leak, cat, documents])
+    );
+    assert_eq!(
+        found(store, "asleep", None).await,
+        Vec::<i64>::new(),
+        "old words are gone"
+    );
 
     let hits = store
         .search_postings(&TextQuery::parse("leaked poster").unwrap(), None, 5)

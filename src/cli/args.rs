@@ -81,8 +81,8 @@ pub enum Command {
     /// The whole answer for one picture: reverse search by upload (TinEye), scans of any keyphrases, then the match and its report.
     #[command(after_help = TRACE_EXAMPLES)]
     Trace(TraceArgs),
-    /// Find stored images that fit a text description (CLIP text encoder).
-    #[command(after_help = "Example:\n  provenance search \"red festival poster with a guitar\"")]
+    /// Find stored images that fit a text (CLIP on the pictures and the words they were posted with), or with --in-pages the postings whose words hold it.
+    #[command(after_help = SEARCH_EXAMPLES)]
     Search(SearchArgs),
     /// Serve the web UI and the HTTP API: upload a picture, review its matches, run scans, export cases.
     #[command(after_help = SERVE_HELP)]
@@ -109,8 +109,17 @@ Examples:
   provenance match suspect.jpg --top 20
   provenance match ~/Downloads/reposts --format json > matches.jsonl
   find . -name '*.webp' | provenance match -
+  provenance match suspect.jpg --text \"fake\"   # postings that call it fake first
 
 Several pictures, a folder or `-`: one report per picture, then a summary; with --format json one JSON line per picture and a last {\"summary\": …} line.";
+
+const SEARCH_EXAMPLES: &str = "\
+Examples:
+  provenance search \"red festival poster with a guitar\"
+  provenance search --in-pages '\"leaked poster\" festival' --format json
+  provenance search \"festival poster\" --by pages --embedder none
+
+Words: every word and \"quoted phrase\" must be in the posting's words (alt text, caption, titles, heading, the text around the picture, the page's description); English words are stemmed and stop words alone ignored.";
 
 const COMPLETIONS_HELP: &str = "\
 Examples:

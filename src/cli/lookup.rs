@@ -27,8 +27,8 @@ use crate::store::{self, Store};
 pub async fn run_match(config: &Config, args: MatchArgs, quiet: bool) -> anyhow::Result<u8> {
     let mut options = settings::lookup_options(&args.lookup)?;
     if let Some(text) = &args.text {
-        let words = TextQuery::parse(text)
-            .map_err(|e| ConfigError::Invalid(format!("--text: {e}")))?;
+        let words =
+            TextQuery::parse(text).map_err(|e| ConfigError::Invalid(format!("--text: {e}")))?;
         options.words = Some(words);
     }
     let pictures = batch::expand(&args.images, std::io::stdin().lock()).map_err(|e| match e {

@@ -111,7 +111,10 @@ pub async fn find_text(
             .filter(|(_, s)| *s >= search.min_similarity)
             .collect();
         similarity.extend(kept.iter().copied());
-        lists.push((Signal::Picture, kept.into_iter().map(|(id, _)| id).collect()));
+        lists.push((
+            Signal::Picture,
+            kept.into_iter().map(|(id, _)| id).collect(),
+        ));
     }
     let mut hits = Vec::new();
     if let Some(query) = &query {
@@ -279,8 +282,14 @@ mod tests {
         assert_eq!(
             fused[0].1,
             [
-                FoundBy { signal: Signal::Picture, rank: 3 },
-                FoundBy { signal: Signal::PageWords, rank: 1 }
+                FoundBy {
+                    signal: Signal::Picture,
+                    rank: 3
+                },
+                FoundBy {
+                    signal: Signal::PageWords,
+                    rank: 1
+                }
             ]
         );
         assert_eq!(fuse(&lists, 2).len(), 2);
@@ -289,7 +298,10 @@ mod tests {
 
     #[test]
     fn ties_keep_the_earlier_lists_order() {
-        let fused = fuse(&[(Signal::Picture, vec![7]), (Signal::PageWords, vec![8])], 5);
+        let fused = fuse(
+            &[(Signal::Picture, vec![7]), (Signal::PageWords, vec![8])],
+            5,
+        );
         assert_eq!(fused.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [7, 8]);
     }
 }

@@ -106,25 +106,145 @@ impl TextQuery {
 fn words_of(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(|w| w.chars().take(MAX_WORD_CHARS).collect::<String>().to_lowercase())
+        .map(|w| {
+            w.chars()
+                .take(MAX_WORD_CHARS)
+                .collect::<String>()
+                .to_lowercase()
+        })
         .collect()
 }
 
 /// Snowball's English stop words: the list PostgreSQL's `english`
 /// configuration drops.
 const STOP_WORDS: &[&str] = &[
-    "a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are",
-    "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but",
-    "by", "can", "did", "do", "does", "doing", "don", "down", "during", "each", "few", "for",
-    "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself",
-    "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just",
-    "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once",
-    "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she",
-    "should", "so", "some", "such", "t", "than", "that", "the", "their", "theirs", "them",
-    "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too",
-    "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which",
-    "while", "who", "whom", "why", "will", "with", "you", "your", "yours", "yourself",
-    "yourselves", "s",
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "don",
+    "down",
+    "during",
+    "each",
+    "few",
+    "for",
+    "from",
+    "further",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "me",
+    "more",
+    "most",
+    "my",
+    "myself",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "own",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "t",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+    "s",
 ];
 
 fn is_stop_word(word: &str) -> bool {
@@ -242,7 +362,10 @@ mod tests {
                 vec!["poster".into()],
             ]
         );
-        assert_eq!(q.to_fts5(), r#""leaked" AND "film of the year" AND "poster""#);
+        assert_eq!(
+            q.to_fts5(),
+            r#""leaked" AND "film of the year" AND "poster""#
+        );
         assert_eq!(
             q.to_tsquery(),
             "'leaked' & ('film' <-> 'of' <-> 'the' <-> 'year') & 'poster'"
@@ -258,7 +381,10 @@ mod tests {
         assert_eq!(TextQuery::parse("the of !!"), Err(TextQueryError::NoWords));
         assert_eq!(TextQuery::parse(""), Err(TextQueryError::NoWords));
         let many = "w ".repeat(100) + &(0..100).map(|i| format!("x{i} ")).collect::<String>();
-        assert_eq!(TextQuery::parse(&many).unwrap().terms().len(), MAX_QUERY_TERMS);
+        assert_eq!(
+            TextQuery::parse(&many).unwrap().terms().len(),
+            MAX_QUERY_TERMS
+        );
     }
 
     #[test]

@@ -145,7 +145,10 @@ mod tests {
     fn text_is_collapsed_and_cut_at_a_word() {
         assert_eq!(words_text("  a \n b ", 10).as_deref(), Some("a b"));
         assert_eq!(words_text(" \t ", 10), None);
-        assert_eq!(words_text("leaked film poster", 12).as_deref(), Some("leaked film"));
+        assert_eq!(
+            words_text("leaked film poster", 12).as_deref(),
+            Some("leaked film")
+        );
         let long = "é".repeat(1000);
         assert_eq!(words_text(&long, 300).unwrap().chars().count(), 300);
     }

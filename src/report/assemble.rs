@@ -150,6 +150,7 @@ mod tests {
             last_modified: None,
             etag: None,
             source_facts: None,
+            words: None,
         };
         MatchRecords {
             image,
@@ -252,6 +253,7 @@ mod tests {
                 last_modified: Some(at(1)),
                 etag: None,
                 source_facts: None,
+                words: None,
             })
             .collect();
         let records = BTreeMap::from([(

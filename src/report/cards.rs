@@ -56,7 +56,9 @@ pub(crate) fn sightings(list: &[ReportSighting]) -> String {
         };
         out.push_str(&format!(
             r#"<li class="sighting"><div class="page">{page}</div>
-<dl><div><dt>Site</dt><dd>{site}</dd></div><div><dt>Found by</dt><dd>{found_by}</dd></div><div><dt>First seen</dt><dd>{first}</dd></div><div><dt>Last seen</dt><dd>{last}</dd></div><div><dt>Last-Modified</dt><dd>{modified}</dd></div>{source_says}{archived}<div class="wide"><dt>Image</dt><dd class="url">{image}</dd></div></dl></li>"#,
+<dl><div><dt>Site</dt><dd>{site}</dd></div><div><dt>Found by</dt><dd>{found_by}</dd></div><div><dt>First seen</dt><dd>{first}</dd></div><div><dt>Last seen</dt><dd>{last}</dd></div><div><dt>Last-Modified</dt><dd>{modified}</dd></div>{words_found}{posted_with}{source_says}{archived}<div class="wide"><dt>Image</dt><dd class="url">{image}</dd></div></dl></li>"#,
+            words_found = words_found(s),
+            posted_with = posted_with(s),
             source_says = labelled("The source says", words::source_facts(s.source_facts.as_ref(), s.provider.as_deref())),
             archived = labelled("Web archive", words::archive(s.archive.as_ref())),
             site = html(&view::site_of(s)),
@@ -68,6 +70,71 @@ pub(crate) fn sightings(list: &[ReportSighting]) -> String {
     }
     out.push_str("</ol>");
     out
+}
+
+/// The excerpt of a posting whose words hold the report's words, the
+/// words marked; nothing when it is not one.
+fn words_found(s: &ReportSighting) -> String {
+    let Some(snippet) = &s.words_hit else {
+        return String::new();
+    };
+    format!(
+        r#"<div class="wide words-found"><dt>Words found</dt><dd>{}</dd></div>"#,
+        marked(snippet)
+    )
+}
+
+/// A snippet as HTML: each run escaped, the hits in `<mark>`.
+pub(crate) fn marked(snippet: &crate::model::Snippet) -> String {
+    snippet
+        .parts
+        .iter()
+        .map(|p| match p.hit {
+            true => format!("<mark>{}</mark>", html(&p.text)),
+            false => html(&p.text),
+        })
+        .collect()
+}
+
+/// The words the picture was posted with: the short ones in a line, the
+/// text around it and the page's description each in a cell of its own
+/// (nothing is hidden).
+fn posted_with(s: &ReportSighting) -> String {
+    let short = words::posted_with(s.words.as_ref(), true);
+    let all = words::posted_with(s.words.as_ref(), false);
+    let mut out = String::new();
+    if !short.is_empty() {
+        let line: Vec<String> = short
+            .iter()
+            .map(|(label, text)| {
+                format!(
+                    r#"<span class="words-label">{label}:</span> {}"#,
+                    html(text)
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            r#"<div class="wide posted-with"><dt>Posted with</dt><dd>{}</dd></div>"#,
+            line.join(" · ")
+        ));
+    }
+    for (label, text) in all.iter().filter(|field| !short.contains(field)) {
+        out.push_str(&format!(
+            r#"<div class="wide posted-with"><dt>{}</dt><dd>{}</dd></div>"#,
+            html(&capitalised(label)),
+            html(text)
+        ));
+    }
+    out
+}
+
+/// `text around it` → `Text around it`.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// (text, link) pieces as one wide labelled cell, or nothing when there

@@ -31,7 +31,7 @@ article.exact_copy{border-left-color:#1b7f3b}article.near_duplicate{border-left-
 .pair figcaption{font-size:.8em;color:#666;text-align:center}.about h3{margin:0 0 .3em}
 .sightings-head,.sightings-none,ol.sightings{grid-column:1/-1}ol.sightings{list-style:none;padding:0;margin:0;display:grid;gap:.5em}
 li.sighting{border-top:1px solid #eee;padding-top:.4em}li.sighting .page{font-weight:600;overflow-wrap:anywhere}
-li.sighting dl{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:.2em 1em;margin:.3em 0 0}li.sighting dl div.wide{grid-column:1/-1}
+li.sighting dl{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:.2em 1em;margin:.3em 0 0}li.sighting dl div.wide{grid-column:1/-1}mark{background:#fde68a;padding:0 .1em}.words-label{color:#555}
 li.sighting dt{font-size:.75em;text-transform:uppercase;letter-spacing:.04em;color:#666}dd.url{font-size:.85em}
 ol.timeline time{font-weight:600}.hint,.muted,small{color:#666}.not-link{color:#a00}code{font-size:.9em;overflow-wrap:anywhere}
 @media (max-width:760px){article.match{grid-template-columns:1fr}}
@@ -116,7 +116,7 @@ fn query_section(out: &mut String, r: &Report) {
         "<section class=\"query-box\">\n{}\n<dl class=\"query\">\n\
          <dt>Query</dt><dd>{}</dd>\n<dt>SHA-256</dt><dd><code>{}</code></dd>\n<dt>Size</dt><dd>{size}</dd>\n\
          <dt>Mode</dt><dd>{}</dd>\n<dt>Model</dt><dd>{}</dd>\n<dt>Thresholds</dt><dd>{}</dd>\n\
-         <dt>Generated</dt><dd>{}</dd>\n</dl>\n</section>\n",
+         <dt>Generated</dt><dd>{}</dd>\n{}</dl>\n</section>\n",
         thumbnail(q.thumbnail_data_uri.as_deref(), "query"),
         html(&q.label),
         or_dash(q.sha256.as_deref()),
@@ -124,6 +124,10 @@ fn query_section(out: &mut String, r: &Report) {
         or_dash(model.as_deref()),
         html(&words::thresholds(&r.thresholds)),
         words::when(&r.generated_at),
+        r.words_query.as_deref().map_or_else(String::new, |w| format!(
+            "<dt>Words looked for</dt><dd>{}</dd>\n",
+            html(w)
+        )),
     );
 }
 

@@ -57,6 +57,9 @@ fn query_section(out: &mut String, r: &Report) {
         md(&words::thresholds(&r.thresholds)),
         words::when(&r.generated_at),
     );
+    if let Some(w) = &r.words_query {
+        let _ = writeln!(out, "- **Words looked for in the postings:** {}", md(w));
+    }
 }
 
 fn origins_section(out: &mut String, origins: &[OriginClaim]) {
@@ -218,7 +221,7 @@ fn sightings_table(out: &mut String, sightings: &[ReportSighting]) {
         out.push_str("Not seen on any page.\n");
         return;
     }
-    out.push_str("| Page | Site | Image | Found by | First seen | Last seen | Last-Modified | The source says | Web archive |\n|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("| Page | Site | Image | Found by | First seen | Last seen | Last-Modified | Posted with | The source says | Web archive |\n|---|---|---|---|---|---|---|---|---|---|\n");
     for s in sightings {
         let page = match &s.page_url {
             Some(url) => link(url, s.page_title.as_deref().unwrap_or(url)),
@@ -233,9 +236,10 @@ fn sightings_table(out: &mut String, sightings: &[ReportSighting]) {
             s.provider.as_deref(),
         ));
         let archived = pieces(words::archive(s.archive.as_ref()));
+        let posted_with = posted_with(s);
         let _ = writeln!(
             out,
-            "| {page} | {} | {} | {found_by} | {} | {} | {} | {source_says} | {archived} |",
+            "| {page} | {} | {} | {found_by} | {} | {} | {} | {posted_with} | {source_says} | {archived} |",
             or_dash(s.site.as_deref()),
             link(&s.image_url, "image"),
             words::when(&s.first_seen_at),
@@ -245,6 +249,33 @@ fn sightings_table(out: &mut String, sightings: &[ReportSighting]) {
                 .map_or_else(|| "—".to_string(), words::when),
         );
     }
+}
+
+/// The posting's words in a cell: the excerpt holding the report's words
+/// (those in bold) when it has one, then the short fields; a dash when
+/// there are none.
+fn posted_with(s: &ReportSighting) -> String {
+    let mut cell: Vec<String> = Vec::new();
+    if let Some(snippet) = &s.words_hit {
+        let excerpt: String = snippet
+            .parts
+            .iter()
+            .map(|p| match p.hit {
+                true => format!("**{}**", md(&p.text)),
+                false => md(&p.text),
+            })
+            .collect();
+        cell.push(format!("found: “{excerpt}”"));
+    }
+    cell.extend(
+        words::posted_with(s.words.as_ref(), true)
+            .iter()
+            .map(|(label, text)| format!("{label}: {}", md(text))),
+    );
+    if cell.is_empty() {
+        return "—".to_string();
+    }
+    cell.join(" · ")
 }
 
 /// (text, link) pieces as one cell, or a dash.

@@ -529,6 +529,35 @@ pub(crate) mod words {
         pieces
     }
 
+    /// The words a posting was made with, as (label, text) for the
+    /// renderers to escape, most telling first; `short` leaves out the
+    /// long ones (the text around it, the page's description).
+    pub(crate) fn posted_with(
+        words: Option<&crate::model::PostingWords>,
+        short: bool,
+    ) -> Vec<(&'static str, String)> {
+        use crate::model::WordsField;
+        words
+            .map(|w| w.fields())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(field, _)| {
+                !short || !matches!(field, WordsField::Nearby | WordsField::Description)
+            })
+            .map(|(field, text)| (field.label(), text.to_string()))
+            .collect()
+    }
+
+    /// Which signals of a text search found a match, in a sentence;
+    /// `None` for a picture query.
+    pub(crate) fn found_by(found: &[super::FoundBy]) -> Option<String> {
+        let parts: Vec<String> = found
+            .iter()
+            .map(|f| format!("{} at rank {}", f.signal.label(), f.rank))
+            .collect();
+        (!parts.is_empty()).then(|| format!("Found by {}.", parts.join(" and by ")))
+    }
+
     /// What a source says about a posting, as (text, link) pieces for the
     /// renderers to escape: `by NAME`, the licence, `uploaded DATE per
     /// PROVIDER`. Empty when it said nothing.

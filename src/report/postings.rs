@@ -81,17 +81,25 @@ mod tests {
     #[test]
     fn listing_brackets_hits_and_drops_escape_sequences() {
         let text = postings_overview("leaked", &[hit("the \u{2}leaked\u{3} poster")]);
-        assert!(text.starts_with("1 posting whose words hold leaked:"), "{text}");
-        assert!(text.contains("“the [leaked] poster”  (picture 9)"), "{text}");
+        assert!(
+            text.starts_with("1 posting whose words hold leaked:"),
+            "{text}"
+        );
+        assert!(
+            text.contains("“the [leaked] poster”  (picture 9)"),
+            "{text}"
+        );
         assert!(!text.contains('\u{1b}'));
         assert_eq!(postings_overview("x", &[]), "No posting's words hold x.\n");
     }
 
     #[test]
     fn json_lists_the_postings_with_marked_runs() {
-        let json: serde_json::Value =
-            serde_json::from_str(&render_postings_json("leaked", &[hit("a \u{2}leaked\u{3}")]))
-                .unwrap();
+        let json: serde_json::Value = serde_json::from_str(&render_postings_json(
+            "leaked",
+            &[hit("a \u{2}leaked\u{3}")],
+        ))
+        .unwrap();
         assert_eq!(json["query"], "leaked");
         assert_eq!(json["postings"][0]["snippet"][1]["text"], "leaked");
         assert_eq!(json["postings"][0]["snippet"][1]["hit"], true);

@@ -222,8 +222,13 @@ pub fn explain(m: &ReportMatch, t: &Thresholds) -> Vec<String> {
             t.similar_min_similarity, t.near_duplicate_min_similarity
         ));
     }
-    if let Some(by) = m.decided_by {
-        why.push(format!("Decided by {}.", by.label()));
+    match super::words::found_by(&m.found_by) {
+        Some(found) => why.push(found),
+        None => {
+            if let Some(by) = m.decided_by {
+                why.push(format!("Decided by {}.", by.label()));
+            }
+        }
     }
     why
 }

@@ -215,7 +215,10 @@ mod tests {
         let before = format!("{} the festival poster", "filler ".repeat(500));
         let after = format!("was leaked on Monday {}", "more ".repeat(500));
         let window = nearby(&before, &after).unwrap();
-        assert!(window.contains("the festival poster was leaked on Monday"), "{window}");
+        assert!(
+            window.contains("the festival poster was leaked on Monday"),
+            "{window}"
+        );
         assert!(window.chars().count() <= MAX_NEARBY_CHARS);
         assert_eq!(nearby("  ", ""), None);
     }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -137,6 +138,38 @@ pub(super) async fn image(
         .ok_or_else(|| ApiError::not_found("picture"))?;
     let sightings = state.store.sightings(id).await?;
     Ok(Json(json!({"image": record, "sightings": sightings})))
+}
+
+/// `GET /api/v1/postings`'s query string.
+#[derive(Debug, Deserialize)]
+pub(super) struct PostingsQuery {
+    q: String,
+    #[serde(default = "default_postings_limit")]
+    limit: usize,
+}
+
+fn default_postings_limit() -> usize {
+    20
+}
+
+/// Most postings one answer holds.
+const MAX_POSTINGS: usize = 500;
+
+/// `GET /api/v1/postings?q=…&limit=…`: the postings whose words hold
+/// every word of `q`, most relevant first, the words marked in each
+/// snippet (as `search --in-pages --format json`).
+pub(super) async fn postings(
+    State(state): State<Arc<AppState>>,
+    query: Result<Query<PostingsQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    if q.limit == 0 || q.limit > MAX_POSTINGS {
+        return Err(ApiError::bad_request(format!(
+            "limit must be between 1 and {MAX_POSTINGS}"
+        )));
+    }
+    let hits = crate::lookup::find_postings(&*state.store, &q.q, q.limit).await?;
+    Ok(Json(json!({"query": q.q, "postings": hits})))
 }
 
 /// `GET /api/v1/images/{id}/thumbnail`: its stored JPEG preview.

@@ -19,7 +19,7 @@ use super::state::AppState;
 use crate::report::{render_html, render_json, render_markdown, Report};
 
 /// The columns of the CSV.
-const CSV_HEADER: [&str; 24] = [
+const CSV_HEADER: [&str; 25] = [
     "query_sha256",
     "query_label",
     "rank",
@@ -44,6 +44,7 @@ const CSV_HEADER: [&str; 24] = [
     "first_seen_at",
     "last_seen_at",
     "last_modified",
+    "posted_with",
 ];
 
 /// A cell a spreadsheet will not run as a formula: text starting with
@@ -103,11 +104,22 @@ pub fn csv_of(case: CaseId, meta: &CaseMeta, report: &Report) -> Result<Vec<u8>,
                 s.first_seen_at.to_rfc3339(),
                 s.last_seen_at.to_rfc3339(),
                 opt(s.last_modified.map(|t| t.to_rfc3339())),
+                cell(&posted_with(s)),
             ]);
             out.write_record(&row)?;
         }
     }
     out.into_inner().map_err(|e| e.into_error().into())
+}
+
+/// The words a posting was made with, in one cell: `caption: …; alt
+/// text: …; text around it: …`.
+fn posted_with(s: &crate::report::ReportSighting) -> String {
+    crate::report::words::posted_with(s.words.as_ref(), false)
+        .iter()
+        .map(|(label, text)| format!("{label}: {text}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn attachment(name: String, mime: &'static str, body: Vec<u8>) -> Response {

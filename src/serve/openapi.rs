@@ -58,6 +58,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
     get("/api/v1/images/{id}", "A stored picture and every sighting of it.", (200, JSON, "StoredImage")),
     get("/api/v1/images/{id}/thumbnail", "The stored picture's JPEG preview.", (200, "image/jpeg", "Binary")),
+    Endpoint {
+        method: "get",
+        path: "/api/v1/postings",
+        summary: "Postings whose words (alt text, caption, titles, heading, the text around the picture, the page's description, a provider's snippet) hold every word of `q` (\"quoted phrases\" kept together), most relevant first, at most `limit` (1-500, default 20); as `search --in-pages --format json`.",
+        body: None,
+        answer: (200, JSON, "Postings"),
+        query: &["q", "limit"],
+        changes_state: false,
+    },
     get("/api/v1/cases/{sha256}/compare/{id}", "How a case's picture and a stored picture line up: agreeing keypoints, scale, rotation, each outline inside the other.", (200, JSON, "Comparison")),
     get("/api/v1/cases/{sha256}/export.csv", "A case as CSV: one row per posting of each match, with decisions.", (200, "text/csv", "Binary")),
     get("/api/v1/cases/{sha256}/export.json", "A case as JSON: the upload and the report.", (200, JSON, "Case")),
@@ -147,6 +156,17 @@ fn schemas() -> Value {
         "Scan": object(json!({"id": {"type": "integer"}, "keyphrase": {"type": "string"}, "provider": {"type": "string"}, "status": {"enum": ["running", "completed", "interrupted", "failed"]}, "counts": {"type": "object"}, "running": {"type": "boolean"}, "live": {"type": "object"}, "error": {"type": ["string", "null"]}})),
         "Scans": object(json!({"scans": {"type": "array", "items": {"$ref": "#/components/schemas/Scan"}}})),
         "Cancelled": object(json!({"scan_id": {"type": "integer"}, "cancelled": {"type": "boolean"}})),
+        "Postings": object(json!({
+            "query": {"type": "string"},
+            "postings": {"type": "array", "items": object(json!({
+                "sighting_id": {"type": "integer"}, "image_id": {"type": "integer"}, "image_url": {"type": "string"},
+                "page_url": {"type": ["string", "null"]}, "page_title": {"type": ["string", "null"]},
+                "site": {"type": ["string", "null"]}, "provider": {"type": ["string", "null"]},
+                "words": {"type": "object", "description": "alt, title, caption, heading, nearby, description, snippet: each optional"},
+                "snippet": {"type": "array", "description": "The excerpt in runs; the query's words have hit: true.", "items": object(json!({"text": {"type": "string"}, "hit": {"type": "boolean"}}))},
+                "score": {"type": "number", "description": "Relevance in the store's own scale (SQLite BM25, PostgreSQL ts_rank); higher is better."}
+            }))}
+        })),
         "Binary": {"type": "string", "format": "binary"}
     })
 }

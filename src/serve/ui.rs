@@ -227,6 +227,29 @@ pub(super) async fn library(
     Ok(Html(pages::library_page(&state.csrf, text, &images, next)))
 }
 
+/// Postings shown for a search of the words of pages.
+const POSTINGS_SHOWN: usize = 50;
+
+/// `GET /postings?q=…`: the postings whose words hold the words asked for.
+pub(super) async fn postings(
+    State(state): State<Arc<AppState>>,
+    query: Result<Query<LibraryQuery>, QueryRejection>,
+) -> Page {
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let text = q.q.trim();
+    if text.is_empty() {
+        return Ok(Html(pages::postings_page(&state.csrf, text, Ok(&[]))));
+    }
+    let found = match crate::lookup::find_postings(&*state.store, text, POSTINGS_SHOWN).await {
+        Ok(hits) => Ok(hits),
+        Err(crate::lookup::LookupError::Invalid(why)) => Err(why),
+        Err(crate::lookup::LookupError::EmptyStore) => Ok(Vec::new()),
+        Err(other) => return Err(ApiError::from(other).into()),
+    };
+    let page = pages::postings_page(&state.csrf, text, found.as_deref().map_err(Clone::clone));
+    Ok(Html(page))
+}
+
 /// Failures listed on the scans page.
 const FAILURES_SHOWN: u32 = 50;
 

@@ -27,8 +27,8 @@ use chrono::{DateTime, Utc};
 use crate::config::StoreLocation;
 use crate::model::{
     ArchiveLookup, FailureRecord, ImageFeatures, ImageId, ImageRecord, ModelInfo, NewFailure,
-    NewImage, NewReview, NewScan, NewSighting, PerceptualHash, PostingHit, ReviewRecord, ScanCounts,
-    ScanId, ScanRecord, ScanStatus, SightingRecord, TextQuery,
+    NewImage, NewReview, NewScan, NewSighting, PerceptualHash, PostingHit, ReviewRecord,
+    ScanCounts, ScanId, ScanRecord, ScanStatus, SightingRecord, TextQuery,
 };
 
 /// Why a store operation failed. Each message says what to do next.

@@ -157,7 +157,8 @@ async fn words_around_pictures_are_searched_and_mark_postings() {
         "/robots.txt",
         Served::ok("text/plain", "User-agent: *\nAllow: /\n"),
     );
-    let html = |body: &str| format!("<html><head><title>Page</title></head><body>{body}</body></html>");
+    let html =
+        |body: &str| format!("<html><head><title>Page</title></head><body>{body}</body></html>");
     world.put(
         "/news/leak",
         Served::ok(
@@ -181,10 +182,14 @@ async fn words_around_pictures_are_searched_and_mark_postings() {
         ),
     );
     let list = dir.path().join("urls.txt");
-    let lines: Vec<String> = [("/img/a.jpg", "/news/leak"), ("/img/a.jpg", "/shop"), ("/img/b.png", "/blog/cats")]
-        .iter()
-        .map(|(img, page)| format!("{} {}", world.url(img), world.url(page)))
-        .collect();
+    let lines: Vec<String> = [
+        ("/img/a.jpg", "/news/leak"),
+        ("/img/a.jpg", "/shop"),
+        ("/img/b.png", "/blog/cats"),
+    ]
+    .iter()
+    .map(|(img, page)| format!("{} {}", world.url(img), world.url(page)))
+    .collect();
     std::fs::write(&list, lines.join("\n") + "\n").unwrap();
     let args = [
         "scan",
@@ -235,11 +240,22 @@ async fn words_around_pictures_are_searched_and_mark_postings() {
     let human = provenance(dir.path(), &["search", "--in-pages", "fake"], &[]).await;
     assert!(human.status.success(), "{}", stderr(&human));
     let listing = common::binary::stdout(&human);
-    assert!(listing.contains("1 posting whose words hold fake"), "{listing}");
+    assert!(
+        listing.contains("1 posting whose words hold fake"),
+        "{listing}"
+    );
     assert!(listing.contains("[fake]"), "{listing}");
     let none = provenance(dir.path(), &["search", "--in-pages", "the of"], &[]).await;
-    assert_eq!(none.status.code(), Some(2), "only stop words is a usage error");
-    assert!(stderr(&none).contains("no words to search for"), "{}", stderr(&none));
+    assert_eq!(
+        none.status.code(),
+        Some(2),
+        "only stop words is a usage error"
+    );
+    assert!(
+        stderr(&none).contains("no words to search for"),
+        "{}",
+        stderr(&none)
+    );
 
     // Pictures by the words of their pages, with no model at all.
     let args = ["search", "leaked poster", "--format", "json", "--no-report"];
@@ -250,12 +266,21 @@ async fn words_around_pictures_are_searched_and_mark_postings() {
     assert_eq!(found["matches"][0]["found_by"][0]["signal"], "page_words");
     assert_eq!(found["matches"][0]["decided_by"], "page_words");
     assert_eq!(found["words_query"], "leaked poster");
-    assert!(found["notes"].to_string().contains("holds no vectors"), "{found}");
+    assert!(
+        found["notes"].to_string().contains("holds no vectors"),
+        "{found}"
+    );
 
     // match --text puts the posting that holds the words first.
     let suspect = dir.path().join("suspect.jpg");
     std::fs::write(&suspect, &photos.a).unwrap();
-    let report = match_json(dir.path(), &suspect, &["--text", "sale", "--no-report"], &[]).await;
+    let report = match_json(
+        dir.path(),
+        &suspect,
+        &["--text", "sale", "--no-report"],
+        &[],
+    )
+    .await;
     let sightings = report["matches"][0]["sightings"].as_array().unwrap();
     assert_eq!(sightings[0]["page_url"], world.url("/shop"), "{report}");
     assert!(sightings[0]["words_hit"].is_array());

@@ -760,3 +760,83 @@ async fn the_binary_refuses_to_listen_beyond_loopback_without_a_token() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postings_are_searched_by_their_words_in_the_api_and_the_page() {
+    let server = Server::start(None).await;
+    let coffee = server.photos[1];
+    server
+        .store
+        .upsert_sighting(&provenance::model::NewSighting {
+            image_id: coffee,
+            image_url: "https://cdn.example/coffee.jpg".into(),
+            page_url: Some("https://news.example/leak".into()),
+            page_title: Some("Café news".into()),
+            site: Some("news.example".into()),
+            seen_at: chrono::Utc::now(),
+            words: Some(provenance::model::PostingWords {
+                caption: Some("<script>alert(1)</script> The leaked coffee poster".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    let (status, found) = answer(
+        reqwest::get(server.url("/api/v1/postings?q=leaked%20posters"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    let postings = found["postings"].as_array().unwrap();
+    assert_eq!(postings.len(), 1, "{found}");
+    assert_eq!(postings[0]["image_id"], coffee);
+    assert_eq!(postings[0]["page_url"], "https://news.example/leak");
+    assert!(postings[0]["snippet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["hit"] == true && p["text"] == "leaked"));
+    for bad in [
+        "/api/v1/postings?q=the",
+        "/api/v1/postings?q=x&limit=0",
+        "/api/v1/postings",
+    ] {
+        let (status, error) = answer(reqwest::get(server.url(bad)).await.unwrap()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {error}");
+        assert_eq!(error["error"]["code"], "bad_request");
+    }
+
+    let page = reqwest::get(server.url("/postings?q=leaked"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<mark>leaked</mark>"), "{page}");
+    assert!(
+        page.contains("&lt;script&gt;") && !page.contains("<script>alert"),
+        "{page}"
+    );
+    assert!(page.contains(&format!("/images/{coffee}/thumbnail")));
+    let page = reqwest::get(server.url("/postings?q=the%20of"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("no words to search for"), "{page}");
+    let page = reqwest::get(server.url("/postings?q=%3Cb%3Enothing"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("No posting&#x27;s words hold") || page.contains("No posting's words hold"),
+        "{page}"
+    );
+    assert!(page.contains("value=\"&lt;b&gt;nothing\""), "{page}");
+}

@@ -361,5 +361,30 @@ async fn a_scan_runs_from_the_page_with_live_progress() {
     let cards = c.find_all(Locator::Css("ul.cards li.card")).await.unwrap();
     assert_eq!(cards.len(), 1, "only the picture seen on the blog");
     screenshot(c, "library").await;
+    // The words the scan kept (here the provider's titles) are searched.
+    c.find(Locator::Css("a[href='/postings']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#q"))
+        .await
+        .unwrap()
+        .send_keys("coins\n")
+        .await
+        .unwrap();
+    let hit = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("li.posting mark"))
+        .await
+        .unwrap();
+    assert_eq!(hit.text().await.unwrap(), "Coins");
+    assert_eq!(
+        c.find_all(Locator::Css("li.posting")).await.unwrap().len(),
+        1
+    );
+    screenshot(c, "postings").await;
     browser.client.close().await.unwrap();
 }

@@ -53,6 +53,7 @@ fn sighting(
         last_modified,
         etag: None,
         source_facts: None,
+        words: None,
     }
 }
 

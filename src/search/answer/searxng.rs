@@ -5,9 +5,9 @@ use serde_json::Value;
 use url::Url;
 
 use super::{each_result, lenient_string, results_array, Found};
-use crate::search::candidate::{clean_text, parse_web_url, site_of, Candidate};
 use crate::model::posting_words::{words_text, MAX_WORDS_CHARS};
 use crate::model::PostingWords;
+use crate::search::candidate::{clean_text, parse_web_url, site_of, Candidate};
 use crate::search::error::SearchError;
 
 /// Provider name.

@@ -6,12 +6,14 @@
 //! behaviour is in `/assets/app.js`, looks in `/assets/app.css`.
 
 mod compare;
+mod postings;
 mod results;
 mod scans;
 
 use axum::http::StatusCode;
 
 pub(super) use compare::compare_page;
+pub(super) use postings::postings_page;
 pub(super) use results::results_page;
 pub(super) use scans::{scan_page, scans_page};
 
@@ -173,7 +175,8 @@ pub(super) fn library_page(
 <label for="q">Seen at a URL, site or page title containing</label>
 <input type="search" id="q" name="q" value="{}">
 <button type="submit">Search</button>
-</form>"#,
+</form>
+<p>Or <a href="/postings">search the words pictures were posted with</a> (alt text, captions, the text around them).</p>"#,
         esc(q)
     );
     if images.is_empty() {
