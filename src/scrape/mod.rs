@@ -29,6 +29,7 @@ use crate::search::Candidate;
 
 pub use evidence::PageEvidence;
 pub use images::extract_images_with;
+pub use words::fragment_text;
 
 /// A built-in CSS selector. They are constants, so a typo is a bug that
 /// the unit tests catch, not an input error.

@@ -16,6 +16,8 @@ use crate::model::PostingWords;
 const SIDE_CHARS: usize = MAX_NEARBY_CHARS / 2;
 /// How far up from a picture its `<figure>` is looked for.
 const MAX_ANCESTORS: usize = 8;
+/// Most of an HTML fragment read by [`fragment_text`].
+const MAX_FRAGMENT_BYTES: usize = 64 * 1024;
 /// Elements whose text is not shown as words of the page.
 const HIDDEN: &[&str] = &["script", "style", "template", "noscript", "title", "head"];
 
@@ -43,6 +45,14 @@ pub(super) fn bounded_text(element: ElementRef<'_>, max_chars: usize) -> Option<
         }
     }
     words_text(&raw, max_chars)
+}
+
+/// The visible text of an HTML fragment (a provider's description or
+/// credit written as HTML): markup dropped, script and style text never
+/// kept, white space collapsed, at most `max_chars` characters.
+pub fn fragment_text(html: &str, max_chars: usize) -> Option<String> {
+    let fragment = Html::parse_fragment(head(html, MAX_FRAGMENT_BYTES));
+    bounded_text(fragment.root_element(), max_chars)
 }
 
 /// At most `max_bytes` of the start of `text`, on a character boundary.

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::{lenient_u32, Page};
 use crate::model::source_facts::{fact_text, parse_source_date};
-use crate::model::{DateMeaning, SourceDate, SourceFacts};
+use crate::model::{DateMeaning, PostingWords, SourceDate, SourceFacts};
 use crate::search::candidate::{clean_text, parse_web_url, site_of, Candidate};
 use crate::search::error::SearchError;
 
@@ -146,7 +146,10 @@ fn candidate(raw: RawPage, now: DateTime<Utc>) -> Option<(i64, Candidate)> {
         rank: 0,
         provider: NAME,
         facts,
-        words: Default::default(),
+        words: PostingWords {
+            snippet: meta("ImageDescription").and_then(text_of_html),
+            ..PostingWords::default()
+        },
     };
     Some((raw.index, candidate))
 }
@@ -154,9 +157,7 @@ fn candidate(raw: RawPage, now: DateTime<Utc>) -> Option<(i64, Candidate)> {
 /// The text of an HTML fragment (Commons writes the artist as a link),
 /// collapsed and capped; markup and scripts are dropped, never kept.
 fn text_of_html(html: &str) -> Option<String> {
-    let fragment = scraper::Html::parse_fragment(html);
-    let text: String = fragment.root_element().text().collect();
-    fact_text(Some(&text))
+    crate::scrape::fragment_text(html, crate::model::source_facts::MAX_FACT_CHARS)
 }
 
 #[cfg(test)]
@@ -194,6 +195,11 @@ mod tests {
         let facts = &first.facts;
         assert_eq!(facts.creator.as_deref(), Some("Ann Lee"), "the link's text");
         assert_eq!(facts.license.as_deref(), Some("CC BY-SA 4.0"));
+        assert_eq!(
+            first.words.snippet.as_deref(),
+            Some("A red fox hunting in the snow near Tromsø"),
+            "the description as text, its script dropped"
+        );
         let date = facts.date.unwrap();
         assert_eq!(
             (date.meaning, date.at.to_rfc3339().as_str()),
@@ -231,7 +237,8 @@ mod tests {
     fn artist_markup_is_dropped() {
         assert_eq!(
             text_of_html("<a href=\"//x\">Ann</a> <script>alert(1)</script><b>Lee</b>").as_deref(),
-            Some("Ann alert(1)Lee")
+            Some("Ann Lee"),
+            "script text is not text"
         );
     }
 }
