@@ -11,9 +11,9 @@ use std::sync::Arc;
 use provenance::decode::DecodeLimits;
 use provenance::embed::{ClipEmbedder, Embedder, ModelSettings};
 use provenance::lookup::{self, LookupError, LookupOptions, MatchIndex, QueryPicture};
-use provenance::matching::MatchKind;
-use provenance::model::{ImageId, ModelInfo};
-use provenance::report::{Mode, Report};
+use provenance::matching::{Decider, MatchKind};
+use provenance::model::{ImageId, ModelInfo, NewSighting, PostingWords};
+use provenance::report::{FoundBy, Mode, Report, Signal};
 use provenance::store::{Store, StoreError};
 
 /// Analyses a photo as the scan does and stores it with one sighting;
@@ -187,6 +187,52 @@ async fn with_a_model_embeddings_are_compared_and_another_model_is_refused(store
         .unwrap();
     assert_eq!(texts.mode, Mode::Text);
     assert_eq!(texts.matches.len(), 3);
+
+    // With the words of a page, the two signals are fused by rank: the
+    // picture both find comes first, and says so.
+    store
+        .upsert_sighting(&NewSighting {
+            image_id: ids[0],
+            image_url: "https://news.example/a.jpg".into(),
+            page_url: Some("https://news.example/leak".into()),
+            seen_at: chrono::Utc::now(),
+            words: Some(PostingWords {
+                caption: Some("The leaked festival poster".into()),
+                ..PostingWords::default()
+            }),
+            ..NewSighting::default()
+        })
+        .await
+        .unwrap();
+    let fused = lookup::find_text(store, Some(clip.clone()), "leaked festival poster", &search)
+        .await
+        .unwrap();
+    let best = &fused.matches[0];
+    assert_eq!(best.image.id, ids[0]);
+    assert!(best.found_by.contains(&FoundBy {
+        signal: Signal::PageWords,
+        rank: 1
+    }));
+    assert!(best.found_by.iter().any(|f| f.signal == Signal::Picture));
+    assert!(fused.matches[1..].iter().all(|m| m
+        .found_by
+        .iter()
+        .map(|f| f.signal)
+        .eq([Signal::Picture])));
+    assert!(
+        best.sightings[0].words_hit.is_some(),
+        "the posting that holds the words first"
+    );
+    let words_only = lookup::TextSearch {
+        pictures: false,
+        ..search
+    };
+    let by_words = lookup::find_text(store, None, "leaked", &words_only)
+        .await
+        .unwrap();
+    assert_eq!(by_words.matches.len(), 1);
+    assert_eq!(by_words.matches[0].decided_by, Some(Decider::PageWords));
+    assert_eq!(by_words.model, None);
 
     // A model the store was not built with is refused, with what to do.
     struct Other(Arc<dyn Embedder>, ModelInfo);
