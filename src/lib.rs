@@ -60,3 +60,5 @@ pub mod store;
 pub mod thumbnail;
 #[cfg(feature = "runtime")]
 pub mod verify;
+#[cfg(feature = "runtime")]
+pub mod watch;

@@ -25,7 +25,7 @@ fn migrate_and_status_on_the_embedded_store() {
     let out = provenance(dir.path(), &["db", "migrate"], None);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(dir.path().join("data/provenance.sqlite3").exists());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("schema version 5"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("schema version 6"));
 
     let status = status_json(&provenance(
         dir.path(),
@@ -33,7 +33,7 @@ fn migrate_and_status_on_the_embedded_store() {
         None,
     ));
     assert_eq!(status["backend"], "sqlite");
-    assert_eq!(status["schema_version"], 5);
+    assert_eq!(status["schema_version"], 6);
     assert_eq!(status["images"], 0);
     assert_eq!(status["model"], serde_json::Value::Null);
 
@@ -59,7 +59,7 @@ async fn migrate_and_status_on_postgres() {
         Some(&url),
     ));
     assert_eq!(status["backend"], "postgres");
-    assert_eq!(status["schema_version"], 4);
+    assert_eq!(status["schema_version"], 5);
     assert_eq!(status["scans"], 0);
     assert!(
         !dir.path().join("data/provenance.sqlite3").exists(),
@@ -351,7 +351,7 @@ async fn commands_opening_a_new_store_at_once_all_succeed() {
         .collect();
     for run in runs {
         let out = run.await.unwrap();
-        assert_eq!(status_json(&out)["schema_version"], 5);
+        assert_eq!(status_json(&out)["schema_version"], 6);
     }
 }
 

@@ -369,5 +369,7 @@ mod local;
 mod pages;
 #[path = "scan_e2e/reverse.rs"]
 mod reverse;
+#[path = "scan_e2e/watch.rs"]
+mod watch;
 #[path = "scan_e2e/web.rs"]
 mod web;

@@ -84,6 +84,14 @@ pub enum Command {
     /// Find stored images that fit a text (CLIP on the pictures and the words they were posted with), or with --in-pages the postings whose words hold it.
     #[command(after_help = SEARCH_EXAMPLES)]
     Search(SearchArgs),
+    /// Watch pictures over time: a scan run again on a schedule, every earlier posting re-checked (add, list, remove, run).
+    #[command(subcommand, after_help = WATCH_EXAMPLES)]
+    Watch(WatchCommand),
+    /// What the watches found: new postings, postings gone, pictures replaced.
+    #[command(
+        after_help = "Examples:\n  provenance changes --since 7d\n  provenance changes --watch 2 --format json"
+    )]
+    Changes(ChangesArgs),
     /// Serve the web UI and the HTTP API: upload a picture, review its matches, run scans, export cases.
     #[command(after_help = SERVE_HELP)]
     Serve(ServeArgs),
@@ -112,6 +120,17 @@ Examples:
   provenance match suspect.jpg --text \"fake\"   # postings that call it fake first
 
 Several pictures, a folder or `-`: one report per picture, then a summary; with --format json one JSON line per picture and a last {\"summary\": …} line.";
+
+const WATCH_EXAMPLES: &str = "\
+Examples:
+  provenance watch add \"summer festival poster\" --every 1d --follow-pages
+  provenance watch add --image-url https://example.org/poster.jpg --every 6h
+  provenance watch list
+  provenance watch run            # the watches that are due (for cron or a systemd timer)
+  provenance watch run --all
+  provenance watch remove 3
+
+Each run scans again, then re-checks every posting the watch saw before: gone when its page no longer shows the picture or answers 404/410 (or after --gone-after failed checks in a row), changed when its address serves other bytes. `provenance changes` lists what was found.";
 
 const SEARCH_EXAMPLES: &str = "\
 Examples:
@@ -145,6 +164,99 @@ Examples:
 /// Arguments of `scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
+    /// What is searched.
+    #[command(flatten)]
+    pub target: ScanTargetArgs,
+
+    /// How far each search reaches.
+    #[command(flatten)]
+    pub reach: ReachArgs,
+
+    /// What is shared with `index`.
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+
+    /// How images are fetched.
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+}
+
+/// `watch` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum WatchCommand {
+    /// Watch a keyphrase, a picture URL (--image-url), a local picture (--image) or a URL list (--urls): scanned now at the first `watch run`, then every DURATION.
+    Add(WatchAddArgs),
+    /// The watches: what each scans, how often, when it runs next, how many postings it follows.
+    List,
+    /// Stop watching (the changes it found are kept).
+    Remove {
+        /// The watch's number (see `watch list`).
+        id: i64,
+    },
+    /// Run the watches that are due (every one with --all): scan, then re-check every earlier posting.
+    Run(WatchRunArgs),
+}
+
+/// Arguments of `watch add`.
+#[derive(Debug, Args)]
+pub struct WatchAddArgs {
+    /// What is watched.
+    #[command(flatten)]
+    pub target: ScanTargetArgs,
+
+    /// How far each search reaches (kept with the watch).
+    #[command(flatten)]
+    pub reach: ReachArgs,
+
+    /// How often: 30m, 6h, 1d, 1w (at least 1m).
+    #[arg(long, default_value = "1d", value_name = "DURATION")]
+    pub every: String,
+}
+
+/// Arguments of `watch run`.
+#[derive(Debug, Args)]
+pub struct WatchRunArgs {
+    /// Run every watch, due or not.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Failed re-checks in a row (timeouts, 5xx, refused connections) after which a posting is called gone; a 404/410 or a page without the picture is gone at once.
+    #[arg(long, env = "PROVENANCE_GONE_AFTER", hide_env_values = true, default_value_t = 3, value_name = "N", value_parser = at_least_one::<u32>)]
+    pub gone_after: u32,
+
+    /// Retries of a search API call after 429/5xx.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub search_retries: u32,
+
+    /// Seconds a search API request may take.
+    #[arg(long, env = "PROVENANCE_SEARCH_TIMEOUT", hide_env_values = true, default_value_t = 90, value_name = "SECS", value_parser = at_least_one::<u64>)]
+    pub search_timeout: u64,
+
+    /// How the scans store what they find.
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+
+    /// How pictures and pages are fetched (the re-checks too).
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+}
+
+/// Arguments of `changes`.
+#[derive(Debug, Args)]
+pub struct ChangesArgs {
+    /// Only changes found since then: a time (2026-12-01, 2026-12-01T08:00:00Z) or a duration ago (7d, 12h).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+
+    /// Only the changes of this watch.
+    #[arg(long, value_name = "ID")]
+    pub watch: Option<i64>,
+}
+
+/// What a scan (or a watch) searches: a keyphrase, a picture by URL or
+/// file, or a URL list.
+#[derive(Debug, Args)]
+pub struct ScanTargetArgs {
     /// Words to search images for, e.g. the title on a poster.
     #[arg(required_unless_present_any = ["image_url", "image", "urls"], conflicts_with_all = ["image_url", "image", "urls"])]
     pub keyphrase: Option<String>,
@@ -161,21 +273,9 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub urls: Option<PathBuf>,
 
-    /// How far each search reaches.
-    #[command(flatten)]
-    pub reach: ReachArgs,
-
     /// With --image-url: skip the second (exact matches) Lens request, which costs one more credit.
     #[arg(long)]
     pub no_exact_matches: bool,
-
-    /// What is shared with `index`.
-    #[command(flatten)]
-    pub ingest: IngestArgs,
-
-    /// How images are fetched.
-    #[command(flatten)]
-    pub fetch: FetchArgs,
 }
 
 const TRACE_EXAMPLES: &str = "\

@@ -13,6 +13,7 @@ mod serve;
 mod settings;
 mod setup;
 mod trace;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -127,6 +128,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Search(args) => lookup::run_search(&config, args, quiet).await,
         Command::Trace(args) => trace::run_trace(&config, args, quiet).await,
         Command::Serve(args) => serve::run_serve(&config, args, quiet).await,
+        Command::Watch(command) => watch::run_watch(&config, command, quiet).await,
+        Command::Changes(args) => watch::run_changes(&config, args).await,
         Command::Completions { .. } | Command::Man => Ok(exit::SUCCESS),
     }
 }

@@ -11,7 +11,7 @@ use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
-use super::args::{IndexArgs, IngestArgs, ProviderArg, ScanArgs};
+use super::args::{IndexArgs, IngestArgs, ProviderArg, ReachArgs, ScanArgs, ScanTargetArgs};
 use super::{exit, settings, setup};
 use crate::config::{Config, ConfigError, OutputFormat};
 use crate::local;
@@ -32,7 +32,8 @@ const UPLOAD_MAX_BYTES: u64 = 20 * 1024 * 1024;
 /// Runs `scan`.
 pub async fn run_scan(config: &Config, args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
     let (search_client, retry) = setup::search_client(&args.reach, args.fetch.contact.as_deref())?;
-    let request = scan_request(&args)?;
+    let embedder = format!("{:?}", args.ingest.model.embedder).to_lowercase();
+    let request = scan_request(&args.target, &args.reach, embedder)?;
     let planned = request
         .plan(&env, search_client, retry)
         .map_err(request_error)?;
@@ -109,7 +110,11 @@ pub(super) fn env(name: &str) -> Option<String> {
 }
 
 /// The scan the flags ask for (a URL list is read here).
-fn scan_request(args: &ScanArgs) -> anyhow::Result<ScanRequest> {
+pub(super) fn scan_request(
+    args: &ScanTargetArgs,
+    reach: &ReachArgs,
+    embedder: String,
+) -> anyhow::Result<ScanRequest> {
     let input = if let Some(raw) = &args.image_url {
         if url::Url::parse(raw.trim()).is_err() && std::path::Path::new(raw).exists() {
             return Err(ConfigError::Invalid(format!(
@@ -134,18 +139,12 @@ fn scan_request(args: &ScanArgs) -> anyhow::Result<ScanRequest> {
     };
     Ok(ScanRequest {
         input,
-        providers: args
-            .reach
-            .provider
-            .iter()
-            .copied()
-            .map(provider_kind)
-            .collect(),
-        max_results: args.reach.max_results,
-        follow_pages: args.reach.follow_pages,
-        max_pages: args.reach.max_pages,
+        providers: reach.provider.iter().copied().map(provider_kind).collect(),
+        max_results: reach.max_results,
+        follow_pages: reach.follow_pages,
+        max_pages: reach.max_pages,
         exact_matches: !args.no_exact_matches,
-        embedder: format!("{:?}", args.ingest.model.embedder).to_lowercase(),
+        embedder,
     })
 }
 

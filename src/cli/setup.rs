@@ -60,13 +60,20 @@ pub fn search_client(
     reach: &ReachArgs,
     contact: Option<&str>,
 ) -> anyhow::Result<(reqwest::Client, RetryPolicy)> {
-    let client = api_client_with_contact(
-        contact,
-        std::time::Duration::from_secs(reach.search_timeout),
-    )
-    .context("cannot set up the HTTP client for the search API")?;
+    search_client_with(reach.search_timeout, reach.search_retries, contact)
+}
+
+/// The search API client taking `timeout_secs` a request and `retries`
+/// retries after 429/5xx.
+pub fn search_client_with(
+    timeout_secs: u64,
+    retries: u32,
+    contact: Option<&str>,
+) -> anyhow::Result<(reqwest::Client, RetryPolicy)> {
+    let client = api_client_with_contact(contact, std::time::Duration::from_secs(timeout_secs))
+        .context("cannot set up the HTTP client for the search API")?;
     let retry = RetryPolicy {
-        retries: reach.search_retries,
+        retries,
         ..search_retry_policy()
     };
     Ok((client, retry))

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, ACCEPT, LOCATION};
+use reqwest::header::{HeaderMap, ACCEPT, IF_MODIFIED_SINCE, IF_NONE_MATCH, LOCATION};
 use reqwest::{Response, StatusCode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
@@ -48,6 +48,25 @@ pub(crate) struct Downloaded {
     pub final_url: Url,
     pub headers: HeaderMap,
     pub body: Body,
+    /// A conditional request answered `304 Not Modified` (the body is empty).
+    pub not_modified: bool,
+}
+
+/// What a client holds of an earlier answer, to ask only for a change
+/// (`If-None-Match`, `If-Modified-Since`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    /// The `ETag` the server sent.
+    pub etag: Option<String>,
+    /// Its `Last-Modified`.
+    pub last_modified: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Validators {
+    /// True when there is nothing to make a request conditional with.
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
 }
 
 #[derive(Debug)]
@@ -106,6 +125,17 @@ impl Fetcher {
     /// for a global one, so requests queued for a busy host do not hold
     /// global slots; time spent queued is not counted by the timeouts.
     pub(crate) async fn download(&self, url: &Url, kind: Kind) -> Result<Downloaded, FetchError> {
+        self.download_if(url, kind, &Validators::default()).await
+    }
+
+    /// [`Self::download`], asking only for a change when `validators` hold
+    /// something (a `304` comes back as `not_modified`).
+    pub(crate) async fn download_if(
+        &self,
+        url: &Url,
+        kind: Kind,
+        validators: &Validators,
+    ) -> Result<Downloaded, FetchError> {
         check_scheme(url)?;
         let settings = &self.inner.settings;
         let mut attempt = 0;
@@ -114,7 +144,7 @@ impl Fetcher {
                 let host_slot = self.inner.hosts.acquire(url).await;
                 self.check_host(url)?;
                 let _global_slot = self.inner.global.acquire().await.ok();
-                let attempt = self.attempt(url, kind, host_slot);
+                let attempt = self.attempt(url, kind, host_slot, validators);
                 tokio::time::timeout(settings.total_timeout, attempt)
                     .await
                     .unwrap_or(Err(FetchError::Timeout {
@@ -185,6 +215,7 @@ impl Fetcher {
         start: &Url,
         kind: Kind,
         mut host_slot: Option<OwnedSemaphorePermit>,
+        validators: &Validators,
     ) -> Result<Downloaded, FetchError> {
         let settings = &self.inner.settings;
         let mut url = start.clone();
@@ -205,7 +236,7 @@ impl Fetcher {
                     }
                 }
             }
-            let response = self.send(&url, kind).await?;
+            let response = self.send(&url, kind, validators).await?;
             if let Some(next) = redirect_target(&url, &response)? {
                 tracing::debug!(from = %url, to = %next, "redirect");
                 url = next;
@@ -219,13 +250,25 @@ impl Fetcher {
     }
 
     /// Sends the request and waits for the response headers.
-    async fn send(&self, url: &Url, kind: Kind) -> Result<Response, FetchError> {
+    async fn send(
+        &self,
+        url: &Url,
+        kind: Kind,
+        validators: &Validators,
+    ) -> Result<Response, FetchError> {
         let settings = &self.inner.settings;
-        let request = self
+        let mut request = self
             .inner
             .client
             .get(url.clone())
             .header(ACCEPT, kind.accept());
+        if let Some(etag) = &validators.etag {
+            request = request.header(IF_NONE_MATCH, etag.as_str());
+        }
+        if let Some(at) = validators.last_modified {
+            let when = httpdate::fmt_http_date(std::time::SystemTime::from(at));
+            request = request.header(IF_MODIFIED_SINCE, when);
+        }
         let wait = settings.connect_timeout + settings.read_timeout;
         match tokio::time::timeout(wait, request.send()).await {
             Err(_) => Err(FetchError::Timeout {
@@ -245,6 +288,18 @@ impl Fetcher {
     ) -> Result<Downloaded, FetchError> {
         let settings = &self.inner.settings;
         let status = response.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Downloaded {
+                final_url: url,
+                headers: response.headers().clone(),
+                body: Body {
+                    bytes: Default::default(),
+                    sha256: [0; 32],
+                    truncated: false,
+                },
+                not_modified: true,
+            });
+        }
         if !status.is_success() {
             let retry_after = retry_after(response.headers(), status);
             return Err(FetchError::Status {
@@ -283,6 +338,7 @@ impl Fetcher {
             final_url: url,
             headers,
             body,
+            not_modified: false,
         })
     }
 }

@@ -27,7 +27,7 @@ mod settings;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-pub use client::Fetcher;
+pub use client::{Fetcher, Validators};
 pub use error::{FetchError, TimeoutPhase};
 pub use guard::BlockedAddress;
 pub use settings::FetchSettings;
@@ -61,6 +61,15 @@ impl FetchedImage {
     }
 }
 
+/// What asking for an image again found.
+#[derive(Debug, Clone)]
+pub enum Recheck {
+    /// `304 Not Modified`: the same as before.
+    Unchanged,
+    /// The image as served now (compare its SHA-256 with the one kept).
+    Fetched(FetchedImage),
+}
+
 /// An HTML page decoded to text.
 #[derive(Debug, Clone)]
 pub struct FetchedPage {
@@ -84,6 +93,7 @@ impl Fetcher {
             final_url,
             headers,
             body,
+            ..
         } = self.download(url, Kind::Image).await?;
         Ok(FetchedImage {
             final_url,
@@ -95,6 +105,37 @@ impl Fetcher {
         })
     }
 
+    /// Asks for an image again with what was kept of its last answer
+    /// (`If-None-Match` / `If-Modified-Since`): [`Recheck::Unchanged`] on
+    /// `304 Not Modified`, else the bytes as [`Self::fetch_image`] gets
+    /// them (a server that ignores the validators costs one download).
+    /// Every rule of a fetch applies: robots.txt, the SSRF guard, per-host
+    /// limits, retries.
+    pub async fn recheck_image(
+        &self,
+        url: &Url,
+        validators: &Validators,
+    ) -> Result<Recheck, FetchError> {
+        let downloaded = self.download_if(url, Kind::Image, validators).await?;
+        if downloaded.not_modified {
+            return Ok(Recheck::Unchanged);
+        }
+        let Downloaded {
+            final_url,
+            headers,
+            body,
+            ..
+        } = downloaded;
+        Ok(Recheck::Fetched(FetchedImage {
+            final_url,
+            bytes: body.bytes,
+            sha256: body.sha256,
+            last_modified: headers::last_modified(&headers),
+            etag: headers::etag(&headers),
+            content_type: headers::content_type(&headers),
+        }))
+    }
+
     /// Fetches an HTML page (declared `text/html`, or sniffed when the type is
     /// missing or generic), decoded to text and cut at `max_page_bytes`.
     pub async fn fetch_page(&self, url: &Url) -> Result<FetchedPage, FetchError> {
@@ -102,6 +143,7 @@ impl Fetcher {
             final_url,
             headers,
             body,
+            ..
         } = self.download(url, Kind::Page).await?;
         let content_type = headers::content_type(&headers);
         let is_html = match html_verdict(content_type.as_deref()) {

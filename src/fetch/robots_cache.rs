@@ -83,7 +83,8 @@ impl Fetcher {
         // Half the fetch's own deadline: the fetch that asked must still
         // have time to record what robots.txt came to.
         let deadline = self.inner.settings.total_timeout / 2;
-        let attempt = Box::pin(self.attempt(&robots_url, Kind::Robots, None));
+        let none = Default::default();
+        let attempt = Box::pin(self.attempt(&robots_url, Kind::Robots, None, &none));
         let result =
             tokio::time::timeout(deadline, attempt)
                 .await

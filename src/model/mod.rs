@@ -13,6 +13,7 @@
 //! - [`review`]: a person's decision about a match.
 //! - [`source_facts`]: what a search source says about a posting (creator,
 //!   licence, its date).
+//! - [`watch`]: pictures watched over time, and what changed.
 //! - [`posting_words`]: the words a picture was posted with (alt, caption,
 //!   the text around it); [`page_text`]: searching them.
 
@@ -25,6 +26,7 @@ pub mod review;
 pub mod scan;
 pub mod sighting;
 pub mod source_facts;
+pub mod watch;
 
 pub use archive::{ArchiveEvidence, ArchiveLookup, ArchivedCopy, Capture};
 pub use failure::{FailureRecord, FailureStage, NewFailure, Outcome, Setback, Stage};
@@ -38,3 +40,7 @@ pub use review::{Decision, NewReview, ReviewRecord, MAX_NOTE_CHARS};
 pub use scan::{NewScan, ScanCounts, ScanId, ScanRecord, ScanStatus};
 pub use sighting::{NewSighting, SightingRecord};
 pub use source_facts::{DateMeaning, SourceDate, SourceFacts};
+pub use watch::{
+    ChangeKind, ChangeRecord, CheckOutcome, NewWatch, PostingToCheck, WatchId, WatchRecord,
+    WatchedInput, WatchedScan,
+};

@@ -16,6 +16,7 @@ mod shared;
 mod sql;
 pub mod sqlite;
 mod types;
+mod watch_sql;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -29,6 +30,9 @@ use crate::model::{
     ArchiveLookup, FailureRecord, ImageFeatures, ImageId, ImageRecord, ModelInfo, NewFailure,
     NewImage, NewReview, NewScan, NewSighting, PerceptualHash, PostingHit, ReviewRecord,
     ScanCounts, ScanId, ScanRecord, ScanStatus, SightingRecord, TextQuery,
+};
+use crate::model::{
+    ChangeKind, ChangeRecord, CheckOutcome, NewWatch, PostingToCheck, WatchId, WatchRecord,
 };
 
 /// Why a store operation failed. Each message says what to do next.
@@ -268,6 +272,63 @@ pub trait Store: Send + Sync {
 
     /// Keeps the web archive's answer about a URL (replacing an older one).
     async fn put_archive_lookup(&self, lookup: &ArchiveLookup) -> StoreResult<()>;
+
+    /// Records a watch; its id.
+    async fn add_watch(&self, watch: &NewWatch) -> StoreResult<WatchId>;
+
+    /// Every watch, oldest first, with how many postings each follows.
+    async fn watches(&self) -> StoreResult<Vec<WatchRecord>>;
+
+    /// The picture kept with a watch of a local picture.
+    async fn watch_image(&self, id: WatchId) -> StoreResult<Option<Vec<u8>>>;
+
+    /// Removes a watch (its changes stay, without it); false when there
+    /// was none.
+    async fn remove_watch(&self, id: WatchId) -> StoreResult<bool>;
+
+    /// After a watch's scan, in one transaction: each posting the scan
+    /// saw that the watch did not follow is recorded as a change `new` and
+    /// becomes the watch's. How many were new.
+    async fn take_postings(
+        &self,
+        watch: WatchId,
+        scan: ScanId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+
+    /// Every posting the watch follows (gone ones too: one may come back):
+    /// what a run re-checks.
+    async fn postings_to_check(&self, watch: WatchId) -> StoreResult<Vec<PostingToCheck>>;
+
+    /// Records a re-check of a posting and, in the same transaction, the
+    /// change it makes: gone or changed (once), or new again when a gone
+    /// posting is there again; a failed check makes it gone when it is the
+    /// `gone_after`-th in a row.
+    async fn record_check(
+        &self,
+        watch: WatchId,
+        sighting: i64,
+        outcome: &CheckOutcome,
+        at: DateTime<Utc>,
+        gone_after: u32,
+    ) -> StoreResult<Option<ChangeKind>>;
+
+    /// A watch's run ended at `at` (with its scan): the next is due at `next`.
+    async fn finish_watch_run(
+        &self,
+        watch: WatchId,
+        at: DateTime<Utc>,
+        scan: Option<ScanId>,
+        next: DateTime<Utc>,
+    ) -> StoreResult<()>;
+
+    /// Changes found at or after `since`, of one watch or of all, oldest
+    /// first.
+    async fn changes(
+        &self,
+        since: Option<DateTime<Utc>>,
+        watch: Option<WatchId>,
+    ) -> StoreResult<Vec<ChangeRecord>>;
 }
 
 /// Opens (creating if needed) the store at `location` and applies pending

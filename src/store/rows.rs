@@ -11,9 +11,9 @@ use sqlx::Row;
 
 use super::{Backend, StoreError, StoreResult, StoreStatus};
 use crate::model::{
-    ArchiveLookup, Decision, ExifSummary, FailureRecord, FailureStage, ImageId, ImageRecord,
-    ModelInfo, PerceptualHash, PostingHit, PostingWords, ReviewRecord, ScanRecord, ScanStatus,
-    SightingRecord, Snippet, SourceFacts,
+    ArchiveLookup, ChangeKind, ChangeRecord, Decision, ExifSummary, FailureRecord, FailureStage,
+    ImageId, ImageRecord, ModelInfo, PerceptualHash, PostingHit, PostingToCheck, PostingWords,
+    ReviewRecord, ScanRecord, ScanStatus, SightingRecord, Snippet, SourceFacts, WatchRecord,
 };
 
 /// A row's columns as the domain model wants them. Reading a column the
@@ -263,6 +263,56 @@ fn source_facts(r: &impl Columns) -> Option<SourceFacts> {
     read.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "ignoring unreadable source facts of a sighting");
         None
+    })
+}
+
+/// A `watches` row with its `postings` count.
+pub(super) fn watch(r: &impl Columns) -> StoreResult<WatchRecord> {
+    Ok(WatchRecord {
+        id: r.int("id"),
+        scan: r
+            .json("scan")
+            .and_then(serde_json::from_value)
+            .map_err(|e| corrupt("watches.scan", e))?,
+        every_secs: r.int("every_secs"),
+        created_at: r.time("created_at"),
+        next_run_at: r.time("next_run_at"),
+        last_run_at: r.opt_time("last_run_at"),
+        last_scan_id: r.opt_int("last_scan_id"),
+        postings: r.int("postings"),
+    })
+}
+
+/// A posting to re-check: its sighting's columns with the picture's
+/// `sha256`.
+pub(super) fn posting_to_check(r: &impl Columns) -> PostingToCheck {
+    PostingToCheck {
+        sighting_id: r.int("id"),
+        sha256: hex::encode(r.bytes("sha256")),
+        image_url: r.text("image_url"),
+        page_url: Some(r.text("page_url")).filter(|p| !p.is_empty()),
+        etag: r.opt_text("etag"),
+        last_modified: r.opt_time("last_modified"),
+        failed_checks: unsigned(r.int("failed_checks")),
+    }
+}
+
+/// A `changes` row joined with its sighting.
+pub(super) fn change(r: &impl Columns) -> StoreResult<ChangeRecord> {
+    let kind = r.text("kind");
+    Ok(ChangeRecord {
+        id: r.int("id"),
+        watch_id: r.opt_int("watch_id"),
+        kind: ChangeKind::parse(&kind).ok_or_else(|| corrupt("changes.kind", &kind))?,
+        at: r.time("at"),
+        detail: r.opt_text("detail"),
+        sighting_id: r.int("sighting_id"),
+        image_id: r.int("image_id"),
+        image_url: r.text("image_url"),
+        page_url: Some(r.text("page_url")).filter(|p| !p.is_empty()),
+        page_title: r.opt_text("page_title"),
+        site: r.opt_text("site"),
+        delivered_at: r.opt_time("delivered_at"),
     })
 }
 

@@ -3,6 +3,7 @@
 //! copy of the vectors ([`index`]).
 
 pub mod index;
+mod watches;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -517,5 +518,64 @@ impl Store for SqliteStore {
             .await
             .map_err(query_error)?;
         Ok(())
+    }
+
+    async fn add_watch(&self, watch: &NewWatch) -> StoreResult<WatchId> {
+        self.add_watch_row(watch).await
+    }
+
+    async fn watches(&self) -> StoreResult<Vec<WatchRecord>> {
+        self.watch_rows().await
+    }
+
+    async fn watch_image(&self, id: WatchId) -> StoreResult<Option<Vec<u8>>> {
+        self.watch_image_row(id).await
+    }
+
+    async fn remove_watch(&self, id: WatchId) -> StoreResult<bool> {
+        self.remove_watch_row(id).await
+    }
+
+    async fn take_postings(
+        &self,
+        watch: WatchId,
+        scan: ScanId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        self.take_postings_rows(watch, scan, at).await
+    }
+
+    async fn postings_to_check(&self, watch: WatchId) -> StoreResult<Vec<PostingToCheck>> {
+        self.postings_to_check_rows(watch).await
+    }
+
+    async fn record_check(
+        &self,
+        watch: WatchId,
+        sighting: i64,
+        outcome: &CheckOutcome,
+        at: DateTime<Utc>,
+        gone_after: u32,
+    ) -> StoreResult<Option<ChangeKind>> {
+        self.record_check_rows(watch, sighting, outcome, at, gone_after)
+            .await
+    }
+
+    async fn finish_watch_run(
+        &self,
+        watch: WatchId,
+        at: DateTime<Utc>,
+        scan: Option<ScanId>,
+        next: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.finish_watch_run_row(watch, at, scan, next).await
+    }
+
+    async fn changes(
+        &self,
+        since: Option<DateTime<Utc>>,
+        watch: Option<WatchId>,
+    ) -> StoreResult<Vec<ChangeRecord>> {
+        self.change_rows(since, watch).await
     }
 }

@@ -1,0 +1,335 @@
+//! `provenance watch add|list|remove|run` and `provenance changes`: flags
+//! → the store and [`crate::watch`] → text or JSON.
+
+use std::io::Write;
+
+use anyhow::Context;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::args::{ChangesArgs, WatchAddArgs, WatchCommand, WatchRunArgs};
+use super::scan::{env, open_services, request_error, scan_request, scan_with_progress};
+use super::{exit, settings, setup};
+use crate::config::{Config, ConfigError, OutputFormat};
+use crate::model::{ChangeKind, ChangeRecord, NewWatch, ScanStatus, WatchRecord};
+use crate::scan::ScanOptions;
+use crate::store::{self, Store};
+use crate::watch::{self, RunSummary};
+
+/// Runs a `watch` subcommand.
+pub async fn run_watch(config: &Config, command: WatchCommand, quiet: bool) -> anyhow::Result<u8> {
+    match command {
+        WatchCommand::Add(args) => add(config, args).await,
+        WatchCommand::List => list(config).await,
+        WatchCommand::Remove { id } => remove(config, id).await,
+        WatchCommand::Run(args) => run(config, args, quiet).await,
+    }
+}
+
+async fn open(config: &Config) -> anyhow::Result<Box<dyn Store>> {
+    store::open(&config.store)
+        .await
+        .with_context(|| format!("cannot open the store at {}", config.store))
+}
+
+async fn add(config: &Config, args: WatchAddArgs) -> anyhow::Result<u8> {
+    let every = watch::parse_every(&args.every)
+        .map_err(|e| ConfigError::Invalid(format!("--every: {e}")))?;
+    let request = scan_request(&args.target, &args.reach, String::new())?;
+    let (scan, image) = watch::scan::watched_scan(&request);
+    let store = open(config).await?;
+    let id = store
+        .add_watch(&NewWatch {
+            scan,
+            image,
+            every_secs: every,
+            created_at: Utc::now(),
+        })
+        .await?;
+    let added = store.watches().await?.into_iter().find(|w| w.id == id);
+    let mut out = std::io::stdout().lock();
+    match (config.format, added) {
+        (OutputFormat::Json, Some(w)) => writeln!(out, "{}", serde_json::json!({ "watch": w }))?,
+        (_, Some(w)) => writeln!(
+            out,
+            "watch {id}: {}, every {}; its first run is due now (provenance watch run)",
+            w.scan.input.label(),
+            every_words(w.every_secs)
+        )?,
+        (_, None) => writeln!(out, "watch {id}")?,
+    }
+    Ok(exit::SUCCESS)
+}
+
+async fn list(config: &Config) -> anyhow::Result<u8> {
+    let watches = open(config).await?.watches().await?;
+    let mut out = std::io::stdout().lock();
+    if config.format == OutputFormat::Json {
+        writeln!(out, "{}", serde_json::json!({ "watches": watches }))?;
+        return Ok(exit::SUCCESS);
+    }
+    if watches.is_empty() {
+        writeln!(
+            out,
+            "No watches. Add one: provenance watch add \"KEYPHRASE\" --every 1d"
+        )?;
+    }
+    for w in &watches {
+        writeln!(out, "{}", watch_line(w))?;
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// `  3  “red fox”  every 1d  next 2026-12-04 08:00 UTC  12 postings  last run …`.
+fn watch_line(w: &WatchRecord) -> String {
+    let last = w.last_run_at.map_or_else(
+        || "never run".to_string(),
+        |t| format!("last run {}", crate::report::words::when(&t)),
+    );
+    format!(
+        "{:>3}  {}  every {}  next {}  {} postings  {last}",
+        w.id,
+        w.scan
+            .input
+            .label()
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect::<String>(),
+        every_words(w.every_secs),
+        crate::report::words::when(&w.next_run_at),
+        w.postings
+    )
+}
+
+/// `1d`, `6h`, `90m`, `120s`.
+fn every_words(secs: i64) -> String {
+    for (unit, size) in [("w", 7 * 86_400), ("d", 86_400), ("h", 3600), ("m", 60)] {
+        if secs % size == 0 {
+            return format!("{}{unit}", secs / size);
+        }
+    }
+    format!("{secs}s")
+}
+
+async fn remove(config: &Config, id: i64) -> anyhow::Result<u8> {
+    if !open(config).await?.remove_watch(id).await? {
+        return Err(ConfigError::Invalid(format!(
+            "there is no watch {id} (see provenance watch list)"
+        ))
+        .into());
+    }
+    if config.format == OutputFormat::Human {
+        println!("removed watch {id}; the changes it found are kept");
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// Runs the due watches (all with `--all`), one after another: each
+/// scan, then the re-checks. A watch whose scan cannot run is named and
+/// the others still run; the exit code is then 1.
+async fn run(config: &Config, args: WatchRunArgs, quiet: bool) -> anyhow::Result<u8> {
+    let (client, retry) = setup::search_client_with(
+        args.search_timeout,
+        args.search_retries,
+        args.fetch.contact.as_deref(),
+    )?;
+    let fetcher = setup::fetcher(&args.fetch, &args.ingest)?;
+    let services = open_services(config, &args.ingest, fetcher.clone(), quiet).await?;
+    let store = services.store.clone();
+    let due = watch::due(store.watches().await?, Utc::now(), args.all);
+    let embedder = format!("{:?}", args.ingest.model.embedder).to_lowercase();
+    let mut runs: Vec<RunSummary> = Vec::new();
+    let mut failed = false;
+    for w in due {
+        let image = store.watch_image(w.id).await?;
+        let planned = watch::scan::scan_request(&w.scan, image, embedder.clone())
+            .map_err(|e| anyhow::anyhow!(e))
+            .and_then(|r| r.plan(&env, client.clone(), retry).map_err(request_error));
+        let planned = match planned {
+            Ok(planned) => planned,
+            Err(e) => {
+                eprintln!("watch {} cannot scan: {e:#}", w.id);
+                failed = true;
+                continue;
+            }
+        };
+        let scan_options = ScanOptions {
+            follow_pages: w.scan.follow_pages,
+            max_pages: w.scan.max_pages,
+            fetch_workers: args.fetch.concurrency,
+            ..settings::scan_options(&args.ingest)
+        };
+        let ran = scan_with_progress(
+            &services,
+            planned.seed,
+            planned.record,
+            scan_options,
+            crate::report::SummaryOf::Web,
+            quiet,
+        )
+        .await;
+        let scan_id = match ran {
+            Ok(summary) if summary.status == ScanStatus::Interrupted => {
+                eprintln!(
+                    "watch {} interrupted during its scan; run it again to resume",
+                    w.id
+                );
+                return Ok(exit::INTERRUPTED);
+            }
+            Ok(summary) => Some(summary.scan_id),
+            Err(e) => {
+                eprintln!(
+                    "watch {}: the scan failed ({e:#}); its postings are still re-checked",
+                    w.id
+                );
+                failed = true;
+                None
+            }
+        };
+        let summary = watch::finish_run(&*store, &fetcher, &w, scan_id, args.gone_after).await?;
+        if config.format == OutputFormat::Human {
+            println!("{}", run_line(&w, &summary));
+        }
+        runs.push(summary);
+    }
+    match config.format {
+        OutputFormat::Json => println!("{}", serde_json::json!({ "runs": runs })),
+        OutputFormat::Human if runs.is_empty() && !failed => {
+            println!("No watch is due (provenance watch run --all runs them all).")
+        }
+        OutputFormat::Human => {}
+    }
+    Ok(if failed { exit::FAILURE } else { exit::SUCCESS })
+}
+
+/// `watch 3 (“red fox”): 2 new, 1 gone, 0 changed; 5 re-checked: 4 there, …`.
+fn run_line(w: &WatchRecord, s: &RunSummary) -> String {
+    format!(
+        "watch {} ({}): {} new, {} gone, {} changed; {} re-checked: {} there, {} did not answer, {} not asked",
+        w.id,
+        w.scan.input.label().chars().filter(|c| !c.is_control()).collect::<String>(),
+        s.new,
+        s.gone,
+        s.changed,
+        s.checked,
+        s.there,
+        s.failed,
+        s.skipped
+    )
+}
+
+/// Runs `changes`.
+pub async fn run_changes(config: &Config, args: ChangesArgs) -> anyhow::Result<u8> {
+    let since = args
+        .since
+        .as_deref()
+        .map(|text| since(text, Utc::now()))
+        .transpose()
+        .map_err(|e| ConfigError::Invalid(format!("--since: {e}")))?;
+    let changes = open(config).await?.changes(since, args.watch).await?;
+    let mut out = std::io::stdout().lock();
+    match config.format {
+        OutputFormat::Json => writeln!(out, "{}", changes_json(&changes))?,
+        OutputFormat::Human => write!(out, "{}", changes_text(&changes))?,
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// A time (`2026-12-01`, RFC 3339) or a duration ago (`7d`, `12h`).
+fn since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text.trim()) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    if let Ok(day) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        return Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    }
+    let ago = watch::parse_duration(text).map_err(|_| {
+        format!(
+            "`{text}` is neither a time (2026-12-01, 2026-12-01T08:00:00Z) nor a duration (7d, 12h)"
+        )
+    })?;
+    Ok(now - chrono::Duration::seconds(ago))
+}
+
+/// `{"new": [...], "gone": [...], "changed": [...]}`, each oldest first.
+pub fn changes_json(changes: &[ChangeRecord]) -> serde_json::Value {
+    let of = |kind: ChangeKind| -> Vec<&ChangeRecord> {
+        changes.iter().filter(|c| c.kind == kind).collect()
+    };
+    serde_json::json!({
+        "new": of(ChangeKind::New),
+        "gone": of(ChangeKind::Gone),
+        "changed": of(ChangeKind::Changed),
+    })
+}
+
+/// Each kind under its heading, a line per change: when, site, page (or
+/// picture), why.
+fn changes_text(changes: &[ChangeRecord]) -> String {
+    if changes.is_empty() {
+        return "No changes.\n".into();
+    }
+    let mut text = String::new();
+    for (kind, heading) in [
+        (ChangeKind::New, "New postings"),
+        (ChangeKind::Gone, "Gone"),
+        (ChangeKind::Changed, "Picture replaced"),
+    ] {
+        let of: Vec<&ChangeRecord> = changes.iter().filter(|c| c.kind == kind).collect();
+        if of.is_empty() {
+            continue;
+        }
+        text.push_str(&format!("{heading} ({}):\n", of.len()));
+        for c in of {
+            let place = c.page_url.as_deref().unwrap_or(&c.image_url);
+            let why = c
+                .detail
+                .as_deref()
+                .map_or_else(String::new, |d| format!(" — {d}"));
+            let line = format!(
+                "  {}  {}  {place}  (picture {}){why}",
+                crate::report::words::when(&c.at),
+                c.site.as_deref().unwrap_or("?"),
+                c.image_id
+            );
+            text.push_str(
+                &line
+                    .chars()
+                    .filter(|ch| !ch.is_control())
+                    .collect::<String>(),
+            );
+            text.push('\n');
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_takes_a_time_a_day_or_a_duration_ago() {
+        let now: DateTime<Utc> = "2026-12-03T12:00:00Z".parse().unwrap();
+        assert_eq!(
+            since("2026-12-01", now).unwrap().to_rfc3339(),
+            "2026-12-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            since("2026-12-02T08:00:00Z", now).unwrap().to_rfc3339(),
+            "2026-12-02T08:00:00+00:00"
+        );
+        assert_eq!(
+            since("1d", now).unwrap().to_rfc3339(),
+            "2026-12-02T12:00:00+00:00"
+        );
+        assert!(since("yesterday", now).is_err());
+    }
+
+    #[test]
+    fn periods_in_the_largest_whole_unit() {
+        assert_eq!(every_words(86_400), "1d");
+        assert_eq!(every_words(5400), "90m");
+        assert_eq!(every_words(604_800), "1w");
+        assert_eq!(every_words(61), "61s");
+    }
+}

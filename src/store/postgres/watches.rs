@@ -1,0 +1,212 @@
+//! Watches on PostgreSQL (times as `timestamptz`, the scan as `jsonb`).
+
+use super::{query_error, PostgresStore};
+use crate::model::{
+    ChangeKind, ChangeRecord, CheckOutcome, NewWatch, PostingToCheck, ScanId, WatchId, WatchRecord,
+};
+use crate::store::rows;
+use crate::store::watch_sql as sql;
+use crate::store::StoreResult;
+use chrono::{DateTime, Utc};
+
+impl PostgresStore {
+    pub(super) async fn add_watch_row(&self, w: &NewWatch) -> StoreResult<WatchId> {
+        sqlx::query_scalar(
+            "INSERT INTO watches (scan, image, every_secs, created_at, next_run_at)
+             VALUES ($1, $2, $3, $4, $4) RETURNING id",
+        )
+        .bind(serde_json::json!(w.scan))
+        .bind(&w.image)
+        .bind(w.every_secs)
+        .bind(w.created_at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(query_error)
+    }
+
+    pub(super) async fn watch_rows(&self) -> StoreResult<Vec<WatchRecord>> {
+        let found = sqlx::query(sql::WATCHES)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error)?;
+        found.iter().map(rows::watch).collect()
+    }
+
+    pub(super) async fn watch_image_row(&self, id: WatchId) -> StoreResult<Option<Vec<u8>>> {
+        let found: Option<Option<Vec<u8>>> = sqlx::query_scalar(sql::WATCH_IMAGE)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(found.flatten())
+    }
+
+    pub(super) async fn remove_watch_row(&self, id: WatchId) -> StoreResult<bool> {
+        let done = sqlx::query(sql::REMOVE_WATCH)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub(super) async fn take_postings_rows(
+        &self,
+        watch: WatchId,
+        scan: ScanId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(query_error)?;
+        let new = sqlx::query(sql::NEW_POSTINGS)
+            .bind(watch)
+            .bind(scan)
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error)?
+            .rows_affected();
+        sqlx::query(sql::FOLLOW_POSTINGS)
+            .bind(watch)
+            .bind(scan)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error)?;
+        tx.commit().await.map_err(query_error)?;
+        Ok(new)
+    }
+
+    pub(super) async fn postings_to_check_rows(
+        &self,
+        watch: WatchId,
+    ) -> StoreResult<Vec<PostingToCheck>> {
+        let found = sqlx::query(sql::POSTINGS_TO_CHECK)
+            .bind(watch)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(found.iter().map(rows::posting_to_check).collect())
+    }
+
+    pub(super) async fn record_check_rows(
+        &self,
+        watch: WatchId,
+        sighting: i64,
+        outcome: &CheckOutcome,
+        at: DateTime<Utc>,
+        gone_after: u32,
+    ) -> StoreResult<Option<ChangeKind>> {
+        let mut tx = self.pool.begin().await.map_err(query_error)?;
+        let mut recorded = None;
+        let change = match outcome {
+            CheckOutcome::Skipped(_) => None,
+            CheckOutcome::There {
+                etag,
+                last_modified,
+            } => {
+                let was_gone: Option<bool> = sqlx::query_scalar(sql::WAS_GONE)
+                    .bind(sighting)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(query_error)?;
+                sqlx::query(sql::POSTING_THERE)
+                    .bind(sighting)
+                    .bind(at)
+                    .bind(etag)
+                    .bind(*last_modified)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_error)?;
+                if was_gone == Some(true) {
+                    sqlx::query(sql::ADD_CHANGE)
+                        .bind(watch)
+                        .bind(sighting)
+                        .bind(ChangeKind::New.as_str())
+                        .bind(at)
+                        .bind("there again after it was gone")
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(query_error)?;
+                    recorded = Some(ChangeKind::New);
+                }
+                None
+            }
+            CheckOutcome::Gone(why) => Some((ChangeKind::Gone, why.clone())),
+            CheckOutcome::Changed(why) => Some((ChangeKind::Changed, why.clone())),
+            CheckOutcome::Failed(why) => {
+                let failed: Option<i32> = sqlx::query_scalar(sql::POSTING_FAILED)
+                    .bind(sighting)
+                    .bind(at)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(query_error)?;
+                failed
+                    .filter(|n| *n >= i32::try_from(gone_after).unwrap_or(i32::MAX))
+                    .map(|n| {
+                        (
+                            ChangeKind::Gone,
+                            format!("no answer on {n} checks in a row (the last: {why})"),
+                        )
+                    })
+            }
+        };
+        if let Some((kind, why)) = change {
+            let ended = sqlx::query(sql::POSTING_GONE)
+                .bind(sighting)
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error)?
+                .rows_affected();
+            if ended > 0 {
+                sqlx::query(sql::ADD_CHANGE)
+                    .bind(watch)
+                    .bind(sighting)
+                    .bind(kind.as_str())
+                    .bind(at)
+                    .bind(why)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(query_error)?;
+                recorded = Some(kind);
+            }
+        }
+        tx.commit().await.map_err(query_error)?;
+        Ok(recorded)
+    }
+
+    pub(super) async fn finish_watch_run_row(
+        &self,
+        watch: WatchId,
+        at: DateTime<Utc>,
+        scan: Option<ScanId>,
+        next: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(sql::FINISH_RUN)
+            .bind(watch)
+            .bind(at)
+            .bind(scan)
+            .bind(next)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error)?;
+        Ok(())
+    }
+
+    pub(super) async fn change_rows(
+        &self,
+        since: Option<DateTime<Utc>>,
+        watch: Option<WatchId>,
+    ) -> StoreResult<Vec<ChangeRecord>> {
+        let statement = format!(
+            "{} WHERE ($1::timestamptz IS NULL OR c.at >= $1) AND ($2::bigint IS NULL OR c.watch_id = $2) ORDER BY c.at, c.id",
+            sql::CHANGES
+        );
+        let found = sqlx::query(sqlx::AssertSqlSafe(statement))
+            .bind(since)
+            .bind(watch)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error)?;
+        found.iter().map(rows::change).collect()
+    }
+}
