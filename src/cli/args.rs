@@ -224,6 +224,15 @@ pub struct WatchRunArgs {
     #[arg(long, env = "PROVENANCE_GONE_AFTER", hide_env_values = true, default_value_t = 3, value_name = "N", value_parser = at_least_one::<u32>)]
     pub gone_after: u32,
 
+    /// Tell this webhook of the changes (a POST of the JSON `changes --format json` prints, each change with its id); one not taken is sent at the next run. The SSRF rules apply to it.
+    #[arg(
+        long,
+        env = "PROVENANCE_WEBHOOK_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub webhook_url: Option<String>,
+
     /// Retries of a search API call after 429/5xx.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub search_retries: u32,

@@ -13,7 +13,7 @@ use crate::config::{Config, ConfigError, OutputFormat};
 use crate::model::{ChangeKind, ChangeRecord, NewWatch, ScanStatus, WatchRecord};
 use crate::scan::ScanOptions;
 use crate::store::{self, Store};
-use crate::watch::{self, RunSummary};
+use crate::watch::{self, changes_json, RunSummary};
 
 /// Runs a `watch` subcommand.
 pub async fn run_watch(config: &Config, command: WatchCommand, quiet: bool) -> anyhow::Result<u8> {
@@ -133,6 +133,19 @@ async fn run(config: &Config, args: WatchRunArgs, quiet: bool) -> anyhow::Result
         args.fetch.contact.as_deref(),
     )?;
     let fetcher = setup::fetcher(&args.fetch, &args.ingest)?;
+    let webhook = args
+        .webhook_url
+        .as_deref()
+        .map(|url| {
+            let settings = fetcher.settings();
+            let policy = crate::fetch::guard::AddressPolicy {
+                allow_private: settings.allow_private_addresses,
+                allowed_networks: settings.allowed_networks.clone(),
+            };
+            watch::Webhook::new(url, policy, settings.user_agent.clone())
+        })
+        .transpose()
+        .map_err(|e| ConfigError::Invalid(format!("--webhook-url: {e}")))?;
     let services = open_services(config, &args.ingest, fetcher.clone(), quiet).await?;
     let store = services.store.clone();
     let due = watch::due(store.watches().await?, Utc::now(), args.all);
@@ -191,8 +204,26 @@ async fn run(config: &Config, args: WatchRunArgs, quiet: bool) -> anyhow::Result
         }
         runs.push(summary);
     }
+    let mut told = None;
+    if let Some(webhook) = &webhook {
+        match webhook.deliver(&*store).await {
+            Ok(sent) => {
+                told = Some(sent);
+                if !quiet && config.format == OutputFormat::Human {
+                    eprintln!("told the webhook at {} of {sent} changes", webhook.host());
+                }
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                failed = true;
+            }
+        }
+    }
     match config.format {
-        OutputFormat::Json => println!("{}", serde_json::json!({ "runs": runs })),
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::json!({ "runs": runs, "webhook_sent": told })
+        ),
         OutputFormat::Human if runs.is_empty() && !failed => {
             println!("No watch is due (provenance watch run --all runs them all).")
         }
@@ -248,18 +279,6 @@ fn since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
         )
     })?;
     Ok(now - chrono::Duration::seconds(ago))
-}
-
-/// `{"new": [...], "gone": [...], "changed": [...]}`, each oldest first.
-pub fn changes_json(changes: &[ChangeRecord]) -> serde_json::Value {
-    let of = |kind: ChangeKind| -> Vec<&ChangeRecord> {
-        changes.iter().filter(|c| c.kind == kind).collect()
-    };
-    serde_json::json!({
-        "new": of(ChangeKind::New),
-        "gone": of(ChangeKind::Gone),
-        "changed": of(ChangeKind::Changed),
-    })
 }
 
 /// Each kind under its heading, a line per change: when, site, page (or

@@ -67,7 +67,7 @@ pub enum Recheck {
     /// `304 Not Modified`: the same as before.
     Unchanged,
     /// The image as served now (compare its SHA-256 with the one kept).
-    Fetched(FetchedImage),
+    Fetched(Box<FetchedImage>),
 }
 
 /// An HTML page decoded to text.
@@ -126,14 +126,14 @@ impl Fetcher {
             body,
             ..
         } = downloaded;
-        Ok(Recheck::Fetched(FetchedImage {
+        Ok(Recheck::Fetched(Box::new(FetchedImage {
             final_url,
             bytes: body.bytes,
             sha256: body.sha256,
             last_modified: headers::last_modified(&headers),
             etag: headers::etag(&headers),
             content_type: headers::content_type(&headers),
-        }))
+        })))
     }
 
     /// Fetches an HTML page (declared `text/html`, or sniffed when the type is

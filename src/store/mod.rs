@@ -322,6 +322,13 @@ pub trait Store: Send + Sync {
         next: DateTime<Utc>,
     ) -> StoreResult<()>;
 
+    /// The changes no webhook was told of yet, oldest first, at most
+    /// `limit`.
+    async fn undelivered_changes(&self, limit: u32) -> StoreResult<Vec<ChangeRecord>>;
+
+    /// Marks changes as told of at `at`.
+    async fn mark_delivered(&self, ids: &[i64], at: DateTime<Utc>) -> StoreResult<()>;
+
     /// Changes found at or after `since`, of one watch or of all, oldest
     /// first.
     async fn changes(

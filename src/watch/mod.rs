@@ -11,16 +11,18 @@
 
 pub mod recheck;
 pub mod scan;
+pub mod webhook;
 
 use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 use serde::Serialize;
 
 use crate::fetch::Fetcher;
-use crate::model::{ChangeKind, CheckOutcome, ScanId, WatchId, WatchRecord};
+use crate::model::{ChangeKind, ChangeRecord, CheckOutcome, ScanId, WatchId, WatchRecord};
 use crate::store::{Store, StoreError};
 
 pub use recheck::{check_posting, outcome_of_error};
+pub use webhook::{Webhook, WebhookError};
 
 /// Failed checks in a row after which a posting is gone.
 pub const DEFAULT_GONE_AFTER: u32 = 3;
@@ -91,6 +93,19 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
     number
         .checked_mul(unit)
         .ok_or_else(|| format!("`{text}` is too long"))
+}
+
+/// `{"new": [...], "gone": [...], "changed": [...]}`, each oldest first:
+/// what `changes --format json` prints and the webhook receives.
+pub fn changes_json(changes: &[ChangeRecord]) -> serde_json::Value {
+    let of = |kind: ChangeKind| -> Vec<&ChangeRecord> {
+        changes.iter().filter(|c| c.kind == kind).collect()
+    };
+    serde_json::json!({
+        "new": of(ChangeKind::New),
+        "gone": of(ChangeKind::Gone),
+        "changed": of(ChangeKind::Changed),
+    })
 }
 
 /// The watches due at `now` (all of them with `all`).

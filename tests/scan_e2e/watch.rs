@@ -7,6 +7,7 @@
 
 use super::*;
 use common::binary::stdout;
+use std::sync::Arc;
 
 fn page(img: &str) -> Served {
     Served::ok(
@@ -274,5 +275,136 @@ async fn a_watch_finds_what_changed_sqlite() {
 async fn a_watch_finds_what_changed_postgres() {
     if let Some(url) = common::fresh_postgres_database().await {
         a_watch_finds_what_changed(Some(url)).await;
+    }
+}
+
+/// A webhook receiver on loopback that answers 503 while `down`, and
+/// keeps every body it takes.
+struct Receiver {
+    down: Arc<std::sync::atomic::AtomicBool>,
+    bodies: Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+    url: String,
+}
+
+async fn receiver() -> Receiver {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let down = Arc::new(AtomicBool::new(true));
+    let bodies = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (d, b) = (down.clone(), bodies.clone());
+    let router = axum::Router::new().route(
+        "/hooks/SECRET-TOKEN",
+        axum::routing::post(move |body: axum::Json<serde_json::Value>| {
+            let (d, b) = (d.clone(), b.clone());
+            async move {
+                if d.load(Ordering::SeqCst) {
+                    return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                }
+                b.lock().unwrap().push(body.0);
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let addr = common::serve::serve(router).await;
+    Receiver {
+        down,
+        bodies,
+        url: format!("http://{addr}/hooks/SECRET-TOKEN"),
+    }
+}
+
+async fn a_webhook_down_then_up_gets_each_change_once(database_url: Option<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = photos();
+    let world = World::start().await;
+    world.put(
+        "/robots.txt",
+        Served::ok("text/plain", "User-agent: *\nAllow: /\n"),
+    );
+    world.put("/img/a.jpg", Served::ok("image/jpeg", photos.a.clone()));
+    world.put("/p1", page("/img/a.jpg"));
+    let list = dir.path().join("urls.txt");
+    std::fs::write(
+        &list,
+        format!("{} {}\n", world.url("/img/a.jpg"), world.url("/p1")),
+    )
+    .unwrap();
+    let hook = receiver().await;
+    let mut env: Vec<(&str, String)> = vec![("PROVENANCE_WEBHOOK_URL", hook.url.clone())];
+    env.extend(database_url.iter().map(|url| ("DATABASE_URL", url.clone())));
+    let add = ["watch", "add", "--urls", list.to_str().unwrap()];
+    assert!(provenance(dir.path(), &add, &env).await.status.success());
+    let run = [
+        "watch",
+        "run",
+        "--all",
+        "--allow-private-addresses",
+        "--embedder",
+        "none",
+    ];
+
+    let down = provenance(dir.path(), &run, &env).await;
+    assert_eq!(
+        down.status.code(),
+        Some(1),
+        "a webhook that fails is a failure"
+    );
+    let said = stderr(&down);
+    assert!(
+        said.contains("did not take the changes") && said.contains("next run"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("SECRET-TOKEN"),
+        "the webhook's path is never shown: {said}"
+    );
+
+    hook.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    let up = provenance(dir.path(), &run, &env).await;
+    assert!(up.status.success(), "{}", stderr(&up));
+    world.put("/p1", Served::status(410));
+    assert!(provenance(dir.path(), &run, &env).await.status.success());
+    assert!(provenance(dir.path(), &run, &env).await.status.success());
+
+    let bodies = hook.bodies.lock().unwrap().clone();
+    let ids: Vec<i64> = bodies
+        .iter()
+        .flat_map(|b| {
+            ["new", "gone", "changed"].map(|k| b[k].as_array().cloned().unwrap_or_default())
+        })
+        .flatten()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    let all = json(&provenance(dir.path(), &["changes", "--format", "json"], &env).await);
+    let mut stored: Vec<i64> = ["new", "gone"]
+        .iter()
+        .flat_map(|k| {
+            all[*k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_i64().unwrap())
+        })
+        .collect();
+    stored.sort();
+    let mut received = ids.clone();
+    received.sort();
+    assert_eq!(received, stored, "each change once: {bodies:?}");
+    assert_eq!(
+        bodies.len(),
+        2,
+        "the kept new one, then the gone one: {bodies:?}"
+    );
+    assert!(all["gone"][0]["delivered_at"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_down_then_up_gets_each_change_once_sqlite() {
+    a_webhook_down_then_up_gets_each_change_once(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_down_then_up_gets_each_change_once_postgres() {
+    if let Some(url) = common::fresh_postgres_database().await {
+        a_webhook_down_then_up_gets_each_change_once(Some(url)).await;
     }
 }

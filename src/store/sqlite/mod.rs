@@ -571,6 +571,14 @@ impl Store for SqliteStore {
         self.finish_watch_run_row(watch, at, scan, next).await
     }
 
+    async fn undelivered_changes(&self, limit: u32) -> StoreResult<Vec<ChangeRecord>> {
+        self.undelivered_change_rows(limit).await
+    }
+
+    async fn mark_delivered(&self, ids: &[i64], at: DateTime<Utc>) -> StoreResult<()> {
+        self.mark_delivered_rows(ids, at).await
+    }
+
     async fn changes(
         &self,
         since: Option<DateTime<Utc>>,

@@ -207,4 +207,36 @@ impl SqliteStore {
             .map_err(query_error)?;
         found.iter().map(rows::change).collect()
     }
+
+    pub(super) async fn undelivered_change_rows(
+        &self,
+        limit: u32,
+    ) -> StoreResult<Vec<ChangeRecord>> {
+        let statement = format!(
+            "{} WHERE c.delivered_at IS NULL ORDER BY c.id LIMIT $1",
+            sql::CHANGES
+        );
+        let found = sqlx::query(sqlx::AssertSqlSafe(statement))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error)?;
+        found.iter().map(rows::change).collect()
+    }
+
+    pub(super) async fn mark_delivered_rows(
+        &self,
+        ids: &[i64],
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE changes SET delivered_at = $1 WHERE id IN (SELECT value FROM json_each($2))",
+        )
+        .bind(micros(at))
+        .bind(serde_json::json!(ids).to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(query_error)?;
+        Ok(())
+    }
 }
