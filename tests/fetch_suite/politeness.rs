@@ -430,3 +430,71 @@ async fn a_robots_txt_that_times_out_means_stay_away() {
     }
     assert_eq!(asked.load(Ordering::SeqCst), 1, "asked once per origin");
 }
+
+/// A re-check asks only for a change: the kept `ETag` and `Last-Modified`
+/// go as `If-None-Match` and `If-Modified-Since`; a `304` is "unchanged"
+/// without a body, and a server that ignores them costs one download.
+#[tokio::test]
+async fn a_recheck_is_a_conditional_get() {
+    use provenance::fetch::{Recheck, Validators};
+    let seen: Arc<Mutex<Vec<(Option<String>, Option<String>)>>> = Arc::default();
+    let log = Arc::clone(&seen);
+    let router = Router::new().route(
+        "/a.jpg",
+        get(move |headers: HeaderMap| {
+            let log = Arc::clone(&log);
+            async move {
+                let value = |name| {
+                    headers
+                        .get(name)
+                        .and_then(|v: &header::HeaderValue| v.to_str().ok())
+                        .map(str::to_string)
+                };
+                let (tag, since) = (
+                    value(header::IF_NONE_MATCH),
+                    value(header::IF_MODIFIED_SINCE),
+                );
+                log.lock().unwrap().push((tag.clone(), since));
+                if tag.as_deref() == Some("\"v1\"") {
+                    return StatusCode::NOT_MODIFIED.into_response();
+                }
+                ([(header::ETAG, "\"v2\"")], "new bytes").into_response()
+            }
+        }),
+    );
+    let addr = serve(router).await;
+    let fetcher = fetcher(settings());
+    let kept = Validators {
+        etag: Some("\"v1\"".into()),
+        last_modified: Some("2024-05-01T10:00:00Z".parse().unwrap()),
+    };
+    let same = fetcher
+        .recheck_image(&url(addr, "/a.jpg"), &kept)
+        .await
+        .unwrap();
+    assert!(matches!(same, Recheck::Unchanged));
+    let stale = Validators {
+        etag: Some("\"v0\"".into()),
+        last_modified: None,
+    };
+    match fetcher
+        .recheck_image(&url(addr, "/a.jpg"), &stale)
+        .await
+        .unwrap()
+    {
+        Recheck::Fetched(image) => {
+            assert_eq!(&image.bytes[..], b"new bytes");
+            assert_eq!(image.etag.as_deref(), Some("\"v2\""));
+        }
+        Recheck::Unchanged => panic!("the server sent other bytes"),
+    }
+    let asked = seen.lock().unwrap().clone();
+    assert_eq!(
+        asked[0],
+        (
+            Some("\"v1\"".into()),
+            Some("Wed, 01 May 2024 10:00:00 GMT".into())
+        )
+    );
+    assert_eq!(asked[1], (Some("\"v0\"".into()), None));
+}
