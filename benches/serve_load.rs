@@ -65,6 +65,7 @@ async fn run(pictures: usize, uploads: usize) -> Result<Outcome> {
         lookup: LookupOptions::default(),
         cases_dir: cases.path().to_path_buf(),
         scans: provenance::scan::ScanOptions::default(),
+        watching: None,
     };
     let fetcher = Fetcher::new(FetchSettings::default())?;
     let state = AppState::new(

@@ -750,6 +750,23 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub lookup: LookupArgs,
 
+    /// Do not run the watches that are due while serving (run them with `provenance watch run` instead).
+    #[arg(long)]
+    pub no_watches: bool,
+
+    /// Failed re-checks in a row after which a watched posting is gone.
+    #[arg(long, env = "PROVENANCE_GONE_AFTER", hide_env_values = true, default_value_t = 3, value_name = "N", value_parser = at_least_one::<u32>)]
+    pub gone_after: u32,
+
+    /// Tell this webhook of the changes the watches find (as `watch run --webhook-url`).
+    #[arg(
+        long,
+        env = "PROVENANCE_WEBHOOK_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub webhook_url: Option<String>,
+
     /// How scans started from the web store what they find.
     #[command(flatten)]
     pub ingest: IngestArgs,

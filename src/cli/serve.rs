@@ -54,6 +54,15 @@ pub async fn run_serve(config: &Config, args: ServeArgs, quiet: bool) -> anyhow:
         lookup,
         cases_dir: config.data_dir.join("cases"),
         scans,
+        watching: (!args.no_watches)
+            .then(|| -> anyhow::Result<_> {
+                Ok(crate::serve::Watching {
+                    gone_after: args.gone_after,
+                    webhook: setup::webhook(args.webhook_url.as_deref(), &fetcher)?,
+                    every: Duration::from_secs(60),
+                })
+            })
+            .transpose()?,
     };
     let env = Arc::new(|name: &str| std::env::var(name).ok());
     let state = AppState::new(settings, store, embedder, index, fetcher, env)

@@ -79,6 +79,25 @@ pub fn search_client_with(
     Ok((client, retry))
 }
 
+/// The webhook at `url` (`--webhook-url`), reached under the fetcher's
+/// rules on addresses; a bad URL is a usage error.
+pub fn webhook(
+    url: Option<&str>,
+    fetcher: &Fetcher,
+) -> anyhow::Result<Option<crate::watch::Webhook>> {
+    let Some(url) = url.filter(|u| !u.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let settings = fetcher.settings();
+    let policy = crate::fetch::guard::AddressPolicy {
+        allow_private: settings.allow_private_addresses,
+        allowed_networks: settings.allowed_networks.clone(),
+    };
+    crate::watch::Webhook::new(url, policy, settings.user_agent.clone())
+        .map(Some)
+        .map_err(|e| crate::config::ConfigError::Invalid(format!("--webhook-url: {e}")).into())
+}
+
 /// The fetcher for a scan.
 pub fn fetcher(args: &FetchArgs, ingest: &IngestArgs) -> anyhow::Result<Fetcher> {
     let settings = fetch_settings(args, ingest.max_image_mb.saturating_mul(MIB))?;

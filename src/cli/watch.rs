@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use anyhow::Context;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::Utc;
 
 use super::args::{ChangesArgs, WatchAddArgs, WatchCommand, WatchRunArgs};
 use super::scan::{env, open_services, request_error, scan_request, scan_with_progress};
@@ -53,7 +53,7 @@ async fn add(config: &Config, args: WatchAddArgs) -> anyhow::Result<u8> {
             out,
             "watch {id}: {}, every {}; its first run is due now (provenance watch run)",
             w.scan.input.label(),
-            every_words(w.every_secs)
+            watch::every_words(w.every_secs)
         )?,
         (_, None) => writeln!(out, "watch {id}")?,
     }
@@ -94,20 +94,10 @@ fn watch_line(w: &WatchRecord) -> String {
             .chars()
             .filter(|c| !c.is_control())
             .collect::<String>(),
-        every_words(w.every_secs),
+        watch::every_words(w.every_secs),
         crate::report::words::when(&w.next_run_at),
         w.postings
     )
-}
-
-/// `1d`, `6h`, `90m`, `120s`.
-fn every_words(secs: i64) -> String {
-    for (unit, size) in [("w", 7 * 86_400), ("d", 86_400), ("h", 3600), ("m", 60)] {
-        if secs % size == 0 {
-            return format!("{}{unit}", secs / size);
-        }
-    }
-    format!("{secs}s")
 }
 
 async fn remove(config: &Config, id: i64) -> anyhow::Result<u8> {
@@ -133,19 +123,7 @@ async fn run(config: &Config, args: WatchRunArgs, quiet: bool) -> anyhow::Result
         args.fetch.contact.as_deref(),
     )?;
     let fetcher = setup::fetcher(&args.fetch, &args.ingest)?;
-    let webhook = args
-        .webhook_url
-        .as_deref()
-        .map(|url| {
-            let settings = fetcher.settings();
-            let policy = crate::fetch::guard::AddressPolicy {
-                allow_private: settings.allow_private_addresses,
-                allowed_networks: settings.allowed_networks.clone(),
-            };
-            watch::Webhook::new(url, policy, settings.user_agent.clone())
-        })
-        .transpose()
-        .map_err(|e| ConfigError::Invalid(format!("--webhook-url: {e}")))?;
+    let webhook = setup::webhook(args.webhook_url.as_deref(), &fetcher)?;
     let services = open_services(config, &args.ingest, fetcher.clone(), quiet).await?;
     let store = services.store.clone();
     let due = watch::due(store.watches().await?, Utc::now(), args.all);
@@ -253,7 +231,7 @@ pub async fn run_changes(config: &Config, args: ChangesArgs) -> anyhow::Result<u
     let since = args
         .since
         .as_deref()
-        .map(|text| since(text, Utc::now()))
+        .map(|text| watch::parse_since(text, Utc::now()))
         .transpose()
         .map_err(|e| ConfigError::Invalid(format!("--since: {e}")))?;
     let changes = open(config).await?.changes(since, args.watch).await?;
@@ -263,22 +241,6 @@ pub async fn run_changes(config: &Config, args: ChangesArgs) -> anyhow::Result<u
         OutputFormat::Human => write!(out, "{}", changes_text(&changes))?,
     }
     Ok(exit::SUCCESS)
-}
-
-/// A time (`2026-12-01`, RFC 3339) or a duration ago (`7d`, `12h`).
-fn since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
-    if let Ok(at) = DateTime::parse_from_rfc3339(text.trim()) {
-        return Ok(at.with_timezone(&Utc));
-    }
-    if let Ok(day) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
-        return Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
-    }
-    let ago = watch::parse_duration(text).map_err(|_| {
-        format!(
-            "`{text}` is neither a time (2026-12-01, 2026-12-01T08:00:00Z) nor a duration (7d, 12h)"
-        )
-    })?;
-    Ok(now - chrono::Duration::seconds(ago))
 }
 
 /// Each kind under its heading, a line per change: when, site, page (or
@@ -320,35 +282,4 @@ fn changes_text(changes: &[ChangeRecord]) -> String {
         }
     }
     text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn since_takes_a_time_a_day_or_a_duration_ago() {
-        let now: DateTime<Utc> = "2026-12-03T12:00:00Z".parse().unwrap();
-        assert_eq!(
-            since("2026-12-01", now).unwrap().to_rfc3339(),
-            "2026-12-01T00:00:00+00:00"
-        );
-        assert_eq!(
-            since("2026-12-02T08:00:00Z", now).unwrap().to_rfc3339(),
-            "2026-12-02T08:00:00+00:00"
-        );
-        assert_eq!(
-            since("1d", now).unwrap().to_rfc3339(),
-            "2026-12-02T12:00:00+00:00"
-        );
-        assert!(since("yesterday", now).is_err());
-    }
-
-    #[test]
-    fn periods_in_the_largest_whole_unit() {
-        assert_eq!(every_words(86_400), "1d");
-        assert_eq!(every_words(5400), "90m");
-        assert_eq!(every_words(604_800), "1w");
-        assert_eq!(every_words(61), "61s");
-    }
 }

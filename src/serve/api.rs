@@ -140,6 +140,35 @@ pub(super) async fn image(
     Ok(Json(json!({"image": record, "sightings": sightings})))
 }
 
+/// `GET /api/v1/changes`'s query string.
+#[derive(Debug, Deserialize)]
+pub(super) struct ChangesQuery {
+    since: Option<String>,
+    watch: Option<crate::model::WatchId>,
+}
+
+/// `GET /api/v1/changes?since=…&watch=…`: what the watches found, as
+/// `changes --format json` prints it.
+pub(super) async fn changes(
+    State(state): State<Arc<AppState>>,
+    query: Result<Query<ChangesQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let since = q
+        .since
+        .as_deref()
+        .map(|text| crate::watch::parse_since(text, Utc::now()))
+        .transpose()
+        .map_err(ApiError::bad_request)?;
+    let found = state.store.changes(since, q.watch).await?;
+    Ok(Json(crate::watch::changes_json(&found)))
+}
+
+/// `GET /api/v1/watches`: every watch.
+pub(super) async fn watches(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({"watches": state.store.watches().await?})))
+}
+
 /// `GET /api/v1/postings`'s query string.
 #[derive(Debug, Deserialize)]
 pub(super) struct PostingsQuery {

@@ -28,6 +28,7 @@ mod scans;
 mod security;
 mod state;
 mod ui;
+mod watching;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -41,6 +42,7 @@ use tower_http::timeout::TimeoutLayer;
 pub use cases::CaseId;
 pub use security::{check_exposure, ApiToken, ExposureError};
 pub use state::{AppState, ServeSettings};
+pub use watching::Watching;
 
 /// Bytes a multipart upload may carry beyond the picture itself (field
 /// names, headers, the boundary).
@@ -65,6 +67,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/cases/{case}/bundle.zip", get(export::bundle))
         .route("/library", get(ui::library))
         .route("/postings", get(ui::postings))
+        .route("/watches", get(ui::watches))
         .route("/scans", get(ui::scans).post(ui::start_scan))
         .route("/scans/{scan}", get(ui::scan))
         .route("/scans/{scan}/cancel", post(ui::cancel_scan))
@@ -75,6 +78,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/match", post(api::match_upload))
         .route("/api/v1/images/{image}", get(api::image))
         .route("/api/v1/postings", get(api::postings))
+        .route("/api/v1/changes", get(api::changes))
+        .route("/api/v1/watches", get(api::watches))
         .route("/api/v1/images/{image}/thumbnail", get(api::thumbnail))
         .route("/api/v1/cases/{case}/compare/{image}", get(api::compare))
         .route("/api/v1/cases/{case}/export.csv", get(export::csv))
@@ -114,10 +119,19 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let scans = state.clone();
-    axum::serve(listener, router(state))
+    let watches = state
+        .settings
+        .watching
+        .clone()
+        .map(|watching| watching::spawn(state.clone(), watching));
+    let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(async move {
             shutdown.await;
             scans.scans.cancel_all();
         })
-        .await
+        .await;
+    if let Some(task) = watches {
+        task.abort();
+    }
+    served
 }

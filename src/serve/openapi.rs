@@ -67,6 +67,16 @@ pub const ENDPOINTS: &[Endpoint] = &[
         query: &["q", "limit"],
         changes_state: false,
     },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/changes",
+        summary: "What the watches found, oldest first: `{\"new\", \"gone\", \"changed\"}`, each a list of changes (id, watch, when, why, the posting: picture, page, site); `since` a time or a duration ago (7d), `watch` one watch's; as `changes --format json`.",
+        body: None,
+        answer: (200, JSON, "Changes"),
+        query: &["since", "watch"],
+        changes_state: false,
+    },
+    get("/api/v1/watches", "Every watch: what it scans, how often, when it runs next, how many postings it follows.", (200, JSON, "Watches")),
     get("/api/v1/cases/{sha256}/compare/{id}", "How a case's picture and a stored picture line up: agreeing keypoints, scale, rotation, each outline inside the other.", (200, JSON, "Comparison")),
     get("/api/v1/cases/{sha256}/export.csv", "A case as CSV: one row per posting of each match, with decisions.", (200, "text/csv", "Binary")),
     get("/api/v1/cases/{sha256}/export.json", "A case as JSON: the upload and the report.", (200, JSON, "Case")),
@@ -167,6 +177,12 @@ fn schemas() -> Value {
                 "score": {"type": "number", "description": "Relevance in the store's own scale (SQLite BM25, PostgreSQL ts_rank); higher is better."}
             }))}
         })),
+        "Changes": object(json!({
+            "new": {"type": "array", "items": {"type": "object"}},
+            "gone": {"type": "array", "items": {"type": "object"}},
+            "changed": {"type": "array", "items": {"type": "object"}}
+        })),
+        "Watches": object(json!({"watches": {"type": "array", "items": {"type": "object"}}})),
         "Binary": {"type": "string", "format": "binary"}
     })
 }

@@ -39,6 +39,8 @@ pub struct ServeSettings {
     /// How scans started from the web run (decode workers, and one decode
     /// memory budget all of them share).
     pub scans: ScanOptions,
+    /// Run the watches that are due while serving (`None`: never).
+    pub watching: Option<super::watching::Watching>,
 }
 
 /// Looks up a setting of the environment (search provider keys and base

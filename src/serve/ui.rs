@@ -250,6 +250,22 @@ pub(super) async fn postings(
     Ok(Html(page))
 }
 
+/// Changes shown on the watches page.
+const CHANGES_SHOWN: usize = 200;
+
+/// `GET /watches`: the watches and the latest changes.
+pub(super) async fn watches(State(state): State<Arc<AppState>>) -> Page {
+    let watches = state.store.watches().await.map_err(ApiError::from)?;
+    let mut changes = state
+        .store
+        .changes(None, None)
+        .await
+        .map_err(ApiError::from)?;
+    changes.reverse();
+    changes.truncate(CHANGES_SHOWN);
+    Ok(Html(pages::watches_page(&state.csrf, &watches, &changes)))
+}
+
 /// Failures listed on the scans page.
 const FAILURES_SHOWN: u32 = 50;
 

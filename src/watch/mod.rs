@@ -13,7 +13,7 @@ pub mod recheck;
 pub mod scan;
 pub mod webhook;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use futures::StreamExt;
 use serde::Serialize;
 
@@ -108,6 +108,32 @@ pub fn changes_json(changes: &[ChangeRecord]) -> serde_json::Value {
     })
 }
 
+/// A time (`2026-12-01`, RFC 3339) or a duration ago (`7d`, `12h`).
+pub fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text.trim()) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    if let Ok(day) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        return Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    }
+    let ago = parse_duration(text).map_err(|_| {
+        format!(
+            "`{text}` is neither a time (2026-12-01, 2026-12-01T08:00:00Z) nor a duration (7d, 12h)"
+        )
+    })?;
+    Ok(now - chrono::Duration::seconds(ago))
+}
+
+/// `1d`, `6h`, `90m`, `120s`.
+pub fn every_words(secs: i64) -> String {
+    for (unit, size) in [("w", 7 * 86_400), ("d", 86_400), ("h", 3600), ("m", 60)] {
+        if secs % size == 0 {
+            return format!("{}{unit}", secs / size);
+        }
+    }
+    format!("{secs}s")
+}
+
 /// The watches due at `now` (all of them with `all`).
 pub fn due(watches: Vec<WatchRecord>, now: DateTime<Utc>, all: bool) -> Vec<WatchRecord> {
     watches
@@ -167,6 +193,34 @@ pub async fn finish_run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn since_takes_a_time_a_day_or_a_duration_ago() {
+        let now: DateTime<Utc> = "2026-12-03T12:00:00Z".parse().unwrap();
+        assert_eq!(
+            parse_since("2026-12-01", now).unwrap().to_rfc3339(),
+            "2026-12-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_since("2026-12-02T08:00:00Z", now)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-12-02T08:00:00+00:00"
+        );
+        assert_eq!(
+            parse_since("1d", now).unwrap().to_rfc3339(),
+            "2026-12-02T12:00:00+00:00"
+        );
+        assert!(parse_since("yesterday", now).is_err());
+    }
+
+    #[test]
+    fn periods_in_the_largest_whole_unit() {
+        assert_eq!(every_words(86_400), "1d");
+        assert_eq!(every_words(5400), "90m");
+        assert_eq!(every_words(604_800), "1w");
+        assert_eq!(every_words(61), "61s");
+    }
 
     #[test]
     fn durations_in_units_and_never_too_often() {

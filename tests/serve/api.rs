@@ -840,3 +840,82 @@ async fn postings_are_searched_by_their_words_in_the_api_and_the_page() {
     );
     assert!(page.contains("value=\"&lt;b&gt;nothing\""), "{page}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_runs_due_watches_and_shows_their_changes() {
+    use provenance::model::{NewWatch, WatchedInput, WatchedScan};
+    let (store, dir) = crate::common::sqlite_store().await;
+    let store: std::sync::Arc<dyn provenance::store::Store> = store.into();
+    let world = crate::common::world::World::start().await;
+    let served = |body: &'static str| crate::common::world::Served::ok("text/html", body);
+    world.put(
+        "/img/coffee.jpg",
+        crate::common::world::Served::ok("image/jpeg", bytes_of("hash/coffee.jpg")),
+    );
+    world.put(
+        "/p1",
+        served(r#"<title>Coffee &lt;news&gt;</title><img src="/img/coffee.jpg" width="400" height="300">"#),
+    );
+    let list = format!("{} {}\n", world.url("/img/coffee.jpg"), world.url("/p1"));
+    let id = store
+        .add_watch(&NewWatch {
+            scan: WatchedScan {
+                input: WatchedInput::Urls {
+                    name: "list".into(),
+                    text: list,
+                },
+                providers: Vec::new(),
+                max_results: 10,
+                follow_pages: false,
+                max_pages: 0,
+                exact_matches: false,
+            },
+            image: None,
+            every_secs: 3600,
+            created_at: chrono::Utc::now(),
+        })
+        .await
+        .unwrap();
+    let watching = provenance::serve::Watching {
+        gone_after: 3,
+        webhook: None,
+        every: std::time::Duration::from_secs(3600),
+    };
+    let server = Server::watching(store, dir, None, Some(watching)).await;
+
+    let mut found = Value::Null;
+    for _ in 0..100 {
+        let (status, changes) =
+            answer(reqwest::get(server.url("/api/v1/changes")).await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        if changes["new"].as_array().is_some_and(|n| !n.is_empty()) {
+            found = changes;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        found["new"][0]["watch_id"], id,
+        "the due watch ran: {found}"
+    );
+    assert_eq!(found["new"][0]["page_url"], world.url("/p1"));
+    let (_, watches) = answer(reqwest::get(server.url("/api/v1/watches")).await.unwrap()).await;
+    assert_eq!(watches["watches"][0]["postings"], 1);
+    let page = reqwest::get(server.url("/watches"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("new posting") && page.contains("/p1"),
+        "{page}"
+    );
+    let (status, _) = answer(
+        reqwest::get(server.url("/api/v1/changes?since=yesterday"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

@@ -47,6 +47,16 @@ impl Server {
 
     /// A server over `store`.
     pub async fn over(store: Arc<dyn Store>, dir: tempfile::TempDir, token: Option<&str>) -> Self {
+        Self::watching(store, dir, token, None).await
+    }
+
+    /// A server over `store` that runs the due watches as `watching` says.
+    pub async fn watching(
+        store: Arc<dyn Store>,
+        dir: tempfile::TempDir,
+        token: Option<&str>,
+        watching: Option<provenance::serve::Watching>,
+    ) -> Self {
         let mut photos = Vec::new();
         for name in PHOTOS {
             photos.push(store_fixture(&*store, &format!("hash/{name}"), None).await);
@@ -65,6 +75,7 @@ impl Server {
             lookup: LookupOptions::default(),
             cases_dir: dir.path().join("cases"),
             scans: provenance::scan::ScanOptions::default(),
+            watching,
         };
         let fetcher = Fetcher::new(FetchSettings::default().allowing_private_addresses()).unwrap();
         let state = AppState::new(settings, store.clone(), None, index, fetcher, env).unwrap();

@@ -9,6 +9,7 @@ mod compare;
 mod postings;
 mod results;
 mod scans;
+mod watches;
 
 use axum::http::StatusCode;
 
@@ -16,6 +17,7 @@ pub(super) use compare::compare_page;
 pub(super) use postings::postings_page;
 pub(super) use results::results_page;
 pub(super) use scans::{scan_page, scans_page};
+pub(super) use watches::watches_page;
 
 use super::cases::{CaseId, CaseMeta};
 use crate::model::ImageRecord;
@@ -39,6 +41,7 @@ pub(super) enum Nav {
     Cases,
     Library,
     Scans,
+    Watches,
     None,
 }
 
@@ -65,7 +68,7 @@ pub(super) fn layout(title: &str, nav: Nav, csrf: &str, body: &str) -> String {
 </head>
 <body>
 <header class="top"><a class="brand" href="/">provenance</a>
-<nav>{}{}{}{}</nav></header>
+<nav>{}{}{}{}{}</nav></header>
 <main>
 {body}
 </main>
@@ -76,6 +79,7 @@ pub(super) fn layout(title: &str, nav: Nav, csrf: &str, body: &str) -> String {
         item(Nav::Cases, "/cases", "Cases"),
         item(Nav::Library, "/library", "Library"),
         item(Nav::Scans, "/scans", "Scans"),
+        item(Nav::Watches, "/watches", "Watches"),
         csrf = esc(csrf),
         title = esc(title),
     )
