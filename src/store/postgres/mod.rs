@@ -467,10 +467,16 @@ impl Store for PostgresStore {
         within: Option<&[ImageId]>,
         limit: u32,
     ) -> StoreResult<Vec<PostingHit>> {
-        let rows = sqlx::query(super::page_text::POSTGRES_SEARCH)
-            .bind(query.to_tsquery())
-            .bind(within.map(<[ImageId]>::to_vec))
-            .bind(i64::from(limit))
+        let statement = match within {
+            Some(ids) => sqlx::query(super::page_text::POSTGRES_SEARCH_WITHIN)
+                .bind(query.to_tsquery())
+                .bind(ids.to_vec())
+                .bind(i64::from(limit)),
+            None => sqlx::query(super::page_text::POSTGRES_SEARCH)
+                .bind(query.to_tsquery())
+                .bind(i64::from(limit)),
+        };
+        let rows = statement
             .fetch_all(&self.pool)
             .await
             .map_err(query_error)?;

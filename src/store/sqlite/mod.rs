@@ -468,11 +468,16 @@ impl Store for SqliteStore {
         within: Option<&[ImageId]>,
         limit: u32,
     ) -> StoreResult<Vec<PostingHit>> {
-        let within = within.map(|ids| serde_json::json!(ids).to_string());
-        let rows = sqlx::query(super::page_text::SQLITE_SEARCH)
-            .bind(query.to_fts5())
-            .bind(within)
-            .bind(i64::from(limit))
+        let statement = match within {
+            Some(ids) => sqlx::query(super::page_text::SQLITE_SEARCH_WITHIN)
+                .bind(query.to_fts5())
+                .bind(serde_json::json!(ids).to_string())
+                .bind(i64::from(limit)),
+            None => sqlx::query(super::page_text::SQLITE_SEARCH)
+                .bind(query.to_fts5())
+                .bind(i64::from(limit)),
+        };
+        let rows = statement
             .fetch_all(&self.pool)
             .await
             .map_err(query_error)?;
