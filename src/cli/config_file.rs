@@ -106,7 +106,10 @@ pub fn settings(
 
 /// API keys, tokens and the database URL (which may carry a password).
 fn is_secret(name: &str) -> bool {
-    name == "DATABASE_URL" || name.ends_with("_KEY") || name.ends_with("_TOKEN")
+    name == "DATABASE_URL"
+        || name == "PROVENANCE_WEBHOOK_URL"
+        || name.ends_with("_KEY")
+        || name.ends_with("_TOKEN")
 }
 
 /// Every variable the binary reads: its flags', the providers' keys and

@@ -437,7 +437,8 @@ async fn a_robots_txt_that_times_out_means_stay_away() {
 #[tokio::test]
 async fn a_recheck_is_a_conditional_get() {
     use provenance::fetch::{Recheck, Validators};
-    let seen: Arc<Mutex<Vec<(Option<String>, Option<String>)>>> = Arc::default();
+    type Asked = (Option<String>, Option<String>);
+    let seen: Arc<Mutex<Vec<Asked>>> = Arc::default();
     let log = Arc::clone(&seen);
     let router = Router::new().route(
         "/a.jpg",

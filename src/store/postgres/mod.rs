@@ -476,10 +476,7 @@ impl Store for PostgresStore {
                 .bind(query.to_tsquery())
                 .bind(i64::from(limit)),
         };
-        let rows = statement
-            .fetch_all(&self.pool)
-            .await
-            .map_err(query_error)?;
+        let rows = statement.fetch_all(&self.pool).await.map_err(query_error)?;
         Ok(rows.iter().map(super::rows::posting_hit).collect())
     }
 

@@ -477,10 +477,7 @@ impl Store for SqliteStore {
                 .bind(query.to_fts5())
                 .bind(i64::from(limit)),
         };
-        let rows = statement
-            .fetch_all(&self.pool)
-            .await
-            .map_err(query_error)?;
+        let rows = statement.fetch_all(&self.pool).await.map_err(query_error)?;
         Ok(rows.iter().map(super::rows::posting_hit).collect())
     }
 
