@@ -23,7 +23,7 @@ CREATE TABLE watch_postings (
 );
 
 ALTER TABLE sightings ADD COLUMN checked_at TIMESTAMPTZ;
-ALTER TABLE sightings ADD COLUMN failed_checks INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sightings ADD COLUMN failed_checks BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE sightings ADD COLUMN gone_at TIMESTAMPTZ;
 
 CREATE TABLE changes (

@@ -220,18 +220,9 @@ pub struct WatchRunArgs {
     #[arg(long)]
     pub all: bool,
 
-    /// Failed re-checks in a row (timeouts, 5xx, refused connections) after which a posting is called gone; a 404/410 or a page without the picture is gone at once.
-    #[arg(long, env = "PROVENANCE_GONE_AFTER", hide_env_values = true, default_value_t = 3, value_name = "N", value_parser = at_least_one::<u32>)]
-    pub gone_after: u32,
-
-    /// Tell this webhook of the changes (a POST of the JSON `changes --format json` prints, each change with its id); one not taken is sent at the next run. The SSRF rules apply to it.
-    #[arg(
-        long,
-        env = "PROVENANCE_WEBHOOK_URL",
-        hide_env_values = true,
-        value_name = "URL"
-    )]
-    pub webhook_url: Option<String>,
+    /// How the runs judge postings and tell of changes.
+    #[command(flatten)]
+    pub watching: WatchingArgs,
 
     /// Retries of a search API call after 429/5xx.
     #[arg(long, default_value_t = 3, value_name = "N")]
@@ -248,6 +239,25 @@ pub struct WatchRunArgs {
     /// How pictures and pages are fetched (the re-checks too).
     #[command(flatten)]
     pub fetch: FetchArgs,
+}
+
+/// How watch runs (`watch run`, and `serve`'s) judge postings and tell of
+/// changes.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Watching")]
+pub struct WatchingArgs {
+    /// Failed re-checks in a row (timeouts, 5xx, refused connections) after which a posting is called gone; a 404/410 or a page without the picture is gone at once.
+    #[arg(long, env = "PROVENANCE_GONE_AFTER", hide_env_values = true, default_value_t = 3, value_name = "N", value_parser = at_least_one::<u32>)]
+    pub gone_after: u32,
+
+    /// Tell this webhook of the changes (a POST of the JSON `changes --format json` prints, each change with its id); one not taken is sent at the next run. The SSRF rules apply to it.
+    #[arg(
+        long,
+        env = "PROVENANCE_WEBHOOK_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub webhook_url: Option<String>,
 }
 
 /// Arguments of `changes`.
@@ -754,18 +764,9 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_watches: bool,
 
-    /// Failed re-checks in a row after which a watched posting is gone.
-    #[arg(long, env = "PROVENANCE_GONE_AFTER", hide_env_values = true, default_value_t = 3, value_name = "N", value_parser = at_least_one::<u32>)]
-    pub gone_after: u32,
-
-    /// Tell this webhook of the changes the watches find (as `watch run --webhook-url`).
-    #[arg(
-        long,
-        env = "PROVENANCE_WEBHOOK_URL",
-        hide_env_values = true,
-        value_name = "URL"
-    )]
-    pub webhook_url: Option<String>,
+    /// How the watches' runs judge postings and tell of changes.
+    #[command(flatten)]
+    pub watching: WatchingArgs,
 
     /// How scans started from the web store what they find.
     #[command(flatten)]

@@ -57,8 +57,8 @@ pub async fn run_serve(config: &Config, args: ServeArgs, quiet: bool) -> anyhow:
         watching: (!args.no_watches)
             .then(|| -> anyhow::Result<_> {
                 Ok(crate::serve::Watching {
-                    gone_after: args.gone_after,
-                    webhook: setup::webhook(args.webhook_url.as_deref(), &fetcher)?,
+                    gone_after: args.watching.gone_after,
+                    webhook: setup::webhook(args.watching.webhook_url.as_deref(), &fetcher)?,
                     every: Duration::from_secs(60),
                 })
             })

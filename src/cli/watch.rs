@@ -123,7 +123,7 @@ async fn run(config: &Config, args: WatchRunArgs, quiet: bool) -> anyhow::Result
         args.fetch.contact.as_deref(),
     )?;
     let fetcher = setup::fetcher(&args.fetch, &args.ingest)?;
-    let webhook = setup::webhook(args.webhook_url.as_deref(), &fetcher)?;
+    let webhook = setup::webhook(args.watching.webhook_url.as_deref(), &fetcher)?;
     let services = open_services(config, &args.ingest, fetcher.clone(), quiet).await?;
     let store = services.store.clone();
     let due = watch::due(store.watches().await?, Utc::now(), args.all);
@@ -176,7 +176,8 @@ async fn run(config: &Config, args: WatchRunArgs, quiet: bool) -> anyhow::Result
                 None
             }
         };
-        let summary = watch::finish_run(&*store, &fetcher, &w, scan_id, args.gone_after).await?;
+        let summary =
+            watch::finish_run(&*store, &fetcher, &w, scan_id, args.watching.gone_after).await?;
         if config.format == OutputFormat::Human {
             println!("{}", run_line(&w, &summary));
         }

@@ -17,6 +17,7 @@ mod sql;
 pub mod sqlite;
 mod types;
 mod watch_sql;
+mod watches;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;

@@ -1,6 +1,6 @@
-//! The statements of watching, both dialects: the same text where the
-//! dialects agree (`$N` placeholders); times are bound by each backend in
-//! its own encoding.
+//! The statements of watching: the same text for both dialects (`$N`
+//! placeholders) but for the few in [`Dialect`](super::watches::Dialect);
+//! times are bound in each backend's encoding.
 
 /// Every watch with how many postings it follows.
 pub(super) const WATCHES: &str = "SELECT w.id, w.scan, w.every_secs, w.created_at, w.next_run_at,
@@ -38,8 +38,9 @@ pub(super) const POSTINGS_TO_CHECK: &str =
      WHERE p.watch_id = $1
      ORDER BY s.id";
 
-/// Whether a posting was gone: `$1` sighting.
-pub(super) const WAS_GONE: &str = "SELECT gone_at IS NOT NULL FROM sightings WHERE id = $1";
+/// 1 when a posting was gone, else 0: `$1` sighting.
+pub(super) const WAS_GONE: &str =
+    "SELECT count(*) FROM sightings WHERE id = $1 AND gone_at IS NOT NULL";
 
 /// A posting is there: `$1` sighting, `$2` now, `$3` ETag, `$4`
 /// Last-Modified.
@@ -65,7 +66,9 @@ pub(super) const ADD_CHANGE: &str =
 pub(super) const FINISH_RUN: &str =
     "UPDATE watches SET last_run_at = $2, last_scan_id = $3, next_run_at = $4 WHERE id = $1";
 
-/// What `changes` lists, before the dialect's filters.
-pub(super) const CHANGES: &str = "SELECT c.id, c.watch_id, c.kind, c.at, c.detail, c.delivered_at,
+/// The changes no webhook was told of yet: `$1` the limit.
+pub(super) const UNDELIVERED: &str =
+    "SELECT c.id, c.watch_id, c.kind, c.at, c.detail, c.delivered_at,
             s.id AS sighting_id, s.image_id, s.image_url, s.page_url, s.page_title, s.site
-     FROM changes c JOIN sightings s ON s.id = c.sighting_id";
+     FROM changes c JOIN sightings s ON s.id = c.sighting_id
+     WHERE c.delivered_at IS NULL ORDER BY c.id LIMIT $1";

@@ -3,8 +3,6 @@
 //! copy of the vectors ([`index`]).
 
 pub mod index;
-mod watches;
-
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -523,19 +521,19 @@ impl Store for SqliteStore {
     }
 
     async fn add_watch(&self, watch: &NewWatch) -> StoreResult<WatchId> {
-        self.add_watch_row(watch).await
+        self.shared().add_watch(watch).await
     }
 
     async fn watches(&self) -> StoreResult<Vec<WatchRecord>> {
-        self.watch_rows().await
+        self.shared().watches().await
     }
 
     async fn watch_image(&self, id: WatchId) -> StoreResult<Option<Vec<u8>>> {
-        self.watch_image_row(id).await
+        self.shared().watch_image(id).await
     }
 
     async fn remove_watch(&self, id: WatchId) -> StoreResult<bool> {
-        self.remove_watch_row(id).await
+        self.shared().remove_watch(id).await
     }
 
     async fn take_postings(
@@ -544,11 +542,11 @@ impl Store for SqliteStore {
         scan: ScanId,
         at: DateTime<Utc>,
     ) -> StoreResult<u64> {
-        self.take_postings_rows(watch, scan, at).await
+        self.shared().take_postings(watch, scan, at).await
     }
 
     async fn postings_to_check(&self, watch: WatchId) -> StoreResult<Vec<PostingToCheck>> {
-        self.postings_to_check_rows(watch).await
+        self.shared().postings_to_check(watch).await
     }
 
     async fn record_check(
@@ -559,7 +557,8 @@ impl Store for SqliteStore {
         at: DateTime<Utc>,
         gone_after: u32,
     ) -> StoreResult<Option<ChangeKind>> {
-        self.record_check_rows(watch, sighting, outcome, at, gone_after)
+        self.shared()
+            .record_check(watch, sighting, outcome, at, gone_after)
             .await
     }
 
@@ -570,15 +569,15 @@ impl Store for SqliteStore {
         scan: Option<ScanId>,
         next: DateTime<Utc>,
     ) -> StoreResult<()> {
-        self.finish_watch_run_row(watch, at, scan, next).await
+        self.shared().finish_watch_run(watch, at, scan, next).await
     }
 
     async fn undelivered_changes(&self, limit: u32) -> StoreResult<Vec<ChangeRecord>> {
-        self.undelivered_change_rows(limit).await
+        self.shared().undelivered_changes(limit).await
     }
 
     async fn mark_delivered(&self, ids: &[i64], at: DateTime<Utc>) -> StoreResult<()> {
-        self.mark_delivered_rows(ids, at).await
+        self.shared().mark_delivered(ids, at).await
     }
 
     async fn changes(
@@ -586,6 +585,6 @@ impl Store for SqliteStore {
         since: Option<DateTime<Utc>>,
         watch: Option<WatchId>,
     ) -> StoreResult<Vec<ChangeRecord>> {
-        self.change_rows(since, watch).await
+        self.shared().changes(since, watch).await
     }
 }
