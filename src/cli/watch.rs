@@ -135,45 +135,49 @@ async fn run(config: &Config, args: WatchRunArgs, quiet: bool) -> anyhow::Result
         let planned = watch::scan::scan_request(&w.scan, image, embedder.clone())
             .map_err(|e| anyhow::anyhow!(e))
             .and_then(|r| r.plan(&env, client.clone(), retry).map_err(request_error));
-        let planned = match planned {
-            Ok(planned) => planned,
-            Err(e) => {
-                eprintln!("watch {} cannot scan: {e:#}", w.id);
-                failed = true;
-                continue;
-            }
-        };
-        let scan_options = ScanOptions {
-            follow_pages: w.scan.follow_pages,
-            max_pages: w.scan.max_pages,
-            fetch_workers: args.fetch.concurrency,
-            ..settings::scan_options(&args.ingest)
-        };
-        let ran = scan_with_progress(
-            &services,
-            planned.seed,
-            planned.record,
-            scan_options,
-            crate::report::SummaryOf::Web,
-            quiet,
-        )
-        .await;
-        let scan_id = match ran {
-            Ok(summary) if summary.status == ScanStatus::Interrupted => {
-                eprintln!(
-                    "watch {} interrupted during its scan; run it again to resume",
-                    w.id
-                );
-                return Ok(exit::INTERRUPTED);
-            }
-            Ok(summary) => Some(summary.scan_id),
+        let scan_id = match planned {
             Err(e) => {
                 eprintln!(
-                    "watch {}: the scan failed ({e:#}); its postings are still re-checked",
+                    "watch {} cannot scan ({e:#}); its postings are still re-checked",
                     w.id
                 );
                 failed = true;
                 None
+            }
+            Ok(planned) => {
+                let scan_options = ScanOptions {
+                    follow_pages: w.scan.follow_pages,
+                    max_pages: w.scan.max_pages,
+                    fetch_workers: args.fetch.concurrency,
+                    ..settings::scan_options(&args.ingest)
+                };
+                let ran = scan_with_progress(
+                    &services,
+                    planned.seed,
+                    planned.record,
+                    scan_options,
+                    crate::report::SummaryOf::Web,
+                    quiet,
+                )
+                .await;
+                match ran {
+                    Ok(summary) if summary.status == ScanStatus::Interrupted => {
+                        eprintln!(
+                            "watch {} interrupted during its scan; run it again to resume",
+                            w.id
+                        );
+                        return Ok(exit::INTERRUPTED);
+                    }
+                    Ok(summary) => Some(summary.scan_id),
+                    Err(e) => {
+                        eprintln!(
+                            "watch {}: the scan failed ({e:#}); its postings are still re-checked",
+                            w.id
+                        );
+                        failed = true;
+                        None
+                    }
+                }
             }
         };
         let summary =
@@ -211,13 +215,14 @@ async fn run(config: &Config, args: WatchRunArgs, quiet: bool) -> anyhow::Result
     Ok(if failed { exit::FAILURE } else { exit::SUCCESS })
 }
 
-/// `watch 3 (“red fox”): 2 new, 1 gone, 0 changed; 5 re-checked: 4 there, …`.
+/// `watch 3 (“red fox”): 2 new, 0 back, 1 gone, 0 changed; 5 re-checked: …`.
 fn run_line(w: &WatchRecord, s: &RunSummary) -> String {
     format!(
-        "watch {} ({}): {} new, {} gone, {} changed; {} re-checked: {} there, {} did not answer, {} not asked",
+        "watch {} ({}): {} new, {} back, {} gone, {} changed; {} re-checked: {} there, {} did not answer, {} not asked",
         w.id,
         w.scan.input.label().chars().filter(|c| !c.is_control()).collect::<String>(),
         s.new,
+        s.back,
         s.gone,
         s.changed,
         s.checked,
