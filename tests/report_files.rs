@@ -53,6 +53,8 @@ fn sighting(id: i64, image_id: i64, last_modified: Option<DateTime<Utc>>) -> Sig
         etag: None,
         source_facts: None,
         words: None,
+        checked_at: None,
+        gone_at: None,
     }
 }
 

@@ -67,6 +67,8 @@ fn sighting(
         archive: None,
         words: None,
         words_hit: None,
+        checked_at: None,
+        gone_at: None,
     }
 }
 
@@ -152,6 +154,9 @@ fn hostile_report() -> Report {
         Some("https://news.example/story?id=1&ref=a"),
         Some("Festival poster | News\nSecond line [link](http://x)"),
     );
+    let mut news = news;
+    news.checked_at = Some(at(2026, 11, 30, 8));
+    news.gone_at = Some(at(2026, 11, 30, 8));
     let matches = vec![
         ReportMatch {
             rank: 1,

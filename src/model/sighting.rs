@@ -71,4 +71,9 @@ pub struct SightingRecord {
     pub source_facts: Option<SourceFacts>,
     /// The words it was posted with.
     pub words: Option<PostingWords>,
+    /// When a watch last re-checked it.
+    pub checked_at: Option<DateTime<Utc>>,
+    /// When a watch found it gone (or its picture replaced); `None` while
+    /// it is there, or never checked.
+    pub gone_at: Option<DateTime<Utc>>,
 }

@@ -151,6 +151,8 @@ mod tests {
             etag: None,
             source_facts: None,
             words: None,
+            checked_at: None,
+            gone_at: None,
         };
         MatchRecords {
             image,
@@ -254,6 +256,8 @@ mod tests {
                 etag: None,
                 source_facts: None,
                 words: None,
+                checked_at: None,
+                gone_at: None,
             })
             .collect();
         let records = BTreeMap::from([(

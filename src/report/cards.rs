@@ -56,7 +56,8 @@ pub(crate) fn sightings(list: &[ReportSighting]) -> String {
         };
         out.push_str(&format!(
             r#"<li class="sighting"><div class="page">{page}</div>
-<dl><div><dt>Site</dt><dd>{site}</dd></div><div><dt>Found by</dt><dd>{found_by}</dd></div><div><dt>First seen</dt><dd>{first}</dd></div><div><dt>Last seen</dt><dd>{last}</dd></div><div><dt>Last-Modified</dt><dd>{modified}</dd></div>{words_found}{posted_with}{source_says}{archived}<div class="wide"><dt>Image</dt><dd class="url">{image}</dd></div></dl></li>"#,
+<dl><div><dt>Site</dt><dd>{site}</dd></div><div><dt>Found by</dt><dd>{found_by}</dd></div><div><dt>First seen</dt><dd>{first}</dd></div><div><dt>Last seen</dt><dd>{last}</dd></div><div><dt>Last-Modified</dt><dd>{modified}</dd></div>{watched}{words_found}{posted_with}{source_says}{archived}<div class="wide"><dt>Image</dt><dd class="url">{image}</dd></div></dl></li>"#,
+            watched = watched(s),
             words_found = words_found(s),
             posted_with = posted_with(s),
             source_says = labelled("The source says", words::source_facts(s.source_facts.as_ref(), s.provider.as_deref())),
@@ -70,6 +71,22 @@ pub(crate) fn sightings(list: &[ReportSighting]) -> String {
     }
     out.push_str("</ol>");
     out
+}
+
+/// What a watch found of the posting: gone since when, or there when
+/// last checked; nothing when no watch checked it.
+fn watched(s: &ReportSighting) -> String {
+    match (&s.gone_at, &s.checked_at) {
+        (Some(gone), _) => format!(
+            r#"<div class="gone"><dt>Gone</dt><dd>since {}</dd></div>"#,
+            words::when(gone)
+        ),
+        (None, Some(checked)) => format!(
+            r#"<div><dt>Still there</dt><dd>checked {}</dd></div>"#,
+            words::when(checked)
+        ),
+        (None, None) => String::new(),
+    }
 }
 
 /// The excerpt of a posting whose words hold the report's words, the

@@ -31,7 +31,7 @@ article.exact_copy{border-left-color:#1b7f3b}article.near_duplicate{border-left-
 .pair figcaption{font-size:.8em;color:#666;text-align:center}.about h3{margin:0 0 .3em}
 .sightings-head,.sightings-none,ol.sightings{grid-column:1/-1}ol.sightings{list-style:none;padding:0;margin:0;display:grid;gap:.5em}
 li.sighting{border-top:1px solid #eee;padding-top:.4em}li.sighting .page{font-weight:600;overflow-wrap:anywhere}
-li.sighting dl{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:.2em 1em;margin:.3em 0 0}li.sighting dl div.wide{grid-column:1/-1}mark{background:#fde68a;padding:0 .1em}.words-label{color:#555}
+li.sighting dl{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:.2em 1em;margin:.3em 0 0}li.sighting dl div.wide{grid-column:1/-1}li.sighting div.gone dd{color:#b91c1c;font-weight:600}mark{background:#fde68a;padding:0 .1em}.words-label{color:#555}
 li.sighting dt{font-size:.75em;text-transform:uppercase;letter-spacing:.04em;color:#666}dd.url{font-size:.85em}
 ol.timeline time{font-weight:600}.hint,.muted,small{color:#666}.not-link{color:#a00}code{font-size:.9em;overflow-wrap:anywhere}
 @media (max-width:760px){article.match{grid-template-columns:1fr}}

@@ -223,10 +223,13 @@ fn sightings_table(out: &mut String, sightings: &[ReportSighting]) {
     }
     out.push_str("| Page | Site | Image | Found by | First seen | Last seen | Last-Modified | Posted with | The source says | Web archive |\n|---|---|---|---|---|---|---|---|---|---|\n");
     for s in sightings {
-        let page = match &s.page_url {
+        let mut page = match &s.page_url {
             Some(url) => link(url, s.page_title.as_deref().unwrap_or(url)),
             None => "—".to_string(),
         };
+        if let Some(gone) = &s.gone_at {
+            page.push_str(&format!(" (**gone** since {})", words::when(gone)));
+        }
         let found_by = match (&s.provider, &s.keyphrase) {
             (Some(p), Some(k)) => format!("{} “{}”", md(p), md(k)),
             (p, k) => or_dash(p.as_deref().or(k.as_deref())),

@@ -350,6 +350,13 @@ pub struct ReportSighting {
     /// posting's words hold them: the best excerpt, the words marked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub words_hit: Option<Snippet>,
+    /// When a watch last re-checked the posting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_at: Option<DateTime<Utc>>,
+    /// When a watch found it gone or its picture replaced (`provenance
+    /// changes` says which and why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gone_at: Option<DateTime<Utc>>,
 }
 
 impl From<&SightingRecord> for ReportSighting {
@@ -371,6 +378,8 @@ impl From<&SightingRecord> for ReportSighting {
             archive: None,
             words: s.words.clone(),
             words_hit: None,
+            checked_at: s.checked_at,
+            gone_at: s.gone_at,
         }
     }
 }

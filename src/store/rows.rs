@@ -222,6 +222,8 @@ pub(super) fn sighting(r: &impl Columns) -> SightingRecord {
         etag: r.opt_text("etag"),
         source_facts: source_facts(r),
         words: posting_words(r),
+        checked_at: r.opt_time("checked_at"),
+        gone_at: r.opt_time("gone_at"),
     }
 }
 

@@ -193,6 +193,21 @@ async fn a_watch_finds_what_changed(database_url: Option<String>) {
         (vec!["p1".to_string()], vec!["p3".to_string()])
     );
 
+    // The match report says which postings are gone.
+    let suspect = dir.path().join("suspect.jpg");
+    std::fs::write(&suspect, &photos.a).unwrap();
+    let report = match_json(dir.path(), &suspect, &["--no-report"], &env).await;
+    let sightings = report["matches"][0]["sightings"].as_array().unwrap();
+    let on = |page: &str| {
+        sightings
+            .iter()
+            .find(|s| s["page_url"].as_str().unwrap().ends_with(page))
+            .unwrap()
+            .clone()
+    };
+    assert!(on("/p1")["gone_at"].is_string(), "{report}");
+    assert!(on("/p4")["gone_at"].is_null() && on("/p4")["checked_at"].is_string());
+
     // Still failing on the next run: now it is gone; the gone are not
     // recorded twice.
     let third = run_all(dir.path(), &env, &["--gone-after", "2"]).await;

@@ -54,6 +54,8 @@ fn sighting(
         etag: None,
         source_facts: None,
         words: None,
+        checked_at: None,
+        gone_at: None,
     }
 }
 
