@@ -53,6 +53,9 @@ pub async fn check_posting(fetcher: &Fetcher, posting: &PostingToCheck) -> Check
                     return CheckOutcome::Gone("the page no longer shows the picture".into());
                 }
             }
+            // A "page" that is not HTML (some lists give the picture's own
+            // address): only the picture can be checked.
+            Err(error) if matches!(error.root(), FetchError::NotHtml { .. }) => {}
             Err(error) => return outcome_of_error("page", &error),
         }
     }
