@@ -17,13 +17,29 @@
 //! `near-copy` (a stored vector plus noise, cosine ≈ 0.9 to it: what `match`
 //! asks for a near-duplicate). A Markdown table goes to stdout, progress to
 //! stderr.
+//!
+//! Beyond one node (issue 18): `--storage vector,halfvec,binary` (default
+//! `vector`, the store's index) measures each pgvector index form on the
+//! same loaded table, one index at a time (`nearest/forms.rs`); `--rerank
+//! 10,20,40` how many Hamming-nearest rows binary quantisation re-ranks, as
+//! multiples of k. `--shards S` splits the vectors over S tables standing in
+//! for S nodes and merges their answers (`nearest/shards.rs`); `--shard-k
+//! K,K` the rows each shard returns (default k and k/S + 1).
+//!
+//! `cargo test --all-targets` runs benches too (without `--bench`): then
+//! only a 2,000-vector smoke run (PostgreSQL only with `DATABASE_URL`),
+//! which fails unless the merged exact top k of 3 shards is the exact top k.
 
 #[path = "nearest/data.rs"]
 mod data;
+#[path = "nearest/forms.rs"]
+mod forms;
 #[path = "nearest/half.rs"]
 mod half_flat;
 #[path = "nearest/pg.rs"]
 mod pg;
+#[path = "nearest/shards.rs"]
+mod shards;
 
 use std::time::{Duration, Instant};
 
@@ -40,9 +56,20 @@ pub struct Args {
     backends: Vec<String>,
     ef: Vec<usize>,
     low_rank: bool,
+    /// The pgvector index forms to measure.
+    storage: Vec<forms::Storage>,
+    /// Binary quantisation: rows re-ranked, as multiples of k.
+    rerank: Vec<usize>,
+    /// Split over this many tables (0 or 1: not split).
+    shards: usize,
+    /// Rows each shard returns (empty: k and k / shards + 1).
+    shard_k: Vec<usize>,
+    /// Run under `cargo test`: small, and checked.
+    smoke: bool,
 }
 
 fn parse_args() -> Args {
+    let smoke = !std::env::args().any(|a| a == "--bench");
     let mut args = Args {
         sizes: vec![10_000, 100_000],
         dim: 512,
@@ -53,7 +80,26 @@ fn parse_args() -> Args {
             .to_vec(),
         ef: vec![40, 80, 160, 320],
         low_rank: false,
+        storage: vec![forms::Storage::Vector],
+        rerank: vec![10, 20, 40],
+        shards: 0,
+        shard_k: Vec::new(),
+        smoke,
     };
+    if smoke {
+        args.sizes = vec![2_000];
+        args.queries = 5;
+        args.backends = ["flat", "postgres"].map(String::from).to_vec();
+        args.ef = vec![40];
+        args.low_rank = true;
+        args.storage = vec![
+            forms::Storage::Vector,
+            forms::Storage::Halfvec,
+            forms::Storage::Binary,
+        ];
+        args.rerank = vec![10];
+        args.shards = 3;
+    }
     let list =
         |v: &str| -> Vec<usize> { v.split(',').map(|x| x.parse().expect("a number")).collect() };
     let mut it = std::env::args().skip(1);
@@ -67,8 +113,15 @@ fn parse_args() -> Args {
             "--backends" => args.backends = value().split(',').map(String::from).collect(),
             "--ef" => args.ef = list(&value()),
             "--data" => args.low_rank = value() == "lowrank",
+            "--storage" => args.storage = value().split(',').map(forms::Storage::parse).collect(),
+            "--rerank" => args.rerank = list(&value()),
+            "--shards" => args.shards = value().parse().expect("--shards N"),
+            "--shard-k" => args.shard_k = list(&value()),
             _ => {} // `cargo bench` adds `--bench`.
         }
+    }
+    if args.shard_k.is_empty() && args.shards > 1 {
+        args.shard_k = vec![args.k, args.k / args.shards + 1];
     }
     args
 }
@@ -171,6 +224,12 @@ fn main() {
     for &n in &args.sizes {
         let stored = vectors(n, 42, &args);
         let (sets, exact_index) = exact_answers(&stored, &args);
+        if args.shards > 1 {
+            if args.smoke {
+                shards::check_merge_is_exact(&stored, &sets, args.shards, args.k);
+            }
+            shards::report_exact_merge(n, &stored, &sets, &args);
+        }
         if args.backends.iter().any(|b| b == "flat") {
             bench_flat(n, &stored, &exact_index, &sets, &args);
         }

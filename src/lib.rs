@@ -49,6 +49,8 @@ pub mod lookup;
 #[cfg(feature = "runtime")]
 pub mod matching;
 #[cfg(feature = "runtime")]
+pub mod queue;
+#[cfg(feature = "runtime")]
 pub mod report;
 #[cfg(feature = "runtime")]
 pub mod scan;

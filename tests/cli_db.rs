@@ -59,7 +59,7 @@ async fn migrate_and_status_on_postgres() {
         Some(&url),
     ));
     assert_eq!(status["backend"], "postgres");
-    assert_eq!(status["schema_version"], 5);
+    assert_eq!(status["schema_version"], 6);
     assert_eq!(status["scans"], 0);
     assert!(
         !dir.path().join("data/provenance.sqlite3").exists(),

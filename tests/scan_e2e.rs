@@ -373,3 +373,5 @@ mod reverse;
 mod watch;
 #[path = "scan_e2e/web.rs"]
 mod web;
+#[path = "scan_e2e/workers.rs"]
+mod workers;

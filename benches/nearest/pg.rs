@@ -11,6 +11,8 @@ use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Connection, Executor, Row};
 
 use crate::data::{id_of, pg_text, sha_of, Vectors};
+use crate::forms::{self, Storage};
+use crate::shards;
 use crate::{ids, model, recall, report, Args, QuerySet, Series};
 
 /// Loads `stored` into a fresh database, builds the index, and reports.
@@ -64,24 +66,63 @@ pub async fn bench_postgres(
     conn.execute("SET max_parallel_maintenance_workers = 1")
         .await
         .expect("set");
+    if args.storage.contains(&Storage::Vector) {
+        bench_store_index(
+            &mut conn,
+            store.as_ref(),
+            &index_def,
+            &index_name,
+            n,
+            sets,
+            args,
+        )
+        .await;
+    }
+    for &form in &args.storage {
+        if form != Storage::Vector {
+            forms::bench_form(&mut conn, form, n, sets, args).await;
+        }
+    }
+    if args.shards > 1 {
+        shards::bench_pg_shards(&mut conn, n, sets, args).await;
+    }
+    drop(store);
+    conn.close().await.ok();
+    drop_database(admin_url, &name).await;
+}
+
+/// The store's own index (`vector`, the form `bind_model` creates): build,
+/// `Store::nearest`, the `ef_search` sweep, a few exact queries; then the
+/// index is dropped so the next form has the memory.
+async fn bench_store_index(
+    conn: &mut PgConnection,
+    store: &dyn provenance::store::Store,
+    index_def: &str,
+    index_name: &str,
+    n: usize,
+    sets: &[QuerySet],
+    args: &Args,
+) {
     let started = Instant::now();
-    conn.execute(AssertSqlSafe(index_def.clone()))
+    conn.execute(AssertSqlSafe(index_def.to_string()))
         .await
         .expect("build index");
     let build = started.elapsed().as_secs_f64();
     conn.execute("ANALYZE images").await.expect("analyze");
     let sizes = sqlx::query(
-        "SELECT pg_relation_size($1::regclass) AS index, pg_total_relation_size('images') AS total",
+        "SELECT pg_relation_size($1::regclass) AS index, pg_total_relation_size('images') AS total,
+                current_setting('maintenance_work_mem') AS work_mem",
     )
-    .bind(&index_name)
-    .fetch_one(&mut conn)
+    .bind(index_name)
+    .fetch_one(&mut *conn)
     .await
     .expect("sizes");
-    let (index_mib, total_mib) = (
+    let (index_mib, total_mib, work_mem) = (
         sizes.get::<i64, _>("index") >> 20,
         sizes.get::<i64, _>("total") >> 20,
+        sizes.get::<String, _>("work_mem"),
     );
-    eprintln!("nearest: postgres: HNSW build {build:.1} s (maintenance_work_mem {work_mem_mib} MB, 1 parallel worker); index {index_mib} MiB; table+indexes {total_mib} MiB");
+    eprintln!("nearest: postgres: HNSW build {build:.1} s (maintenance_work_mem {work_mem}, 1 parallel worker); index {index_mib} MiB; table+indexes {total_mib} MiB");
     println!("| {n} | postgres | HNSW build: {build:.1} s; index {index_mib} MiB, table+indexes {total_mib} MiB | – | – | – | – | – |");
 
     // One untimed round first: a long-running server has its index in
@@ -110,11 +151,11 @@ pub async fn bench_postgres(
             },
         );
     }
-    sweep_ef_search(&mut conn, n, sets, args).await;
-    exact_in_postgres(&mut conn, n, &sets[0], args).await;
-    drop(store);
-    conn.close().await.ok();
-    drop_database(admin_url, &name).await;
+    sweep_ef_search(conn, n, sets, args).await;
+    exact_in_postgres(conn, n, &sets[0], args).await;
+    conn.execute(AssertSqlSafe(format!("DROP INDEX {index_name}")))
+        .await
+        .expect("drop index");
 }
 
 /// The store's query shape, with `hnsw.ef_search` set per run.

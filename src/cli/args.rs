@@ -104,6 +104,9 @@ pub enum Command {
     /// Print the manual page (roff) on stdout.
     #[command(after_help = "Example:\n  provenance man > ~/.local/share/man/man1/provenance.1")]
     Man,
+    /// Run queued scans (`scan --enqueue`) on this machine: claim batches from the PostgreSQL queue and fetch, hash, embed and store them.
+    #[command(after_help = WORKER_HELP)]
+    Worker(WorkerArgs),
     /// Manage the store.
     #[command(
         subcommand,
@@ -140,6 +143,14 @@ Examples:
 
 Words: every word and \"quoted phrase\" must be in the posting's words (alt text, caption, titles, heading, the text around the picture, the page's description); English words are stemmed and stop words alone ignored.";
 
+const WORKER_HELP: &str = "\
+Examples:
+  provenance scan \"summer festival poster\" --enqueue     # on any machine
+  provenance worker --concurrency 4                        # on each machine, same DATABASE_URL
+  provenance db status                                     # progress, from anywhere
+
+Ctrl-C finishes the batches under way, then stops; a second Ctrl-C gives them back to the queue. A worker that dies is noticed after its missed heartbeats and its batches go to others.";
+
 const COMPLETIONS_HELP: &str = "\
 Examples:
   provenance completions bash > ~/.local/share/bash-completion/completions/provenance
@@ -173,6 +184,64 @@ pub struct ScanArgs {
     pub reach: ReachArgs,
 
     /// What is shared with `index`.
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+
+    /// How images are fetched.
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+
+    /// Queueing for workers.
+    #[command(flatten)]
+    pub queue: EnqueueArgs,
+}
+
+/// How `scan --enqueue` queues a scan for workers.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Workers")]
+pub struct EnqueueArgs {
+    /// Queue the scan for `provenance worker` processes (PostgreSQL store only): search now, split the pictures found into batches, print the scan id and return.
+    #[arg(long)]
+    pub enqueue: bool,
+
+    /// Pictures per queued batch.
+    #[arg(long, default_value_t = crate::queue::DEFAULT_BATCH_SIZE, value_name = "N", value_parser = at_least_one::<usize>, requires = "enqueue")]
+    pub queue_batch: usize,
+
+    /// Attempts a queued batch gets before it is failed for good (a worker dying on it counts).
+    #[arg(long, default_value_t = crate::queue::DEFAULT_MAX_ATTEMPTS, value_name = "N", value_parser = at_least_one::<u32>, requires = "enqueue")]
+    pub max_attempts: u32,
+}
+
+/// Arguments of `worker`.
+#[derive(Debug, Args)]
+#[command(mut_arg("concurrency", |a| a.long("downloads").help("Downloads in flight at once, all hosts and batches together.")))]
+pub struct WorkerArgs {
+    /// Batches run at once.
+    #[arg(long = "concurrency", id = "batches", env = "PROVENANCE_WORKER_CONCURRENCY", hide_env_values = true, default_value_t = 2, value_name = "N", value_parser = at_least_one::<usize>)]
+    pub batches: usize,
+
+    /// Stop once no batch of any scan waits or runs (for a job scheduler or a test).
+    #[arg(long)]
+    pub exit_when_idle: bool,
+
+    /// Seconds between this worker's heartbeats.
+    #[arg(long, default_value_t = 10, value_name = "SECS", value_parser = at_least_one::<u64>)]
+    pub heartbeat: u64,
+
+    /// Heartbeats missed before a worker's batches go to others.
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = at_least_one::<usize>)]
+    pub missed_heartbeats: usize,
+
+    /// Seconds between looks for work when not woken (new work wakes workers at once).
+    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = at_least_one::<u64>)]
+    pub poll: u64,
+
+    /// Attempts a batch gets before it is failed for good (a worker dying on it counts).
+    #[arg(long, default_value_t = crate::queue::DEFAULT_MAX_ATTEMPTS, value_name = "N", value_parser = at_least_one::<u32>)]
+    pub max_attempts: u32,
+
+    /// What is shared with `scan` and `index`.
     #[command(flatten)]
     pub ingest: IngestArgs,
 
@@ -855,12 +924,17 @@ pub enum DbCommand {
     /// Show the backend, schema version, model and counts.
     #[command(after_help = "Example:\n  provenance db status --format json")]
     Status,
-    /// List the latest recorded failures (URL, stage, reason).
-    #[command(after_help = "Example:\n  provenance db failures --limit 50")]
+    /// List the latest recorded failures (URL, stage, reason), and queued batches that failed for good.
+    #[command(
+        after_help = "Example:\n  provenance db failures --limit 50\n  provenance db failures --batches --format json"
+    )]
     Failures {
         /// How many to list.
         #[arg(long, default_value_t = 20)]
         limit: u32,
+        /// Only the queued batches that failed for good (PostgreSQL store).
+        #[arg(long)]
+        batches: bool,
     },
 }
 

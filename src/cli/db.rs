@@ -1,22 +1,30 @@
-//! `provenance db migrate` and `provenance db status`.
+//! `provenance db migrate`, `db status` (with the recent scans and, on
+//! PostgreSQL, the batches of queued ones) and `db failures`.
 
 use std::io::Write;
 
 use anyhow::Context;
+use sqlx::PgPool;
 
 use super::args::DbCommand;
 use super::exit;
-use crate::config::{Config, OutputFormat};
-use crate::report::{render_failures, store_status};
-use crate::store::{self, Store};
+use crate::config::{Config, OutputFormat, StoreLocation};
+use crate::queue::batches;
+use crate::report::{failed_batches, recent_scans, render_failures, store_status, ScanLine};
+use crate::store::{self, PostgresStore, Store};
+
+/// Scans `db status` lists.
+const RECENT_SCANS: u32 = 10;
 
 /// Runs a `db` subcommand.
 pub async fn run(config: &Config, command: DbCommand) -> anyhow::Result<u8> {
-    let store = store::open(&config.store)
+    let (store, pool) = open(config)
         .await
         .with_context(|| format!("cannot open the store at {}", config.store))?;
     let migrate = match command {
-        DbCommand::Failures { limit } => return list_failures(&*store, limit, config.format).await,
+        DbCommand::Failures { limit, batches } => {
+            return list_failures(&*store, pool.as_ref(), limit, batches, config.format).await
+        }
         DbCommand::Migrate => true,
         DbCommand::Status => false,
     };
@@ -25,27 +33,104 @@ pub async fn run(config: &Config, command: DbCommand) -> anyhow::Result<u8> {
         .await
         .context("cannot read the store's status")?;
     let mut out = std::io::stdout().lock();
+    if migrate {
+        match config.format {
+            OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&status)?)?,
+            OutputFormat::Human => writeln!(
+                out,
+                "{} store at {} is at schema version {}",
+                status.backend, status.location, status.schema_version
+            )?,
+        }
+        return Ok(exit::SUCCESS);
+    }
+    let scans = scan_lines(&*store, pool.as_ref()).await?;
     match config.format {
-        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&status)?)?,
-        OutputFormat::Human if migrate => writeln!(
-            out,
-            "{} store at {} is at schema version {}",
-            status.backend, status.location, status.schema_version
-        )?,
-        OutputFormat::Human => out.write_all(store_status(&status).as_bytes())?,
+        OutputFormat::Json => {
+            let mut json = serde_json::to_value(&status)?;
+            json["recent_scans"] = serde_json::to_value(&scans)?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?
+        }
+        OutputFormat::Human => {
+            out.write_all(store_status(&status).as_bytes())?;
+            out.write_all(recent_scans(&scans).as_bytes())?;
+        }
     }
     Ok(exit::SUCCESS)
 }
 
-async fn list_failures(store: &dyn Store, limit: u32, format: OutputFormat) -> anyhow::Result<u8> {
+/// The store, and its pool when it is PostgreSQL (for the queue's tables).
+async fn open(config: &Config) -> anyhow::Result<(Box<dyn Store>, Option<PgPool>)> {
+    Ok(match &config.store {
+        StoreLocation::Postgres(url) => {
+            let store = PostgresStore::open(url).await?;
+            let pool = store.pool().clone();
+            (Box::new(store), Some(pool))
+        }
+        StoreLocation::Sqlite(_) => (store::open(&config.store).await?, None),
+    })
+}
+
+/// The recent scans, with the batches of queued ones.
+async fn scan_lines(store: &dyn Store, pool: Option<&PgPool>) -> anyhow::Result<Vec<ScanLine>> {
+    let scans = store
+        .scans(RECENT_SCANS)
+        .await
+        .context("cannot read the scans")?;
+    let mut progress = match pool {
+        Some(pool) => {
+            let ids: Vec<_> = scans.iter().map(|s| s.id).collect();
+            batches::progress_of(pool, &ids)
+                .await
+                .context("cannot read the queued batches")?
+        }
+        None => Vec::new(),
+    };
+    Ok(scans
+        .into_iter()
+        .map(|scan| {
+            let batches = progress
+                .iter()
+                .position(|(id, _)| *id == scan.id)
+                .map(|at| progress.swap_remove(at).1);
+            ScanLine { scan, batches }
+        })
+        .collect())
+}
+
+async fn list_failures(
+    store: &dyn Store,
+    pool: Option<&PgPool>,
+    limit: u32,
+    only_batches: bool,
+    format: OutputFormat,
+) -> anyhow::Result<u8> {
+    let failed = match pool {
+        Some(pool) => batches::failed(pool, limit)
+            .await
+            .context("cannot read the failed batches")?,
+        None => Vec::new(),
+    };
+    let mut out = std::io::stdout().lock();
+    if only_batches {
+        match format {
+            OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&failed)?)?,
+            OutputFormat::Human => out.write_all(failed_batches(&failed).as_bytes())?,
+        }
+        return Ok(exit::SUCCESS);
+    }
     let failures = store
         .failures(limit)
         .await
         .context("cannot read the failures")?;
-    let mut out = std::io::stdout().lock();
     match format {
         OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&failures)?)?,
-        OutputFormat::Human => out.write_all(render_failures(&failures).as_bytes())?,
+        OutputFormat::Human => {
+            if !failed.is_empty() {
+                out.write_all(failed_batches(&failed).as_bytes())?;
+            }
+            out.write_all(render_failures(&failures).as_bytes())?
+        }
     }
     Ok(exit::SUCCESS)
 }

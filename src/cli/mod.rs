@@ -14,6 +14,7 @@ mod settings;
 mod setup;
 mod trace;
 mod watch;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -130,6 +131,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Serve(args) => serve::run_serve(&config, args, quiet).await,
         Command::Watch(command) => watch::run_watch(&config, command, quiet).await,
         Command::Changes(args) => watch::run_changes(&config, args).await,
+        Command::Worker(args) => worker::run_worker(&config, args, quiet).await,
         Command::Completions { .. } | Command::Man => Ok(exit::SUCCESS),
     }
 }

@@ -45,6 +45,9 @@ pub async fn run_scan(config: &Config, args: ScanArgs, quiet: bool) -> anyhow::R
             tracing::warn!("{name}:{}: {}", line.line, line.reason);
         }
     }
+    if args.queue.enqueue {
+        return super::worker::enqueue(config, planned.seed, planned.record, &args.queue).await;
+    }
     let fetcher = setup::fetcher(&args.fetch, &args.ingest)?;
     let scan_options = ScanOptions {
         follow_pages: args.reach.follow_pages,

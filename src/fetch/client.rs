@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, ACCEPT, IF_MODIFIED_SINCE, IF_NONE_MATCH, LOCATION};
 use reqwest::{Response, StatusCode};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 use url::Url;
 
 use super::error::{FetchError, TimeoutPhase};
 use super::guard::{AddressPolicy, BlockedAddress, GuardedResolver};
 use super::headers::RobotsTag;
-use super::limits::{host_key, HostLimits};
+use super::limits::{host_key, HostLimits, HostSlot, SharedHostSlots};
 use super::page::{html_verdict, HtmlVerdict};
 use super::robots_cache::{RobotsCache, RobotsVerdict};
 use super::settings::FetchSettings;
@@ -89,6 +89,23 @@ pub struct Fetcher {
 impl Fetcher {
     /// Builds the fetcher and its HTTP client.
     pub fn new(settings: FetchSettings) -> Result<Self, FetchError> {
+        Self::build(settings, None)
+    }
+
+    /// [`Self::new`], sharing each host's slots with other processes (the
+    /// workers of a queued scan), so the per-host limit holds for all of
+    /// them together.
+    pub fn sharing_hosts(
+        settings: FetchSettings,
+        shared: Arc<dyn SharedHostSlots>,
+    ) -> Result<Self, FetchError> {
+        Self::build(settings, Some(shared))
+    }
+
+    fn build(
+        settings: FetchSettings,
+        shared: Option<Arc<dyn SharedHostSlots>>,
+    ) -> Result<Self, FetchError> {
         let policy = Arc::new(AddressPolicy {
             allow_private: settings.allow_private_addresses,
             allowed_networks: settings.allowed_networks.clone(),
@@ -106,7 +123,13 @@ impl Fetcher {
         let inner = Inner {
             client,
             global: Semaphore::new(settings.concurrency.max(1)),
-            hosts: HostLimits::new(settings.per_host_concurrency, settings.host_strikes),
+            hosts: match shared {
+                Some(shared) => {
+                    HostLimits::new(settings.per_host_concurrency, settings.host_strikes)
+                        .shared_with(shared)
+                }
+                None => HostLimits::new(settings.per_host_concurrency, settings.host_strikes),
+            },
             policy,
             robots: Mutex::new(HashMap::new()),
             settings,
@@ -214,7 +237,7 @@ impl Fetcher {
         &self,
         start: &Url,
         kind: Kind,
-        mut host_slot: Option<OwnedSemaphorePermit>,
+        mut host_slot: HostSlot,
         validators: &Validators,
     ) -> Result<Downloaded, FetchError> {
         let settings = &self.inner.settings;
@@ -223,7 +246,7 @@ impl Fetcher {
         for _hop in 0..=settings.max_redirects {
             self.inner.policy.check_url(&url)?;
             if kind != Kind::Robots && host_key(&url) != slot_host {
-                drop(host_slot.take());
+                drop(std::mem::take(&mut host_slot));
                 host_slot = self.inner.hosts.acquire(&url).await;
                 slot_host = host_key(&url);
             }

@@ -3,6 +3,9 @@
 //! scan; a "not before" time per host set by `Retry-After`; and a circuit
 //! breaker per host: after a number of throttling answers (429/503) with
 //! no success between, the host is given up for the rest of the scan.
+//! Processes fetching for one store (workers on many machines) also share
+//! each host's slots through [`SharedHostSlots`], so the per-host limit is
+//! not multiplied by the number of workers.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,10 +17,53 @@ use url::Url;
 /// Above this many remembered hosts, idle ones are dropped.
 const PRUNE_ABOVE: usize = 1024;
 
+/// A host's slots shared by every process fetching for one store: each
+/// request holds one (of `per_host`) while it runs.
+#[async_trait::async_trait]
+pub trait SharedHostSlots: Send + Sync + std::fmt::Debug {
+    /// Waits for one of `per_host` slots of `host`. `None` when the shared
+    /// table cannot be reached: the request then goes on under this
+    /// process's own limit alone (and the failure is logged).
+    async fn acquire(&self, host: &str, per_host: usize) -> Option<SharedSlot>;
+}
+
+/// A shared slot, given back when dropped.
+pub struct SharedSlot(Option<Box<dyn FnOnce() + Send>>);
+
+impl SharedSlot {
+    /// A slot that `release` gives back.
+    pub fn new(release: impl FnOnce() + Send + 'static) -> Self {
+        Self(Some(Box::new(release)))
+    }
+}
+
+impl Drop for SharedSlot {
+    fn drop(&mut self) {
+        if let Some(release) = self.0.take() {
+            release();
+        }
+    }
+}
+
+impl std::fmt::Debug for SharedSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedSlot")
+    }
+}
+
+/// A request's place at its host: this process's slot and, with shared
+/// slots, one of every process's; both are given back when it drops.
+#[derive(Debug, Default)]
+pub struct HostSlot {
+    _local: Option<OwnedSemaphorePermit>,
+    _shared: Option<SharedSlot>,
+}
+
 /// Limits the requests in flight to each host.
 #[derive(Debug)]
 pub struct HostLimits {
     per_host: usize,
+    shared: Option<Arc<dyn SharedHostSlots>>,
     give_up_after: u32,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
     paused_until: Mutex<HashMap<String, Instant>>,
@@ -31,11 +77,18 @@ impl HostLimits {
     pub fn new(per_host: usize, give_up_after: u32) -> Self {
         Self {
             per_host: per_host.max(1),
+            shared: None,
             give_up_after: give_up_after.max(1),
             hosts: Mutex::new(HashMap::new()),
             paused_until: Mutex::new(HashMap::new()),
             strikes: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Also takes a slot of `shared` for every request.
+    pub fn shared_with(mut self, shared: Arc<dyn SharedHostSlots>) -> Self {
+        self.shared = Some(shared);
+        self
     }
 
     /// Counts a throttling answer from `url`'s host.
@@ -63,17 +116,25 @@ impl HostLimits {
             .filter(|n| *n >= self.give_up_after)
     }
 
-    /// Waits for a slot for `url`'s host, then for the end of any pause of
-    /// that host; the slot is freed when the permit drops.
-    pub async fn acquire(&self, url: &Url) -> Option<OwnedSemaphorePermit> {
+    /// Waits for a slot for `url`'s host (this process's, then a shared
+    /// one), then for the end of any pause of that host; the slot is freed
+    /// when it drops.
+    pub async fn acquire(&self, url: &Url) -> HostSlot {
         let key = host_key(url);
         let semaphore = self.semaphore_for(&key);
         // The semaphores are never closed, so this only fails in theory.
-        let permit = semaphore.acquire_owned().await.ok();
+        let local = semaphore.acquire_owned().await.ok();
+        let shared = match &self.shared {
+            Some(shared) => shared.acquire(&key, self.per_host).await,
+            None => None,
+        };
         while let Some(until) = self.pause_of(&key) {
             tokio::time::sleep_until(until.into()).await;
         }
-        permit
+        HostSlot {
+            _local: local,
+            _shared: shared,
+        }
     }
 
     /// Lets no new request reach `url`'s host before `until`.
@@ -128,15 +189,15 @@ mod tests {
         let a = Url::parse("http://a.example/1").unwrap();
         let b = Url::parse("http://B.example:8080/2").unwrap();
         let held = limits.acquire(&a).await;
-        assert!(held.is_some());
+        assert!(held._local.is_some());
         // Another host is not blocked by the first.
-        assert!(limits.acquire(&b).await.is_some());
+        assert!(limits.acquire(&b).await._local.is_some());
         // The same host is blocked while the permit is held.
         let blocked =
             tokio::time::timeout(std::time::Duration::from_millis(50), limits.acquire(&a)).await;
         assert!(blocked.is_err());
         drop(held);
-        assert!(limits.acquire(&a).await.is_some());
+        assert!(limits.acquire(&a).await._local.is_some());
         for i in 0..(PRUNE_ABOVE + 10) {
             let url = Url::parse(&format!("http://h{i}.example/")).unwrap();
             drop(limits.acquire(&url).await);

@@ -30,6 +30,7 @@ use url::Url;
 pub use client::{Fetcher, Validators};
 pub use error::{FetchError, TimeoutPhase};
 pub use guard::BlockedAddress;
+pub use limits::{SharedHostSlots, SharedSlot};
 pub use settings::FetchSettings;
 
 use client::{Downloaded, Kind};

@@ -12,6 +12,7 @@ use url::Url;
 
 use super::client::{Fetcher, Kind};
 use super::error::{FetchError, TimeoutPhase};
+use super::limits::HostSlot;
 use super::robots::RobotsRules;
 use crate::http::PRODUCT_TOKEN;
 
@@ -84,7 +85,7 @@ impl Fetcher {
         // have time to record what robots.txt came to.
         let deadline = self.inner.settings.total_timeout / 2;
         let none = Default::default();
-        let attempt = Box::pin(self.attempt(&robots_url, Kind::Robots, None, &none));
+        let attempt = Box::pin(self.attempt(&robots_url, Kind::Robots, HostSlot::default(), &none));
         let result =
             tokio::time::timeout(deadline, attempt)
                 .await

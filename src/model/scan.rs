@@ -10,6 +10,8 @@ pub type ScanId = i64;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScanStatus {
+    /// Waiting in the work queue for a worker (`scan --enqueue`).
+    Queued,
     /// Under way (or killed before it could say otherwise).
     Running,
     /// Finished.
@@ -24,6 +26,7 @@ impl ScanStatus {
     /// Name stored in the database.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Queued => "queued",
             Self::Running => "running",
             Self::Completed => "completed",
             Self::Interrupted => "interrupted",
@@ -33,6 +36,7 @@ impl ScanStatus {
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
+            "queued" => Self::Queued,
             "running" => Self::Running,
             "completed" => Self::Completed,
             "interrupted" => Self::Interrupted,

@@ -17,6 +17,12 @@ fn clean_char(c: char) -> Option<char> {
     }
 }
 
+/// Text for a terminal: controls and direction overrides replaced, so a
+/// stored string cannot move the cursor or recolour the screen.
+pub(crate) fn terminal(s: &str) -> String {
+    s.chars().filter_map(clean_char).collect()
+}
+
 /// Longest link text shown, in characters; the full value stays in JSON.
 const MAX_LINK_TEXT_CHARS: usize = 200;
 

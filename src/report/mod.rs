@@ -14,6 +14,7 @@ mod html;
 mod json;
 mod markdown;
 mod postings;
+mod queue;
 mod terminal;
 pub mod timeline;
 pub mod view;
@@ -33,6 +34,7 @@ pub use html::render_html;
 pub use json::{parse_json, render_json, render_json_line};
 pub use markdown::render_markdown;
 pub use postings::{postings_overview, render_postings_json, PostingsAnswer};
+pub use queue::{failed_batches, recent_scans, ScanLine};
 pub use terminal::{
     failures as render_failures, match_overview, progress_line, scan_summary, store_status,
     SummaryOf,

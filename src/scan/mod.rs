@@ -17,6 +17,7 @@ mod budget;
 pub mod progress;
 pub mod request;
 mod seed;
+pub use seed::{find, Found};
 pub mod sources;
 mod stages;
 
@@ -74,6 +75,14 @@ pub enum Seed {
     },
     /// Candidates given up front (a URL list).
     Candidates(Vec<ImageCandidate>),
+    /// One batch of a queued scan: its candidates, and pages to follow
+    /// beyond theirs (with `follow_pages`).
+    Batch {
+        /// The batch's candidates.
+        candidates: Vec<ImageCandidate>,
+        /// Pages that showed the picture without its address (Lens).
+        pages: Vec<Url>,
+    },
     /// Every image file under a local folder.
     Folder(PathBuf),
 }
@@ -173,6 +182,25 @@ pub(crate) struct StageContext {
     progress: Arc<Progress>,
     /// Bytes being decoded or embedded now, with the candidates waiting on them.
     pending: std::sync::Mutex<std::collections::HashMap<[u8; 32], Vec<stages::Waiting>>>,
+    /// Where the counters go after every stored batch.
+    report: Report,
+}
+
+/// Where a run's counters go while it runs.
+#[derive(Clone)]
+enum Report {
+    /// The scan's own row: the run is the whole scan.
+    ScanRow,
+    /// Somewhere else: the run is one part (a queued batch) of a scan.
+    Part(Arc<dyn PartReport>),
+}
+
+/// Takes the counters of a run that is one part of a scan (a batch a
+/// worker runs), after every stored batch of images.
+#[async_trait::async_trait]
+pub trait PartReport: Send + Sync {
+    /// The part's counters so far.
+    async fn progress(&self, counts: &crate::model::ScanCounts) -> Result<(), StoreError>;
 }
 
 /// Candidates waiting for a download slot (small values).
@@ -234,35 +262,14 @@ pub async fn run_opened_scan(
     let started = Instant::now();
     let store = services.store.clone();
     let OpenedScan { scan_id, resumed } = opened;
-    let ctx = Arc::new(StageContext {
-        store: store.clone(),
-        fetcher: services.fetcher.clone(),
-        embedder: services.embedder.clone(),
+    let ctx = stage_context(
+        services,
         scan_id,
         options,
-        progress: progress.clone(),
-        pending: Default::default(),
-    });
-
-    // Queues hold whole files after the fetch stage and model inputs after
-    // decoding: keep them just deep enough to keep the next stage busy, so
-    // memory is bounded by the settings, not by the number of candidates.
-    let fetched_queue = ctx.options.decode_workers.max(1) * 2;
-    let prepared_queue = ctx.options.batch_size.max(1) * 2;
-    let (candidates_tx, candidates_rx) = mpsc::channel::<ImageCandidate>(CANDIDATE_QUEUE);
-    let (fetched_tx, fetched_rx) = mpsc::channel::<Fetched>(fetched_queue);
-    let (prepared_tx, prepared_rx) = mpsc::channel::<Prepared>(prepared_queue);
-    let mut tasks = JoinSet::new();
-    tasks.spawn(seed::produce_candidates(ctx.clone(), seed, candidates_tx));
-    tasks.spawn(fetch_stage(ctx.clone(), candidates_rx, fetched_tx));
-    tasks.spawn(prepare_stage(ctx.clone(), fetched_rx, prepared_tx));
-    let storing = embed_and_store_stage(ctx.clone(), prepared_rx);
-
-    let outcome = tokio::select! {
-        result = join_stages(storing, &mut tasks) => result,
-        () = cancel.cancelled() => Err(ScanError::Interrupted),
-    };
-    tasks.abort_all();
+        progress.clone(),
+        Report::ScanRow,
+    );
+    let outcome = run_stages(ctx, seed, cancel).await;
     let status = match &outcome {
         Ok(()) => ScanStatus::Completed,
         Err(ScanError::Interrupted) => ScanStatus::Interrupted,
@@ -283,6 +290,72 @@ pub async fn run_opened_scan(
         progress: snapshot,
         elapsed_secs: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Runs one part of scan `scan_id` (a batch of a queued scan) through the
+/// same stages, leaving the scan's row alone: `report` takes the counters
+/// (which `progress` also holds at the end).
+pub async fn run_scan_part(
+    services: &Services,
+    seed: Seed,
+    scan_id: ScanId,
+    options: ScanOptions,
+    progress: Arc<Progress>,
+    cancel: CancellationToken,
+    report: Arc<dyn PartReport>,
+) -> Result<(), ScanError> {
+    if let Some(embedder) = &services.embedder {
+        services.store.bind_model(embedder.model()).await?;
+    }
+    let ctx = stage_context(services, scan_id, options, progress, Report::Part(report));
+    run_stages(ctx, seed, cancel).await
+}
+
+fn stage_context(
+    services: &Services,
+    scan_id: ScanId,
+    options: ScanOptions,
+    progress: Arc<Progress>,
+    report: Report,
+) -> Arc<StageContext> {
+    Arc::new(StageContext {
+        store: services.store.clone(),
+        fetcher: services.fetcher.clone(),
+        embedder: services.embedder.clone(),
+        scan_id,
+        options,
+        progress,
+        pending: Default::default(),
+        report,
+    })
+}
+
+/// The stages, joined, until their end, the first error or `cancel`.
+async fn run_stages(
+    ctx: Arc<StageContext>,
+    seed: Seed,
+    cancel: CancellationToken,
+) -> Result<(), ScanError> {
+    // Queues hold whole files after the fetch stage and model inputs after
+    // decoding: keep them just deep enough to keep the next stage busy, so
+    // memory is bounded by the settings, not by the number of candidates.
+    let fetched_queue = ctx.options.decode_workers.max(1) * 2;
+    let prepared_queue = ctx.options.batch_size.max(1) * 2;
+    let (candidates_tx, candidates_rx) = mpsc::channel::<ImageCandidate>(CANDIDATE_QUEUE);
+    let (fetched_tx, fetched_rx) = mpsc::channel::<Fetched>(fetched_queue);
+    let (prepared_tx, prepared_rx) = mpsc::channel::<Prepared>(prepared_queue);
+    let mut tasks = JoinSet::new();
+    tasks.spawn(seed::produce_candidates(ctx.clone(), seed, candidates_tx));
+    tasks.spawn(fetch_stage(ctx.clone(), candidates_rx, fetched_tx));
+    tasks.spawn(prepare_stage(ctx.clone(), fetched_rx, prepared_tx));
+    let storing = embed_and_store_stage(ctx.clone(), prepared_rx);
+
+    let outcome = tokio::select! {
+        result = join_stages(storing, &mut tasks) => result,
+        () = cancel.cancelled() => Err(ScanError::Interrupted),
+    };
+    tasks.abort_all();
+    outcome
 }
 
 async fn join_stages(
@@ -365,9 +438,14 @@ async fn embed_and_store_stage(
             stages::store_one(&ctx, item, vector).await?;
         }
         let counts = ctx.progress.snapshot().counts;
-        ctx.store
-            .update_scan(ctx.scan_id, ScanStatus::Running, &counts, None)
-            .await?;
+        match &ctx.report {
+            Report::ScanRow => {
+                ctx.store
+                    .update_scan(ctx.scan_id, ScanStatus::Running, &counts, None)
+                    .await?
+            }
+            Report::Part(part) => part.progress(&counts).await?,
+        }
     }
     Ok(())
 }

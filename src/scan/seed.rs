@@ -23,19 +23,57 @@ pub(super) async fn produce_candidates(
     seed: Seed,
     tx: mpsc::Sender<ImageCandidate>,
 ) -> Result<(), ScanError> {
-    // Pages that showed the image but gave no image URL (Lens exact matches)
-    // are worth following too.
-    let mut extra_pages = Vec::new();
     let found = match seed {
-        Seed::Search { providers, query } => search_all(&ctx, &providers, &query).await?,
+        Seed::Folder(root) => return produce_folder(ctx, root, tx).await,
+        seed => find(seed).await?,
+    };
+    ctx.progress.add(Counter::DroppedResults, found.dropped);
+    let pages = ctx
+        .options
+        .follow_pages
+        .then(|| page_urls(&found.candidates, found.pages, ctx.options.max_pages));
+    // With pages to follow, their images are merged with the search's
+    // before anything is fetched: an image both listed and shown on a page
+    // is fetched once, with every page it was seen on.
+    let candidates = match pages {
+        Some(pages) => {
+            sources::merge_candidates(found.candidates, follow_pages(&ctx, pages).await?)
+        }
+        None => found.candidates,
+    };
+    ctx.progress.set_total(candidates.len() as u64);
+    emit(&ctx, &tx, candidates).await;
+    Ok(())
+}
+
+/// What a seed found, before any page is followed.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// The pictures, merged by address.
+    pub candidates: Vec<ImageCandidate>,
+    /// Pages that showed the picture but gave no picture address (Lens
+    /// exact matches): worth following too.
+    pub pages: Vec<Url>,
+    /// Results the providers gave that could not be used.
+    pub dropped: u64,
+}
+
+/// Asks the seed's search, or takes its list. A folder has nothing to ask:
+/// it is walked by the stage itself, so it finds nothing here.
+pub async fn find(seed: Seed) -> Result<Found, ScanError> {
+    Ok(match seed {
+        Seed::Search { providers, query } => search_all(&providers, &query).await?,
         Seed::Lens {
             lens,
             image_url,
             max_results,
         } => {
             let matches = lens.search(&image_url, max_results).await?;
-            extra_pages = matches.exact_pages;
-            dedupe(matches.candidates)
+            Found {
+                candidates: dedupe(matches.candidates),
+                pages: matches.exact_pages,
+                dropped: 0,
+            }
         }
         Seed::TinEye {
             tineye,
@@ -43,27 +81,23 @@ pub(super) async fn produce_candidates(
             max_results,
         } => {
             let found = tineye.search(&image, max_results).await?;
-            ctx.progress
-                .add(Counter::DroppedResults, found.dropped as u64);
-            dedupe(found.candidates)
+            Found {
+                candidates: dedupe(found.candidates),
+                pages: Vec::new(),
+                dropped: found.dropped as u64,
+            }
         }
-        Seed::Candidates(candidates) => candidates,
-        Seed::Folder(root) => return produce_folder(ctx, root, tx).await,
-    };
-    let pages = ctx
-        .options
-        .follow_pages
-        .then(|| page_urls(&found, extra_pages, ctx.options.max_pages));
-    // With pages to follow, their images are merged with the search's
-    // before anything is fetched: an image both listed and shown on a page
-    // is fetched once, with every page it was seen on.
-    let candidates = match pages {
-        Some(pages) => sources::merge_candidates(found, follow_pages(&ctx, pages).await?),
-        None => found,
-    };
-    ctx.progress.set_total(candidates.len() as u64);
-    emit(&ctx, &tx, candidates).await;
-    Ok(())
+        Seed::Candidates(candidates) => Found {
+            candidates,
+            ..Found::default()
+        },
+        Seed::Batch { candidates, pages } => Found {
+            candidates,
+            pages,
+            dropped: 0,
+        },
+        Seed::Folder(_) => Found::default(),
+    })
 }
 
 /// Asks every provider at once and merges their answers. One provider
@@ -71,17 +105,18 @@ pub(super) async fn produce_candidates(
 /// fail, the first failure stops the scan (with a single provider, its
 /// error, as before).
 async fn search_all(
-    ctx: &StageContext,
     providers: &[Box<dyn ImageSearch>],
     query: &SearchQuery,
-) -> Result<Vec<ImageCandidate>, ScanError> {
+) -> Result<Found, ScanError> {
     let mut gathered = gather(providers, query).await;
-    ctx.progress
-        .add(Counter::DroppedResults, gathered.dropped as u64);
     if gathered.all_failed() {
         return Err(gathered.failures.remove(0).error.into());
     }
-    Ok(gathered.images)
+    Ok(Found {
+        candidates: gathered.images,
+        pages: Vec::new(),
+        dropped: gathered.dropped as u64,
+    })
 }
 
 /// Sends candidates on; false once the next stage has gone.

@@ -36,6 +36,8 @@ pub use client::{
 #[cfg(feature = "runtime")]
 pub(crate) use client::{endpoint_url, Endpoint, Pacer};
 pub use dedupe::{dedupe, normalize_url};
+/// The provider name of Google Lens results (SerpApi).
+pub const LENS_PROVIDER: &str = answer::lens::NAME;
 pub use error::SearchError;
 pub use settings::{
     ProviderKind, ProviderSettings, BRAVE_DEFAULT_URL, COMMONS_DEFAULT_URL, OPENVERSE_DEFAULT_URL,

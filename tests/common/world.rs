@@ -63,6 +63,9 @@ impl Served {
 struct Routes {
     served: HashMap<String, Served>,
     hits: HashMap<String, usize>,
+    /// Delayed requests being answered now, and the most there were.
+    slow_now: usize,
+    slow_most: usize,
 }
 
 /// The running server.
@@ -111,6 +114,16 @@ impl World {
     }
 }
 
+impl World {
+    /// The most delayed requests (`Served::delayed`) answered at once
+    /// since the start or the last call.
+    pub fn take_most_slow_at_once(&self) -> usize {
+        let mut routes = self.routes.lock().unwrap();
+        let now = routes.slow_now;
+        std::mem::replace(&mut routes.slow_most, now)
+    }
+}
+
 async fn serve(State(routes): State<Arc<Mutex<Routes>>>, request: Request) -> Response {
     let path = request.uri().path().to_string();
     let served = {
@@ -120,6 +133,19 @@ async fn serve(State(routes): State<Arc<Mutex<Routes>>>, request: Request) -> Re
     };
     let served = served.unwrap_or_else(|| Served::status(404));
     if let Some(delay) = served.delay {
+        // Counted down when dropped: also when the client goes away.
+        struct Slow(Arc<Mutex<Routes>>);
+        impl Drop for Slow {
+            fn drop(&mut self) {
+                self.0.lock().unwrap().slow_now -= 1;
+            }
+        }
+        {
+            let mut routes = routes.lock().unwrap();
+            routes.slow_now += 1;
+            routes.slow_most = routes.slow_most.max(routes.slow_now);
+        }
+        let _slow = Slow(routes.clone());
         tokio::time::sleep(delay).await;
     }
     let mut response = Response::new(Body::from(served.body));

@@ -42,6 +42,11 @@ fn query_error(source: sqlx::Error) -> StoreError {
 }
 
 impl PostgresStore {
+    /// The connection pool (the work queue shares it).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// The queries both backends share, on this store's pool.
     fn shared(&self) -> Shared<'_, sqlx::Postgres> {
         Shared {
