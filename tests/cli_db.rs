@@ -61,9 +61,34 @@ async fn migrate_and_status_on_postgres() {
     assert_eq!(status["backend"], "postgres");
     assert_eq!(status["schema_version"], 6);
     assert_eq!(status["scans"], 0);
+    assert_eq!(status["vector_index"], "vector");
+    assert_eq!(status["recent_scans"], serde_json::json!([]));
     assert!(
         !dir.path().join("data/provenance.sqlite3").exists(),
         "postgres run must not create a sqlite file"
+    );
+    let out = provenance(
+        dir.path(),
+        &["db", "index", "--vectors", "halfvec"],
+        Some(&url),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("now HNSW over halfvec"));
+    let human = provenance(dir.path(), &["db", "status"], Some(&url));
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("index:      HNSW over halfvec"), "{text}");
+    assert!(text.contains("recent scans: none yet"), "{text}");
+}
+
+#[test]
+fn the_embedded_store_has_no_vector_index_to_choose() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = provenance(dir.path(), &["db", "index", "--vectors", "halfvec"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("searches its vectors exactly"),
+        "{}",
+        stderr(&out)
     );
 }
 

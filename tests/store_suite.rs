@@ -849,3 +849,66 @@ async fn postings_are_found_by_their_words(store: &dyn Store) {
     assert_eq!(record.words.as_ref(), Some(&festival));
 }
 both_backends!(page_text, postings_are_found_by_their_words);
+
+/// The index form a PostgreSQL store was given.
+async fn index_definition(url: &str) -> String {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    sqlx::query_scalar("SELECT indexdef FROM pg_indexes WHERE indexname = 'images_embedding_hnsw'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+}
+
+/// `db index --vectors halfvec`: chosen before a model is bound, the index
+/// is built over `halfvec` when it is; switched back and forth, it is
+/// rebuilt each time, and the answers stay the same.
+#[tokio::test]
+async fn the_postgres_vector_index_can_be_halfvec() {
+    let Some(url) = common::fresh_postgres_database().await else {
+        return;
+    };
+    let location =
+        provenance::config::StoreLocation::resolve(Some(&url), std::path::Path::new("/unused"))
+            .unwrap();
+    let provenance::config::StoreLocation::Postgres(postgres) = location else {
+        unreachable!("a PostgreSQL URL")
+    };
+    let store = PostgresStore::open(&postgres).await.unwrap();
+    assert_eq!(store.vector_index().await.unwrap(), VectorIndex::Vector);
+    store.set_vector_index(VectorIndex::Halfvec).await.unwrap();
+    store.bind_model(&model(3)).await.unwrap();
+    assert!(index_definition(&url).await.contains("halfvec_cosine_ops"));
+    let vectors = [
+        [1.0, 0.0, 0.0],
+        [0.9, 0.1, 0.0],
+        [0.0, 1.0, 0.0],
+        [-1.0, 0.0, 0.0],
+        [0.5, 0.5, 0.5],
+    ];
+    let mut ids = Vec::new();
+    for (i, v) in vectors.iter().enumerate() {
+        let id = store
+            .upsert_image(&image(10 + i as u8, 0))
+            .await
+            .unwrap()
+            .id;
+        store.set_embedding(id, &unit(v)).await.unwrap();
+        ids.push(id);
+    }
+    let query = unit(&[1.0, 0.05, 0.0]);
+    let answer = |got: Vec<Neighbor>| got.iter().map(|n| n.image_id).collect::<Vec<_>>();
+    let halfvec = store.nearest(&query, 3).await.unwrap();
+    assert_eq!(answer(halfvec.clone()), vec![ids[0], ids[1], ids[4]]);
+    // The similarity is of the full-precision vectors.
+    let exact = cosine(&query, &unit(&[1.0, 0.0, 0.0]));
+    assert!((halfvec[0].similarity - exact).abs() < 1e-5);
+
+    store.set_vector_index(VectorIndex::Vector).await.unwrap();
+    assert!(index_definition(&url).await.contains("vector_cosine_ops"));
+    assert_eq!(store.vector_index().await.unwrap(), VectorIndex::Vector);
+    assert_eq!(
+        answer(store.nearest(&query, 3).await.unwrap()),
+        vec![ids[0], ids[1], ids[4]]
+    );
+}

@@ -6,18 +6,21 @@ use std::io::Write;
 use anyhow::Context;
 use sqlx::PgPool;
 
-use super::args::DbCommand;
+use super::args::{DbCommand, VectorIndexArg};
 use super::exit;
-use crate::config::{Config, OutputFormat, StoreLocation};
+use crate::config::{Config, ConfigError, OutputFormat, StoreLocation};
 use crate::queue::batches;
 use crate::report::{failed_batches, recent_scans, render_failures, store_status, ScanLine};
-use crate::store::{self, PostgresStore, Store};
+use crate::store::{self, PostgresStore, Store, VectorIndex};
 
 /// Scans `db status` lists.
 const RECENT_SCANS: u32 = 10;
 
 /// Runs a `db` subcommand.
 pub async fn run(config: &Config, command: DbCommand) -> anyhow::Result<u8> {
+    if let DbCommand::Index { vectors } = command {
+        return choose_index(config, vectors).await;
+    }
     let (store, pool) = open(config)
         .await
         .with_context(|| format!("cannot open the store at {}", config.store))?;
@@ -26,7 +29,7 @@ pub async fn run(config: &Config, command: DbCommand) -> anyhow::Result<u8> {
             return list_failures(&*store, pool.as_ref(), limit, batches, config.format).await
         }
         DbCommand::Migrate => true,
-        DbCommand::Status => false,
+        DbCommand::Status | DbCommand::Index { .. } => false,
     };
     let status = store
         .status()
@@ -45,16 +48,63 @@ pub async fn run(config: &Config, command: DbCommand) -> anyhow::Result<u8> {
         return Ok(exit::SUCCESS);
     }
     let scans = scan_lines(&*store, pool.as_ref()).await?;
+    let index = match &pool {
+        Some(pool) => Some(VectorIndex::of(pool).await?),
+        None => None,
+    };
     match config.format {
         OutputFormat::Json => {
             let mut json = serde_json::to_value(&status)?;
+            if let Some(index) = index {
+                json["vector_index"] = serde_json::to_value(index)?;
+            }
             json["recent_scans"] = serde_json::to_value(&scans)?;
             writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?
         }
         OutputFormat::Human => {
             out.write_all(store_status(&status).as_bytes())?;
+            if let Some(index) = index {
+                writeln!(out, "index:      HNSW over {}", index.name())?;
+            }
             out.write_all(recent_scans(&scans).as_bytes())?;
         }
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// `db index --vectors FORM`.
+async fn choose_index(config: &Config, vectors: VectorIndexArg) -> anyhow::Result<u8> {
+    let StoreLocation::Postgres(url) = &config.store else {
+        return Err(ConfigError::Invalid(
+            "db index is for the PostgreSQL store; the embedded store searches its vectors exactly, with no index to choose".into(),
+        )
+        .into());
+    };
+    let form = match vectors {
+        VectorIndexArg::Vector => VectorIndex::Vector,
+        VectorIndexArg::Halfvec => VectorIndex::Halfvec,
+    };
+    let store = PostgresStore::open(url)
+        .await
+        .with_context(|| format!("cannot open the store at {}", config.store))?;
+    let started = std::time::Instant::now();
+    store
+        .set_vector_index(form)
+        .await
+        .context("cannot rebuild the vector index")?;
+    let mut out = std::io::stdout().lock();
+    match config.format {
+        OutputFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::json!({"vector_index": form, "secs": started.elapsed().as_secs_f64()})
+        )?,
+        OutputFormat::Human => writeln!(
+            out,
+            "the vector index is now HNSW over {} ({:.1} s)",
+            form.name(),
+            started.elapsed().as_secs_f64()
+        )?,
     }
     Ok(exit::SUCCESS)
 }

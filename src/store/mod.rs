@@ -19,7 +19,7 @@ mod types;
 mod watch_sql;
 mod watches;
 
-pub use postgres::PostgresStore;
+pub use postgres::{PostgresStore, VectorIndex};
 pub use sqlite::SqliteStore;
 pub use types::{Backend, Neighbor, StoreStatus, Upserted};
 
