@@ -467,12 +467,9 @@ async fn model_binding_guards_vectors(store: &dyn Store) {
 }
 both_backends!(model_binding, model_binding_guards_vectors);
 
-async fn nearest_ranks_by_cosine(store: &dyn Store) {
-    assert!(
-        store.nearest(&[1.0, 0.0, 0.0], 5).await.unwrap().is_empty(),
-        "no model: no results"
-    );
-    store.bind_model(&model(3)).await.unwrap();
+/// Five pictures with 3-d vectors: along x, near x, along y, against x,
+/// diagonal. Their ids, in that order.
+async fn five_vectors(store: &dyn Store) -> Vec<ImageId> {
     let vectors = [
         [1.0, 0.0, 0.0],
         [0.9, 0.1, 0.0],
@@ -490,6 +487,16 @@ async fn nearest_ranks_by_cosine(store: &dyn Store) {
         store.set_embedding(id, &unit(v)).await.unwrap();
         ids.push(id);
     }
+    ids
+}
+
+async fn nearest_ranks_by_cosine(store: &dyn Store) {
+    assert!(
+        store.nearest(&[1.0, 0.0, 0.0], 5).await.unwrap().is_empty(),
+        "no model: no results"
+    );
+    store.bind_model(&model(3)).await.unwrap();
+    let ids = five_vectors(store).await;
     // One image without a vector is never returned.
     store.upsert_image(&image(99, 0)).await.unwrap();
     let got = store.nearest(&unit(&[1.0, 0.05, 0.0]), 3).await.unwrap();
@@ -879,23 +886,7 @@ async fn the_postgres_vector_index_can_be_halfvec() {
     store.set_vector_index(VectorIndex::Halfvec).await.unwrap();
     store.bind_model(&model(3)).await.unwrap();
     assert!(index_definition(&url).await.contains("halfvec_cosine_ops"));
-    let vectors = [
-        [1.0, 0.0, 0.0],
-        [0.9, 0.1, 0.0],
-        [0.0, 1.0, 0.0],
-        [-1.0, 0.0, 0.0],
-        [0.5, 0.5, 0.5],
-    ];
-    let mut ids = Vec::new();
-    for (i, v) in vectors.iter().enumerate() {
-        let id = store
-            .upsert_image(&image(10 + i as u8, 0))
-            .await
-            .unwrap()
-            .id;
-        store.set_embedding(id, &unit(v)).await.unwrap();
-        ids.push(id);
-    }
+    let ids = five_vectors(&store).await;
     let query = unit(&[1.0, 0.05, 0.0]);
     let answer = |got: Vec<Neighbor>| got.iter().map(|n| n.image_id).collect::<Vec<_>>();
     let halfvec = store.nearest(&query, 3).await.unwrap();

@@ -47,7 +47,7 @@ pub async fn run(config: &Config, command: DbCommand) -> anyhow::Result<u8> {
         }
         return Ok(exit::SUCCESS);
     }
-    let scans = scan_lines(&*store, pool.as_ref()).await?;
+    let scans = scan_lines(&*store).await?;
     let index = match &pool {
         Some(pool) => Some(VectorIndex::of(pool).await?),
         None => None,
@@ -122,30 +122,17 @@ async fn open(config: &Config) -> anyhow::Result<(Box<dyn Store>, Option<PgPool>
 }
 
 /// The recent scans, with the batches of queued ones.
-async fn scan_lines(store: &dyn Store, pool: Option<&PgPool>) -> anyhow::Result<Vec<ScanLine>> {
+async fn scan_lines(store: &dyn Store) -> anyhow::Result<Vec<ScanLine>> {
     let scans = store
         .scans(RECENT_SCANS)
         .await
         .context("cannot read the scans")?;
-    let mut progress = match pool {
-        Some(pool) => {
-            let ids: Vec<_> = scans.iter().map(|s| s.id).collect();
-            batches::progress_of(pool, &ids)
-                .await
-                .context("cannot read the queued batches")?
-        }
-        None => Vec::new(),
-    };
-    Ok(scans
-        .into_iter()
-        .map(|scan| {
-            let batches = progress
-                .iter()
-                .position(|(id, _)| *id == scan.id)
-                .map(|at| progress.swap_remove(at).1);
-            ScanLine { scan, batches }
-        })
-        .collect())
+    let ids: Vec<_> = scans.iter().map(|s| s.id).collect();
+    let progress = store
+        .batch_progress(&ids)
+        .await
+        .context("cannot read the queued batches")?;
+    Ok(ScanLine::join(scans, progress))
 }
 
 async fn list_failures(

@@ -37,7 +37,7 @@ pub use image::{
 pub use page_text::{PostingHit, Snippet, SnippetPart, TextQuery, TextQueryError};
 pub use posting_words::{PostingWords, WordsField};
 pub use review::{Decision, NewReview, ReviewRecord, MAX_NOTE_CHARS};
-pub use scan::{NewScan, ScanCounts, ScanId, ScanRecord, ScanStatus};
+pub use scan::{BatchProgress, NewScan, ScanCounts, ScanId, ScanRecord, ScanStatus};
 pub use sighting::{NewSighting, SightingRecord};
 pub use source_facts::{DateMeaning, SourceDate, SourceFacts};
 pub use watch::{

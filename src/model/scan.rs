@@ -98,3 +98,18 @@ pub struct ScanRecord {
     /// End time, once ended.
     pub finished_at: Option<DateTime<Utc>>,
 }
+
+/// A queued scan's batches by state (`scan --enqueue`; PostgreSQL store).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BatchProgress {
+    /// All of them.
+    pub total: i64,
+    /// Done.
+    pub done: i64,
+    /// Being run by a worker.
+    pub running: i64,
+    /// Waiting for a worker.
+    pub queued: i64,
+    /// Failed for good.
+    pub failed: i64,
+}

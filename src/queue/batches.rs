@@ -29,21 +29,6 @@ pub enum Claim {
     GaveUp,
 }
 
-/// A scan's batches by state.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct BatchProgress {
-    /// All of them.
-    pub total: i64,
-    /// Done.
-    pub done: i64,
-    /// Being run.
-    pub running: i64,
-    /// Waiting for a worker.
-    pub queued: i64,
-    /// Failed for good.
-    pub failed: i64,
-}
-
 /// A batch that failed for good.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FailedBatch {
@@ -301,41 +286,6 @@ pub(super) async fn refresh_scan(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-/// The batches of each of `scans` by state (scans without batches are
-/// left out: they ran in one process).
-pub async fn progress_of(
-    pool: &PgPool,
-    scans: &[ScanId],
-) -> Result<Vec<(ScanId, BatchProgress)>, QueueError> {
-    let rows = sqlx::query(
-        "SELECT scan_id, count(*) AS total,
-                count(*) FILTER (WHERE status = 'done') AS done,
-                count(*) FILTER (WHERE status = 'running') AS running,
-                count(*) FILTER (WHERE status = 'queued') AS queued,
-                count(*) FILTER (WHERE status = 'failed') AS failed
-         FROM scan_batches WHERE scan_id = ANY($1) GROUP BY scan_id",
-    )
-    .bind(scans)
-    .fetch_all(pool)
-    .await
-    .map_err(db)?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            (
-                r.get("scan_id"),
-                BatchProgress {
-                    total: r.get("total"),
-                    done: r.get("done"),
-                    running: r.get("running"),
-                    queued: r.get("queued"),
-                    failed: r.get("failed"),
-                },
-            )
-        })
-        .collect())
 }
 
 /// Batches that failed for good, the latest first.

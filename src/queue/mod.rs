@@ -33,7 +33,7 @@ use crate::config::PostgresUrl;
 use crate::model::{NewScan, ScanId};
 use crate::scan::Found;
 use crate::store::{PostgresStore, StoreError};
-pub use batches::{BatchProgress, FailedBatch};
+pub use batches::FailedBatch;
 pub use worker::{run_worker, WorkerSettings, WorkerSummary};
 
 /// The work queue's name in apalis' tables.

@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use super::escape::terminal;
-use crate::model::ScanRecord;
-use crate::queue::{BatchProgress, FailedBatch};
+use crate::model::{BatchProgress, ScanRecord};
+use crate::queue::FailedBatch;
 
 /// A scan as `db status` lists it: with its batches when workers run it.
 #[derive(Debug, Clone, Serialize)]
@@ -16,6 +16,25 @@ pub struct ScanLine {
     /// Its batches by state (queued scans only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batches: Option<BatchProgress>,
+}
+
+impl ScanLine {
+    /// Each scan with its batches, if it has any.
+    pub fn join(scans: Vec<ScanRecord>, mut batches: Vec<(i64, BatchProgress)>) -> Vec<Self> {
+        scans
+            .into_iter()
+            .map(|scan| {
+                let of_scan = batches
+                    .iter()
+                    .position(|(id, _)| *id == scan.id)
+                    .map(|at| batches.swap_remove(at).1);
+                Self {
+                    scan,
+                    batches: of_scan,
+                }
+            })
+            .collect()
+    }
 }
 
 /// The recent scans, newest first.

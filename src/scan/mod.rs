@@ -17,7 +17,6 @@ mod budget;
 pub mod progress;
 pub mod request;
 mod seed;
-pub use seed::{find, Found};
 pub mod sources;
 mod stages;
 
@@ -44,6 +43,7 @@ use crate::store::{Store, StoreError};
 pub use budget::DecodeBudget;
 pub use progress::{Counter, Progress, ProgressSnapshot};
 pub use request::{PlannedScan, RequestError, ScanInput, ScanRequest};
+pub use seed::{find, Found};
 use stages::{Fetched, Prepared};
 
 /// Where a scan's candidates come from.

@@ -465,6 +465,9 @@ pub(super) async fn scan_json(state: &AppState, id: ScanId) -> Result<Value, Api
         .ok_or_else(|| ApiError::not_found("scan"))?;
     let live = state.scans.get(id);
     let mut value = json!(record);
+    if let Some((_, batches)) = state.store.batch_progress(&[id]).await?.first() {
+        value["batches"] = json!(batches);
+    }
     if let Some(live) = &live {
         let ended = live.ended.borrow().clone();
         value["running"] = json!(ended.is_none());

@@ -163,7 +163,7 @@ fn schemas() -> Value {
             "follow_pages": {"type": "boolean"}, "max_pages": {"type": "integer"}
         })),
         "ScanStarted": object(json!({"scan_id": {"type": "integer"}, "resumed": {"type": "boolean"}, "status_url": {"type": "string"}, "events_url": {"type": "string"}})),
-        "Scan": object(json!({"id": {"type": "integer"}, "keyphrase": {"type": "string"}, "provider": {"type": "string"}, "status": {"enum": ["running", "completed", "interrupted", "failed"]}, "counts": {"type": "object"}, "running": {"type": "boolean"}, "live": {"type": "object"}, "error": {"type": ["string", "null"]}})),
+        "Scan": object(json!({"id": {"type": "integer"}, "keyphrase": {"type": "string"}, "provider": {"type": "string"}, "status": {"enum": ["queued", "running", "completed", "interrupted", "failed"]}, "counts": {"type": "object"}, "batches": object(json!({"total": {"type": "integer"}, "done": {"type": "integer"}, "running": {"type": "integer"}, "queued": {"type": "integer"}, "failed": {"type": "integer"}})), "running": {"type": "boolean"}, "live": {"type": "object"}, "error": {"type": ["string", "null"]}})),
         "Scans": object(json!({"scans": {"type": "array", "items": {"$ref": "#/components/schemas/Scan"}}})),
         "Cancelled": object(json!({"scan_id": {"type": "integer"}, "cancelled": {"type": "boolean"}})),
         "Postings": object(json!({

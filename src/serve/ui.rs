@@ -276,11 +276,21 @@ pub(super) async fn scans(State(state): State<Arc<AppState>>) -> Page {
         .iter()
         .map(|s| state.scans.get(s.id).is_some_and(|l| l.running()))
         .collect();
+    let ids: Vec<_> = list.iter().map(|s| s.id).collect();
+    let mut progress = state.store.batch_progress(&ids).await?;
+    let batches: Vec<_> = list
+        .iter()
+        .map(|s| {
+            let at = progress.iter().position(|(id, _)| *id == s.id)?;
+            Some(progress.swap_remove(at).1)
+        })
+        .collect();
     let failures = state.store.failures(FAILURES_SHOWN).await?;
     Ok(Html(pages::scans_page(
         &state.csrf,
         &list,
         &running,
+        &batches,
         &failures,
     )))
 }

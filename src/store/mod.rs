@@ -28,9 +28,9 @@ use chrono::{DateTime, Utc};
 
 use crate::config::StoreLocation;
 use crate::model::{
-    ArchiveLookup, FailureRecord, ImageFeatures, ImageId, ImageRecord, ModelInfo, NewFailure,
-    NewImage, NewReview, NewScan, NewSighting, PerceptualHash, PostingHit, ReviewRecord,
-    ScanCounts, ScanId, ScanRecord, ScanStatus, SightingRecord, TextQuery,
+    ArchiveLookup, BatchProgress, FailureRecord, ImageFeatures, ImageId, ImageRecord, ModelInfo,
+    NewFailure, NewImage, NewReview, NewScan, NewSighting, PerceptualHash, PostingHit,
+    ReviewRecord, ScanCounts, ScanId, ScanRecord, ScanStatus, SightingRecord, TextQuery,
 };
 use crate::model::{
     ChangeKind, ChangeRecord, CheckOutcome, NewWatch, PostingToCheck, WatchId, WatchRecord,
@@ -249,6 +249,13 @@ pub trait Store: Send + Sync {
 
     /// The latest scans, newest first.
     async fn scans(&self, limit: u32) -> StoreResult<Vec<ScanRecord>>;
+
+    /// The batches of each of `scans` run by workers, by state (scans run
+    /// in one process have none, and the embedded store never queues).
+    async fn batch_progress(&self, scans: &[ScanId]) -> StoreResult<Vec<(ScanId, BatchProgress)>> {
+        let _ = scans;
+        Ok(Vec::new())
+    }
 
     /// Stored pictures, newest first, with ids below `before` (all when
     /// `None`), at most `limit`; with `containing`, only those seen at an

@@ -67,6 +67,11 @@ async fn enqueue(dir: &Path, list: &Path, url: &str, extra: &[&str]) -> serde_js
     json(&provenance(dir, &args, &env_of(url)).await)
 }
 
+/// `db status --format json`.
+async fn db_status(dir: &Path, url: &str) -> serde_json::Value {
+    json(&provenance(dir, &["db", "status", "--format", "json"], &env_of(url)).await)
+}
+
 /// A worker process (killed when dropped); `extra` sets `--poll`.
 fn worker(dir: &Path, url: &str, extra: &[&str]) -> tokio::process::Child {
     let mut args = vec![
@@ -165,14 +170,7 @@ async fn three_workers_one_killed_store_what_one_process_would() {
     assert_eq!(enqueued["batches"], 6, "{enqueued}");
     assert_eq!(enqueued["candidates"], 24, "{enqueued}");
     let scan_id = enqueued["scan_id"].as_i64().unwrap();
-    let status = json(
-        &provenance(
-            dir.path(),
-            &["db", "status", "--format", "json"],
-            &env_of(&queued),
-        )
-        .await,
-    );
+    let status = db_status(dir.path(), &queued).await;
     assert_eq!(status["recent_scans"][0]["status"], "queued", "{status}");
     assert_eq!(
         status["recent_scans"][0]["batches"]["queued"], 6,
@@ -230,14 +228,7 @@ async fn three_workers_one_killed_store_what_one_process_would() {
         most <= 2,
         "{most} requests at once: --per-host 2 holds for all workers together"
     );
-    let status = json(
-        &provenance(
-            dir.path(),
-            &["db", "status", "--format", "json"],
-            &env_of(&queued),
-        )
-        .await,
-    );
+    let status = db_status(dir.path(), &queued).await;
     let scan = &status["recent_scans"][0];
     assert_eq!(scan["id"], scan_id);
     assert_eq!(scan["status"], "completed", "{status}");
@@ -313,14 +304,7 @@ async fn a_batch_that_cannot_run_fails_after_its_attempts() {
     );
     let text = stdout(&provenance(dir.path(), &["db", "failures"], &env_of(&url)).await);
     assert!(text.contains("batch 1 (2 pictures), 2 attempts"), "{text}");
-    let status = json(
-        &provenance(
-            dir.path(),
-            &["db", "status", "--format", "json"],
-            &env_of(&url),
-        )
-        .await,
-    );
+    let status = db_status(dir.path(), &url).await;
     assert_eq!(status["recent_scans"][0]["status"], "failed", "{status}");
     assert_eq!(status["recent_scans"][0]["batches"]["done"], 1, "{status}");
     assert_eq!(status["images"], 2, "the good batch is stored: {status}");

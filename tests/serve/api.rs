@@ -919,3 +919,56 @@ async fn the_server_runs_due_watches_and_shows_their_changes() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+/// A scan queued for workers (PostgreSQL): the API and the scans page show
+/// its state and its batches, read from the store, as on any machine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_scan_shows_its_batches() {
+    use provenance::config::StoreLocation;
+    let Some(url) = crate::common::fresh_postgres_database().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let StoreLocation::Postgres(postgres) = StoreLocation::resolve(Some(&url), dir.path()).unwrap()
+    else {
+        unreachable!("a PostgreSQL URL")
+    };
+    let queue = provenance::queue::ScanQueue::open(&postgres).await.unwrap();
+    let (candidates, _) = provenance::scan::sources::parse_url_list(
+        "https://a.example/1.jpg\nhttps://b.example/2.jpg\n",
+    );
+    let found = provenance::scan::Found {
+        candidates,
+        ..Default::default()
+    };
+    let record = provenance::model::NewScan {
+        keyphrase: "two <pictures>".into(),
+        provider: "list".into(),
+        options: json!({}),
+        started_at: chrono::Utc::now(),
+    };
+    let queued = queue.enqueue(&record, &found, 1, 3).await.unwrap();
+    let server = Server::over(std::sync::Arc::new(queue.into_store()), dir, None).await;
+    let id = queued.scan_id;
+    let (status, scan) = answer(
+        reqwest::get(server.url(&format!("/api/v1/scans/{id}")))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(scan["status"], "queued", "{scan}");
+    assert_eq!(scan["batches"]["total"], 2, "{scan}");
+    assert_eq!(scan["batches"]["queued"], 2, "{scan}");
+    let page = reqwest::get(server.url("/scans"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("queued · batches 0/2 done, 0 running, 0 failed"),
+        "{page}"
+    );
+    assert!(page.contains("two &lt;pictures&gt;"), "escaped");
+}

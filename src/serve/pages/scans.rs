@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::{action, esc, layout, Nav};
-use crate::model::{FailureRecord, ScanId, ScanRecord};
+use crate::model::{BatchProgress, FailureRecord, ScanId, ScanRecord};
 use crate::report::words::when;
 
 /// The counters shown, as the terminal shows them.
@@ -23,6 +23,7 @@ pub(in crate::serve) fn scans_page(
     csrf: &str,
     scans: &[ScanRecord],
     running: &[bool],
+    batches: &[Option<BatchProgress>],
     failures: &[FailureRecord],
 ) -> String {
     let mut body = format!(
@@ -49,12 +50,19 @@ pub(in crate::serve) fn scans_page(
         body.push_str("<p>No scan yet.</p>");
     } else {
         body.push_str(r#"<table class="scans"><thead><tr><th>#</th><th>Looked for</th><th>Provider</th><th>State</th><th>New pictures</th><th>Failed</th><th>Started</th></tr></thead><tbody>"#);
-        for (scan, live) in scans.iter().zip(running) {
-            let state = if *live {
-                "running"
+        for ((scan, live), batches) in scans.iter().zip(running).zip(batches) {
+            let mut state = if *live {
+                "running".to_string()
             } else {
-                scan.status.as_str()
+                scan.status.as_str().to_string()
             };
+            // Run by workers: their batches, which any machine can see.
+            if let Some(b) = batches {
+                state.push_str(&format!(
+                    " · batches {}/{} done, {} running, {} failed",
+                    b.done, b.total, b.running, b.failed
+                ));
+            }
             body.push_str(&format!(
                 r#"<tr><td><a href="/scans/{id}">{id}</a></td><td class="text">{what}</td><td>{provider}</td><td>{state}</td><td>{new}</td><td>{failed}</td><td>{started}</td></tr>"#,
                 id = scan.id,

@@ -417,6 +417,34 @@ impl Store for PostgresStore {
             .map_err(query_error)
     }
 
+    async fn batch_progress(&self, scans: &[ScanId]) -> StoreResult<Vec<(ScanId, BatchProgress)>> {
+        let rows = sqlx::query(
+            "SELECT scan_id, count(*) AS total,
+                    count(*) FILTER (WHERE status = 'done') AS done,
+                    count(*) FILTER (WHERE status = 'running') AS running,
+                    count(*) FILTER (WHERE status = 'queued') AS queued,
+                    count(*) FILTER (WHERE status = 'failed') AS failed
+             FROM scan_batches WHERE scan_id = ANY($1) GROUP BY scan_id",
+        )
+        .bind(scans)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error)?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let progress = BatchProgress {
+                    total: r.get("total"),
+                    done: r.get("done"),
+                    running: r.get("running"),
+                    queued: r.get("queued"),
+                    failed: r.get("failed"),
+                };
+                (r.get("scan_id"), progress)
+            })
+            .collect())
+    }
+
     async fn update_scan(
         &self,
         id: ScanId,
