@@ -387,3 +387,102 @@ async fn the_embedded_store_refuses_to_enqueue() {
     let out = provenance(dir.path(), &["worker", "--embedder", "none"], &[]).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+/// A TCP relay to PostgreSQL that can go away: while down, its open
+/// connections are cut and new ones closed at once.
+struct Relay {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    cut: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl Relay {
+    async fn to(url: &str) -> Self {
+        use std::sync::atomic::Ordering;
+        let target = url::Url::parse(url).unwrap();
+        let target = format!("{}:{}", target.host_str().unwrap(), target.port().unwrap());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let cut = std::sync::Arc::new(tokio::sync::Notify::new());
+        let (up_at, cut_at) = (up.clone(), cut.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
+                if !up_at.load(Ordering::SeqCst) {
+                    continue; // dropped: closed at once
+                }
+                let (target, cut) = (target.clone(), cut_at.clone());
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        () = cut.notified() => {}
+                    }
+                });
+            }
+        });
+        Self { port, up, cut }
+    }
+
+    /// The database's URL through the relay.
+    fn url(&self, url: &str) -> String {
+        let mut url = url::Url::parse(url).unwrap();
+        url.set_port(Some(self.port)).unwrap();
+        url.to_string()
+    }
+
+    fn set_up(&self, up: bool) {
+        self.up.store(up, std::sync::atomic::Ordering::SeqCst);
+        if !up {
+            self.cut.notify_waiters();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_worker_that_loses_the_database_comes_back_to_work() {
+    let Some(url) = common::fresh_postgres_database().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let world = World::start().await;
+    let list = slow_pictures(&world, dir.path(), 2, Duration::ZERO);
+    let location = StoreLocation::resolve(Some(&url), dir.path()).unwrap();
+    let StoreLocation::Postgres(postgres) = location else {
+        unreachable!()
+    };
+    provenance::queue::ScanQueue::open(&postgres).await.unwrap();
+    let relay = Relay::to(&url).await;
+    let child = worker(dir.path(), &relay.url(&url), &["--poll", "1"]);
+    let pid = child.id().unwrap();
+    until(
+        &url,
+        &format!("SELECT EXISTS (SELECT 1 FROM apalis.workers WHERE id LIKE '%-{pid}')"),
+        Duration::from_secs(30),
+    )
+    .await;
+    // The database goes away for a few seconds, then comes back.
+    relay.set_up(false);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    relay.set_up(true);
+    let enqueued = enqueue(dir.path(), &list, &url, &[]).await;
+    let scan_id = enqueued["scan_id"].as_i64().unwrap();
+    until(
+        &url,
+        &format!("SELECT status = 'completed' FROM scans WHERE id = {scan_id}"),
+        Duration::from_secs(90),
+    )
+    .await;
+    // SAFETY: signalling our own child process.
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGINT) }, 0);
+    let out = wait_for(child, Duration::from_secs(20)).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(summary["reconnects"].as_u64().unwrap() >= 1, "{summary}");
+    assert_eq!(summary["batches_done"], 1, "{summary}");
+}
