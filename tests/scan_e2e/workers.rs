@@ -342,6 +342,7 @@ async fn a_waiting_worker_is_woken_at_once_and_stops_on_ctrl_c() {
         Duration::from_secs(20),
     )
     .await;
+    eprintln!("a waiting worker took the scan up {waited:?} after it was queued");
     assert!(
         waited < Duration::from_secs(3),
         "picked up after {waited:?}: not woken by NOTIFY"
