@@ -237,10 +237,6 @@ pub struct WorkerArgs {
     #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = at_least_one::<u64>)]
     pub poll: u64,
 
-    /// Attempts a batch gets before it is failed for good (a worker dying on it counts).
-    #[arg(long, default_value_t = crate::queue::DEFAULT_MAX_ATTEMPTS, value_name = "N", value_parser = at_least_one::<u32>)]
-    pub max_attempts: u32,
-
     /// What is shared with `scan` and `index`.
     #[command(flatten)]
     pub ingest: IngestArgs,
@@ -926,7 +922,7 @@ pub enum DbCommand {
     Status,
     /// Choose the PostgreSQL store's vector index: `halfvec` halves it (2 bytes a value) at nearly the same recall; the index is rebuilt at once.
     #[command(
-        after_help = "Example:\n  provenance db index --vectors halfvec\n\nAt a million 512-d vectors: vector 2.6 GB, halfvec 1.3 GB, recall@10 0.972 and 0.970 (docs/scaling.md). Searches wait while the index is rebuilt (minutes at a million)."
+        after_help = "Example:\n  provenance db index --vectors halfvec\n\nAt a million 512-d vectors: vector 2.6 GB, halfvec 1.3 GB, recall@10 0.972 and 0.970 (docs/scaling.md). The images table is locked while the index is rebuilt (minutes at a million): searches and scans wait; run it when nothing else does."
     )]
     Index {
         /// The index's form.

@@ -95,7 +95,6 @@ pub async fn run_worker(config: &Config, args: WorkerArgs, quiet: bool) -> anyho
         concurrency: args.batches,
         heartbeat,
         missed_heartbeats: args.missed_heartbeats,
-        max_attempts: args.max_attempts,
         poll_every: Duration::from_secs(args.poll),
         exit_when_idle: args.exit_when_idle,
     };
@@ -154,7 +153,8 @@ async fn stop_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// This process's name in the queue: host name and process id.
+/// This process's name in the queue: host name, process id and a random
+/// part (a restarted container has the same host name and process id).
 fn worker_name() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
@@ -162,5 +162,7 @@ fn worker_name() -> String {
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "worker".into());
-    format!("{host}-{}", std::process::id())
+    let mut random = [0u8; 3];
+    let _ = getrandom::fill(&mut random);
+    format!("{host}-{}-{}", std::process::id(), hex::encode(random))
 }

@@ -14,19 +14,41 @@ use crate::model::{NewScan, ScanCounts, ScanId, ScanStatus};
 /// What a worker may do with a batch it was handed.
 #[derive(Debug)]
 pub enum Claim {
-    /// Run it: this is attempt `attempt`.
+    /// Run it, under `lease`.
     Run {
         /// The work, as queued.
         work: serde_json::Value,
         /// The scan's options (follow pages, …).
         options: serde_json::Value,
-        /// 1 for the first attempt.
-        attempt: i32,
+        /// Which attempt, by whom: every later write names it.
+        lease: Lease,
     },
     /// Already done or failed (a second delivery): nothing to do.
     Ended,
     /// It ran out of attempts (workers died on it): now failed.
     GaveUp,
+}
+
+/// One attempt at a batch: its later writes change the batch only while
+/// it is still this attempt's (another worker may have taken the batch
+/// over from one thought dead).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The batch.
+    pub job: BatchJob,
+    /// The worker running it.
+    pub worker: String,
+    /// Which attempt (1 for the first).
+    pub attempt: i32,
+    /// Attempts the batch gets in all.
+    pub max_attempts: i32,
+}
+
+impl Lease {
+    /// Whether no attempt is left after this one.
+    pub fn is_last(&self) -> bool {
+        self.attempt >= self.max_attempts
+    }
 }
 
 /// A batch that failed for good.
@@ -96,15 +118,24 @@ pub async fn insert_scan(
     Ok(scan_id)
 }
 
+/// Locks the scan's row first: every transaction that changes a batch
+/// then derives the scan's state from what the others committed (without
+/// it, two last batches ending at once could each see the other running).
+async fn lock_scan(tx: &mut Transaction<'_, Postgres>, scan_id: ScanId) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1 FROM scans WHERE id = $1 FOR UPDATE")
+        .bind(scan_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Takes a batch for `worker`, counting the attempt; a batch whose
 /// earlier attempts all ended without a word (their workers died) fails.
-pub async fn claim(
-    pool: &PgPool,
-    job: BatchJob,
-    worker: &str,
-    max_attempts: i32,
-) -> Result<Claim, QueueError> {
+/// The attempts a batch gets are its scan's (`scan --enqueue
+/// --max-attempts`).
+pub async fn claim(pool: &PgPool, job: BatchJob, worker: &str) -> Result<Claim, QueueError> {
     let mut tx = pool.begin().await.map_err(db)?;
+    lock_scan(&mut tx, job.scan_id).await.map_err(db)?;
     let row = sqlx::query(
         "SELECT b.status, b.attempts, b.work, s.options FROM scan_batches b
          JOIN scans s ON s.id = b.scan_id
@@ -118,14 +149,20 @@ pub async fn claim(
     .ok_or(QueueError::NoSuchBatch(job))?;
     let status: String = row.get("status");
     let attempts: i32 = row.get("attempts");
+    let options: serde_json::Value = row.get("options");
+    let max_attempts = options["max_attempts"]
+        .as_i64()
+        .map_or(super::DEFAULT_MAX_ATTEMPTS as i32, |n| {
+            n.clamp(1, 1000) as i32
+        });
     if status == "done" || status == "failed" {
         return Ok(Claim::Ended);
     }
     if attempts >= max_attempts {
         let reason = format!(
-            "gave up after {attempts} attempts; the last ended without a word (its worker stopped or died)"
+            "gave up after {attempts} attempts (the last ended without a word: its worker stopped or died)"
         );
-        set_state(&mut tx, job, "failed", Some(&reason), None).await?;
+        give_up(&mut tx, job, &reason).await?;
         refresh_scan(&mut tx, job.scan_id).await.map_err(db)?;
         tx.commit().await.map_err(db)?;
         return Ok(Claim::GaveUp);
@@ -153,94 +190,146 @@ pub async fn claim(
     tx.commit().await.map_err(db)?;
     Ok(Claim::Run {
         work: row.get("work"),
-        options: row.get("options"),
-        attempt: attempts + 1,
+        options,
+        lease: Lease {
+            job,
+            worker: worker.to_string(),
+            attempt: attempts + 1,
+            max_attempts,
+        },
     })
 }
+
+/// The guard on every write of an attempt: the batch is still running
+/// under it.
+const HELD: &str =
+    "scan_id = $1 AND batch_no = $2 AND status = 'running' AND worker = $3 AND attempts = $4";
 
 /// The batch's counters so far, and its scan's sums.
 pub async fn progress(
     pool: &PgPool,
-    job: BatchJob,
+    lease: &Lease,
     counts: &ScanCounts,
 ) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query(
-        "UPDATE scan_batches SET counts = $3, updated_at = now()
-         WHERE scan_id = $1 AND batch_no = $2 AND status = 'running'",
-    )
-    .bind(job.scan_id)
-    .bind(job.batch_no)
-    .bind(serde_json::to_value(counts).expect("counts serialise"))
-    .execute(&mut *tx)
-    .await?;
-    refresh_scan(&mut tx, job.scan_id).await?;
+    lock_scan(&mut tx, lease.job.scan_id).await?;
+    let sql = format!("UPDATE scan_batches SET counts = $5, updated_at = now() WHERE {HELD}");
+    held(sqlx::query(sqlx::AssertSqlSafe(sql)), lease)
+        .bind(serde_json::to_value(counts).expect("counts serialise"))
+        .execute(&mut *tx)
+        .await?;
+    refresh_scan(&mut tx, lease.job.scan_id).await?;
     tx.commit().await
 }
 
-/// Ends a batch: `done` with its counters, `failed` with why, or back to
-/// `queued` (a failed attempt to retry, or a run interrupted by its worker
-/// stopping, which does not count as an attempt).
-pub async fn end(pool: &PgPool, job: BatchJob, end: BatchEnd<'_>) -> Result<(), QueueError> {
+/// Binds [`HELD`]'s four parameters.
+fn held<'q>(
+    query: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
+    lease: &Lease,
+) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(lease.job.scan_id)
+        .bind(lease.job.batch_no)
+        .bind(lease.worker.clone())
+        .bind(lease.attempt)
+}
+
+/// Ends an attempt: the batch `done` with its counters, `failed` with
+/// why (its last attempt), back to `queued` with why (to be tried again),
+/// or back to `queued` uncounted (its worker stopped before the end).
+/// Nothing changes when the batch is no longer this attempt's.
+pub async fn end(pool: &PgPool, lease: &Lease, end: BatchEnd<'_>) -> Result<(), QueueError> {
     let mut tx = pool.begin().await.map_err(db)?;
-    match end {
-        BatchEnd::Done(counts) => set_state(&mut tx, job, "done", None, Some(counts)).await?,
-        BatchEnd::Failed { error, last: true } => {
-            set_state(&mut tx, job, "failed", Some(error), None).await?
-        }
-        BatchEnd::Failed { error, last: false } => {
-            set_state(&mut tx, job, "queued", Some(error), None).await?
-        }
-        BatchEnd::Released => {
-            sqlx::query(
-                "UPDATE scan_batches SET status = 'queued', attempts = greatest(attempts - 1, 0),
-                        updated_at = now()
-                 WHERE scan_id = $1 AND batch_no = $2 AND status = 'running'",
-            )
-            .bind(job.scan_id)
-            .bind(job.batch_no)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        }
-    }
-    refresh_scan(&mut tx, job.scan_id).await.map_err(db)?;
+    lock_scan(&mut tx, lease.job.scan_id).await.map_err(db)?;
+    let (status, error, counts, uncount) = match end {
+        BatchEnd::Done(counts) => ("done", None, Some(counts), false),
+        BatchEnd::Failed(error) if lease.is_last() => ("failed", Some(error), None, false),
+        BatchEnd::Failed(error) => ("queued", Some(error), None, false),
+        BatchEnd::Released => ("queued", None, None, true),
+    };
+    let sql = format!(
+        "UPDATE scan_batches SET status = $5, last_error = coalesce($6, last_error),
+                counts = coalesce($7, counts),
+                attempts = CASE WHEN $8 THEN greatest(attempts - 1, 0) ELSE attempts END,
+                updated_at = now()
+         WHERE {HELD}"
+    );
+    held(sqlx::query(sqlx::AssertSqlSafe(sql)), lease)
+        .bind(status)
+        .bind(error)
+        .bind(counts.map(|c| serde_json::to_value(c).expect("counts serialise")))
+        .bind(uncount)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    refresh_scan(&mut tx, lease.job.scan_id).await.map_err(db)?;
     tx.commit().await.map_err(db)
 }
 
-/// How a batch's run ended.
+/// Gives back what a worker (one life of a worker process) was running
+/// when its connection broke: its batches `queued` again, uncounted, and
+/// its jobs back in the queue (apalis would wait for the name to go
+/// silent, which a reconnecting process never does).
+pub async fn release_worker(pool: &PgPool, worker: &str) -> Result<(), QueueError> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    let scans: Vec<ScanId> = sqlx::query_scalar(
+        "SELECT DISTINCT scan_id FROM scan_batches WHERE worker = $1 AND status = 'running'",
+    )
+    .bind(worker)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db)?;
+    for scan_id in &scans {
+        lock_scan(&mut tx, *scan_id).await.map_err(db)?;
+    }
+    sqlx::query(
+        "UPDATE scan_batches SET status = 'queued', attempts = greatest(attempts - 1, 0),
+                updated_at = now()
+         WHERE worker = $1 AND status = 'running'",
+    )
+    .bind(worker)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    sqlx::query(
+        "UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL
+         WHERE lock_by = $1 AND status IN ('Queued', 'Running')",
+    )
+    .bind(worker)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    for scan_id in scans {
+        refresh_scan(&mut tx, scan_id).await.map_err(db)?;
+    }
+    tx.commit().await.map_err(db)
+}
+
+/// How an attempt at a batch ended.
 #[derive(Debug)]
 pub enum BatchEnd<'a> {
     /// It ran to its end.
     Done(&'a ScanCounts),
-    /// It failed; `last` when no attempt is left.
-    Failed {
-        /// Why.
-        error: &'a str,
-        /// No attempt is left.
-        last: bool,
-    },
+    /// It failed, for this reason.
+    Failed(&'a str),
     /// Its worker stopped before its end.
     Released,
 }
 
-async fn set_state(
+/// Fails a batch that ran out of attempts.
+async fn give_up(
     tx: &mut Transaction<'_, Postgres>,
     job: BatchJob,
-    status: &str,
-    error: Option<&str>,
-    counts: Option<&ScanCounts>,
+    reason: &str,
 ) -> Result<(), QueueError> {
     sqlx::query(
-        "UPDATE scan_batches SET status = $3, last_error = coalesce($4, last_error),
-                counts = coalesce($5, counts), updated_at = now()
+        "UPDATE scan_batches SET status = 'failed', last_error = coalesce(last_error || '; ', '') || $3,
+                updated_at = now()
          WHERE scan_id = $1 AND batch_no = $2 AND status IN ('queued', 'running')",
     )
     .bind(job.scan_id)
     .bind(job.batch_no)
-    .bind(status)
-    .bind(error)
-    .bind(counts.map(|c| serde_json::to_value(c).expect("counts serialise")))
+    .bind(reason)
     .execute(&mut **tx)
     .await
     .map_err(db)?;

@@ -5,6 +5,9 @@
 //! free by themselves within one lease, however long its requests were.
 //! With it, `--per-host` holds for all workers together, not for each.
 
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::PgPool;
@@ -20,32 +23,47 @@ pub struct PgHostSlots {
     pool: PgPool,
     holder: String,
     lease: Duration,
+    /// The holder names of the slots this process holds now (one per
+    /// request: `HOLDER#N`): only these are renewed, so a slot whose
+    /// release failed (the database away) still ends with its lease.
+    held: Arc<Mutex<HashSet<String>>>,
+    taken: Arc<AtomicU64>,
 }
 
 impl PgHostSlots {
-    /// Slots taken by `holder` (this worker's name, unique), each leased
-    /// for `lease` and renewed by [`Self::keep_alive`].
+    /// Slots taken by `holder` (this worker process's name, unique), each
+    /// leased for `lease` and renewed by [`Self::keep_alive`] while held.
     pub fn new(pool: PgPool, holder: String, lease: Duration) -> Self {
         Self {
             pool,
             holder,
             lease,
+            held: Arc::default(),
+            taken: Arc::default(),
         }
     }
 
-    /// Renews this holder's slots three times a lease, until dropped (the
-    /// task is aborted with the handle's owner).
+    fn held(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Renews the slots this process holds three times a lease (until
+    /// the task is aborted).
     pub fn keep_alive(&self) -> tokio::task::JoinHandle<()> {
         let this = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(this.lease / 3);
             loop {
                 tick.tick().await;
+                let held: Vec<String> = this.held().iter().cloned().collect();
+                if held.is_empty() {
+                    continue;
+                }
                 let renewed = sqlx::query(
                     "UPDATE host_slots SET expires_at = now() + make_interval(secs => $2)
-                     WHERE holder = $1",
+                     WHERE holder = ANY($1)",
                 )
-                .bind(&this.holder)
+                .bind(&held)
                 .bind(this.lease.as_secs_f64())
                 .execute(&this.pool)
                 .await;
@@ -56,8 +74,13 @@ impl PgHostSlots {
         })
     }
 
-    /// Takes a free (or expired) slot of `host`, if one is.
-    async fn try_take(&self, host: &str, per_host: usize) -> Result<Option<i32>, sqlx::Error> {
+    /// Takes a free (or expired) slot of `host` for `holder`, if one is.
+    async fn try_take(
+        &self,
+        host: &str,
+        per_host: usize,
+        holder: &str,
+    ) -> Result<Option<i32>, sqlx::Error> {
         // Two takers may pick the same free slot; the loser's upsert finds
         // it taken and unexpired, returns nothing, and it asks again.
         sqlx::query_scalar(
@@ -75,15 +98,16 @@ impl PgHostSlots {
         )
         .bind(host)
         .bind(per_host as i32)
-        .bind(&self.holder)
+        .bind(holder)
         .bind(self.lease.as_secs_f64())
         .fetch_optional(&self.pool)
         .await
     }
 
-    fn release(&self, host: String, slot: i32) {
+    fn release(&self, host: String, slot: i32, holder: String) {
+        // No longer renewed, whether the delete below works or not.
+        self.held().remove(&holder);
         let pool = self.pool.clone();
-        let holder = self.holder.clone();
         let release = async move {
             let freed =
                 sqlx::query("DELETE FROM host_slots WHERE host = $1 AND slot = $2 AND holder = $3")
@@ -106,12 +130,15 @@ impl PgHostSlots {
 #[async_trait::async_trait]
 impl SharedHostSlots for PgHostSlots {
     async fn acquire(&self, host: &str, per_host: usize) -> Option<SharedSlot> {
+        let n = self.taken.fetch_add(1, Ordering::Relaxed);
+        let holder = format!("{}#{n}", self.holder);
         loop {
-            match self.try_take(host, per_host.max(1)).await {
+            match self.try_take(host, per_host.max(1), &holder).await {
                 Ok(Some(slot)) => {
+                    self.held().insert(holder.clone());
                     let this = self.clone();
                     let host = host.to_owned();
-                    return Some(SharedSlot::new(move || this.release(host, slot)));
+                    return Some(SharedSlot::new(move || this.release(host, slot, holder)));
                 }
                 Ok(None) => tokio::time::sleep(RETRY_PAUSE).await,
                 Err(e) => {

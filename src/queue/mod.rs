@@ -64,7 +64,7 @@ pub enum QueueError {
     #[error("work queue query failed: {0}")]
     Database(String),
     /// The queue's own tables could not be set up.
-    #[error("cannot set up the work queue's tables (apalis; they need the hstore extension, part of PostgreSQL's contrib): {0}")]
+    #[error("cannot set up the work queue's tables (apalis; they need the hstore and pgcrypto extensions, part of PostgreSQL's contrib): {0}")]
     Setup(String),
     /// A job names a batch that is not in `scan_batches`.
     #[error("batch {} of scan {} is not in the store", .0.batch_no, .0.scan_id)]
@@ -128,7 +128,7 @@ impl ScanQueue {
         let work = work::split(&found.candidates, &found.pages, batch_size);
         let db = |e: sqlx::Error| QueueError::Database(e.to_string());
         let mut tx = self.pool().begin().await.map_err(db)?;
-        let scan_id = batches::insert_scan(&mut tx, &queued(record), &work).await?;
+        let scan_id = batches::insert_scan(&mut tx, &queued(record, max_attempts), &work).await?;
         let tasks = (0..work.len())
             .map(|batch_no| {
                 let job = BatchJob {
@@ -136,10 +136,11 @@ impl ScanQueue {
                     batch_no: batch_no as i32,
                 };
                 TaskBuilder::new(serde_json::to_vec(&job).expect("a job serialises"))
-                    // The queue's own count is a backstop: the batch's
-                    // attempts are counted in `scan_batches`, where a
-                    // worker that died mid-batch counts too.
-                    .max_attempts(2 * max_attempts as usize + 1)
+                    // The batch's attempts are counted in `scan_batches`
+                    // (a worker that died on it counts; a worker stopped
+                    // by the user does not): the queue must never stop
+                    // delivering a job first, or the scan would never end.
+                    .max_attempts(QUEUE_ATTEMPTS)
                     .build()
             })
             .collect();
@@ -156,12 +157,18 @@ impl ScanQueue {
     }
 }
 
+/// How often the queue delivers a job at most: far more than any batch's
+/// attempts, which `scan_batches` counts and ends.
+const QUEUE_ATTEMPTS: usize = 1000;
+
 /// A queued scan's record: marked, so a scan run in one process with the
-/// same words never resumes it (its batches are the workers').
-fn queued(record: &NewScan) -> NewScan {
+/// same words never resumes it (its batches are the workers'), and with
+/// the attempts each batch gets.
+fn queued(record: &NewScan, max_attempts: u32) -> NewScan {
     let mut record = record.clone();
     if let Some(options) = record.options.as_object_mut() {
         options.insert("queued".into(), true.into());
+        options.insert("max_attempts".into(), max_attempts.max(1).into());
     }
     record
 }

@@ -10,11 +10,12 @@ use apalis::prelude::{
     WorkerError,
 };
 use apalis_postgres::{Config, PostgresStorage, Pubsub};
+use futures::FutureExt;
 use serde::Serialize;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use super::batches::{self, BatchEnd, Claim};
+use super::batches::{self, BatchEnd, Claim, Lease};
 use super::work::BatchWork;
 use super::{BatchJob, QueueError, QUEUE};
 use crate::model::ScanCounts;
@@ -24,7 +25,8 @@ use crate::store::{Backend, StoreError};
 /// How a worker runs.
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
-    /// Its name in the queue and in `scan_batches` (unique per process).
+    /// Its name, unique to the process; each life of its connection to
+    /// the queue is `NAME.N` in the queue and in `scan_batches`.
     pub name: String,
     /// Batches run at once.
     pub concurrency: usize,
@@ -32,8 +34,6 @@ pub struct WorkerSettings {
     pub heartbeat: Duration,
     /// Heartbeats missed before its batches go to other workers.
     pub missed_heartbeats: usize,
-    /// Attempts a batch gets before it fails for good.
-    pub max_attempts: u32,
     /// How often it looks for work without being woken (a fallback: new
     /// work wakes it at once through `LISTEN/NOTIFY`).
     pub poll_every: Duration,
@@ -52,12 +52,18 @@ pub struct WorkerSummary {
     pub reconnects: u64,
 }
 
+/// The first pause before connecting again; it doubles up to 30 s.
+const FIRST_PAUSE: Duration = Duration::from_secs(1);
+
+/// A life of the worker that lasted this long had connected: the next
+/// loss starts again from the first pause.
+const LIFE_THAT_WORKED: Duration = Duration::from_secs(60);
+
 /// Shared by the batches a worker runs.
 struct WorkerState {
     pool: PgPool,
     services: Services,
     options: ScanOptions,
-    settings: WorkerSettings,
     /// Ends running batches (a second Ctrl-C): they are given back.
     abort: CancellationToken,
     done: AtomicU64,
@@ -79,21 +85,39 @@ pub async fn run_worker(
         pool: pool.clone(),
         services,
         options,
-        settings: settings.clone(),
         abort,
         done: AtomicU64::new(0),
         failed: AtomicU64::new(0),
     });
     let mut reconnects = 0;
-    let mut pause = Duration::from_secs(1);
-    loop {
-        let outcome = run_once(&pool, &settings, state.clone(), stop.clone()).await;
+    let mut pause = FIRST_PAUSE;
+    let mut broken: Option<String> = None;
+    for life in 1.. {
+        let name = format!("{}.{life}", settings.name);
+        let started = std::time::Instant::now();
+        let outcome = match &broken {
+            // What the broken life was running goes back to the queue
+            // first (once the database answers again).
+            Some(old) => batches::release_worker(&pool, old).await,
+            None => Ok(()),
+        };
+        let outcome = match outcome {
+            Ok(()) => {
+                broken = None;
+                run_once(&pool, &name, &settings, state.clone(), stop.clone()).await
+            }
+            Err(e) => Err(e),
+        };
         match outcome {
             Ok(()) => break,
             Err(e) if stop.is_cancelled() => return Err(e),
             Err(e) => {
+                if started.elapsed() > LIFE_THAT_WORKED {
+                    pause = FIRST_PAUSE;
+                }
                 tracing::warn!(error = %e, pause_secs = pause.as_secs(), "the worker lost the queue; connecting again");
                 reconnects += 1;
+                broken.get_or_insert(name);
                 tokio::select! {
                     () = tokio::time::sleep(pause) => {}
                     () = stop.cancelled() => break,
@@ -109,9 +133,11 @@ pub async fn run_worker(
     })
 }
 
-/// One life of the apalis worker, until it is stopped or fails.
+/// One life of the apalis worker, named `name`, until it is stopped or
+/// fails.
 async fn run_once(
     pool: &PgPool,
+    name: &str,
     settings: &WorkerSettings,
     state: Arc<WorkerState>,
     stop: CancellationToken,
@@ -123,8 +149,9 @@ async fn run_once(
         // disagree on the number of missed heartbeats.
         .heartbeat_interval(settings.heartbeat)
         .missed_heartbeats(settings.missed_heartbeats.max(1))
-        // Claim no more than can run: a claimed batch waits for no one.
-        .batch_size(concurrency);
+        // One job at a time: a job fetched ahead would wait here, locked to
+        // this worker, while another worker could run it.
+        .batch_size(1);
     let strategy = Strategy::new()
         .stream(Pubsub::new(pool.clone(), QUEUE.to_string()))
         .interval(settings.poll_every);
@@ -133,7 +160,7 @@ async fn run_once(
         .poll_with_strategy(strategy);
     let exit_when_idle = settings.exit_when_idle;
     let watched_pool = pool.clone();
-    WorkerBuilder::new(settings.name.as_str())
+    WorkerBuilder::new(name)
         .backend(backend)
         .catch_panic()
         .concurrency(concurrency)
@@ -181,18 +208,21 @@ enum Stopped {
 /// Runs one batch: claims it, runs it, records how it ended. An error
 /// makes the queue try the job again (the claim then says whether any
 /// attempt is left).
-async fn run_batch(job: BatchJob, state: Data<Arc<WorkerState>>) -> Result<(), BoxDynError> {
+async fn run_batch(
+    job: BatchJob,
+    state: Data<Arc<WorkerState>>,
+    worker: WorkerContext,
+) -> Result<(), BoxDynError> {
     let state: &WorkerState = &state;
-    let max = state.settings.max_attempts.max(1) as i32;
-    let (work, options, attempt) =
-        match batches::claim(&state.pool, job, &state.settings.name, max).await? {
-            Claim::Ended | Claim::GaveUp => return Ok(()),
-            Claim::Run {
-                work,
-                options,
-                attempt,
-            } => (work, options, attempt),
-        };
+    let (work, options, lease) = match batches::claim(&state.pool, job, worker.name()).await? {
+        Claim::Ended | Claim::GaveUp => return Ok(()),
+        Claim::Run {
+            work,
+            options,
+            lease,
+        } => (work, options, lease),
+    };
+    let attempt = lease.attempt;
     tracing::info!(
         scan = job.scan_id,
         batch = job.batch_no,
@@ -200,32 +230,31 @@ async fn run_batch(job: BatchJob, state: Data<Arc<WorkerState>>) -> Result<(), B
         "batch claimed"
     );
     let progress = Arc::new(Progress::default());
-    match run_claimed(state, job, work, &options, progress.clone()).await {
+    let run = run_claimed(state, &lease, work, &options, progress.clone());
+    // A panic in the stages fails the attempt like any error (outside,
+    // apalis would leave the job running).
+    let outcome = match std::panic::AssertUnwindSafe(run).catch_unwind().await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(Stopped::Failed("the batch's run panicked".into())),
+    };
+    match outcome {
         Ok(()) => {
             let counts = progress.snapshot().counts;
-            batches::end(&state.pool, job, BatchEnd::Done(&counts)).await?;
+            batches::end(&state.pool, &lease, BatchEnd::Done(&counts)).await?;
             state.done.fetch_add(1, Ordering::Relaxed);
             tracing::info!(scan = job.scan_id, batch = job.batch_no, "batch done");
             Ok(())
         }
         Err(Stopped::Interrupted) => {
-            batches::end(&state.pool, job, BatchEnd::Released).await?;
+            batches::end(&state.pool, &lease, BatchEnd::Released).await?;
             tracing::info!(scan = job.scan_id, batch = job.batch_no, "batch given back");
             Err("the worker stopped before the batch's end; it is run again".into())
         }
         Err(Stopped::Failed(error)) => {
-            let last = attempt >= max;
             state.failed.fetch_add(1, Ordering::Relaxed);
+            let last = lease.is_last();
             tracing::warn!(scan = job.scan_id, batch = job.batch_no, attempt, last, %error, "batch failed");
-            batches::end(
-                &state.pool,
-                job,
-                BatchEnd::Failed {
-                    error: &error,
-                    last,
-                },
-            )
-            .await?;
+            batches::end(&state.pool, &lease, BatchEnd::Failed(&error)).await?;
             Err(error.into())
         }
     }
@@ -233,7 +262,7 @@ async fn run_batch(job: BatchJob, state: Data<Arc<WorkerState>>) -> Result<(), B
 
 async fn run_claimed(
     state: &WorkerState,
-    job: BatchJob,
+    lease: &Lease,
     work: serde_json::Value,
     scan_options: &serde_json::Value,
     progress: Arc<Progress>,
@@ -253,12 +282,12 @@ async fn run_claimed(
     };
     let report = Arc::new(BatchReport {
         pool: state.pool.clone(),
-        job,
+        lease: lease.clone(),
     });
     let run = run_scan_part(
         &state.services,
         seed,
-        job.scan_id,
+        lease.job.scan_id,
         options,
         progress,
         state.abort.child_token(),
@@ -274,13 +303,13 @@ async fn run_claimed(
 /// A batch's counters go to its row (and its scan's sums).
 struct BatchReport {
     pool: PgPool,
-    job: BatchJob,
+    lease: Lease,
 }
 
 #[async_trait::async_trait]
 impl PartReport for BatchReport {
     async fn progress(&self, counts: &ScanCounts) -> Result<(), StoreError> {
-        batches::progress(&self.pool, self.job, counts)
+        batches::progress(&self.pool, &self.lease, counts)
             .await
             .map_err(|source| StoreError::Query {
                 backend: Backend::Postgres,

@@ -208,7 +208,8 @@ async fn three_workers_one_killed_store_what_one_process_would() {
     .fetch_one(&mut conn)
     .await
     .unwrap();
-    let pid: u32 = busy.rsplit('-').next().unwrap().parse().unwrap();
+    // Workers are named HOST-PID-RANDOM.LIFE.
+    let pid: u32 = busy.rsplit('-').nth(1).unwrap().parse().unwrap();
     let at = workers.iter().position(|w| w.id() == Some(pid)).unwrap();
     let mut victim = workers.remove(at);
     victim.start_kill().unwrap();
@@ -250,7 +251,7 @@ async fn three_workers_one_killed_store_what_one_process_would() {
     let held: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM host_slots WHERE expires_at > now() AND holder NOT LIKE $1",
     )
-    .bind(format!("%-{pid}"))
+    .bind(format!("%-{pid}-%"))
     .fetch_one(&mut conn)
     .await
     .unwrap();
@@ -265,18 +266,20 @@ async fn a_batch_that_cannot_run_fails_after_its_attempts() {
     let dir = tempfile::tempdir().unwrap();
     let world = World::start().await;
     let list = slow_pictures(&world, dir.path(), 4, Duration::ZERO);
-    let enqueued = enqueue(dir.path(), &list, &url, &["--queue-batch", "2"]).await;
+    let enqueued = enqueue(
+        dir.path(),
+        &list,
+        &url,
+        &["--queue-batch", "2", "--max-attempts", "2"],
+    )
+    .await;
     assert_eq!(enqueued["batches"], 2, "{enqueued}");
     let mut conn = PgConnection::connect(&url).await.unwrap();
     sqlx::query("UPDATE scan_batches SET work = '{\"candidates\": 5}' WHERE batch_no = 1")
         .execute(&mut conn)
         .await
         .unwrap();
-    let child = worker(
-        dir.path(),
-        &url,
-        &["--exit-when-idle", "--max-attempts", "2", "--poll", "1"],
-    );
+    let child = worker(dir.path(), &url, &["--exit-when-idle", "--poll", "1"]);
     let out = wait_for(child, Duration::from_secs(90)).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -329,7 +332,7 @@ async fn a_waiting_worker_is_woken_at_once_and_stops_on_ctrl_c() {
     let pid = child.id().unwrap();
     until(
         &url,
-        &format!("SELECT EXISTS (SELECT 1 FROM apalis.workers WHERE id LIKE '%-{pid}')"),
+        &format!("SELECT EXISTS (SELECT 1 FROM apalis.workers WHERE id LIKE '%-{pid}-%')"),
         Duration::from_secs(30),
     )
     .await;
@@ -358,7 +361,7 @@ async fn a_waiting_worker_is_woken_at_once_and_stops_on_ctrl_c() {
     let out = wait_for(child, Duration::from_secs(20)).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(summary["batches_done"], 1, "{summary}");
+    assert!(summary["batches_done"].as_u64().unwrap() >= 1, "{summary}");
 }
 
 #[tokio::test]
@@ -452,7 +455,7 @@ async fn a_worker_that_loses_the_database_comes_back_to_work() {
     };
     let dir = tempfile::tempdir().unwrap();
     let world = World::start().await;
-    let list = slow_pictures(&world, dir.path(), 2, Duration::ZERO);
+    let list = slow_pictures(&world, dir.path(), 4, Duration::from_millis(800));
     let location = StoreLocation::resolve(Some(&url), dir.path()).unwrap();
     let StoreLocation::Postgres(postgres) = location else {
         unreachable!()
@@ -463,27 +466,35 @@ async fn a_worker_that_loses_the_database_comes_back_to_work() {
     let pid = child.id().unwrap();
     until(
         &url,
-        &format!("SELECT EXISTS (SELECT 1 FROM apalis.workers WHERE id LIKE '%-{pid}')"),
+        &format!("SELECT EXISTS (SELECT 1 FROM apalis.workers WHERE id LIKE '%-{pid}-%')"),
         Duration::from_secs(30),
     )
     .await;
-    // The database goes away for a few seconds, then comes back.
+    // The database goes away for a few seconds in the middle of a batch,
+    // then comes back: the batch is given back and run again.
+    let enqueued = enqueue(dir.path(), &list, &url, &[]).await;
+    let scan_id = enqueued["scan_id"].as_i64().unwrap();
+    until(
+        &url,
+        &format!("SELECT EXISTS (SELECT 1 FROM scan_batches WHERE scan_id = {scan_id} AND status = 'running')"),
+        Duration::from_secs(30),
+    )
+    .await;
     relay.set_up(false);
     tokio::time::sleep(Duration::from_secs(4)).await;
     relay.set_up(true);
-    let enqueued = enqueue(dir.path(), &list, &url, &[]).await;
-    let scan_id = enqueued["scan_id"].as_i64().unwrap();
     until(
         &url,
         &format!("SELECT status = 'completed' FROM scans WHERE id = {scan_id}"),
         Duration::from_secs(90),
     )
     .await;
+    assert_eq!(holdings(&url).await.0.len(), 4);
     // SAFETY: signalling our own child process.
     assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGINT) }, 0);
     let out = wait_for(child, Duration::from_secs(20)).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(summary["reconnects"].as_u64().unwrap() >= 1, "{summary}");
-    assert_eq!(summary["batches_done"], 1, "{summary}");
+    assert!(summary["batches_done"].as_u64().unwrap() >= 1, "{summary}");
 }

@@ -91,7 +91,7 @@ impl PostgresStore {
     }
 
     /// Builds the HNSW index in `form` in place of the current one (when a
-    /// model is bound: minutes at a million vectors; searches wait for it)
+    /// model is bound: minutes at a million vectors; searches and writes of pictures wait for it)
     /// and records the choice, in one transaction.
     pub async fn set_vector_index(&self, form: VectorIndex) -> StoreResult<()> {
         let model = super::rules::load_model(self).await?;
