@@ -47,6 +47,37 @@ fn slow_pictures(world: &World, dir: &Path, n: u32, delay: Duration) -> PathBuf 
     list
 }
 
+/// A fresh database (or `None`: no PostgreSQL), a scratch folder and a
+/// world serving `n` pictures, each `delay` slow, with their URL list.
+struct Scene {
+    url: String,
+    dir: tempfile::TempDir,
+    world: World,
+    list: PathBuf,
+}
+
+async fn scene(n: u32, delay: Duration) -> Option<Scene> {
+    let url = common::fresh_postgres_database().await?;
+    let dir = tempfile::tempdir().unwrap();
+    let world = World::start().await;
+    let list = slow_pictures(&world, dir.path(), n, delay);
+    Some(Scene {
+        url,
+        dir,
+        world,
+        list,
+    })
+}
+
+/// Sets the queue's tables up, as a worker or `--enqueue` does.
+async fn queue_tables(url: &str, dir: &Path) {
+    let location = StoreLocation::resolve(Some(url), dir).unwrap();
+    let StoreLocation::Postgres(postgres) = location else {
+        unreachable!("a PostgreSQL URL")
+    };
+    provenance::queue::ScanQueue::open(&postgres).await.unwrap();
+}
+
 fn env_of(url: &str) -> Vec<(&'static str, String)> {
     vec![("DATABASE_URL", url.to_string())]
 }
@@ -260,12 +291,15 @@ async fn three_workers_one_killed_store_what_one_process_would() {
 
 #[tokio::test]
 async fn a_batch_that_cannot_run_fails_after_its_attempts() {
-    let Some(url) = common::fresh_postgres_database().await else {
+    let Some(Scene {
+        url,
+        dir,
+        world: _world,
+        list,
+    }) = scene(4, Duration::ZERO).await
+    else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let world = World::start().await;
-    let list = slow_pictures(&world, dir.path(), 4, Duration::ZERO);
     let enqueued = enqueue(
         dir.path(),
         &list,
@@ -315,18 +349,17 @@ async fn a_batch_that_cannot_run_fails_after_its_attempts() {
 
 #[tokio::test]
 async fn a_waiting_worker_is_woken_at_once_and_stops_on_ctrl_c() {
-    let Some(url) = common::fresh_postgres_database().await else {
+    let Some(Scene {
+        url,
+        dir,
+        world: _world,
+        list,
+    }) = scene(2, Duration::ZERO).await
+    else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let world = World::start().await;
-    let list = slow_pictures(&world, dir.path(), 2, Duration::ZERO);
     // The queue's tables exist before the worker starts listening.
-    let location = StoreLocation::resolve(Some(&url), dir.path()).unwrap();
-    let StoreLocation::Postgres(postgres) = location else {
-        unreachable!()
-    };
-    provenance::queue::ScanQueue::open(&postgres).await.unwrap();
+    queue_tables(&url, dir.path()).await;
     // A poll every 30 s: a pickup much faster than that is the NOTIFY.
     let child = worker(dir.path(), &url, &["--poll", "30"]);
     let pid = child.id().unwrap();
@@ -450,17 +483,16 @@ impl Relay {
 
 #[tokio::test]
 async fn a_worker_that_loses_the_database_comes_back_to_work() {
-    let Some(url) = common::fresh_postgres_database().await else {
+    let Some(Scene {
+        url,
+        dir,
+        world: _world,
+        list,
+    }) = scene(4, Duration::from_millis(800)).await
+    else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let world = World::start().await;
-    let list = slow_pictures(&world, dir.path(), 4, Duration::from_millis(800));
-    let location = StoreLocation::resolve(Some(&url), dir.path()).unwrap();
-    let StoreLocation::Postgres(postgres) = location else {
-        unreachable!()
-    };
-    provenance::queue::ScanQueue::open(&postgres).await.unwrap();
+    queue_tables(&url, dir.path()).await;
     let relay = Relay::to(&url).await;
     let child = worker(dir.path(), &relay.url(&url), &["--poll", "1"]);
     let pid = child.id().unwrap();
