@@ -121,21 +121,18 @@ pub async fn run_worker(config: &Config, args: WorkerArgs, quiet: bool) -> anyho
 }
 
 /// The first Ctrl-C (or SIGTERM) stops taking batches and finishes those
-/// under way; the second gives them back to the queue at once.
+/// under way; the second gives them back to the queue at once; a third
+/// (the database away, nothing can be given back) exits at once.
 async fn watch_signals(stop: CancellationToken, abort: CancellationToken, quiet: bool) {
-    for first in [true, false] {
-        stop_signal().await;
-        if first {
-            if !quiet {
-                eprintln!(
-                    "finishing the batches under way; Ctrl-C again gives them back to the queue"
-                );
-            }
-            stop.cancel();
-        } else {
-            abort.cancel();
-        }
+    stop_signal().await;
+    if !quiet {
+        eprintln!("finishing the batches under way; Ctrl-C again gives them back to the queue");
     }
+    stop.cancel();
+    stop_signal().await;
+    abort.cancel();
+    stop_signal().await;
+    std::process::exit(i32::from(exit::INTERRUPTED));
 }
 
 async fn stop_signal() {
