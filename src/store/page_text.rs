@@ -35,10 +35,13 @@ pub(super) const SQLITE_SEARCH_WITHIN: &str = "
     ORDER BY score DESC, s.id
     LIMIT $3";
 
-/// PostgreSQL: `$1` the `to_tsquery` text, `$2` the limit. The best rows
-/// are chosen first and only they get a headline (`ts_headline` reads the
-/// whole text).
-pub(super) const POSTGRES_SEARCH: &str = "
+/// A PostgreSQL search: the best rows that match `$1` (the `to_tsquery`
+/// text) and `$where`, at most `$limit`, are chosen first and only they get
+/// a headline (`ts_headline` reads the whole text).
+macro_rules! postgres_search {
+    ($where:literal, $limit:literal) => {
+        concat!(
+            "
     SELECT h.*,
            ts_headline('english',
                concat_ws(' … ', h.page_title, h.words ->> 'caption', h.words ->> 'alt',
@@ -50,29 +53,24 @@ pub(super) const POSTGRES_SEARCH: &str = "
     FROM (SELECT s.id, s.image_id, s.image_url, s.page_url, s.page_title, s.site, s.provider,
                  s.words, ts_rank(s.words_document, q)::float8 AS score
           FROM sightings s, to_tsquery('english', $1) q
-          WHERE s.words_document @@ q
+          WHERE ",
+            $where,
+            " s.words_document @@ q
           ORDER BY score DESC, s.id
-          LIMIT $2) h
-    ORDER BY h.score DESC, h.id";
+          LIMIT ",
+            $limit,
+            ") h
+    ORDER BY h.score DESC, h.id"
+        )
+    };
+}
+
+/// PostgreSQL, all postings: `$1` the `to_tsquery` text, `$2` the limit.
+pub(super) const POSTGRES_SEARCH: &str = postgres_search!("", "$2");
 
 /// PostgreSQL, the postings of some pictures: `$1` the `to_tsquery` text,
 /// `$2` an array of image ids, `$3` the limit. A statement of its own: in
 /// one with `$2 IS NULL OR …` the cached generic plan read every posting
 /// holding the words before keeping the pictures' (0.6 s instead of
 /// 16 ms at 1M postings).
-pub(super) const POSTGRES_SEARCH_WITHIN: &str = "
-    SELECT h.*,
-           ts_headline('english',
-               concat_ws(' … ', h.page_title, h.words ->> 'caption', h.words ->> 'alt',
-                         h.words ->> 'title', h.words ->> 'heading', h.words ->> 'snippet',
-                         h.words ->> 'nearby', h.words ->> 'description'),
-               to_tsquery('english', $1),
-               'StartSel=' || chr(2) || ', StopSel=' || chr(3)
-                   || ', MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=\" … \"') AS marked
-    FROM (SELECT s.id, s.image_id, s.image_url, s.page_url, s.page_title, s.site, s.provider,
-                 s.words, ts_rank(s.words_document, q)::float8 AS score
-          FROM sightings s, to_tsquery('english', $1) q
-          WHERE s.image_id = ANY($2) AND s.words_document @@ q
-          ORDER BY score DESC, s.id
-          LIMIT $3) h
-    ORDER BY h.score DESC, h.id";
+pub(super) const POSTGRES_SEARCH_WITHIN: &str = postgres_search!("s.image_id = ANY($2) AND", "$3");
