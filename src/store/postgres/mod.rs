@@ -316,16 +316,20 @@ impl Store for PostgresStore {
         // second, the planner picks an exact sequential scan + sort for small
         // tables and for generic plans of this prepared statement: correct
         // but 10× slower than the index (see BENCHMARKS.md).
-        sqlx::query(
-            "SELECT set_config('hnsw.ef_search', $1, true), set_config('enable_seqscan', 'off', true)",
-        )
-        .bind(ef_search.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(query_error)?;
-        // The ORDER BY expression must match the index expression exactly;
-        // the similarity is of the full-precision vectors.
-        let form = vector_index::current(&mut tx).await?;
+        // The same round trip reads the index's form: the ORDER BY
+        // expression must match the index expression exactly (the
+        // similarity is of the full-precision vectors).
+        let settings = format!(
+            "SELECT set_config('hnsw.ef_search', $1, true), set_config('enable_seqscan', 'off', true), {}",
+            vector_index::STORED
+        );
+        let stored: Option<String> = sqlx::query(sqlx::AssertSqlSafe(settings))
+            .bind(ef_search.to_string())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(query_error)?
+            .get(2);
+        let form = VectorIndex::stored(stored.as_deref());
         let sql = format!(
             "SELECT id, 1 - (embedding::vector({dim}) <=> $1) AS similarity FROM images
              WHERE embedding IS NOT NULL ORDER BY {expression} <=> {parameter} LIMIT $2",

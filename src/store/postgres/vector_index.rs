@@ -25,6 +25,10 @@ pub enum VectorIndex {
 /// The `store_meta` key of the choice.
 const KEY: &str = "vector_index";
 
+/// The stored choice as an SQL expression (NULL until one is made), for a
+/// statement that asks for it along with other things.
+pub(super) const STORED: &str = "(SELECT value FROM store_meta WHERE key = 'vector_index')";
+
 impl VectorIndex {
     /// Its name (`vector`, `halfvec`).
     pub fn name(self) -> &'static str {
@@ -38,6 +42,11 @@ impl VectorIndex {
     pub async fn of(pool: &sqlx::PgPool) -> StoreResult<Self> {
         let mut conn = pool.acquire().await.map_err(query_error)?;
         current(&mut conn).await
+    }
+
+    /// The form a stored choice names (`vector` when none is stored).
+    pub(super) fn stored(value: Option<&str>) -> Self {
+        value.and_then(Self::parse).unwrap_or(Self::Vector)
     }
 
     fn parse(name: &str) -> Option<Self> {
@@ -79,9 +88,9 @@ pub(super) async fn current(conn: &mut PgConnection) -> StoreResult<VectorIndex>
         .fetch_optional(conn)
         .await
         .map_err(query_error)?;
-    Ok(row
-        .and_then(|r| VectorIndex::parse(r.get::<String, _>("value").as_str()))
-        .unwrap_or(VectorIndex::Vector))
+    Ok(VectorIndex::stored(
+        row.map(|r| r.get::<String, _>("value")).as_deref(),
+    ))
 }
 
 impl PostgresStore {
