@@ -113,3 +113,20 @@ pub struct BatchProgress {
     /// Failed for good.
     pub failed: i64,
 }
+
+impl BatchProgress {
+    /// The batches of each of `scans`, in their order (`None` for a scan
+    /// without any), from a store's answer for them.
+    pub fn of_each(
+        scans: &[ScanRecord],
+        mut progress: Vec<(ScanId, BatchProgress)>,
+    ) -> Vec<Option<BatchProgress>> {
+        scans
+            .iter()
+            .map(|scan| {
+                let at = progress.iter().position(|(id, _)| *id == scan.id)?;
+                Some(progress.swap_remove(at).1)
+            })
+            .collect()
+    }
+}

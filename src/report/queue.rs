@@ -20,19 +20,12 @@ pub struct ScanLine {
 
 impl ScanLine {
     /// Each scan with its batches, if it has any.
-    pub fn join(scans: Vec<ScanRecord>, mut batches: Vec<(i64, BatchProgress)>) -> Vec<Self> {
+    pub fn join(scans: Vec<ScanRecord>, progress: Vec<(i64, BatchProgress)>) -> Vec<Self> {
+        let batches = BatchProgress::of_each(&scans, progress);
         scans
             .into_iter()
-            .map(|scan| {
-                let of_scan = batches
-                    .iter()
-                    .position(|(id, _)| *id == scan.id)
-                    .map(|at| batches.swap_remove(at).1);
-                Self {
-                    scan,
-                    batches: of_scan,
-                }
-            })
+            .zip(batches)
+            .map(|(scan, batches)| Self { scan, batches })
             .collect()
     }
 }

@@ -20,7 +20,7 @@ use super::matcher;
 use super::pages;
 use super::security::{random_token, SESSION_COOKIE};
 use super::state::AppState;
-use crate::model::ImageId;
+use crate::model::{BatchProgress, ImageId};
 use crate::report::view::View;
 
 type Page = Result<Html<String>, PageError>;
@@ -277,14 +277,7 @@ pub(super) async fn scans(State(state): State<Arc<AppState>>) -> Page {
         .map(|s| state.scans.get(s.id).is_some_and(|l| l.running()))
         .collect();
     let ids: Vec<_> = list.iter().map(|s| s.id).collect();
-    let mut progress = state.store.batch_progress(&ids).await?;
-    let batches: Vec<_> = list
-        .iter()
-        .map(|s| {
-            let at = progress.iter().position(|(id, _)| *id == s.id)?;
-            Some(progress.swap_remove(at).1)
-        })
-        .collect();
+    let batches = BatchProgress::of_each(&list, state.store.batch_progress(&ids).await?);
     let failures = state.store.failures(FAILURES_SHOWN).await?;
     Ok(Html(pages::scans_page(
         &state.csrf,
